@@ -1,0 +1,174 @@
+package com.necpgame.mesh;
+
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.config.MeshConfig.VerticleSpec;
+import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.envelope.EnvelopeValidator;
+import com.necpgame.mesh.gateway.GatewayVerticle;
+import com.necpgame.mesh.kafka.EmbeddedBroker;
+import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
+import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.store.Database;
+import com.necpgame.mesh.store.EmbeddedDatabase;
+import com.necpgame.mesh.store.Migrations;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running mesh process: its embedded broker and database when none are configured, Vert.x, the shared Kafka
+ * clients and pool, the topics and schema, and the verticles the config enables. {@link #close()} undoes all of it in
+ * reverse order, flushing the producer first.
+ */
+public final class Mesh implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
+
+  /** How each verticle named in config is built. */
+  private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.of(
+      "bridge", KafkaBridgeVerticle::new,
+      "gateway", GatewayVerticle::new);
+
+  private final MeshConfig config;
+  private EmbeddedBroker broker;
+  private EmbeddedDatabase database;
+  private Vertx vertx;
+  private Producer<String, byte[]> producer;
+  private Admin admin;
+  private Pool pool;
+  private MeshContext context;
+
+  private Mesh(MeshConfig config) {
+    this.config = config;
+  }
+
+  /** Starts everything, or stops what was started and rethrows. */
+  public static Mesh start(MeshConfig config) throws Exception {
+    Mesh mesh = new Mesh(config);
+    try {
+      mesh.open();
+    } catch (Throwable e) {
+      mesh.close();
+      throw e;
+    }
+    return mesh;
+  }
+
+  private void open() throws Exception {
+    long started = System.nanoTime();
+    // The embedded broker and database start side by side: each takes seconds.
+    CompletableFuture<EmbeddedDatabase> db = config.database().useEmbedded()
+        ? CompletableFuture.supplyAsync(this::startEmbeddedDatabase) : CompletableFuture.completedFuture(null);
+    try {
+      if (config.kafka().useEmbedded()) {
+        broker = EmbeddedBroker.start(config.kafka().embedded());
+      }
+    } finally {
+      database = join(db);
+    }
+    String bootstrap = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
+    KafkaClients kafka = new KafkaClients(config.kafka(), bootstrap, config.nodeId());
+    admin = kafka.admin();
+    producer = kafka.producer("producer");
+    if (config.topics().createOnStart()) {
+      new TopicProvisioner(admin, config.topics().defaultReplicationFactor(),
+          Duration.ofMillis(config.kafka().requestTimeoutMs()))
+          .ensure(TopicProvisioner.withDeadLetters(TopicSpec.load(config.topics().file())));
+    }
+
+    vertx = Vertx.vertx();
+    PgConnectOptions pg = database != null ? database.connectOptions() : PgConnectOptions.fromUri(config.database().url());
+    pool = Database.pool(vertx, pg, config.database().poolSize());
+    List<String> applied = Migrations.run(pool).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+    if (!applied.isEmpty()) {
+      LOG.info("applied database migrations {}", applied);
+    }
+    context = new MeshContext(config, kafka, producer, admin, pool, EnvelopeValidator.load(config.schemasDir()));
+
+    for (String name : MeshConfig.VERTICLE_NAMES) {
+      VerticleSpec spec = config.verticles().get(name);
+      if (spec != null && spec.enabled()) {
+        Function<MeshContext, Deployable> factory = VERTICLES.get(name);
+        vertx.deployVerticle(() -> factory.apply(context), new DeploymentOptions().setInstances(spec.instances()))
+            .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        LOG.info("deployed {} x{}", name, spec.instances());
+      }
+    }
+    LOG.info("mesh {} ready in {} ms (Kafka {}, PostgreSQL {})", config.nodeId(),
+        (System.nanoTime() - started) / 1_000_000, bootstrap,
+        database != null ? "embedded on port " + database.port() : "external");
+  }
+
+  private EmbeddedDatabase startEmbeddedDatabase() {
+    try {
+      return EmbeddedDatabase.start(config.database().embedded().dir(), config.database().embedded().port());
+    } catch (Exception e) {
+      throw new IllegalStateException("embedded PostgreSQL did not start: " + e.getMessage(), e);
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) throws Exception {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  public MeshContext context() {
+    return context;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Stops verticles (consumers commit), flushes and closes the producer, then the database and broker. */
+  @Override
+  public synchronized void close() {
+    long started = System.nanoTime();
+    if (vertx != null) {
+      await("stopping verticles", vertx.close().toCompletionStage().toCompletableFuture());
+      vertx = null;
+    }
+    if (producer != null) {
+      producer.close(Duration.ofSeconds(10));
+      producer = null;
+    }
+    if (admin != null) {
+      admin.close(Duration.ofSeconds(5));
+      admin = null;
+    }
+    if (database != null) {
+      database.close();
+      database = null;
+    }
+    if (broker != null) {
+      broker.close();
+      broker = null;
+    }
+    LOG.info("mesh {} stopped in {} ms", config.nodeId(), (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static void await(String what, CompletableFuture<?> future) {
+    try {
+      future.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("{}: {}", what, e.toString());
+    }
+  }
+}

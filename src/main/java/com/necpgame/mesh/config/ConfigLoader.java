@@ -1,0 +1,154 @@
+package com.necpgame.mesh.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds the configuration: {@code conf/default.json} from the jar, then the user's file, then the documented
+ * {@code MESH_*} environment variables, each overriding the one before; then validates the result once.
+ */
+public final class ConfigLoader {
+
+  /** The environment variables read, and the key each one sets. */
+  public static final Map<String, String> ENVIRONMENT = envTable();
+
+  /** {@code MESH_VERTICLES=bridge,gateway}: enable exactly these verticles and disable the others. */
+  public static final String VERTICLES_ENV = "MESH_VERTICLES";
+
+  private ConfigLoader() {}
+
+  private static Map<String, String> envTable() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MESH_NODE_ID", "node_id");
+    env.put("MESH_DATA_DIR", "data_dir");
+    env.put("MESH_LOG_LEVEL", "log.level");
+    env.put("MESH_HTTP_HOST", "http.host");
+    env.put("MESH_HTTP_PORT", "http.port");
+    env.put("MESH_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers");
+    env.put("MESH_KAFKA_CLIENT_ID", "kafka.client_id");
+    env.put("MESH_KAFKA_EMBEDDED_HOST", "kafka.embedded.host");
+    env.put("MESH_KAFKA_EMBEDDED_PORT", "kafka.embedded.port");
+    env.put("MESH_DATABASE_URL", "database.url");
+    env.put("MESH_DATABASE_POOL_SIZE", "database.pool_size");
+    env.put("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port");
+    env.put("MESH_TOPICS_FILE", "topics.file");
+    env.put("MESH_SCHEMAS_DIR", "schemas.dir");
+    return Map.copyOf(env);
+  }
+
+  public static MeshConfig load(Optional<Path> file, Map<String, String> env) {
+    return MeshConfig.from(tree(file.map(ConfigLoader::readFile), env));
+  }
+
+  /** Defaults overridden by a JSON tree given in code (embedding, tests), then by the environment. */
+  public static MeshConfig load(JsonObject overrides, Map<String, String> env) {
+    return MeshConfig.from(tree(Optional.of(overrides.copy()), env));
+  }
+
+  /** The merged JSON tree before typing: defaults, the user's tree, environment. */
+  public static JsonObject tree(Optional<JsonObject> user, Map<String, String> env) {
+    JsonObject tree = defaults();
+    List<String> problems = new ArrayList<>();
+    user.ifPresent(u -> merge(tree, u, "", problems));
+    overlayEnvironment(tree, env, problems);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return tree;
+  }
+
+  public static JsonObject defaults() {
+    try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream("conf/default.json")) {
+      if (in == null) {
+        throw new IllegalStateException("conf/default.json is missing from the classpath");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read conf/default.json", e);
+    }
+  }
+
+  private static JsonObject readFile(Path path) {
+    String text;
+    try {
+      text = Files.readString(path);
+    } catch (IOException e) {
+      throw new ConfigException("config file " + path + ": cannot be read (" + e.getMessage() + ")");
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("config file " + path + ": expected a JSON object (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Deep merge; arrays and scalars replace; a key the defaults do not have is a mistake, except in free-form maps. */
+  static void merge(JsonObject base, JsonObject override, String path, List<String> problems) {
+    for (Map.Entry<String, Object> e : override) {
+      String key = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      if (!base.containsKey(e.getKey()) && !freeForm(path)) {
+        problems.add(key + ": unknown key");
+      } else if (base.getValue(e.getKey()) instanceof JsonObject b && e.getValue() instanceof JsonObject o) {
+        merge(b, o, key, problems);
+      } else {
+        base.put(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private static boolean freeForm(String path) {
+    return path.equals("properties") || path.endsWith(".properties");
+  }
+
+  private static void overlayEnvironment(JsonObject tree, Map<String, String> env, List<String> problems) {
+    ENVIRONMENT.forEach((name, key) -> {
+      String value = env.get(name);
+      if (value != null) {
+        set(tree, key, typed(value, new ConfigReader(tree).raw(key)));
+      }
+    });
+    String verticles = env.get(VERTICLES_ENV);
+    if (verticles != null) {
+      List<String> wanted = Arrays.stream(verticles.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      JsonObject all = tree.getJsonObject("verticles");
+      wanted.stream().filter(w -> !all.containsKey(w))
+          .forEach(w -> problems.add(VERTICLES_ENV + ": unknown verticle \"" + w + "\"; known: " + all.fieldNames()));
+      all.fieldNames().forEach(name -> all.getJsonObject(name).put("enabled", wanted.contains(name)));
+    }
+  }
+
+  /** An environment value takes the JSON type of the default it replaces; a bad number stays text for validation to name. */
+  private static Object typed(String value, Object current) {
+    if (current instanceof Number) {
+      try {
+        return Long.parseLong(value.trim());
+      } catch (NumberFormatException e) {
+        return value;
+      }
+    }
+    if (current instanceof Boolean && (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false"))) {
+      return Boolean.parseBoolean(value);
+    }
+    return value;
+  }
+
+  private static void set(JsonObject tree, String key, Object value) {
+    String[] parts = key.split("\\.");
+    JsonObject node = tree;
+    for (int i = 0; i < parts.length - 1; i++) {
+      node = node.getJsonObject(parts[i]);
+    }
+    node.put(parts[parts.length - 1], value);
+  }
+}

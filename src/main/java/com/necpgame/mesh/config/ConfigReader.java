@@ -1,0 +1,177 @@
+package com.necpgame.mesh.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Typed reads of a merged configuration tree by dotted key. Problems are collected rather than thrown, so one start-up
+ * reports every bad key at once; {@link #check()} throws them together.
+ */
+final class ConfigReader {
+
+  private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  private final JsonObject root;
+  private final String prefix;
+  private final List<String> problems;
+
+  ConfigReader(JsonObject root) {
+    this(root, "", new ArrayList<>());
+  }
+
+  private ConfigReader(JsonObject root, String prefix, List<String> problems) {
+    this.root = root;
+    this.prefix = prefix;
+    this.problems = problems;
+  }
+
+  /** Readers for the objects of an array, whose problems are named like {@code bridge.outbound[2].topic}. */
+  List<ConfigReader> items(String key) {
+    List<ConfigReader> out = new ArrayList<>();
+    JsonArray array = array(key);
+    for (int i = 0; i < array.size(); i++) {
+      Object item = array.getValue(i);
+      String name = key + "[" + i + "]";
+      if (item instanceof JsonObject o) {
+        out.add(new ConfigReader(o, prefix + name + ".", problems));
+      } else {
+        problem(name, "an object", item, null);
+      }
+    }
+    return out;
+  }
+
+  Object raw(String key) {
+    if (key.isEmpty()) {
+      return root;
+    }
+    Object node = root;
+    for (String part : key.split("\\.")) {
+      if (!(node instanceof JsonObject object)) {
+        return null;
+      }
+      node = object.getValue(part);
+    }
+    return node;
+  }
+
+  String string(String key) {
+    Object value = raw(key);
+    if (value instanceof String s) {
+      return s;
+    }
+    return problem(key, "a string", value, "");
+  }
+
+  String nonBlank(String key) {
+    String value = string(key);
+    if (value.isBlank() && raw(key) instanceof String) {
+      problem(key, "a non-empty string", value, null);
+    }
+    return value;
+  }
+
+  boolean bool(String key) {
+    Object value = raw(key);
+    if (value instanceof Boolean b) {
+      return b;
+    }
+    return problem(key, "true or false", value, false);
+  }
+
+  long longIn(String key, long min, long max) {
+    Object value = raw(key);
+    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+      long v = n.longValue();
+      if (v >= min && v <= max) {
+        return v;
+      }
+    }
+    return problem(key, "an integer from " + min + " to " + max, value, min);
+  }
+
+  int intIn(String key, int min, int max) {
+    return (int) longIn(key, min, max);
+  }
+
+  int port(String key, boolean zeroMeansAny) {
+    return intIn(key, zeroMeansAny ? 0 : 1, 65535);
+  }
+
+  String oneOf(String key, List<String> allowed) {
+    String value = string(key);
+    if (!allowed.contains(value) && raw(key) instanceof String) {
+      problem(key, "one of " + allowed, value, null);
+    }
+    return value;
+  }
+
+  /** An optional lower-case enum value: absent gives the fallback, anything else must name a constant. */
+  <E extends Enum<E>> E enumOf(String key, Class<E> type, E fallback) {
+    if (raw(key) == null) {
+      return fallback;
+    }
+    List<String> names = java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase()).toList();
+    String value = oneOf(key, names);
+    return names.contains(value) ? Enum.valueOf(type, value.toUpperCase()) : fallback;
+  }
+
+  String topicName(String key) {
+    String value = string(key);
+    if (raw(key) instanceof String && !TOPIC_NAME.matcher(value).matches()) {
+      problem(key, "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)", value, null);
+    }
+    return value;
+  }
+
+  JsonObject object(String key) {
+    Object value = raw(key);
+    if (value instanceof JsonObject o) {
+      return o;
+    }
+    return problem(key, "an object", value, new JsonObject());
+  }
+
+  JsonArray array(String key) {
+    Object value = raw(key);
+    if (value instanceof JsonArray a) {
+      return a;
+    }
+    return problem(key, "an array", value, new JsonArray());
+  }
+
+  /** A flat map of string-valued client properties (numbers and booleans are turned into their text). */
+  Map<String, String> properties(String key) {
+    Map<String, String> out = new LinkedHashMap<>();
+    object(key).forEach(e -> {
+      Object v = e.getValue();
+      if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+        out.put(e.getKey(), String.valueOf(v));
+      } else {
+        problem(key + "." + e.getKey(), "a string, number or boolean", v, null);
+      }
+    });
+    return out;
+  }
+
+  void problem(String key, String message) {
+    problems.add(prefix + key + ": " + message);
+  }
+
+  <T> T problem(String key, String expected, Object got, T fallback) {
+    String shown = got == null ? "nothing" : got instanceof String ? "\"" + got + "\"" : String.valueOf(got);
+    problems.add(prefix + key + ": expected " + expected + ", got " + shown);
+    return fallback;
+  }
+
+  void check() {
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package com.necpgame.mesh.config;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The validated, typed configuration of one mesh process. Built once at start from the merged JSON tree
+ * ({@link ConfigLoader}); every key is described in the README's configuration reference.
+ */
+public record MeshConfig(
+    String nodeId,
+    Path dataDir,
+    String logLevel,
+    Http http,
+    Kafka kafka,
+    Database database,
+    Topics topics,
+    Optional<Path> schemasDir,
+    Bridge bridge,
+    Map<String, VerticleSpec> verticles) {
+
+  /** Verticles this build knows how to deploy, in deployment order. */
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "gateway");
+
+  private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
+  private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
+  private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
+  private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
+
+  public record Http(String host, int port) {}
+
+  public record Kafka(
+      String bootstrapServers,
+      String clientId,
+      int requestTimeoutMs,
+      Map<String, String> properties,
+      Producer producer,
+      Consumer consumer,
+      EmbeddedKafka embedded) {
+
+    /** No bootstrap servers configured: the process starts its own single-node broker. */
+    public boolean useEmbedded() {
+      return bootstrapServers.isBlank();
+    }
+
+    @Override
+    public String toString() {
+      return "Kafka[bootstrapServers=" + bootstrapServers + ", clientId=" + clientId + ", properties="
+          + Secrets.mask(properties) + ", producer=" + producer + ", consumer=" + consumer + ", embedded=" + embedded + "]";
+    }
+  }
+
+  public record Producer(
+      int lingerMs,
+      int batchSize,
+      String compressionType,
+      long maxBlockMs,
+      int deliveryTimeoutMs,
+      long bufferMemory,
+      Map<String, String> properties) {
+
+    @Override
+    public String toString() {
+      return "Producer[lingerMs=" + lingerMs + ", batchSize=" + batchSize + ", compressionType=" + compressionType
+          + ", maxBlockMs=" + maxBlockMs + ", deliveryTimeoutMs=" + deliveryTimeoutMs + ", bufferMemory=" + bufferMemory
+          + ", properties=" + Secrets.mask(properties) + "]";
+    }
+  }
+
+  public record Consumer(String groupPrefix, int maxPollRecords, Map<String, String> properties) {
+    @Override
+    public String toString() {
+      return "Consumer[groupPrefix=" + groupPrefix + ", maxPollRecords=" + maxPollRecords + ", properties="
+          + Secrets.mask(properties) + "]";
+    }
+  }
+
+  public record EmbeddedKafka(
+      String host,
+      int port,
+      int controllerPort,
+      Path dir,
+      int retentionHours,
+      long retentionBytesPerPartition,
+      int segmentBytes) {}
+
+  public record Database(String url, int poolSize, EmbeddedDatabase embedded) {
+    /** No URL configured: the process starts its own PostgreSQL. */
+    public boolean useEmbedded() {
+      return url.isBlank();
+    }
+
+    @Override
+    public String toString() {
+      return "Database[url=" + Secrets.maskUrl(url) + ", poolSize=" + poolSize + ", embedded=" + embedded + "]";
+    }
+  }
+
+  public record EmbeddedDatabase(int port, Path dir) {}
+
+  public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor) {}
+
+  public record Retry(int maxAttempts, long backoffMs, long maxBackoffMs) {}
+
+  public record Bridge(int requestTimeoutMs, Retry retry, List<Outbound> outbound, List<Inbound> inbound) {}
+
+  /** Bus address to topic: envelopes sent to {@code address} are produced to {@code topic}, keyed by a field. */
+  public record Outbound(String address, String topic, String keyField) {}
+
+  /** Topic to bus address, consumed as a shared group (work divided) or broadcast (every process sees everything). */
+  public record Inbound(String topic, String address, Mode mode, String group, Start start, int maxAttempts) {}
+
+  public enum Mode { SHARED, BROADCAST }
+
+  public enum Start { EARLIEST, LATEST }
+
+  public record VerticleSpec(boolean enabled, int instances) {}
+
+  static MeshConfig from(JsonObject tree) {
+    ConfigReader r = new ConfigReader(tree);
+    Path dataDir = Path.of(r.nonBlank("data_dir"));
+    String nodeId = r.string("node_id");
+    if (nodeId.isBlank()) {
+      nodeId = defaultNodeId();
+    }
+    String logLevel = r.oneOf("log.level", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
+
+    Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true));
+
+    Kafka kafka = new Kafka(
+        r.string("kafka.bootstrap_servers").trim(),
+        r.nonBlank("kafka.client_id"),
+        r.intIn("kafka.request_timeout_ms", 100, 600_000),
+        r.properties("kafka.properties"),
+        new Producer(
+            r.intIn("kafka.producer.linger_ms", 0, 60_000),
+            r.intIn("kafka.producer.batch_size", 0, 64 << 20),
+            r.oneOf("kafka.producer.compression_type", List.of("none", "gzip", "snappy", "lz4", "zstd")),
+            r.longIn("kafka.producer.max_block_ms", 0, 600_000),
+            r.intIn("kafka.producer.delivery_timeout_ms", 1000, 3_600_000),
+            r.longIn("kafka.producer.buffer_memory", 1 << 20, 1L << 34),
+            r.properties("kafka.producer.properties")),
+        new Consumer(
+            r.nonBlank("kafka.consumer.group_prefix"),
+            r.intIn("kafka.consumer.max_poll_records", 1, 100_000),
+            r.properties("kafka.consumer.properties")),
+        new EmbeddedKafka(
+            r.nonBlank("kafka.embedded.host"),
+            r.port("kafka.embedded.port", true),
+            r.port("kafka.embedded.controller_port", true),
+            dataDir.resolve(r.nonBlank("kafka.embedded.dir")),
+            r.intIn("kafka.embedded.retention_hours", 1, 100_000),
+            r.longIn("kafka.embedded.retention_bytes_per_partition", 1 << 20, 1L << 40),
+            r.intIn("kafka.embedded.segment_bytes", 1 << 20, 1 << 30)));
+    if (kafka.embedded().segmentBytes() > kafka.embedded().retentionBytesPerPartition()) {
+      r.problem("kafka.embedded.segment_bytes", "must not exceed kafka.embedded.retention_bytes_per_partition "
+          + "(retention deletes whole segments)");
+    }
+
+    Database database = new Database(
+        r.string("database.url").trim(),
+        r.intIn("database.pool_size", 1, 1000),
+        new EmbeddedDatabase(r.port("database.embedded.port", true),
+            dataDir.resolve(r.nonBlank("database.embedded.dir"))));
+    if (!database.useEmbedded() && !database.url().matches("(postgres|postgresql)://.+")) {
+      r.problem("database.url", "expected empty (embedded) or postgresql://user:password@host:port/database, got \""
+          + Secrets.maskUrl(database.url()) + "\"");
+    }
+
+    String topicsFile = r.string("topics.file");
+    Topics topics = new Topics(topicsFile.isBlank() ? Optional.empty() : Optional.of(Path.of(topicsFile)),
+        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32));
+
+    String schemas = r.string("schemas.dir");
+    Optional<Path> schemasDir = schemas.isBlank() ? Optional.empty() : Optional.of(Path.of(schemas));
+
+    Retry retry = new Retry(r.intIn("bridge.retry.max_attempts", 1, 1000),
+        r.longIn("bridge.retry.backoff_ms", 0, 3_600_000), r.longIn("bridge.retry.max_backoff_ms", 0, 3_600_000));
+    Bridge bridge = new Bridge(r.intIn("bridge.request_timeout_ms", 1, 3_600_000), retry,
+        r.items("bridge.outbound").stream().map(MeshConfig::outbound).toList(),
+        r.items("bridge.inbound").stream().map(i -> inbound(i, kafka.consumer().groupPrefix(), retry)).toList());
+    duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
+    duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
+
+    Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
+    for (String name : r.object("verticles").fieldNames()) {
+      if (!VERTICLE_NAMES.contains(name)) {
+        r.problem("verticles." + name, "unknown verticle; known: " + VERTICLE_NAMES);
+        continue;
+      }
+      verticles.put(name, new VerticleSpec(r.bool("verticles." + name + ".enabled"),
+          r.intIn("verticles." + name + ".instances", 1, 64)));
+    }
+    r.check();
+    return new MeshConfig(nodeId, dataDir, logLevel, http, kafka, database, topics, schemasDir, bridge, verticles);
+  }
+
+  private static Outbound outbound(ConfigReader r) {
+    onlyKeys(r, OUTBOUND_KEYS);
+    Outbound out = new Outbound(address(r), r.topicName("topic"), r.nonBlank("key_field"));
+    if (!FIELD_PATH.matcher(out.keyField()).matches()) {
+      r.problem("key_field", "expected an envelope field or dotted path such as correlation_id or data.commodity, got \""
+          + out.keyField() + "\"");
+    }
+    return out;
+  }
+
+  private static Inbound inbound(ConfigReader r, String groupPrefix, Retry retry) {
+    onlyKeys(r, INBOUND_KEYS);
+    String address = address(r);
+    Mode mode = r.enumOf("mode", Mode.class, Mode.SHARED);
+    String group = r.raw("group") == null ? groupPrefix + "." + address : r.nonBlank("group");
+    Start start = r.enumOf("start", Start.class, mode == Mode.SHARED ? Start.EARLIEST : Start.LATEST);
+    int attempts = r.raw("max_attempts") == null ? retry.maxAttempts() : r.intIn("max_attempts", 1, 1000);
+    return new Inbound(r.topicName("topic"), address, mode, group, start, attempts);
+  }
+
+  private static String address(ConfigReader r) {
+    String address = r.nonBlank("address");
+    if (!address.isEmpty() && !ADDRESS.matcher(address).matches()) {
+      r.problem("address", "expected an event bus address (letters, digits and . _ : / -), got \"" + address + "\"");
+    }
+    return address;
+  }
+
+  private static void onlyKeys(ConfigReader r, Set<String> allowed) {
+    JsonObject self = (JsonObject) r.raw("");
+    if (self != null) {
+      self.fieldNames().stream().filter(k -> !allowed.contains(k)).sorted()
+          .forEach(k -> r.problem(k, "unknown key; expected one of " + allowed.stream().sorted().toList()));
+    }
+  }
+
+  private static void duplicates(ConfigReader r, String key, List<String> addresses) {
+    addresses.stream().filter(a -> addresses.indexOf(a) != addresses.lastIndexOf(a)).distinct()
+        .forEach(a -> r.problem(key, "address \"" + a + "\" is mapped more than once"));
+  }
+
+  private static String defaultNodeId() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "");
+    if (host.isBlank()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "mesh";
+      }
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+}

@@ -1,0 +1,151 @@
+package com.necpgame.mesh.kafka;
+
+import com.necpgame.mesh.config.MeshConfig.EmbeddedKafka;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.internals.Exit;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single-node KRaft broker (combined broker and controller) running inside this JVM, for laptops and tests. Its data
+ * directory survives restarts; retention and segment sizes are bounded so a long-running laptop does not fill its disk.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
+  private static final int NODE_ID = 1;
+
+  private final KafkaRaftServer server;
+  private final String bootstrapServers;
+  private final Path logDir;
+
+  private EmbeddedBroker(KafkaRaftServer server, String bootstrapServers, Path logDir) {
+    this.server = server;
+    this.bootstrapServers = bootstrapServers;
+    this.logDir = logDir;
+  }
+
+  public static EmbeddedBroker start(EmbeddedKafka config) throws Exception {
+    long started = System.nanoTime();
+    guardProcessExit();
+    Path logDir = config.dir().toAbsolutePath().resolve("logs");
+    Files.createDirectories(logDir);
+    int port = config.port() == 0 ? freePort(config.host()) : config.port();
+    int controllerPort = config.controllerPort() == 0 ? freePort("127.0.0.1") : config.controllerPort();
+    String advertisedHost = isWildcard(config.host()) ? "127.0.0.1" : config.host();
+
+    Properties props = new Properties();
+    props.put("process.roles", "broker,controller");
+    props.put("node.id", String.valueOf(NODE_ID));
+    props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+    props.put("listeners", "PLAINTEXT://" + config.host() + ":" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", "PLAINTEXT://" + advertisedHost + ":" + port);
+    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("controller.listener.names", "CONTROLLER");
+    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("log.dirs", logDir.toString());
+    // One node: every internal topic must have replication factor 1 or groups and transactions never work.
+    props.put("offsets.topic.replication.factor", "1");
+    props.put("offsets.topic.num.partitions", "12");
+    props.put("transaction.state.log.replication.factor", "1");
+    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.num.partitions", "12");
+    props.put("share.coordinator.state.topic.replication.factor", "1");
+    props.put("share.coordinator.state.topic.min.isr", "1");
+    props.put("default.replication.factor", "1");
+    props.put("min.insync.replicas", "1");
+    props.put("group.initial.rebalance.delay.ms", "0");
+    props.put("auto.create.topics.enable", "false");
+    // Bounded disk use.
+    props.put("log.retention.hours", String.valueOf(config.retentionHours()));
+    props.put("log.retention.bytes", String.valueOf(config.retentionBytesPerPartition()));
+    props.put("log.segment.bytes", String.valueOf(config.segmentBytes()));
+    props.put("log.retention.check.interval.ms", "60000");
+    // A laptop-sized broker: few threads, a small compaction buffer.
+    props.put("num.network.threads", "2");
+    props.put("num.io.threads", "4");
+    props.put("num.recovery.threads.per.data.dir", "1");
+    props.put("log.cleaner.dedupe.buffer.size", String.valueOf(16 * 1024 * 1024));
+
+    if (!Files.exists(logDir.resolve("meta.properties"))) {
+      format(logDir);
+    }
+    KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+    try {
+      server.startup();
+    } catch (Throwable e) {
+      server.shutdown(); // a failed startup leaves non-daemon threads behind
+      throw e;
+    }
+    String bootstrap = advertisedHost + ":" + port;
+    LOG.info("embedded Kafka broker started on {} (data {}) in {} ms", bootstrap, logDir,
+        (System.nanoTime() - started) / 1_000_000);
+    return new EmbeddedBroker(server, bootstrap, logDir);
+  }
+
+  /** Format only a new directory: formatting a used one fails, and its data must survive restarts. */
+  private static void format(Path logDir) throws Exception {
+    new Formatter()
+        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+        .setNodeId(NODE_ID)
+        .setClusterId(Uuid.randomUuid().toString())
+        .addDirectory(logDir.toString())
+        .setMetadataLogDirectory(logDir.toString())
+        .setControllerListenerName("CONTROLLER")
+        .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+        .setReleaseVersion(MetadataVersion.latestProduction())
+        .run();
+    LOG.info("formatted new embedded Kafka storage in {}", logDir);
+  }
+
+  /** Kafka's fatal-error handlers halt the JVM; in-process that would kill the whole mesh without a shutdown. */
+  private static void guardProcessExit() {
+    Exit.setHaltProcedure((status, message) -> {
+      throw new IllegalStateException("embedded Kafka requested halt(" + status + "): " + message);
+    });
+    Exit.setExitProcedure((status, message) -> {
+      throw new IllegalStateException("embedded Kafka requested exit(" + status + "): " + message);
+    });
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.isBlank();
+  }
+
+  static int freePort(String host) throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(isWildcard(host) ? "0.0.0.0" : host))) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public Path logDir() {
+    return logDir;
+  }
+
+  @Override
+  public void close() {
+    long started = System.nanoTime();
+    server.shutdown();
+    server.awaitShutdown();
+    LOG.info("embedded Kafka broker stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
+  }
+}

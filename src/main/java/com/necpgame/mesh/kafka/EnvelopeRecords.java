@@ -1,0 +1,84 @@
+package com.necpgame.mesh.kafka;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.vertx.core.json.EncodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/** Envelope to Kafka record: value is the envelope JSON, key a chosen envelope field, ids and type as headers. */
+public final class EnvelopeRecords {
+
+  public static final String HEADER_EVENT_TYPE = "event_type";
+  public static final String HEADER_EVENT_ID = "event_id";
+  public static final String HEADER_CORRELATION_ID = "correlation_id";
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
+      ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+
+  private EnvelopeRecords() {}
+
+  /**
+   * @param keyField top-level envelope field or dotted path into it ({@code data.commodity}); absent gives no key
+   * @throws IllegalArgumentException when the envelope lacks the event_id or event_type every record carries
+   */
+  public static ProducerRecord<String, byte[]> record(String topic, String keyField, JsonObject envelope) {
+    String eventId = requiredText(envelope, HEADER_EVENT_ID);
+    String eventType = requiredText(envelope, HEADER_EVENT_TYPE);
+    ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, null, keyOf(envelope, keyField),
+        utf8(envelope));
+    Headers headers = record.headers();
+    headers.add(HEADER_EVENT_TYPE, eventType.getBytes(StandardCharsets.UTF_8));
+    headers.add(HEADER_EVENT_ID, eventId.getBytes(StandardCharsets.UTF_8));
+    Object correlation = envelope.getValue(HEADER_CORRELATION_ID);
+    if (correlation instanceof String c) {
+      headers.add(HEADER_CORRELATION_ID, c.getBytes(StandardCharsets.UTF_8));
+    }
+    return record;
+  }
+
+  /** The JSON of an object as UTF-8 bytes, written by Jackson's streaming generator straight into a reused buffer. */
+  public static byte[] utf8(JsonObject json) {
+    ByteArrayOutputStream out = BUFFER.get();
+    out.reset();
+    try (JsonGenerator generator = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+      JacksonCodec.encodeJson(json, generator);
+    } catch (IOException e) {
+      throw new EncodeException(e.getMessage());
+    }
+    return out.toByteArray();
+  }
+
+  /** The value of a top-level field or dotted path, as text; null when absent or not a scalar. */
+  public static String keyOf(JsonObject envelope, String keyField) {
+    Object node = envelope;
+    for (String part : keyField.split("\\.")) {
+      if (!(node instanceof JsonObject object)) {
+        return null;
+      }
+      node = object.getValue(part);
+    }
+    return node instanceof String || node instanceof Number || node instanceof Boolean ? String.valueOf(node) : null;
+  }
+
+  /** A header's value as text, or null. */
+  public static String header(Headers headers, String name) {
+    Header h = headers.lastHeader(name);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  private static String requiredText(JsonObject envelope, String field) {
+    if (envelope.getValue(field) instanceof String s && !s.isBlank()) {
+      return s;
+    }
+    throw new IllegalArgumentException("the envelope has no " + field + " (a non-empty string is required)");
+  }
+}

@@ -1,0 +1,236 @@
+package com.necpgame.mesh.kafka;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.MeshConfig.Bridge;
+import com.necpgame.mesh.config.MeshConfig.Inbound;
+import com.necpgame.mesh.config.MeshConfig.Mode;
+import com.necpgame.mesh.config.MeshConfig.Outbound;
+import com.necpgame.mesh.config.TopicSpec;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires event bus addresses to Kafka topics, both ways, as the {@code bridge} config says. Outbound: an envelope sent
+ * to a mapped address is produced with the process's shared producer and the reply carries topic, partition and
+ * offset once Kafka acknowledged it, or a failure (400 for a bad envelope, 503 when Kafka did not take it); a JSON
+ * array of envelopes is a batch, answered once with a result per envelope (the high-throughput path). Inbound:
+ * records are delivered to the mapped address as request-reply; the handler replying is what commits the offset.
+ */
+public final class KafkaBridgeVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaBridgeVerticle.class);
+
+  /** Delivery headers of an inbound record. */
+  public static final String TOPIC = "kafka.topic";
+  public static final String PARTITION = "kafka.partition";
+  public static final String OFFSET = "kafka.offset";
+  public static final String KEY = "kafka.key";
+  public static final String TIMESTAMP = "kafka.timestamp";
+
+  private final MeshContext mesh;
+  private final List<InboundConsumer> inbound = new ArrayList<>();
+  private ContextBatcher onContext;
+
+  public KafkaBridgeVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+  }
+
+  @Override
+  public Future<?> start() {
+    Bridge bridge = mesh.config().bridge();
+    onContext = new ContextBatcher(context);
+    List<Future<?>> ready = new ArrayList<>();
+    for (Outbound out : bridge.outbound()) {
+      ready.add(vertx.eventBus().<Object>consumer(out.address(), msg -> publish(out, msg)).completion());
+    }
+    if (!bridge.inbound().isEmpty()) {
+      ready.add(vertx.executeBlocking(this::ensureDeadLetterTopics).compose(v -> startInbound(bridge)));
+    }
+    return Future.all(ready).onSuccess(v -> LOG.info("kafka bridge up: {} outbound, {} inbound mapping(s)",
+        bridge.outbound().size(), bridge.inbound().size()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.all(inbound.stream().map(c -> Future.fromCompletionStage(c.stop())).toList());
+  }
+
+  private void publish(Outbound out, Message<Object> msg) {
+    if (msg.body() instanceof JsonArray batch) {
+      publishBatch(out, msg, batch);
+      return;
+    }
+    send(out, msg.body(), result -> {
+      JsonObject error = result.getJsonObject("error");
+      if (error == null) {
+        msg.reply(result);
+      } else {
+        msg.fail(error.getInteger("code"), error.getString("message"));
+      }
+    });
+  }
+
+  /** A batch replies once, with one result per envelope in order: an acknowledgement or an error of its own. */
+  private void publishBatch(Outbound out, Message<Object> msg, JsonArray batch) {
+    int size = batch.size();
+    JsonArray results = new JsonArray(new ArrayList<>(Collections.nCopies(size, null)));
+    int[] pending = {size};
+    if (size == 0) {
+      msg.reply(results);
+    }
+    for (int i = 0; i < size; i++) {
+      int index = i;
+      send(out, batch.getValue(i), result -> {
+        results.set(index, result);
+        if (--pending[0] == 0) {
+          msg.reply(results);
+        }
+      });
+    }
+  }
+
+  /** Produces one envelope; {@code done} gets, on this context, the acknowledgement or {@code {error:{code,message}}}. */
+  private void send(Outbound out, Object body, Consumer<JsonObject> done) {
+    JsonObject envelope = asJson(body);
+    if (envelope == null) {
+      done.accept(failure(400, "the body must be an envelope: a JSON object"));
+      return;
+    }
+    ProducerRecord<String, byte[]> record;
+    try {
+      record = EnvelopeRecords.record(out.topic(), out.keyField(), envelope);
+    } catch (IllegalArgumentException e) {
+      done.accept(failure(400, e.getMessage()));
+      return;
+    }
+    try {
+      mesh.producer().send(record, (metadata, error) -> onContext.execute(() -> {
+        if (error != null) {
+          LOG.warn("publish to {} failed for event {}: {}", out.topic(), envelope.getValue("event_id"), error.toString());
+          done.accept(failure(503, "Kafka did not acknowledge the event: " + error.getMessage()));
+        } else {
+          done.accept(new JsonObject().put("topic", metadata.topic()).put("partition", metadata.partition())
+              .put("offset", metadata.offset()).put("timestamp", metadata.timestamp()));
+        }
+      }));
+    } catch (RuntimeException e) { // buffer full past max.block.ms, producer closed
+      done.accept(failure(503, "Kafka producer unavailable: " + e.getMessage()));
+    }
+  }
+
+  private static JsonObject failure(int code, String message) {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
+  }
+
+  private static JsonObject asJson(Object body) {
+    try {
+      if (body instanceof JsonObject o) {
+        return o;
+      }
+      if (body instanceof Buffer b) {
+        return new JsonObject(b);
+      }
+      if (body instanceof String s) {
+        return new JsonObject(s);
+      }
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private Void ensureDeadLetterTopics() throws Exception {
+    List<String> topics = mesh.config().bridge().inbound().stream().map(Inbound::topic).distinct().toList();
+    long timeout = mesh.config().kafka().requestTimeoutMs();
+    Map<String, TopicDescription> described;
+    try {
+      described = mesh.admin().describeTopics(topics).allTopicNames().get(timeout, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("bridge.inbound: cannot describe topics " + topics + " (do they exist?): "
+          + e.getCause().getMessage(), e.getCause());
+    }
+    List<TopicSpec> dlqs = described.values().stream()
+        .map(d -> new TopicSpec(d.name(), d.partitions().size(), Optional.empty(), Map.of(), true).deadLetter())
+        .toList();
+    new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), Duration.ofMillis(timeout))
+        .ensure(dlqs);
+    return null;
+  }
+
+  private Future<?> startInbound(Bridge bridge) {
+    List<Future<?>> ready = new ArrayList<>();
+    for (Inbound in : bridge.inbound()) {
+      String group = in.mode() == Mode.SHARED ? in.group() : null;
+      InboundConsumer consumer = new InboundConsumer(in, bridge.retry(),
+          mesh.kafka().consumer("inbound-" + in.address(), group, in.start().name().toLowerCase()), mesh.producer(),
+          record -> deliver(in, bridge.requestTimeoutMs(), record));
+      inbound.add(consumer);
+      ready.add(Future.fromCompletionStage(consumer.start()));
+    }
+    return Future.all(ready);
+  }
+
+  /** Runs on the consumer's thread: hands the record to the bus on this verticle's context. */
+  private CompletionStage<Void> deliver(Inbound in, long timeoutMs, ConsumerRecord<String, byte[]> record) {
+    JsonObject body = null;
+    if (record.value() != null) {
+      try {
+        body = new JsonObject(Buffer.buffer(record.value()));
+      } catch (DecodeException | ClassCastException e) {
+        return CompletableFuture.failedFuture(new PoisonRecordException("not a JSON object: " + e.getMessage()));
+      }
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs)
+        .addHeader(TOPIC, record.topic())
+        .addHeader(PARTITION, String.valueOf(record.partition()))
+        .addHeader(OFFSET, String.valueOf(record.offset()))
+        .addHeader(TIMESTAMP, String.valueOf(record.timestamp()));
+    if (record.key() != null) {
+      options.addHeader(KEY, record.key());
+    }
+    CompletableFuture<Void> handled = new CompletableFuture<>();
+    JsonObject message = body;
+    onContext.execute(() -> vertx.eventBus().request(in.address(), message, options).onComplete(ar -> {
+      if (ar.succeeded()) {
+        handled.complete(null);
+      } else {
+        handled.completeExceptionally(new IllegalStateException(describe(in.address(), ar.cause())));
+      }
+    }));
+    return handled;
+  }
+
+  private static String describe(String address, Throwable cause) {
+    if (cause instanceof ReplyException r) {
+      return switch (r.failureType()) {
+        case NO_HANDLERS -> "no handler at address " + address;
+        case TIMEOUT -> "handler at " + address + " did not answer in time";
+        default -> "handler at " + address + " failed (" + r.failureCode() + "): " + r.getMessage();
+      };
+    }
+    return String.valueOf(cause.getMessage());
+  }
+}

@@ -1,0 +1,87 @@
+package com.necpgame.mesh.kafka;
+
+import com.necpgame.mesh.config.TopicSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates declared topics that do not exist yet, idempotently (several processes may start at once), with the
+ * replication factor capped to the number of brokers. Blocking: call it from start-up or a worker thread.
+ */
+public final class TopicProvisioner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
+
+  private final Admin admin;
+  private final int defaultReplicationFactor;
+  private final Duration timeout;
+
+  public TopicProvisioner(Admin admin, int defaultReplicationFactor, Duration timeout) {
+    this.admin = admin;
+    this.defaultReplicationFactor = defaultReplicationFactor;
+    this.timeout = timeout;
+  }
+
+  /** Declared topics plus the dead-letter topic of each that asks for one. */
+  public static List<TopicSpec> withDeadLetters(List<TopicSpec> specs) {
+    List<TopicSpec> all = new ArrayList<>(specs);
+    specs.stream().filter(TopicSpec::dlq).map(TopicSpec::deadLetter)
+        .filter(d -> specs.stream().noneMatch(s -> s.name().equals(d.name()))).forEach(all::add);
+    return all;
+  }
+
+  /** Creates what is missing; returns the names created now. */
+  public List<String> ensure(List<TopicSpec> specs) throws InterruptedException, ExecutionException, TimeoutException {
+    int brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+    Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    warnAboutFewerPartitions(specs, existing);
+    List<NewTopic> missing = specs.stream().filter(s -> !existing.contains(s.name()))
+        .map(s -> new NewTopic(s.name(), s.partitions(),
+            (short) Math.min(s.replicationFactor().orElse(defaultReplicationFactor), brokers)).configs(s.configs()))
+        .toList();
+    List<String> created = new ArrayList<>();
+    for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : admin.createTopics(missing).values().entrySet()) {
+      try {
+        e.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        created.add(e.getKey());
+      } catch (ExecutionException ex) {
+        if (!(ex.getCause() instanceof TopicExistsException)) {
+          throw ex; // another process creating it at the same moment is fine; anything else is not
+        }
+      }
+    }
+    if (!created.isEmpty()) {
+      LOG.info("created {} topic(s): {}", created.size(), created);
+    }
+    return created;
+  }
+
+  private void warnAboutFewerPartitions(List<TopicSpec> specs, Set<String> existing)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<String> present = specs.stream().map(TopicSpec::name).filter(existing::contains).toList();
+    if (present.isEmpty()) {
+      return;
+    }
+    Map<String, TopicDescription> described =
+        admin.describeTopics(present).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    for (TopicSpec spec : specs) {
+      TopicDescription d = described.get(spec.name());
+      if (d != null && d.partitions().size() != spec.partitions()) {
+        LOG.warn("topic {} has {} partitions, the declaration says {}; left as it is", spec.name(),
+            d.partitions().size(), spec.partitions());
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package com.necpgame.mesh.testsupport;
+
+import com.necpgame.mesh.config.ConfigLoader;
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.kafka.EmbeddedBroker;
+import com.necpgame.mesh.kafka.KafkaClients;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one Kafka broker of a test JVM, shared by every test: {@code MESH_TEST_KAFKA_BOOTSTRAP} if set, else a
+ * Testcontainers broker where a Docker engine answers, else the mesh's own embedded KRaft broker on a free port.
+ * Tests keep apart by using {@link #unique(String)} names for their topics and groups.
+ */
+public final class TestKafka {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TestKafka.class);
+  private static String bootstrap;
+  private static Admin admin;
+
+  private TestKafka() {}
+
+  public static synchronized String bootstrapServers() {
+    if (bootstrap == null) {
+      bootstrap = start();
+    }
+    return bootstrap;
+  }
+
+  private static String start() {
+    String configured = System.getenv("MESH_TEST_KAFKA_BOOTSTRAP");
+    if (configured != null && !configured.isBlank()) {
+      LOG.info("tests use the Kafka at {}", configured);
+      return configured;
+    }
+    if (Docker.available()) {
+      var container = new org.testcontainers.kafka.KafkaContainer("apache/kafka:4.1.0");
+      container.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
+      LOG.info("tests use a Testcontainers Kafka at {}", container.getBootstrapServers());
+      return container.getBootstrapServers();
+    }
+    try {
+      Path dir = Files.createTempDirectory("mesh-test-kafka");
+      MeshConfig.EmbeddedKafka cfg = config(new JsonObject()).kafka().embedded();
+      EmbeddedBroker broker = EmbeddedBroker.start(new MeshConfig.EmbeddedKafka("127.0.0.1", 0, 0, dir,
+          cfg.retentionHours(), cfg.retentionBytesPerPartition(), cfg.segmentBytes()));
+      Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "test-kafka-stop"));
+      return broker.bootstrapServers();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start the embedded test broker", e);
+    }
+  }
+
+  /** A mesh config over the defaults with these overrides, pointing at the test broker. */
+  public static MeshConfig config(JsonObject overrides) {
+    JsonObject tree = overrides.copy();
+    if (bootstrap != null) {
+      JsonObject kafka = tree.getJsonObject("kafka", new JsonObject());
+      tree.put("kafka", kafka.put("bootstrap_servers", bootstrap));
+    }
+    return ConfigLoader.load(tree, Map.of());
+  }
+
+  public static KafkaClients clients(MeshConfig config) {
+    return new KafkaClients(config.kafka(), bootstrapServers(), "test");
+  }
+
+  public static synchronized Admin admin() {
+    if (admin == null) {
+      admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()));
+    }
+    return admin;
+  }
+
+  /** A name no other test uses: {@code prefix-<random>}. */
+  public static String unique(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public static String createTopic(String prefix, int partitions) throws Exception {
+    String name = unique(prefix);
+    admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    return name;
+  }
+}
