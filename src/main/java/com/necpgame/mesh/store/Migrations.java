@@ -11,21 +11,29 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Versioned schema migrations: {@code db/V<version>__<name>.sql} files, listed in order in {@code db/migrations.txt}
- * (an index, because a fat jar cannot list a resource folder). Each is applied once, in its own transaction, recorded
- * in {@code schema_migrations} with its checksum; an advisory lock lets several processes start at once.
+ * Versioned schema migrations: {@code db/V<version>__<name>.sql} files, listed in version order in
+ * {@code db/migrations.txt} (an index, because a fat jar cannot list a resource folder). Each is applied once, in its
+ * own transaction, and recorded in {@code schema_migrations} with its checksum. A session advisory lock, held on one
+ * connection for the whole run, lets several processes start at once against the same database.
+ *
+ * <p>A file runs through the simple query protocol, so it may hold several statements, but no transaction control
+ * and nothing that cannot run in a transaction ({@code CREATE INDEX CONCURRENTLY}, {@code VACUUM}).
  */
 public final class Migrations {
 
-  static final String INDEX = "db/migrations.txt";
+  private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
+  static final String DIR = "db/";
+  static final String INDEX = DIR + "migrations.txt";
   private static final Pattern FILE = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
   private static final long LOCK = 0x6d657368L; // "mesh"
 
@@ -33,11 +41,19 @@ public final class Migrations {
 
   private Migrations() {}
 
-  /** Applies what is missing; the names applied now. */
+  /**
+   * Applies what is missing, in order; the file names applied now (empty when the schema was up to date). Fails,
+   * naming the file, if an applied migration was edited since, or if a migration fails (its transaction is rolled
+   * back). Reads the migration files from the classpath on the calling thread: call it at start-up.
+   */
   public static Future<List<String>> run(Pool pool) {
+    return run(pool, Migrations.class.getClassLoader());
+  }
+
+  static Future<List<String>> run(Pool pool, ClassLoader resources) {
     List<Migration> migrations;
     try {
-      migrations = load(INDEX);
+      migrations = load(resources);
     } catch (IOException | IllegalStateException e) {
       return Future.failedFuture(e);
     }
@@ -45,76 +61,99 @@ public final class Migrations {
         .compose(v -> conn.query("SELECT pg_advisory_lock(" + LOCK + ")").execute())
         .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
             + "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())").execute())
-        .compose(v -> conn.query("SELECT version, checksum FROM schema_migrations").execute())
-        .compose(rows -> {
-          Map<Integer, String> applied = new HashMap<>();
-          for (Row row : rows) {
-            applied.put(row.getInteger("version"), row.getString("checksum"));
-          }
-          return applyMissing(conn, migrations, applied);
-        })
-        .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute()));
+        .compose(v -> conn.query("SELECT version, name, checksum FROM schema_migrations").execute())
+        .compose(rows -> applyMissing(conn, migrations, applied(rows)))
+        // a broken connection releases the lock by itself: the run's own outcome is the one to report
+        .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK + "); RESET client_min_messages").execute()
+            .otherwiseEmpty()));
+  }
+
+  private static Map<Integer, Row> applied(Iterable<Row> rows) {
+    Map<Integer, Row> applied = new TreeMap<>();
+    rows.forEach(row -> applied.put(row.getInteger("version"), row));
+    return applied;
   }
 
   private static Future<List<String>> applyMissing(SqlConnection conn, List<Migration> migrations,
-      Map<Integer, String> applied) {
+      Map<Integer, Row> applied) {
+    Map<Integer, Row> unknown = new TreeMap<>(applied);
+    int newest = applied.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+    List<Migration> missing = new ArrayList<>();
+    for (Migration m : migrations) {
+      Row row = unknown.remove(m.version());
+      if (row == null && m.version() < newest) {
+        return Future.failedFuture(new IllegalStateException("migration " + DIR + m.file()
+            + " is older than version " + newest + ", already applied; renumber it after " + newest));
+      } else if (row == null) {
+        missing.add(m);
+      } else if (!row.getString("checksum").equals(m.checksum())) {
+        return Future.failedFuture(new IllegalStateException("migration " + DIR + m.file()
+            + " was changed after it was applied (checksum differs from the one recorded in schema_migrations);"
+            + " restore it and add a new migration instead"));
+      }
+    }
+    if (!unknown.isEmpty()) {
+      LOG.warn("the database has migrations this build does not know (a newer build applied them): {}",
+          unknown.values().stream().map(r -> r.getString("name")).toList());
+    }
     List<String> done = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
-    for (Migration m : migrations) {
-      String checksum = applied.get(m.version());
-      if (checksum != null) {
-        if (!checksum.equals(m.checksum())) {
-          return Future.failedFuture(new IllegalStateException("migration " + m.file()
-              + " was changed after it was applied (checksum differs); add a new migration instead"));
-        }
-        continue;
-      }
-      chain = chain.compose(v -> conn.begin().compose(tx -> conn.query(m.sql()).execute()
-          .compose(r -> conn.preparedQuery("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
-              .execute(Tuple.of(m.version(), m.file(), m.checksum())))
-          .compose(r -> tx.commit())
-          .recover(e -> tx.rollback().transform(x -> Future.<Void>failedFuture(
-              new IllegalStateException("migration " + m.file() + " failed: " + e.getMessage(), e))))
-          .onSuccess(x -> done.add(m.file()))));
+    for (Migration m : missing) {
+      chain = chain.compose(v -> apply(conn, m)).onSuccess(v -> done.add(m.file()));
     }
     return chain.map(v -> done);
   }
 
-  static List<Migration> load(String index) throws IOException {
+  private static Future<Void> apply(SqlConnection conn, Migration m) {
+    long started = System.nanoTime();
+    return conn.begin().compose(tx -> conn.query(m.sql()).execute()
+        .compose(r -> conn.preparedQuery("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+            .execute(Tuple.of(m.version(), m.file(), m.checksum())))
+        .compose(r -> tx.commit())
+        .recover(e -> tx.rollback().otherwiseEmpty().transform(x -> Future.<Void>failedFuture(
+            new IllegalStateException("migration " + DIR + m.file() + " failed: " + e.getMessage(), e)))))
+        .onSuccess(v -> LOG.info("applied migration {} in {} ms", m.file(), (System.nanoTime() - started) / 1_000_000));
+  }
+
+  /** The migrations the index lists, in order, with their SQL and checksums. */
+  static List<Migration> load(ClassLoader resources) throws IOException {
     List<Migration> out = new ArrayList<>();
-    for (String line : read(index).split("\n")) {
+    for (String line : read(resources, INDEX).split("\n")) {
       String file = line.trim();
       if (file.isEmpty() || file.startsWith("#")) {
         continue;
       }
       Matcher m = FILE.matcher(file);
       if (!m.matches()) {
-        throw new IllegalStateException(index + ": \"" + file + "\" is not named V<version>__<name>.sql");
+        throw new IllegalStateException(INDEX + ": \"" + file + "\" is not named V<version>__<name>.sql");
       }
       int version = Integer.parseInt(m.group(1));
       if (!out.isEmpty() && out.get(out.size() - 1).version() >= version) {
-        throw new IllegalStateException(index + ": " + file + " is out of version order");
+        throw new IllegalStateException(INDEX + ": " + file + " does not come after "
+            + out.get(out.size() - 1).file() + " in version order");
       }
-      String sql = read("db/" + file);
-      out.add(new Migration(version, file, sql, sha256(sql)));
+      String sql = read(resources, DIR + file);
+      out.add(new Migration(version, file, sql, checksum(sql)));
     }
     return out;
   }
 
-  private static String read(String resource) throws IOException {
-    try (InputStream in = Migrations.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IOException("missing classpath resource " + resource);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  /** SHA-256 of the text with line endings normalised, so a checkout with CRLF does not look edited. */
+  static String checksum(String sql) {
+    try {
+      byte[] text = sql.replace("\r\n", "\n").getBytes(StandardCharsets.UTF_8);
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  private static String read(ClassLoader resources, String name) throws IOException {
+    try (InputStream in = resources.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("missing classpath resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }

@@ -1,75 +1,166 @@
 package com.necpgame.mesh.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The PostgreSQL the mesh starts when no database URL is configured. */
+/** The PostgreSQL the mesh starts when no database URL is configured. Each test has a data directory of its own. */
 class EmbeddedDatabaseIT {
 
   @TempDir
   Path dir;
 
+  private Path data;
+  private Vertx vertx;
+  private Process child;
+
+  @BeforeEach
+  void setUp() {
+    data = dir.resolve("pg");
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (child != null) {
+      child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      if (Files.exists(data.resolve("postmaster.pid"))) {
+        EmbeddedDatabase.start(data, 0).close(); // a failed test must not leave its orphan running
+      }
+    }
+    await(vertx.close());
+  }
+
   @Test
-  void isDurableAndKeepsItsDataAcrossRestartsAndAfterACrash() throws Exception {
-    Path data = dir.resolve("pg");
-    Vertx vertx = Vertx.vertx();
-    try {
-      try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
-        Pool pool = Database.pool(vertx, db.connectOptions(), 2);
-        assertEquals("on", scalar(pool, "SHOW fsync"));
-        assertEquals("on", scalar(pool, "SHOW synchronous_commit"));
-        await(pool.query("CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before restart')").execute());
-        await(pool.close());
-      }
-
-      // A crash of the mesh (kill -9 of its JVM) leaves its postmaster running, holding the data directory.
-      Process crashing = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-          System.getProperty("java.class.path"), Child.class.getName(), data.toString())
-          .redirectErrorStream(true).start();
-      StringBuilder output = new StringBuilder();
-      var out = new java.io.BufferedReader(new java.io.InputStreamReader(crashing.getInputStream()));
-      String line = out.readLine();
-      for (; line != null && !line.equals("STARTED"); line = out.readLine()) {
-        output.append(line).append('\n');
-      }
-      assertEquals("STARTED", line, "the child started the database:\n" + output);
-      crashing.destroyForcibly(); // SIGKILL: no shutdown hook, no clean stop
-      assertTrue(crashing.waitFor(30, TimeUnit.SECONDS));
-      long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-      assertTrue(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false), "orphaned postmaster");
-
-      try (EmbeddedDatabase again = EmbeddedDatabase.start(data, 0)) {
-        assertTrue(ProcessHandle.of(postmaster).map(p -> !p.isAlive()).orElse(true), "the orphan was stopped");
-        Pool pool = Database.pool(vertx, again.connectOptions(), 2);
-        assertEquals("before restart", scalar(pool, "SELECT v FROM kept"));
-        await(pool.close());
-      }
-    } finally {
-      await(vertx.close());
+  void startsDurableWithTheMeshDatabase() throws Exception {
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertEquals("on", scalar(db, "SHOW fsync"));
+      assertEquals("on", scalar(db, "SHOW synchronous_commit"));
+      assertEquals("mesh", scalar(db, "SELECT current_database()"));
+      assertEquals(db.port(), db.connectOptions().getPort());
+      assertEquals("127.0.0.1", db.host());
     }
   }
 
-  /** A JVM that starts the database on the given directory and waits to be killed. */
+  @Test
+  void keepsItsDataAcrossAStopAndStart() throws Exception {
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      execute(db, "CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before restart')");
+    }
+    assertFalse(Files.exists(data.resolve("postmaster.pid")), "a clean stop removes postmaster.pid");
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertEquals("before restart", scalar(db, "SELECT v FROM kept"));
+    }
+  }
+
+  @Test
+  void takesOverAfterTheOwningProcessWasKilled() throws Exception {
+    child = startChild(data);
+    long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+
+    IllegalStateException inUse = assertThrows(IllegalStateException.class, () -> EmbeddedDatabase.start(data, 0));
+    assertTrue(inUse.getMessage().contains("in use by another running process"), inUse.getMessage());
+    assertTrue(isAlive(postmaster), "the live owner's server was left alone");
+
+    child.destroyForcibly(); // SIGKILL: no shutdown hook, no clean stop
+    assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+    assertTrue(isAlive(postmaster), "the killed JVM left its postmaster running, holding the data directory");
+
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertFalse(isAlive(postmaster), "the orphaned postmaster was stopped");
+      assertEquals("committed before the kill", scalar(db, "SELECT v FROM kept"));
+    }
+  }
+
+  @Test
+  void removesAPidFileWhosePidNowBelongsToAnotherProcess() throws Exception {
+    EmbeddedDatabase.start(data, 0).close();
+    Process unrelated = new ProcessBuilder("sleep", "60").start();
+    try {
+      Files.writeString(data.resolve("postmaster.pid"), unrelated.pid() + "\n" + data + "\n");
+      try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+        assertEquals("1", scalar(db, "SELECT 1"));
+      }
+      assertTrue(unrelated.isAlive(), "the process that reused the pid was not touched");
+    } finally {
+      unrelated.destroyForcibly();
+    }
+  }
+
+  @Test
+  void removesAPidFileWhoseProcessIsGone() throws Exception {
+    EmbeddedDatabase.start(data, 0).close();
+    Process gone = new ProcessBuilder("true").start();
+    assertTrue(gone.waitFor(10, TimeUnit.SECONDS));
+    Files.writeString(data.resolve("postmaster.pid"), gone.pid() + "\n" + data + "\n");
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertEquals("1", scalar(db, "SELECT 1"));
+    }
+  }
+
+  /** Starts {@link Child} on the data directory and waits until it has committed a row. */
+  private static Process startChild(Path data) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Child.class.getName(),
+        data.toString()).redirectErrorStream(true).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    StringBuilder output = new StringBuilder();
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      if (line.equals("STARTED")) {
+        return process;
+      }
+      output.append(line).append('\n');
+    }
+    throw new AssertionError("the child JVM did not start the database:\n" + output);
+  }
+
+  /** A JVM that starts the database on the given directory, commits a row and waits to be killed. */
   public static final class Child {
     public static void main(String[] args) throws Exception {
-      EmbeddedDatabase.start(Path.of(args[0]), 0);
+      EmbeddedDatabase db = EmbeddedDatabase.start(Path.of(args[0]), 0);
+      String url = "jdbc:postgresql://" + db.host() + ":" + db.port() + "/" + db.database();
+      try (var c = DriverManager.getConnection(url, db.user(), db.password()); var s = c.createStatement()) {
+        s.execute("CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('committed before the kill')");
+      }
       System.out.println("STARTED");
       System.out.flush();
       Thread.sleep(Long.MAX_VALUE);
     }
   }
 
-  private static String scalar(Pool pool, String sql) throws Exception {
-    return await(pool.query(sql).execute()).iterator().next().getValue(0).toString();
+  private String scalar(EmbeddedDatabase db, String sql) throws Exception {
+    return execute(db, sql).iterator().next().getValue(0).toString();
+  }
+
+  private RowSet<Row> execute(EmbeddedDatabase db, String sql) throws Exception {
+    Pool pool = Database.pool(vertx, db.connectOptions(), 1);
+    try {
+      return await(pool.query(sql).execute());
+    } finally {
+      await(pool.close());
+    }
+  }
+
+  private static boolean isAlive(long pid) {
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
   private static <T> T await(Future<T> f) throws Exception {

@@ -6,92 +6,189 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.necpgame.mesh.testsupport.TestDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+/** Migrations against a real PostgreSQL, each test on a database of its own. */
+@ExtendWith(VertxExtension.class)
 class MigrationsIT {
 
-  private Vertx vertx;
+  private static final List<String> ALL = List.of("V1__event_store.sql");
+
+  /** The seed's columns (event-bus-service.md, "Database Schema"), with the types of the telling ones. */
+  private static final Map<String, Set<String>> SEED_COLUMNS = Map.of(
+      "events", Set.of("id", "event_id", "event_type", "topic", "source", "payload", "partition", "offset", "status",
+          "retry_count", "priority", "timestamp", "created_at", "processed_at", "is_replayable", "is_encrypted"),
+      "topics", Set.of("id", "name", "description", "schema", "partitions", "replication_factor", "retention_hours",
+          "status", "category", "owner_service", "created_at", "updated_at", "is_system_topic", "requires_auth",
+          "enable_dlq"),
+      "event_subscriptions", Set.of("id", "subscription_id", "service_name", "topic_pattern", "event_types",
+          "endpoint", "filter", "status", "method", "auth_token", "max_retries", "retry_delay", "rate_limit_per_min",
+          "is_active", "enable_batching", "requires_ack", "created_at", "updated_at", "last_active"),
+      "event_deliveries", Set.of("id", "event_id", "subscription_id", "attempt_number", "status", "method", "response",
+          "error_message", "status_code", "duration_ms", "delivered_at", "next_retry_at", "is_last_attempt"));
+  private static final Map<String, String> SEED_TYPES = Map.of(
+      "events.id", "uuid",
+      "events.offset", "bigint",
+      "events.timestamp", "timestamp with time zone",
+      "events.is_replayable", "boolean",
+      "topics.partitions", "integer",
+      "event_subscriptions.endpoint", "character varying",
+      "event_deliveries.duration_ms", "double precision");
+
+  @TempDir
+  Path dir;
+
   private PgConnectOptions database;
   private Pool pool;
 
   @BeforeEach
-  void fresh() {
-    vertx = Vertx.vertx();
+  void freshDatabase(Vertx vertx) {
     database = TestDatabase.freshDatabase();
     pool = Database.pool(vertx, database, 4);
   }
 
-  @AfterEach
-  void close() throws Exception {
-    await(vertx.close());
+  @Test
+  void createsTheSeedTablesOnAnEmptyDatabase(VertxTestContext test) {
+    Migrations.run(pool)
+        .map(verify(applied -> assertEquals(ALL, applied)))
+        .compose(v -> pool.query("SELECT table_name, column_name, data_type FROM information_schema.columns "
+            + "WHERE table_schema = 'public' AND table_name <> 'schema_migrations'").execute())
+        .map(verify(rows -> {
+          Map<String, Set<String>> columns = new TreeMap<>();
+          Map<String, String> types = new TreeMap<>();
+          for (Row row : rows) {
+            columns.computeIfAbsent(row.getString(0), t -> new TreeSet<>()).add(row.getString(1));
+            types.put(row.getString(0) + "." + row.getString(1), row.getString(2));
+          }
+          assertEquals(new TreeMap<>(SEED_COLUMNS), columns);
+          SEED_TYPES.forEach((column, type) -> assertEquals(type, types.get(column), column));
+        }))
+        .compose(v -> pool.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").execute())
+        .map(verify(rows -> {
+          Set<String> indexes = new TreeSet<>();
+          rows.forEach(row -> indexes.add(row.getString(0)));
+          assertTrue(indexes.containsAll(Set.of("events_topic_offset", "events_type_time", "events_status",
+              "event_deliveries_subscription_status", "event_deliveries_event")), indexes.toString());
+        }))
+        .onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void createsTheSeedTablesWithTheirColumnsAndIsIdempotent() throws Exception {
-    assertEquals(List.of("V1__event_store.sql"), await(Migrations.run(pool)));
-    assertEquals(columns("events"), Set.of("id", "event_id", "event_type", "topic", "source", "payload", "partition",
-        "offset", "status", "retry_count", "priority", "timestamp", "created_at", "processed_at", "is_replayable",
-        "is_encrypted"));
-    assertEquals(columns("topics"), Set.of("id", "name", "description", "schema", "partitions", "replication_factor",
-        "retention_hours", "status", "category", "owner_service", "created_at", "updated_at", "is_system_topic",
-        "requires_auth", "enable_dlq"));
-    assertEquals(columns("event_subscriptions"), Set.of("id", "subscription_id", "service_name", "topic_pattern",
-        "event_types", "endpoint", "filter", "status", "method", "auth_token", "max_retries", "retry_delay",
-        "rate_limit_per_min", "is_active", "enable_batching", "requires_ack", "created_at", "updated_at", "last_active"));
-    assertEquals(columns("event_deliveries"), Set.of("id", "event_id", "subscription_id", "attempt_number", "status",
-        "method", "response", "error_message", "status_code", "duration_ms", "delivered_at", "next_retry_at",
-        "is_last_attempt"));
-
-    assertEquals(List.of(), await(Migrations.run(pool)), "a second run applies nothing");
-    assertEquals(1L, count("SELECT count(*) FROM schema_migrations"));
+  void aSecondRunAppliesNothing(VertxTestContext test) {
+    Migrations.run(pool)
+        .compose(first -> Migrations.run(pool))
+        .map(verify(second -> assertEquals(List.of(), second)))
+        .compose(v -> pool.query("SELECT version, name FROM schema_migrations").execute())
+        .map(verify(rows -> {
+          assertEquals(1, rows.size());
+          assertEquals("V1__event_store.sql", rows.iterator().next().getString("name"));
+        }))
+        .onComplete(test.succeedingThenComplete());
   }
 
   @Test
-  void concurrentStartsApplyEachMigrationOnce() throws Exception {
-    Pool other = Database.pool(Vertx.vertx(), new PgConnectOptions(database), 4); // as another process would
-    List<Future<List<String>>> runs = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      runs.add(Migrations.run(i % 2 == 0 ? pool : other));
+  void concurrentStartsApplyEachMigrationOnce(Vertx vertx, VertxTestContext test) {
+    Pool other = Database.pool(vertx, database, 4); // its own sessions, as another process would have
+    List<Future<List<String>>> runs = List.of(Migrations.run(pool), Migrations.run(other), Migrations.run(pool),
+        Migrations.run(other));
+    Future.all(runs)
+        .map(verify(v -> assertEquals(ALL, runs.stream().flatMap(r -> r.result().stream()).toList(),
+            "each applied exactly once")))
+        .compose(v -> pool.query("SELECT count(*) FROM schema_migrations").execute())
+        .map(verify(rows -> assertEquals((long) ALL.size(), rows.iterator().next().getLong(0))))
+        .onComplete(test.succeedingThenComplete());
+  }
+
+  @Test
+  void anAppliedMigrationChangedSinceStopsStartUpNamingTheFile(VertxTestContext test) {
+    Migrations.run(pool)
+        .compose(v -> pool.query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1").execute())
+        .compose(v -> Migrations.run(pool))
+        .onComplete(test.failing(e -> test.verify(() -> {
+          assertTrue(e.getMessage().contains("migration db/V1__event_store.sql was changed after it was applied"),
+              e.getMessage());
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void appliesNewMigrationsOnTopAndRollsBackOneThatFails(VertxTestContext test) throws IOException {
+    ClassLoader v1 = migrations("V1__base.sql", "CREATE TABLE base (id INT PRIMARY KEY);");
+    ClassLoader v3 = migrations("V1__base.sql", "CREATE TABLE base (id INT PRIMARY KEY);",
+        "V2__more.sql", "ALTER TABLE base ADD COLUMN name TEXT; INSERT INTO base VALUES (1, 'one');",
+        "V3__broken.sql", "CREATE TABLE half_done (id INT); INSERT INTO no_such_table VALUES (1);");
+    Migrations.run(pool, v1)
+        .map(verify(applied -> assertEquals(List.of("V1__base.sql"), applied)))
+        .compose(v -> Migrations.run(pool, v3))
+        .<Void>transform(ar -> {
+          assertTrue(ar.failed(), "V3 fails");
+          assertTrue(ar.cause().getMessage().startsWith("migration db/V3__broken.sql failed: "),
+              ar.cause().getMessage());
+          return Future.succeededFuture();
+        })
+        .compose(v -> pool.query("SELECT (SELECT array_agg(version ORDER BY version) FROM schema_migrations), "
+            + "to_regclass('half_done') IS NULL, (SELECT name FROM base WHERE id = 1)").execute())
+        .map(verify(rows -> {
+          Row row = rows.iterator().next();
+          assertEquals(List.of(1, 2), List.of(row.getArrayOfIntegers(0)), "V2 kept, V3 not recorded");
+          assertTrue(row.getBoolean(1), "V3's table was rolled back");
+          assertEquals("one", row.getString(2));
+        }))
+        .onComplete(test.succeedingThenComplete());
+  }
+
+  @Test
+  void refusesAMigrationOlderThanOneAlreadyApplied(VertxTestContext test) throws IOException {
+    ClassLoader applied = migrations("V1__a.sql", "CREATE TABLE a (id INT);", "V3__c.sql", "CREATE TABLE c (id INT);");
+    ClassLoader merged = migrations("V1__a.sql", "CREATE TABLE a (id INT);", "V2__b.sql", "CREATE TABLE b (id INT);",
+        "V3__c.sql", "CREATE TABLE c (id INT);");
+    Migrations.run(pool, applied)
+        .compose(v -> Migrations.run(pool, merged))
+        .onComplete(test.failing(e -> test.verify(() -> {
+          assertTrue(e.getMessage().contains("migration db/V2__b.sql is older than version 3, already applied"),
+              e.getMessage());
+          test.completeNow();
+        })));
+  }
+
+  /** Class loader seeing a {@code db/} folder with these (file, sql) pairs, listed in this order. */
+  private ClassLoader migrations(String... fileAndSql) throws IOException {
+    Path root = Files.createTempDirectory(dir, "cp");
+    Path db = Files.createDirectories(root.resolve("db"));
+    StringBuilder index = new StringBuilder();
+    for (int i = 0; i < fileAndSql.length; i += 2) {
+      Files.writeString(db.resolve(fileAndSql[i]), fileAndSql[i + 1]);
+      index.append(fileAndSql[i]).append('\n');
     }
-    await(Future.all(runs));
-    assertEquals(1, runs.stream().mapToInt(r -> r.result().size()).sum(), "exactly one run applied V1");
-    assertEquals(1L, count("SELECT count(*) FROM schema_migrations"));
+    Files.writeString(db.resolve("migrations.txt"), index);
+    return new URLClassLoader(new URL[] {root.toUri().toURL()}, null);
   }
 
-  @Test
-  void aChangedAppliedMigrationStopsStartUpNamingTheFile() throws Exception {
-    await(Migrations.run(pool));
-    await(pool.query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1").execute());
-    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> await(Migrations.run(pool)));
-    assertTrue(e.getCause().getMessage().contains("migration V1__event_store.sql was changed after it was applied"),
-        e.getCause().getMessage());
-  }
-
-  private Set<String> columns(String table) throws Exception {
-    Set<String> names = new java.util.HashSet<>();
-    for (Row row : await(pool.preparedQuery("SELECT column_name FROM information_schema.columns WHERE table_name = $1")
-        .execute(io.vertx.sqlclient.Tuple.of(table)))) {
-      names.add(row.getString(0));
-    }
-    return names;
-  }
-
-  private long count(String sql) throws Exception {
-    return await(pool.query(sql).execute()).iterator().next().getLong(0);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  /** A step of a future chain that runs assertions on the value; a failed assertion fails the chain. */
+  private static <T> Function<T, Void> verify(Consumer<T> assertions) {
+    return value -> {
+      assertions.accept(value);
+      return null;
+    };
   }
 }
