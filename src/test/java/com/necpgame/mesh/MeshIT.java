@@ -1,0 +1,64 @@
+package com.necpgame.mesh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.testsupport.TestDatabase;
+import com.necpgame.mesh.testsupport.TestKafka;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One mesh in this JVM against a configured (not embedded) Kafka and PostgreSQL. */
+class MeshIT {
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void withConfiguredKafkaAndDatabaseStartsNothingEmbeddedAndBridgesTheBus() throws Exception {
+    String topic = TestKafka.createTopic("mesh-it", 3);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    JsonObject overrides = new JsonObject()
+        .put("data_dir", dataDir.resolve("data").toString())
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
+        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
+        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("bridge", new JsonObject().put("outbound", new JsonArray().add(new JsonObject()
+            .put("address", "it.out").put("topic", topic).put("key_field", "session_id"))));
+    try (Mesh mesh = Mesh.start(com.necpgame.mesh.config.ConfigLoader.load(overrides, Map.of()))) {
+      HttpResponse<String> ready = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ready.statusCode(), ready.body());
+
+      JsonObject envelope = Envelope.create("match.created", "it", new JsonObject()).withPlayer("p1", "match-7").toJson();
+      JsonObject ack = mesh.vertx().eventBus().<JsonObject>request("it.out", envelope)
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).body();
+      assertEquals(topic, ack.getString("topic"));
+      assertTrue(ack.getLong("offset") >= 0);
+
+      assertTrue(mesh.context().validator().validate(envelope).isEmpty(), "the shared validator is wired");
+      long tables = mesh.context().pool().query("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+          + "('events','topics','event_subscriptions','event_deliveries')").execute()
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).iterator().next().getLong(0);
+      assertEquals(4, tables, "migrations ran against the configured database");
+    }
+    assertFalse(Files.exists(dataDir.resolve("data")), "no embedded broker or database was started");
+  }
+}
