@@ -29,13 +29,15 @@ import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Wires event bus addresses to Kafka topics, both ways, as the {@code bridge} config says. Outbound: an envelope sent
  * to a mapped address is produced with the process's shared producer and the reply carries topic, partition and
- * offset once Kafka acknowledged it, or a failure (400 for a bad envelope, 503 when Kafka did not take it); a JSON
+ * offset once Kafka acknowledged it, or a failure (400 for a bad envelope, 413 for one larger than Kafka takes, 503
+ * when Kafka did not take it); a JSON
  * array of envelopes is a batch, answered once with a result per envelope (the high-throughput path). Inbound:
  * records are delivered to the mapped address as request-reply; the handler replying is what commits the offset.
  */
@@ -128,7 +130,9 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     }
     try {
       mesh.producer().send(record, (metadata, error) -> onContext.execute(() -> {
-        if (error != null) {
+        if (error instanceof RecordTooLargeException) {
+          done.accept(failure(413, "the event is larger than Kafka accepts: " + error.getMessage()));
+        } else if (error != null) {
           LOG.warn("publish to {} failed for event {}: {}", out.topic(), envelope.getValue("event_id"), error.toString());
           done.accept(failure(503, "Kafka did not acknowledge the event: " + error.getMessage()));
         } else {

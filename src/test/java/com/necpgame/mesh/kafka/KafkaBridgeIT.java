@@ -127,6 +127,19 @@ class KafkaBridgeIT {
   }
 
   @Test
+  void envelopeLargerThanKafkaTakesFailsWith413AndTheNextOneGoesThrough() throws Exception {
+    String topic = TestKafka.createTopic("out-large", 1);
+    Vertx vertx = bridge(outbound("test.out.large", topic, "event_id"));
+    JsonObject huge = Envelope.create("game.replay.uploaded", "t", new JsonObject().put("blob", "x".repeat(2 << 20)))
+        .toJson();
+    ReplyException tooLarge = failure(vertx.eventBus().request("test.out.large", huge));
+    assertEquals(413, tooLarge.failureCode());
+    JsonObject small = Envelope.create("game.replay.uploaded", "t", new JsonObject()).toJson();
+    assertEquals(topic, await(vertx.eventBus().<JsonObject>request("test.out.large", small)).body().getString("topic"));
+    assertEquals(small.getString("event_id"), EnvelopeRecords.header(read(topic, 1).get(0).headers(), "event_id"));
+  }
+
+  @Test
   void batchIsAnsweredOnceWithAResultPerEnvelopeInOrder() throws Exception {
     String topic = TestKafka.createTopic("out-batch", 2);
     Vertx vertx = bridge(outbound("test.out.batch", topic, "event_id"));
