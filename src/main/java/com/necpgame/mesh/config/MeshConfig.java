@@ -197,6 +197,12 @@ public record MeshConfig(
       verticles.put(name, new VerticleSpec(r.bool("verticles." + name + ".enabled"),
           r.intIn("verticles." + name + ".instances", 1, 64)));
     }
+    VerticleSpec bridgeSpec = verticles.get("bridge");
+    if (bridgeSpec != null && bridgeSpec.instances() > 1
+        && bridge.inbound().stream().anyMatch(i -> i.mode() == Mode.BROADCAST)) {
+      r.problem("verticles.bridge.instances", "must be 1 while bridge.inbound has a broadcast mapping "
+          + "(every instance would deliver every record)");
+    }
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, kafka, database, topics, schemasDir, bridge, verticles);
   }

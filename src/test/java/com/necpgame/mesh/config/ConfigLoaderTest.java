@@ -130,6 +130,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void broadcastMappingNeedsASingleBridgeInstance() {
+    JsonObject tree = new JsonObject()
+        .put("verticles", new JsonObject().put("bridge", new JsonObject().put("instances", 2)))
+        .put("bridge", new JsonObject().put("inbound", new JsonArray()
+            .add(new JsonObject().put("topic", "world.tick.daily").put("address", "ticks").put("mode", "broadcast"))));
+    assertTrue(problemsOf(() -> ConfigLoader.load(tree, Map.of()))
+        .startsWith("verticles.bridge.instances: must be 1 while bridge.inbound has a broadcast mapping"));
+    tree.getJsonObject("bridge").getJsonArray("inbound").getJsonObject(0).put("mode", "shared");
+    assertEquals(2, ConfigLoader.load(tree, Map.of()).verticles().get("bridge").instances(), "shared splits partitions");
+  }
+
+  @Test
   void verticlesEnvironmentEnablesExactlyTheNamedOnes() {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());
