@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /** Masks secrets in settings before they reach a log line, an error or a config dump. */
 public final class Secrets {
 
-  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|jaas|token|credential|key\\.pem|api[._-]?key).*");
+  private static final Pattern SECRET_KEY =
+      Pattern.compile("(?i).*(password|secret|jaas|token|credential|api[._-]?key|private[._-]?key).*");
   private static final Pattern URL_PASSWORD = Pattern.compile("(://[^:/@]+:)[^@/]*@");
   private static final Pattern QUERY_PASSWORD = Pattern.compile("(?i)(password=)[^&]*");
 

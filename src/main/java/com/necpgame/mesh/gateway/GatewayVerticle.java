@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
@@ -41,6 +42,6 @@ public final class GatewayVerticle extends VerticleBase {
 
   static String error(String code, String message) {
     return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
-        .put("details", new io.vertx.core.json.JsonArray())).encode();
+        .put("details", new JsonArray())).encode();
   }
 }

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -168,19 +167,18 @@ public final class KafkaBridgeVerticle extends VerticleBase {
 
   private Void ensureDeadLetterTopics() throws Exception {
     List<String> topics = mesh.config().bridge().inbound().stream().map(Inbound::topic).distinct().toList();
-    long timeout = mesh.config().kafka().requestTimeoutMs();
+    TopicProvisioner provisioner = new TopicProvisioner(mesh.admin(),
+        mesh.config().topics().defaultReplicationFactor(), Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
     Map<String, TopicDescription> described;
     try {
-      described = mesh.admin().describeTopics(topics).allTopicNames().get(timeout, TimeUnit.MILLISECONDS);
+      described = provisioner.describe(topics);
     } catch (ExecutionException e) {
       throw new IllegalStateException("bridge.inbound: cannot describe topics " + topics + " (do they exist?): "
           + e.getCause().getMessage(), e.getCause());
     }
-    List<TopicSpec> dlqs = described.values().stream()
+    provisioner.ensure(described.values().stream()
         .map(d -> new TopicSpec(d.name(), d.partitions().size(), Optional.empty(), Map.of(), true).deadLetter())
-        .toList();
-    new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), Duration.ofMillis(timeout))
-        .ensure(dlqs);
+        .toList());
     return null;
   }
 

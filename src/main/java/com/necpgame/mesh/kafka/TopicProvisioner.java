@@ -3,6 +3,7 @@ package com.necpgame.mesh.kafka;
 import com.necpgame.mesh.config.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +65,29 @@ public final class TopicProvisioner {
       }
     }
     if (!created.isEmpty()) {
+      describe(created); // created means usable: wait until the brokers' metadata knows them
       LOG.info("created {} topic(s): {}", created.size(), created);
     }
     return created;
+  }
+
+  /**
+   * Describes topics, waiting (up to the timeout) for ones so new that the metadata a broker answers from does not
+   * show them yet.
+   */
+  public Map<String, TopicDescription> describe(Collection<String> names)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(names).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   private void warnAboutFewerPartitions(List<TopicSpec> specs, Set<String> existing)
@@ -74,8 +96,7 @@ public final class TopicProvisioner {
     if (present.isEmpty()) {
       return;
     }
-    Map<String, TopicDescription> described =
-        admin.describeTopics(present).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    Map<String, TopicDescription> described = describe(present);
     for (TopicSpec spec : specs) {
       TopicDescription d = described.get(spec.name());
       if (d != null && d.partitions().size() != spec.partitions()) {

@@ -34,7 +34,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The bridge against a real broker, checked with plain kafka-clients on the other side. */
@@ -44,11 +43,6 @@ class KafkaBridgeIT {
 
   private final List<Vertx> vertxes = new ArrayList<>();
   private final List<Producer<String, byte[]>> producers = new ArrayList<>();
-
-  @BeforeAll
-  static void broker() {
-    TestKafka.bootstrapServers();
-  }
 
   @AfterEach
   void close() throws Exception {

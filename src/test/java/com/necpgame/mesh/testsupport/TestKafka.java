@@ -2,17 +2,19 @@ package com.necpgame.mesh.testsupport;
 
 import com.necpgame.mesh.config.ConfigLoader;
 import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.TopicProvisioner;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +53,7 @@ public final class TestKafka {
     }
     try {
       Path dir = Files.createTempDirectory("mesh-test-kafka");
-      MeshConfig.EmbeddedKafka cfg = config(new JsonObject()).kafka().embedded();
+      MeshConfig.EmbeddedKafka cfg = ConfigLoader.load(new JsonObject(), Map.of()).kafka().embedded();
       EmbeddedBroker broker = EmbeddedBroker.start(new MeshConfig.EmbeddedKafka("127.0.0.1", 0, 0, dir,
           cfg.retentionHours(), cfg.retentionBytesPerPartition(), cfg.segmentBytes()));
       Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "test-kafka-stop"));
@@ -64,10 +66,7 @@ public final class TestKafka {
   /** A mesh config over the defaults with these overrides, pointing at the test broker. */
   public static MeshConfig config(JsonObject overrides) {
     JsonObject tree = overrides.copy();
-    if (bootstrap != null) {
-      JsonObject kafka = tree.getJsonObject("kafka", new JsonObject());
-      tree.put("kafka", kafka.put("bootstrap_servers", bootstrap));
-    }
+    tree.put("kafka", tree.getJsonObject("kafka", new JsonObject()).put("bootstrap_servers", bootstrapServers()));
     return ConfigLoader.load(tree, Map.of());
   }
 
@@ -87,9 +86,11 @@ public final class TestKafka {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** A new topic with a unique name, usable when this returns. */
   public static String createTopic(String prefix, int partitions) throws Exception {
     String name = unique(prefix);
-    admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    new TopicProvisioner(admin(), 1, Duration.ofSeconds(30))
+        .ensure(List.of(new TopicSpec(name, partitions, Optional.empty(), Map.of(), false)));
     return name;
   }
 }
