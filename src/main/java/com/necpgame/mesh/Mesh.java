@@ -11,6 +11,7 @@ import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
+import com.necpgame.mesh.store.EventStoreVerticle;
 import com.necpgame.mesh.store.Migrations;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
@@ -40,6 +41,7 @@ public final class Mesh implements AutoCloseable {
   /** How each verticle named in config is built. */
   private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.of(
       "bridge", KafkaBridgeVerticle::new,
+      "store", EventStoreVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;

@@ -28,8 +28,8 @@ class MeshIT {
   Path dataDir;
 
   @Test
-  void withConfiguredKafkaAndDatabaseStartsNothingEmbeddedAndBridgesTheBus() throws Exception {
-    String topic = TestKafka.createTopic("mesh-it", 3);
+  void withConfiguredKafkaAndDatabaseStartsNothingEmbeddedBridgesTheBusAndStoresTheEvent() throws Exception {
+    String topic = TestKafka.createTopic("game.mesh-it", 3); // a game topic: the store indexes it
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -58,6 +58,16 @@ class MeshIT {
           + "('events','topics','event_subscriptions','event_deliveries')").execute()
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).iterator().next().getLong(0);
       assertEquals(4, tables, "migrations ran against the configured database");
+
+      var store = new com.necpgame.mesh.store.EventStore(mesh.context().pool());
+      JsonObject status = null;
+      for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); status == null
+          && System.nanoTime() < deadline; Thread.sleep(50)) {
+        status = store.status(envelope.getString("event_id")).toCompletionStage().toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+      }
+      assertEquals("published", status.getString("status"), "the store writer indexed it");
+      assertEquals(ack.getLong("offset"), status.getLong("offset"));
     }
     assertFalse(Files.exists(dataDir.resolve("data")), "no embedded broker or database was started");
   }

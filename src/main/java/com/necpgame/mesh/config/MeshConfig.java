@@ -23,10 +23,11 @@ public record MeshConfig(
     Topics topics,
     Optional<Path> schemasDir,
     Bridge bridge,
+    Store store,
     Map<String, VerticleSpec> verticles) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "gateway");
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "gateway");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -120,6 +121,9 @@ public record MeshConfig(
 
   public enum Start { EARLIEST, LATEST }
 
+  /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
+  public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
+
   public record VerticleSpec(boolean enabled, int instances) {}
 
   static MeshConfig from(JsonObject tree) {
@@ -188,6 +192,19 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
+    String storeTopics = r.nonBlank("store.topics");
+    java.util.regex.Pattern storePattern = java.util.regex.Pattern.compile(".*");
+    try {
+      storePattern = java.util.regex.Pattern.compile(storeTopics);
+    } catch (java.util.regex.PatternSyntaxException e) {
+      r.problem("store.topics", "expected a regular expression of topic names, got \"" + storeTopics + "\" ("
+          + e.getDescription() + ")");
+    }
+    String storeGroup = r.string("store.group");
+    Store store = new Store(storePattern,
+        storeGroup.isBlank() ? kafka.consumer().groupPrefix() + ".store" : storeGroup,
+        r.longIn("store.retry_pause_ms", 10, 600_000));
+
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {
       if (!VERTICLE_NAMES.contains(name)) {
@@ -204,7 +221,8 @@ public record MeshConfig(
           + "(every instance would deliver every record)");
     }
     r.check();
-    return new MeshConfig(nodeId, dataDir, logLevel, http, kafka, database, topics, schemasDir, bridge, verticles);
+    return new MeshConfig(nodeId, dataDir, logLevel, http, kafka, database, topics, schemasDir, bridge, store,
+        verticles);
   }
 
   private static Outbound outbound(ConfigReader r) {

@@ -130,6 +130,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void storeIndexesGameTopicsButNotDeadLetters() {
+    var store = ConfigLoader.load(Optional.empty(), Map.of()).store();
+    assertTrue(store.topics().matcher("game.combat.events").matches());
+    assertTrue(store.topics().matcher("simulation.event").matches());
+    assertFalse(store.topics().matcher("game.combat.events.dlq").matches());
+    assertFalse(store.topics().matcher("match-state").matches(), "compacted state is not an event stream");
+    assertEquals("event-mesh.store", store.group());
+    assertTrue(problemsOf(() -> ConfigLoader.load(new JsonObject().put("store", new JsonObject().put("topics", "game.(")),
+        Map.of())).startsWith("store.topics: expected a regular expression of topic names, got \"game.(\""));
+  }
+
+  @Test
   void broadcastMappingNeedsASingleBridgeInstance() {
     JsonObject tree = new JsonObject()
         .put("verticles", new JsonObject().put("bridge", new JsonObject().put("instances", 2)))
@@ -146,7 +158,7 @@ class ConfigLoaderTest {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());
     assertFalse(c.verticles().get("bridge").enabled());
-    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: [gateway, bridge]",
+    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: [bridge, store, gateway]",
         problemsOf(() -> ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway,market2"))));
   }
 

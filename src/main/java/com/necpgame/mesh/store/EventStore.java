@@ -1,0 +1,97 @@
+package com.necpgame.mesh.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code events} table: an index of every event Kafka stored, written in batches (one multi-row
+ * {@code INSERT ... SELECT FROM unnest(...)} per batch) and idempotent on {@code event_id}.
+ */
+public final class EventStore {
+
+  private static final String INSERT = "INSERT INTO events "
+      + "(event_id, event_type, topic, source, payload, partition, \"offset\", status, priority, timestamp) "
+      + "SELECT id, type, topic, source, payload, part, off, 'published', prio, ts FROM unnest("
+      + "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::int[], $7::bigint[], "
+      + "$8::varchar[], $9::timestamptz[]) AS u(id, type, topic, source, payload, part, off, prio, ts) "
+      + "ON CONFLICT (event_id) DO UPDATE SET partition = EXCLUDED.partition, \"offset\" = EXCLUDED.\"offset\", "
+      + "topic = EXCLUDED.topic, status = 'published' WHERE events.status = 'pending'";
+  private static final String STATUS = "SELECT event_id, event_type, topic, status, partition, \"offset\", retry_count, "
+      + "timestamp, created_at, processed_at FROM events WHERE event_id = $1";
+
+  private final Pool pool;
+
+  public EventStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Records a batch; an event already stored is left as it is (a redelivered record is not an error). Returns the
+   * number of rows inserted or moved from pending to published.
+   */
+  public Future<Integer> record(Collection<EventRow> rows) {
+    Map<String, EventRow> unique = new LinkedHashMap<>(); // one statement must not touch a row twice
+    rows.forEach(r -> unique.putIfAbsent(r.eventId(), r));
+    if (unique.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = unique.size();
+    String[] ids = new String[n];
+    String[] types = new String[n];
+    String[] topics = new String[n];
+    String[] sources = new String[n];
+    String[] payloads = new String[n];
+    Integer[] partitions = new Integer[n];
+    Long[] offsets = new Long[n];
+    String[] priorities = new String[n];
+    OffsetDateTime[] timestamps = new OffsetDateTime[n];
+    int i = 0;
+    for (EventRow r : unique.values()) {
+      ids[i] = r.eventId();
+      types[i] = r.eventType();
+      topics[i] = r.topic();
+      sources[i] = r.source();
+      payloads[i] = r.payload();
+      partitions[i] = r.partition();
+      offsets[i] = r.offset();
+      priorities[i] = r.priority();
+      timestamps[i] = r.timestamp();
+      i++;
+    }
+    return pool.preparedQuery(INSERT)
+        .execute(Tuple.of(ids, types, topics, sources, payloads, partitions, offsets, priorities, timestamps))
+        .map(result -> result.rowCount());
+  }
+
+  /** What the store knows of an event, or null when it has no row for it. */
+  public Future<JsonObject> status(String eventId) {
+    return pool.preparedQuery(STATUS).execute(Tuple.of(eventId)).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row row = rows.iterator().next();
+      return new JsonObject()
+          .put("event_id", row.getString("event_id"))
+          .put("event_type", row.getString("event_type"))
+          .put("topic", row.getString("topic"))
+          .put("status", row.getString("status"))
+          .put("partition", row.getInteger("partition"))
+          .put("offset", row.getLong("offset"))
+          .put("retry_count", row.getInteger("retry_count"))
+          .put("timestamp", text(row.getOffsetDateTime("timestamp")))
+          .put("created_at", text(row.getOffsetDateTime("created_at")))
+          .put("processed_at", text(row.getOffsetDateTime("processed_at")));
+    });
+  }
+
+  private static String text(OffsetDateTime time) {
+    return time == null ? null : time.toInstant().toString();
+  }
+}

@@ -1,0 +1,37 @@
+package com.necpgame.mesh.store;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.MeshConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires the event store writer: its consumer group, the topics it indexes, the shared pool. */
+public final class EventStoreVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventStoreVerticle.class);
+
+  private final MeshContext mesh;
+  private StoreWriter writer;
+
+  public EventStoreVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+  }
+
+  @Override
+  public Future<?> start() {
+    MeshConfig.Store config = mesh.config().store();
+    writer = new StoreWriter(mesh.kafka().consumer("store", config.group(), "earliest"), config.topics(),
+        new EventStore(mesh.pool()), Duration.ofMillis(config.retryPauseMs()));
+    writer.start();
+    LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return writer == null ? Future.succeededFuture() : Future.fromCompletionStage(writer.stop());
+  }
+}
