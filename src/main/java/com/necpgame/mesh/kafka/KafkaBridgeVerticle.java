@@ -64,9 +64,9 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     Bridge bridge = mesh.config().bridge();
     onContext = new ContextBatcher(context);
     List<Future<?>> ready = new ArrayList<>();
-    for (Outbound out : bridge.outbound()) {
-      ready.add(vertx.eventBus().<Object>consumer(out.address(), msg -> publish(out, msg)).completion());
-    }
+    ready.add(vertx.executeBlocking(this::loadOutboundMetadata).compose(v -> Future.all(bridge.outbound().stream()
+        .map(out -> vertx.eventBus().<Object>consumer(out.address(), msg -> publish(out, msg)).completion())
+        .toList())));
     if (!bridge.inbound().isEmpty()) {
       ready.add(vertx.executeBlocking(this::ensureDeadLetterTopics).compose(v -> startInbound(bridge)));
     }
@@ -165,10 +165,34 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     return null;
   }
 
+  /**
+   * A send to a topic the producer has no metadata for blocks the calling thread (an event loop here) until the
+   * metadata arrives or {@code max_block_ms} passes. So every outbound topic must exist, and its metadata is fetched
+   * now, on a worker: a mapping to a missing topic fails start-up, naming it, instead of stalling an event loop later.
+   */
+  private Void loadOutboundMetadata() throws Exception {
+    List<String> topics = mesh.config().bridge().outbound().stream().map(Outbound::topic).distinct().toList();
+    if (topics.isEmpty()) {
+      return null;
+    }
+    try {
+      provisioner().describe(topics);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("bridge.outbound: topics " + topics + " must exist: " + e.getCause().getMessage(),
+          e.getCause());
+    }
+    topics.forEach(mesh.producer()::partitionsFor);
+    return null;
+  }
+
+  private TopicProvisioner provisioner() {
+    return new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(),
+        Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
+  }
+
   private Void ensureDeadLetterTopics() throws Exception {
     List<String> topics = mesh.config().bridge().inbound().stream().map(Inbound::topic).distinct().toList();
-    TopicProvisioner provisioner = new TopicProvisioner(mesh.admin(),
-        mesh.config().topics().defaultReplicationFactor(), Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
+    TopicProvisioner provisioner = provisioner();
     Map<String, TopicDescription> described;
     try {
       described = provisioner.describe(topics);

@@ -154,20 +154,23 @@ class KafkaBridgeIT {
   }
 
   @Test
-  void producerFailureIsAFailedReplyNotSilence() throws Exception {
-    // The topic does not exist and the broker does not create topics: Kafka never takes the record.
+  void outboundMappingToAMissingTopicFailsStartUpNamingIt() throws Exception {
+    // A send to an unknown topic would block the event loop until max_block_ms: refused at start instead.
+    String missing = TestKafka.unique("missing");
     MeshConfig config = TestKafka.config(new JsonObject()
-        .put("kafka", new JsonObject().put("producer", new JsonObject().put("max_block_ms", 1000)))
-        .put("bridge", outbound("test.out.missing", TestKafka.unique("missing"), "event_id")));
+        .put("kafka", new JsonObject().put("request_timeout_ms", 1000))
+        .put("bridge", outbound("test.out.missing", missing, "event_id")));
     KafkaClients clients = TestKafka.clients(config);
     Producer<String, byte[]> producer = clients.producer("test");
     producers.add(producer);
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    await(vertx.deployVerticle(new KafkaBridgeVerticle(new MeshContext(config, clients, producer, TestKafka.admin(), null, null))));
-    ReplyException failed = failure(vertx.eventBus().request("test.out.missing",
-        Envelope.create("system.service.health", "test", new JsonObject()).toJson()));
-    assertEquals(503, failed.failureCode());
+    var deployed = vertx.deployVerticle(new KafkaBridgeVerticle(
+        new MeshContext(config, clients, producer, TestKafka.admin(), null, null)));
+    java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> await(deployed));
+    assertTrue(e.getCause().getMessage().contains("bridge.outbound: topics [" + missing + "] must exist"),
+        e.getCause().getMessage());
   }
 
   @Test
