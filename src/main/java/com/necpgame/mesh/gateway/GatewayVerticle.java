@@ -1,17 +1,17 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.kafka.EnvelopePublisher;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP server: health and readiness now; the REST API and WebSocket hub mount their routes here. */
+/** The HTTP server: health, readiness and the event routes; JSON errors everywhere. */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
@@ -25,11 +25,14 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
-    new HealthRoutes(vertx, mesh).mount(router);
-    router.route().last().handler(ctx -> ctx.response().setStatusCode(404).putHeader("content-type", "application/json")
-        .end(error("not_found", "no route for " + ctx.request().method() + " " + ctx.normalizedPath())));
     var http = mesh.config().http();
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+    new HealthRoutes(vertx, mesh).mount(router);
+    new EventRoutes(vertx, mesh, new EnvelopePublisher(mesh.producer(), context)).mount(router);
+    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(status, ApiErrors::onFailure);
+    }
     server = vertx.createHttpServer(new HttpServerOptions().setHost(http.host()).setPort(http.port()));
     return server.requestHandler(router).listen()
         .onSuccess(s -> LOG.info("HTTP gateway listening on {}:{}", http.host(), s.actualPort()));
@@ -38,10 +41,5 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.close();
-  }
-
-  static String error(String code, String message) {
-    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
-        .put("details", new JsonArray())).encode();
   }
 }

@@ -22,13 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +51,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
   private final MeshContext mesh;
   private final List<InboundConsumer> inbound = new ArrayList<>();
   private ContextBatcher onContext;
+  private EnvelopePublisher publisher;
 
   public KafkaBridgeVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -63,6 +61,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
   public Future<?> start() {
     Bridge bridge = mesh.config().bridge();
     onContext = new ContextBatcher(context);
+    publisher = new EnvelopePublisher(mesh.producer(), context);
     List<Future<?>> ready = new ArrayList<>();
     ready.add(vertx.executeBlocking(this::loadOutboundMetadata).compose(v -> Future.all(bridge.outbound().stream()
         .map(out -> vertx.eventBus().<Object>consumer(out.address(), msg -> publish(out, msg)).completion())
@@ -84,7 +83,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
       publishBatch(out, msg, batch);
       return;
     }
-    send(out, msg.body(), result -> {
+    publisher.publish(out.topic(), out.keyField(), asJson(msg.body()), result -> {
       JsonObject error = result.getJsonObject("error");
       if (error == null) {
         msg.reply(result);
@@ -104,48 +103,13 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     }
     for (int i = 0; i < size; i++) {
       int index = i;
-      send(out, batch.getValue(i), result -> {
+      publisher.publish(out.topic(), out.keyField(), asJson(batch.getValue(i)), result -> {
         results.set(index, result);
         if (--pending[0] == 0) {
           msg.reply(results);
         }
       });
     }
-  }
-
-  /** Produces one envelope; {@code done} gets, on this context, the acknowledgement or {@code {error:{code,message}}}. */
-  private void send(Outbound out, Object body, Consumer<JsonObject> done) {
-    JsonObject envelope = asJson(body);
-    if (envelope == null) {
-      done.accept(failure(400, "the body must be an envelope: a JSON object"));
-      return;
-    }
-    ProducerRecord<String, byte[]> record;
-    try {
-      record = EnvelopeRecords.record(out.topic(), out.keyField(), envelope);
-    } catch (IllegalArgumentException e) {
-      done.accept(failure(400, e.getMessage()));
-      return;
-    }
-    try {
-      mesh.producer().send(record, (metadata, error) -> onContext.execute(() -> {
-        if (error instanceof RecordTooLargeException) {
-          done.accept(failure(413, "the event is larger than Kafka accepts: " + error.getMessage()));
-        } else if (error != null) {
-          LOG.warn("publish to {} failed for event {}: {}", out.topic(), envelope.getValue("event_id"), error.toString());
-          done.accept(failure(503, "Kafka did not acknowledge the event: " + error.getMessage()));
-        } else {
-          done.accept(new JsonObject().put("topic", metadata.topic()).put("partition", metadata.partition())
-              .put("offset", metadata.offset()).put("timestamp", metadata.timestamp()));
-        }
-      }));
-    } catch (RuntimeException e) { // buffer full past max.block.ms, producer closed
-      done.accept(failure(503, "Kafka producer unavailable: " + e.getMessage()));
-    }
-  }
-
-  private static JsonObject failure(int code, String message) {
-    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
   }
 
   private static JsonObject asJson(Object body) {

@@ -1,0 +1,47 @@
+package com.necpgame.mesh.gateway;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one error body of the API, {@code {"error": {"code", "message", "details"}}}, and the router's last resort. */
+public final class ApiErrors {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
+
+  private ApiErrors() {}
+
+  public static void send(RoutingContext ctx, int status, String code, String message, JsonArray details) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (status == 503 || status == 429) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+        .end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
+            .put("details", details == null ? new JsonArray() : details)).encode());
+  }
+
+  public static void send(RoutingContext ctx, int status, String code, String message) {
+    send(ctx, status, code, message, null);
+  }
+
+  /** The router's error handler: Vert.x Web's own statuses (no route, wrong method or type, body limit) and crashes. */
+  public static void onFailure(RoutingContext ctx) {
+    String what = ctx.request().method() + " " + ctx.normalizedPath();
+    switch (ctx.statusCode()) {
+      case 404 -> send(ctx, 404, "not_found", "no route for " + what);
+      case 405 -> send(ctx, 405, "method_not_allowed", "method not allowed for " + what);
+      case 413 -> send(ctx, 413, "payload_too_large", "the request body is larger than http.max_body_bytes");
+      case 415 -> send(ctx, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
+      case 400 -> send(ctx, 400, "bad_request", ctx.failure() == null ? "bad request" : ctx.failure().getMessage());
+      default -> {
+        LOG.error("{} failed", what, ctx.failure());
+        send(ctx, 500, "internal_error", "the mesh failed to handle this request; see its log");
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.EnvelopePublisher;
+import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
+import com.necpgame.mesh.store.EventStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /events/publish}: the seed's publish request becomes an envelope, is validated, and is answered with
+ * its topic, partition and offset once Kafka acknowledged it. {@code GET /events/{eventId}/status}: what the event
+ * store knows of an event.
+ */
+final class EventRoutes {
+
+  /** Events are keyed by session (a match's events stay in order); without one Kafka spreads them. */
+  static final String KEY_FIELD = "session_id";
+  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final Set<String> FIELDS = Set.of("event_type", "topic", "source", "payload", "priority",
+      "is_replayable", "correlation_id", "session_id", "player_id");
+
+  private final MeshContext mesh;
+  private final EnvelopePublisher publisher;
+  private final TopicGate topics;
+  private final EventStore store;
+
+  EventRoutes(Vertx vertx, MeshContext mesh, EnvelopePublisher publisher) {
+    this.mesh = mesh;
+    this.publisher = publisher;
+    this.topics = new TopicGate(vertx, mesh);
+    this.store = new EventStore(mesh.pool());
+  }
+
+  void mount(Router router) {
+    router.post("/events/publish").consumes("application/json").handler(this::publish);
+    router.get("/events/:eventId/status").handler(this::status);
+  }
+
+  private void publish(RoutingContext ctx) {
+    JsonObject request;
+    try {
+      request = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      ApiErrors.send(ctx, 400, "malformed_json", "the body is not a JSON object: " + e.getMessage());
+      return;
+    }
+    if (request == null) {
+      ApiErrors.send(ctx, 400, "malformed_json", "the body is empty; expected a JSON object");
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    JsonObject envelope = envelopeOf(request, problems);
+    String topic = request.getValue("topic") instanceof String t ? t : null;
+    if (topic == null || !TOPIC.matcher(topic).matches()) {
+      problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
+    }
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_event", "the event is not valid", problems);
+      return;
+    }
+    topics.open(topic)
+        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))
+        .onSuccess(ack -> ctx.json(new JsonObject().put("event_id", envelope.getString("event_id"))
+            .put("topic", topic).put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset"))
+            .put("published", true)))
+        .onFailure(e -> {
+          if (e instanceof TopicGate.NoSuchTopic) {
+            ApiErrors.send(ctx, 404, "topic_not_found", e.getMessage());
+          } else if (e instanceof PublishException p && p.code() == 413) {
+            ApiErrors.send(ctx, 413, "payload_too_large", p.getMessage());
+          } else {
+            ApiErrors.send(ctx, 503, "kafka_unavailable", "the event was not published: " + e.getMessage());
+          }
+        });
+  }
+
+  /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
+  private JsonObject envelopeOf(JsonObject request, JsonArray problems) {
+    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
+        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
+            + FIELDS.stream().sorted().toList()).toJson()));
+    Object payload = request.getValue("payload");
+    Object data = payload;
+    if (payload instanceof String text) {
+      try {
+        data = new JsonObject(text);
+      } catch (DecodeException | ClassCastException e) {
+        problems.add(new Violation("/payload", "expected a JSON object, or a string holding one").toJson());
+        return null;
+      }
+    } else if (payload == null) {
+      data = new JsonObject();
+    }
+    JsonObject envelope = new JsonObject()
+        .put("event_id", EventIds.newId().toString())
+        .put("event_type", request.getValue("event_type"))
+        .put("timestamp", Instant.now().toString())
+        .put("version", Envelope.CURRENT_VERSION)
+        .put("source", request.getValue("source"))
+        .put("data", data)
+        .put("metadata", new JsonObject().put("priority", request.getValue("priority", "normal"))
+            .put("ttl", "7d").put("retry_count", 0));
+    for (String id : List.of("correlation_id", "session_id", "player_id")) {
+      if (request.getValue(id) != null) {
+        envelope.put(id, request.getValue(id));
+      }
+    }
+    for (Violation v : mesh.validator().validate(envelope)) {
+      problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());
+    }
+    return envelope;
+  }
+
+  private static String requestPointer(String envelopePointer) {
+    if (envelopePointer.startsWith("/data")) {
+      return "/payload" + envelopePointer.substring("/data".length());
+    }
+    return envelopePointer.startsWith("/metadata/") ? "/" + envelopePointer.substring("/metadata/".length())
+        : envelopePointer;
+  }
+
+  private void status(RoutingContext ctx) {
+    String id = ctx.pathParam("eventId");
+    store.status(id).onSuccess(status -> {
+      if (status == null) {
+        ApiErrors.send(ctx, 404, "event_not_found", "the event store has no event " + id
+            + " (events are indexed from Kafka within moments of being published)");
+      } else {
+        ctx.json(status);
+      }
+    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "the event store did not answer"));
+  }
+}

@@ -1,0 +1,203 @@
+package com.necpgame.mesh.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.necpgame.mesh.Mesh;
+import com.necpgame.mesh.config.ConfigLoader;
+import com.necpgame.mesh.testsupport.TestDatabase;
+import com.necpgame.mesh.testsupport.TestKafka;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** POST /events/publish and GET /events/{id}/status on a running mesh with a real broker and database. */
+class EventRoutesIT {
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static Mesh mesh;
+  private static int port;
+  private static String topic;
+
+  @BeforeAll
+  static void start(@TempDir Path dir) throws Exception {
+    topic = TestKafka.createTopic("game.routes", 3);
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    mesh = Mesh.start(ConfigLoader.load(new JsonObject()
+        .put("data_dir", dir.toString())
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port).put("max_body_bytes", 8192))
+        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
+        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase()))), Map.of()));
+  }
+
+  @AfterAll
+  static void stop() {
+    mesh.close();
+  }
+
+  private static HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("content-type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> publish(JsonObject request) throws Exception {
+    return post("/events/publish", "application/json", request.encode());
+  }
+
+  private static JsonObject seedRequest() {
+    return new JsonObject().put("event_type", "game.match.end").put("topic", topic).put("source", "match-service")
+        .put("payload", "{\"match_id\":\"123\",\"winner\":\"player456\",\"duration\":1800}").put("priority", "high")
+        .put("is_replayable", true).put("session_id", "match-123");
+  }
+
+  private static JsonObject error(HttpResponse<String> response) {
+    assertEquals("application/json", response.headers().firstValue("content-type").orElse(""), response.body());
+    return new JsonObject(response.body()).getJsonObject("error");
+  }
+
+  private static List<String> pointers(HttpResponse<String> response) {
+    JsonArray details = error(response).getJsonArray("details");
+    return details.stream().map(d -> ((JsonObject) d).getString("pointer")).toList();
+  }
+
+  @Test
+  void publishedEventIsInKafkaAsAnEnvelopeAndItsStatusReachesPublished() throws Exception {
+    HttpResponse<String> response = publish(seedRequest());
+    assertEquals(200, response.statusCode(), response.body());
+    JsonObject ack = new JsonObject(response.body());
+    assertEquals(topic, ack.getString("topic"));
+    assertEquals(true, ack.getBoolean("published"));
+
+    ConsumerRecord<String, byte[]> record = readAt(ack.getInteger("partition"), ack.getLong("offset"));
+    JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+    assertEquals(ack.getString("event_id"), envelope.getString("event_id"));
+    assertEquals("game.match.end", envelope.getString("event_type"));
+    assertEquals("match-service", envelope.getString("source"));
+    assertEquals(new JsonObject().put("match_id", "123").put("winner", "player456").put("duration", 1800),
+        envelope.getJsonObject("data"));
+    assertEquals("high", envelope.getJsonObject("metadata").getString("priority"));
+    assertEquals("match-123", record.key(), "keyed by session so a match stays in order");
+    assertTrue(mesh.context().validator().validate(envelope).isEmpty(), "what the mesh emits is a valid envelope");
+
+    JsonObject status = null;
+    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(50)) {
+      HttpResponse<String> s = get("/events/" + ack.getString("event_id") + "/status");
+      if (s.statusCode() == 200) {
+        status = new JsonObject(s.body());
+        break;
+      }
+      assertEquals(404, s.statusCode(), s.body());
+    }
+    assertEquals("published", status.getString("status"));
+    assertEquals(ack.getInteger("partition"), status.getInteger("partition"));
+    assertEquals(ack.getLong("offset"), status.getLong("offset"));
+  }
+
+  @Test
+  void payloadMayBeAnObjectAndIsOptional() throws Exception {
+    assertEquals(200, publish(seedRequest().put("payload", new JsonObject().put("winner", "p1"))).statusCode());
+    assertEquals(200, publish(seedRequest().put("payload", (Object) null)).statusCode());
+  }
+
+  @Test
+  void invalidEventsAreRefusedWithEveryProblemAndItsPointer() throws Exception {
+    HttpResponse<String> response = publish(seedRequest().put("event_type", "MatchEnd").put("priority", "urgent")
+        .put("colour", "red").put("player_id", 42));
+    assertEquals(400, response.statusCode(), response.body());
+    assertEquals("invalid_event", error(response).getString("code"));
+    assertEquals(List.of("/colour", "/event_type", "/player_id", "/priority"),
+        pointers(response).stream().sorted().toList());
+
+    HttpResponse<String> noSource = publish(seedRequest().put("payload", "[1,2]").putNull("topic"));
+    JsonObject request = seedRequest();
+    request.remove("source");
+    assertEquals(List.of("/source"), pointers(publish(request)));
+    assertEquals(List.of("/payload", "/topic"), pointers(noSource).stream().sorted().toList());
+    assertEquals(List.of("/topic"), pointers(publish(seedRequest().put("topic", "../etc/passwd"))));
+  }
+
+  @Test
+  void malformedJsonIs400() throws Exception {
+    HttpResponse<String> response = post("/events/publish", "application/json", "{\"event_type\": ");
+    assertEquals(400, response.statusCode());
+    assertEquals("malformed_json", error(response).getString("code"));
+    assertEquals(400, post("/events/publish", "application/json", "[1,2,3]").statusCode());
+    assertEquals(400, post("/events/publish", "application/json", "").statusCode());
+  }
+
+  @Test
+  void unknownTopicIs404() throws Exception {
+    HttpResponse<String> response = publish(seedRequest().put("topic", TestKafka.unique("nowhere")));
+    assertEquals(404, response.statusCode(), response.body());
+    assertEquals("topic_not_found", error(response).getString("code"));
+  }
+
+  @Test
+  void wrongContentTypeIs415() throws Exception {
+    HttpResponse<String> response = post("/events/publish", "text/plain", seedRequest().encode());
+    assertEquals(415, response.statusCode(), response.body());
+    assertEquals("unsupported_media_type", error(response).getString("code"));
+  }
+
+  @Test
+  void bodyOverTheLimitIs413() throws Exception {
+    HttpResponse<String> response = publish(seedRequest().put("payload", new JsonObject().put("blob", "x".repeat(10_000))));
+    assertEquals(413, response.statusCode(), response.body());
+    assertEquals("payload_too_large", error(response).getString("code"));
+  }
+
+  @Test
+  void unknownEventStatusAndUnknownRoutesAre404AndWrongMethodIs405() throws Exception {
+    HttpResponse<String> status = get("/events/00000000-0000-7000-8000-000000000000/status");
+    assertEquals(404, status.statusCode());
+    assertEquals("event_not_found", error(status).getString("code"));
+    assertEquals("not_found", error(get("/nothing/here")).getString("code"));
+    HttpResponse<String> wrongMethod = post("/health", "application/json", "{}");
+    assertEquals(405, wrongMethod.statusCode(), wrongMethod.body());
+    assertEquals("method_not_allowed", error(wrongMethod).getString("code"));
+  }
+
+  private static ConsumerRecord<String, byte[]> readAt(int partition, long offset) {
+    var tp = new org.apache.kafka.common.TopicPartition(topic, partition);
+    try (var consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", TestKafka.bootstrapServers()),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, offset);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < end) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.offset() == offset) {
+            return r;
+          }
+        }
+      }
+    }
+    throw new AssertionError("no record at " + topic + "-" + partition + "@" + offset);
+  }
+}
