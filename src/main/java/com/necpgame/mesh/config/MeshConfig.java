@@ -34,7 +34,7 @@ public record MeshConfig(
   private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
 
-  public record Http(String host, int port, long maxBodyBytes) {}
+  public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents) {}
 
   public record Kafka(
       String bootstrapServers,
@@ -136,7 +136,7 @@ public record MeshConfig(
     String logLevel = r.oneOf("log.level", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
-        r.longIn("http.max_body_bytes", 1024, 1L << 30));
+        r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000));
 
     Kafka kafka = new Kafka(
         r.string("kafka.bootstrap_servers").trim(),

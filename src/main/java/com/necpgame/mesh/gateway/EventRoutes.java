@@ -7,6 +7,7 @@ import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
 import com.necpgame.mesh.store.EventStore;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -14,14 +15,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * {@code POST /events/publish}: the seed's publish request becomes an envelope, is validated, and is answered with
- * its topic, partition and offset once Kafka acknowledged it. {@code GET /events/{eventId}/status}: what the event
- * store knows of an event.
+ * its topic, partition and offset once Kafka acknowledged it; {@code POST /events/publish/batch} does the same for
+ * many at once. {@code GET /events/{eventId}/status}: what the event store knows of an event.
  */
 final class EventRoutes {
 
@@ -45,20 +47,83 @@ final class EventRoutes {
 
   void mount(Router router) {
     router.post("/events/publish").consumes("application/json").handler(this::publish);
+    router.post("/events/publish/batch").consumes("application/json").handler(this::publishBatch);
     router.get("/events/:eventId/status").handler(this::status);
   }
 
+  /** Why an event was not published: the status and error body it gets. */
+  static final class Refusal extends RuntimeException {
+    final int status;
+    final String code;
+    final JsonArray details;
+
+    Refusal(int status, String code, String message, JsonArray details) {
+      super(message, null, false, false);
+      this.status = status;
+      this.code = code;
+      this.details = details;
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("code", code).put("message", getMessage())
+          .put("details", details == null ? new JsonArray() : details);
+    }
+  }
+
   private void publish(RoutingContext ctx) {
-    JsonObject request;
-    try {
-      request = ctx.body().asJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      ApiErrors.send(ctx, 400, "malformed_json", "the body is not a JSON object: " + e.getMessage());
+    JsonObject request = jsonBody(ctx);
+    if (request != null) {
+      publishOne(request).onSuccess(ctx::json)
+          .onFailure(e -> send(ctx, e instanceof Refusal r ? r : unavailable(e)));
+    }
+  }
+
+  /**
+   * {@code {"events": [...]}}, at most {@code http.max_batch_events}: every event is validated and published on its
+   * own; 200 when all were published, 207 when some were not, with a result per event in order.
+   */
+  private void publishBatch(RoutingContext ctx) {
+    JsonObject request = jsonBody(ctx);
+    if (request == null) {
       return;
     }
-    if (request == null) {
-      ApiErrors.send(ctx, 400, "malformed_json", "the body is empty; expected a JSON object");
+    if (!(request.getValue("events") instanceof JsonArray events)) {
+      send(ctx, new Refusal(400, "invalid_batch", "expected {\"events\": [ ... ]}",
+          new JsonArray().add(new Violation("/events", "expected an array of events").toJson())));
       return;
+    }
+    int max = mesh.config().http().maxBatchEvents();
+    if (events.size() > max) {
+      send(ctx, new Refusal(413, "too_many_events", "a batch holds at most " + max + " events (http.max_batch_events); "
+          + "this one has " + events.size(), null));
+      return;
+    }
+    List<Future<JsonObject>> results = new ArrayList<>(events.size());
+    for (Object event : events) {
+      results.add(publishOne(event));
+    }
+    Future.join(results).onComplete(done -> {
+      JsonArray out = new JsonArray();
+      int failed = 0;
+      for (int i = 0; i < results.size(); i++) {
+        Future<JsonObject> r = results.get(i);
+        if (r.succeeded()) {
+          out.add(r.result().put("index", i));
+        } else {
+          failed++;
+          Refusal refusal = r.cause() instanceof Refusal rf ? rf : unavailable(r.cause());
+          out.add(new JsonObject().put("index", i).put("status", refusal.status).put("error", refusal.toJson()));
+        }
+      }
+      ctx.response().setStatusCode(failed == 0 ? 200 : 207);
+      ctx.json(new JsonObject().put("published", results.size() - failed).put("failed", failed).put("results", out));
+    });
+  }
+
+  /** One publish request to Kafka: the acknowledgement, or a {@link Refusal} saying why not. */
+  private Future<JsonObject> publishOne(Object item) {
+    if (!(item instanceof JsonObject request)) {
+      return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
     }
     JsonArray problems = new JsonArray();
     JsonObject envelope = envelopeOf(request, problems);
@@ -67,23 +132,39 @@ final class EventRoutes {
       problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
     }
     if (!problems.isEmpty()) {
-      ApiErrors.send(ctx, 400, "invalid_event", "the event is not valid", problems);
-      return;
+      return Future.failedFuture(new Refusal(400, "invalid_event", "the event is not valid", problems));
     }
-    topics.open(topic)
+    return topics.open(topic)
         .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))
-        .onSuccess(ack -> ctx.json(new JsonObject().put("event_id", envelope.getString("event_id"))
-            .put("topic", topic).put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset"))
-            .put("published", true)))
-        .onFailure(e -> {
-          if (e instanceof TopicGate.NoSuchTopic) {
-            ApiErrors.send(ctx, 404, "topic_not_found", e.getMessage());
-          } else if (e instanceof PublishException p && p.code() == 413) {
-            ApiErrors.send(ctx, 413, "payload_too_large", p.getMessage());
-          } else {
-            ApiErrors.send(ctx, 503, "kafka_unavailable", "the event was not published: " + e.getMessage());
-          }
-        });
+        .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
+            .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
+        .recover(e -> Future.failedFuture(e instanceof TopicGate.NoSuchTopic
+            ? new Refusal(404, "topic_not_found", e.getMessage(), null)
+            : e instanceof PublishException p && p.code() == 413
+                ? new Refusal(413, "payload_too_large", p.getMessage(), null)
+                : unavailable(e)));
+  }
+
+  private static Refusal unavailable(Throwable e) {
+    return new Refusal(503, "kafka_unavailable", "the event was not published: " + e.getMessage(), null);
+  }
+
+  private static void send(RoutingContext ctx, Refusal refusal) {
+    ApiErrors.send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
+  }
+
+  /** The body as a JSON object, or null after answering 400. */
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    if (ctx.body().length() <= 0) {
+      ApiErrors.send(ctx, 400, "malformed_json", "the body is empty; expected a JSON object");
+      return null;
+    }
+    try {
+      return ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      ApiErrors.send(ctx, 400, "malformed_json", "the body is not a JSON object: " + e.getMessage());
+      return null;
+    }
   }
 
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */

@@ -143,6 +143,59 @@ class EventRoutesIT {
   }
 
   @Test
+  void batchPublishesTheValidEventsAndReportsTheInvalidOnesNoneLostOrDuplicated() throws Exception {
+    JsonArray events = new JsonArray()
+        .add(seedRequest().put("payload", new JsonObject().put("n", 0)))
+        .add(seedRequest().put("event_type", "Bad Type"))
+        .add(seedRequest().put("payload", new JsonObject().put("n", 2)))
+        .add("not an event")
+        .add(seedRequest().put("topic", TestKafka.unique("nowhere")))
+        .add(seedRequest().put("payload", new JsonObject().put("n", 5)));
+    HttpResponse<String> response = post("/events/publish/batch", "application/json",
+        new JsonObject().put("events", events).encode());
+    assertEquals(207, response.statusCode(), response.body());
+    JsonObject body = new JsonObject(response.body());
+    assertEquals(3, body.getInteger("published"));
+    assertEquals(3, body.getInteger("failed"));
+    JsonArray results = body.getJsonArray("results");
+    assertEquals(List.of(0, 1, 2, 3, 4, 5), results.stream().map(r -> ((JsonObject) r).getInteger("index")).toList());
+    assertEquals(List.of("/event_type"), results.getJsonObject(1).getJsonObject("error").getJsonArray("details")
+        .stream().map(d -> ((JsonObject) d).getString("pointer")).toList());
+    assertEquals(400, results.getJsonObject(3).getInteger("status"));
+    assertEquals(404, results.getJsonObject(4).getInteger("status"));
+    for (int i : new int[] {0, 2, 5}) {
+      JsonObject ack = results.getJsonObject(i);
+      ConsumerRecord<String, byte[]> record = readAt(ack.getInteger("partition"), ack.getLong("offset"));
+      JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+      assertEquals(ack.getString("event_id"), envelope.getString("event_id"));
+      assertEquals(i, envelope.getJsonObject("data").getInteger("n"), "each acknowledgement points at its own event");
+    }
+    assertEquals(3, results.stream().map(r -> ((JsonObject) r).getString("event_id")).filter(java.util.Objects::nonNull)
+        .distinct().count(), "three distinct events, none duplicated");
+  }
+
+  @Test
+  void batchOfOnlyValidEventsIs200AndAnOversizedOrMalformedBatchIsRefusedWhole() throws Exception {
+    HttpResponse<String> ok = post("/events/publish/batch", "application/json", new JsonObject()
+        .put("events", new JsonArray().add(seedRequest()).add(seedRequest())).encode());
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals(2, new JsonObject(ok.body()).getInteger("published"));
+    assertEquals(200, post("/events/publish/batch", "application/json", "{\"events\":[]}").statusCode());
+
+    JsonArray tooMany = new JsonArray();
+    for (int i = 0; i < 1001; i++) {
+      tooMany.add(new JsonObject());
+    }
+    HttpResponse<String> over = post("/events/publish/batch", "application/json",
+        new JsonObject().put("events", tooMany).encode());
+    assertEquals(413, over.statusCode(), over.body());
+    assertEquals("too_many_events", error(over).getString("code"));
+    HttpResponse<String> notABatch = post("/events/publish/batch", "application/json", "{\"event\":{}}");
+    assertEquals(400, notABatch.statusCode());
+    assertEquals(List.of("/events"), pointers(notABatch));
+  }
+
+  @Test
   void malformedJsonIs400() throws Exception {
     HttpResponse<String> response = post("/events/publish", "application/json", "{\"event_type\": ");
     assertEquals(400, response.statusCode());
