@@ -23,13 +23,17 @@ import java.util.regex.Pattern;
 /**
  * {@code POST /events/publish}: the seed's publish request becomes an envelope, is validated, and is answered with
  * its topic, partition and offset once Kafka acknowledged it; {@code POST /events/publish/batch} does the same for
- * many at once. {@code GET /events/{eventId}/status}: what the event store knows of an event.
+ * many at once, {@code POST /events/game/publish} for the seed's structured game event. {@code GET
+ * /events/{eventId}/status}: what the event store knows of an event.
  */
 final class EventRoutes {
 
   /** Events are keyed by session (a match's events stay in order); without one Kafka spreads them. */
   static final String KEY_FIELD = "session_id";
   private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final Pattern ACTION = Pattern.compile("[a-z][a-z0-9_]{0,60}");
+  private static final Set<String> GAME_FIELDS = Set.of("player_id", "session_id", "action_type", "topic",
+      "game_mode", "map_name", "action_data", "position", "server_id", "region", "version");
   private static final Set<String> FIELDS = Set.of("event_type", "topic", "source", "payload", "priority",
       "is_replayable", "correlation_id", "session_id", "player_id");
 
@@ -48,6 +52,7 @@ final class EventRoutes {
   void mount(Router router) {
     router.post("/events/publish").consumes("application/json").handler(this::publish);
     router.post("/events/publish/batch").consumes("application/json").handler(this::publishBatch);
+    router.post("/events/game/publish").consumes("application/json").handler(this::publishGame);
     router.get("/events/:eventId/status").handler(this::status);
   }
 
@@ -76,6 +81,47 @@ final class EventRoutes {
       publishOne(request).onSuccess(ctx::json)
           .onFailure(e -> send(ctx, e instanceof Refusal r ? r : unavailable(e)));
     }
+  }
+
+  /**
+   * The seed's structured game event ({@code player_id, session_id, action_type, topic, game_mode, map_name,
+   * action_data, position, server_id, region, version}) as event type {@code game.<action_type>} from its server.
+   */
+  private void publishGame(RoutingContext ctx) {
+    JsonObject game = jsonBody(ctx);
+    if (game == null) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    game.fieldNames().stream().filter(f -> !GAME_FIELDS.contains(f)).sorted()
+        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
+            + GAME_FIELDS.stream().sorted().toList()).toJson()));
+    if (!(game.getValue("action_type") instanceof String action) || !ACTION.matcher(action).matches()) {
+      problems.add(new Violation("/action_type", "expected a lower-case action such as kill or match_start").toJson());
+    }
+    if (!problems.isEmpty()) {
+      send(ctx, new Refusal(400, "invalid_event", "the event is not valid", problems));
+      return;
+    }
+    JsonObject data = new JsonObject();
+    for (String field : List.of("action_type", "game_mode", "map_name", "action_data", "position", "server_id",
+        "region")) {
+      if (game.getValue(field) != null) {
+        data.put(field, game.getValue(field));
+      }
+    }
+    if (game.getValue("version") != null) {
+      data.put("game_version", game.getValue("version"));
+    }
+    JsonObject request = new JsonObject().put("event_type", "game." + game.getString("action_type"))
+        .put("topic", game.getValue("topic")).put("source", game.getValue("server_id", "game-server"))
+        .put("payload", data);
+    for (String id : List.of("player_id", "session_id")) {
+      if (game.getValue(id) != null) {
+        request.put(id, game.getValue(id));
+      }
+    }
+    publishOne(request).onSuccess(ctx::json).onFailure(e -> send(ctx, e instanceof Refusal r ? r : unavailable(e)));
   }
 
   /**

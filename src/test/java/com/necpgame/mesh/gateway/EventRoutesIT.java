@@ -196,6 +196,32 @@ class EventRoutesIT {
   }
 
   @Test
+  void structuredGameEventBecomesAGameEnvelopeFromItsServer() throws Exception {
+    JsonObject game = new JsonObject("{\"player_id\":\"player123\",\"session_id\":\"session456\","
+        + "\"action_type\":\"kill\",\"topic\":\"" + topic + "\",\"game_mode\":\"battle_royale\","
+        + "\"map_name\":\"Neon_City\",\"action_data\":{\"weapon\":\"plasma_rifle\",\"distance\":150.5,"
+        + "\"headshot\":true},\"position\":{\"x\":1250.3,\"y\":890.7,\"z\":45.2},\"server_id\":\"server-01\","
+        + "\"region\":\"us-east-1\",\"version\":\"1.2.3\"}");
+    HttpResponse<String> response = post("/events/game/publish", "application/json", game.encode());
+    assertEquals(200, response.statusCode(), response.body());
+    JsonObject ack = new JsonObject(response.body());
+    JsonObject envelope = new JsonObject(new String(readAt(ack.getInteger("partition"), ack.getLong("offset")).value(),
+        StandardCharsets.UTF_8));
+    assertEquals("game.kill", envelope.getString("event_type"));
+    assertEquals("server-01", envelope.getString("source"));
+    assertEquals("player123", envelope.getString("player_id"));
+    assertEquals("session456", envelope.getString("session_id"));
+    assertEquals("plasma_rifle", envelope.getJsonObject("data").getJsonObject("action_data").getString("weapon"));
+    assertEquals(45.2, envelope.getJsonObject("data").getJsonObject("position").getDouble("z"));
+    assertEquals("1.2.3", envelope.getJsonObject("data").getString("game_version"));
+
+    HttpResponse<String> bad = post("/events/game/publish", "application/json",
+        game.copy().put("action_type", "Kill!").put("weapon", "x").encode());
+    assertEquals(400, bad.statusCode());
+    assertEquals(List.of("/action_type", "/weapon"), pointers(bad).stream().sorted().toList());
+  }
+
+  @Test
   void malformedJsonIs400() throws Exception {
     HttpResponse<String> response = post("/events/publish", "application/json", "{\"event_type\": ");
     assertEquals(400, response.statusCode());
