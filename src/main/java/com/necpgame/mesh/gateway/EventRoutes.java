@@ -200,7 +200,7 @@ final class EventRoutes {
   }
 
   /** The body as a JSON object, or null after answering 400. */
-  private static JsonObject jsonBody(RoutingContext ctx) {
+  static JsonObject jsonBody(RoutingContext ctx) {
     if (ctx.body().length() <= 0) {
       ApiErrors.send(ctx, 400, "malformed_json", "the body is empty; expected a JSON object");
       return null;

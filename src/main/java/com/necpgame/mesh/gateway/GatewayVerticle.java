@@ -11,7 +11,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP server: health, readiness and the event routes; JSON errors everywhere. */
+/** The HTTP server: health, readiness, the event and topic routes; JSON errors everywhere. */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
@@ -30,6 +30,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
     new EventRoutes(vertx, mesh, new EnvelopePublisher(mesh.producer(), context)).mount(router);
+    new TopicRoutes(vertx, mesh).mount(router);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, ApiErrors::onFailure);
     }

@@ -82,8 +82,15 @@ public final class KafkaClients {
   }
 
   public KafkaConsumer<String, byte[]> consumer(String role, String groupId, String autoOffsetReset) {
-    return new KafkaConsumer<>(consumerProps(role, groupId, autoOffsetReset), new StringDeserializer(),
-        new ByteArrayDeserializer());
+    return consumer(role, groupId, autoOffsetReset, Map.of());
+  }
+
+  /** With extra properties that win over the configured ones. */
+  public KafkaConsumer<String, byte[]> consumer(String role, String groupId, String autoOffsetReset,
+      Map<String, Object> extra) {
+    Map<String, Object> props = consumerProps(role, groupId, autoOffsetReset);
+    props.putAll(extra);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 
   public Admin admin() {

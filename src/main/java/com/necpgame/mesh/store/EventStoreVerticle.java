@@ -23,7 +23,10 @@ public final class EventStoreVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     MeshConfig.Store config = mesh.config().store();
-    writer = new StoreWriter(mesh.kafka().consumer("store", config.group(), "earliest"), config.topics(),
+    // A pattern subscription sees new topics at each metadata refresh: every few seconds, not Kafka's 5 minutes.
+    var consumer = mesh.kafka().consumer("store", config.group(), "earliest",
+        java.util.Map.of("metadata.max.age.ms", 5000));
+    writer = new StoreWriter(consumer, config.topics(),
         new EventStore(mesh.pool()), Duration.ofMillis(config.retryPauseMs()));
     writer.start();
     LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group());

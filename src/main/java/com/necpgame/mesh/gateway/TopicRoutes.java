@@ -1,0 +1,199 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.TopicInspector;
+import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.store.TopicRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /topics} creates a Kafka topic (and its {@code .dlq}) and records it; {@code GET /topics} lists topics
+ * with pagination; {@code GET /topics/{name}} describes one: partitions, offsets and consumer-group lag.
+ */
+final class TopicRoutes {
+
+  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,248}");
+  private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9_]{0,19}");
+  private static final Set<String> FIELDS = Set.of("name", "description", "partitions", "replication_factor",
+      "retention_hours", "category", "owner_service", "is_system_topic", "requires_auth", "enable_dlq");
+  private static final int MAX_PAGE = 1000;
+
+  private final Vertx vertx;
+  private final MeshContext mesh;
+  private final TopicRegistry registry;
+  private final Duration timeout;
+
+  TopicRoutes(Vertx vertx, MeshContext mesh) {
+    this.vertx = vertx;
+    this.mesh = mesh;
+    this.registry = new TopicRegistry(mesh.pool());
+    this.timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
+  }
+
+  void mount(Router router) {
+    router.post("/topics").consumes("application/json").handler(this::create);
+    router.get("/topics").handler(this::list);
+    router.get("/topics/:topicName").handler(this::describe);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject request = EventRoutes.jsonBody(ctx);
+    if (request == null) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    JsonObject topic = topicOf(request, problems);
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_topic", "the topic request is not valid", problems);
+      return;
+    }
+    String name = topic.getString("name");
+    int requestedRf = topic.getInteger("replication_factor");
+    TopicSpec spec = new TopicSpec(name, topic.getInteger("partitions"), Optional.of(requestedRf),
+        Map.of("retention.ms", String.valueOf(topic.getInteger("retention_hours") * 3_600_000L)),
+        topic.getBoolean("enable_dlq"));
+    vertx.<List<String>>executeBlocking(() -> {
+      TopicProvisioner provisioner = new TopicProvisioner(mesh.admin(), requestedRf, timeout);
+      List<String> created = provisioner.ensure(List.of(spec));
+      if (created.contains(name) && spec.dlq()) {
+        provisioner.ensure(List.of(spec.deadLetter()));
+      }
+      if (created.contains(name)) {
+        int rf = provisioner.describe(List.of(name)).get(name).partitions().get(0).replicas().size();
+        topic.put("replication_factor", rf);
+      }
+      return created;
+    }, false).onComplete(ar -> {
+      if (ar.failed()) {
+        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic was not created: " + ar.cause().getMessage());
+      } else if (!ar.result().contains(name)) {
+        ApiErrors.send(ctx, 409, "topic_exists", "topic " + name + " already exists");
+      } else {
+        registry.record(topic)
+            .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
+            .onSuccess(ctx::json)
+            .onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
+                "topic " + name + " was created in Kafka but not recorded: " + e.getMessage()));
+      }
+    });
+  }
+
+  private static JsonObject topicOf(JsonObject request, JsonArray problems) {
+    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
+        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
+            + FIELDS.stream().sorted().toList()).toJson()));
+    JsonObject topic = new JsonObject();
+    text(request, "name", null, NAME, "expected a topic name: 1-249 of a-z A-Z 0-9 . _ -, not starting with a dot",
+        topic, problems);
+    text(request, "category", "game", CATEGORY, "expected a lower-case word of at most 20 characters", topic, problems);
+    text(request, "description", null, Pattern.compile("(?s).{0,2000}"), "expected at most 2000 characters", topic,
+        problems);
+    text(request, "owner_service", null, Pattern.compile("[^\\p{Cntrl}]{1,100}"), "expected 1 to 100 characters", topic,
+        problems);
+    number(request, "partitions", 3, 1, 10_000, topic, problems);
+    number(request, "replication_factor", 3, 1, 32, topic, problems);
+    number(request, "retention_hours", 168, 1, 1_000_000, topic, problems);
+    for (String flag : List.of("is_system_topic", "requires_auth", "enable_dlq")) {
+      Object value = request.getValue(flag, flag.equals("enable_dlq"));
+      if (value instanceof Boolean b) {
+        topic.put(flag, b);
+      } else {
+        problems.add(new Violation("/" + flag, "expected true or false").toJson());
+      }
+    }
+    return topic;
+  }
+
+  private static void text(JsonObject request, String field, String fallback, Pattern pattern, String expected,
+      JsonObject topic, JsonArray problems) {
+    Object value = request.getValue(field, fallback);
+    if (value == null && fallback == null && !field.equals("name")) {
+      topic.putNull(field);
+    } else if (value instanceof String s && pattern.matcher(s).matches()) {
+      topic.put(field, s);
+    } else {
+      problems.add(new Violation("/" + field, value == null ? "required field is missing" : expected).toJson());
+    }
+  }
+
+  private static void number(JsonObject request, String field, int fallback, int min, int max, JsonObject topic,
+      JsonArray problems) {
+    Object value = request.getValue(field, fallback);
+    if (value instanceof Integer i && i >= min && i <= max) {
+      topic.put(field, i);
+    } else {
+      problems.add(new Violation("/" + field, "expected an integer from " + min + " to " + max).toJson());
+    }
+  }
+
+  /** {@code ?limit=100&offset=0}: a page of topics by name; the total is in {@code X-Total-Count}. */
+  private void list(RoutingContext ctx) {
+    int limit;
+    int offset;
+    try {
+      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
+      offset = Integer.parseInt(ctx.queryParams().get("offset") == null ? "0" : ctx.queryParams().get("offset"));
+    } catch (NumberFormatException e) {
+      ApiErrors.send(ctx, 400, "invalid_query", "limit and offset must be integers");
+      return;
+    }
+    if (limit < 1 || limit > MAX_PAGE || offset < 0) {
+      ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
+      return;
+    }
+    var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).all(), false);
+    Future.join(kafka, registry.all()).onComplete(done -> {
+      if (kafka.failed()) {
+        ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be listed: " + kafka.cause().getMessage());
+        return;
+      }
+      Map<String, JsonObject> recorded = done.result().<Map<String, JsonObject>>resultAt(1) == null ? Map.of()
+          : done.result().resultAt(1);
+      List<JsonObject> all = kafka.result().values().stream().filter(d -> !d.isInternal())
+          .sorted(Comparator.comparing(d -> d.name()))
+          .map(d -> {
+            JsonObject row = recorded.getOrDefault(d.name(), new JsonObject().put("name", d.name())
+                .put("status", "active")); // declared in config or made by another tool: nothing recorded
+            return row.copy().put("partitions", d.partitions().size())
+                .put("replication_factor", d.partitions().get(0).replicas().size());
+          }).toList();
+      ctx.response().putHeader("X-Total-Count", String.valueOf(all.size()));
+      ctx.json(new JsonArray(all.subList(Math.min(offset, all.size()), Math.min(offset + limit, all.size()))));
+    });
+  }
+
+  private void describe(RoutingContext ctx) {
+    String name = ctx.pathParam("topicName");
+    if (!NAME.matcher(name).matches()) {
+      ApiErrors.send(ctx, 404, "topic_not_found", "no topic can be named like that");
+      return;
+    }
+    var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).describe(name), false);
+    Future.join(kafka, registry.all()).onComplete(done -> {
+      if (kafka.failed()) {
+        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic could not be described: " + kafka.cause().getMessage());
+      } else if (kafka.result().isEmpty()) {
+        ApiErrors.send(ctx, 404, "topic_not_found", "topic " + name + " does not exist");
+      } else {
+        Map<String, JsonObject> recorded = done.result().<Map<String, JsonObject>>resultAt(1);
+        JsonObject out = recorded == null || !recorded.containsKey(name) ? new JsonObject()
+            : recorded.get(name).copy();
+        ctx.json(out.mergeIn(kafka.result().get()));
+      }
+    });
+  }
+}
