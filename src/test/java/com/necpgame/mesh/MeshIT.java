@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.envelope.Envelope;
-import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
+import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,18 +28,10 @@ class MeshIT {
   @Test
   void withConfiguredKafkaAndDatabaseStartsNothingEmbeddedBridgesTheBusAndStoresTheEvent() throws Exception {
     String topic = TestKafka.createTopic("game.mesh-it", 3); // a game topic: the store indexes it
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    JsonObject overrides = new JsonObject()
-        .put("data_dir", dataDir.resolve("data").toString())
-        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
-        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
-        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
-        .put("bridge", new JsonObject().put("outbound", new JsonArray().add(new JsonObject()
-            .put("address", "it.out").put("topic", topic).put("key_field", "session_id"))));
-    try (Mesh mesh = Mesh.start(com.necpgame.mesh.config.ConfigLoader.load(overrides, Map.of()))) {
+    int port = TestMesh.freePort();
+    JsonObject bridge = new JsonObject().put("bridge", new JsonObject().put("outbound", new JsonArray()
+        .add(new JsonObject().put("address", "it.out").put("topic", topic).put("key_field", "session_id"))));
+    try (Mesh mesh = Mesh.start(TestMesh.config(dataDir, port, bridge))) {
       HttpResponse<String> ready = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready")).build(),
           HttpResponse.BodyHandlers.ofString());

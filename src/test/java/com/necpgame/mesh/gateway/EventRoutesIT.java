@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
-import com.necpgame.mesh.config.ConfigLoader;
-import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
+import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,14 +38,9 @@ class EventRoutesIT {
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
     topic = TestKafka.createTopic("game.routes", 3);
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    mesh = Mesh.start(ConfigLoader.load(new JsonObject()
-        .put("data_dir", dir.toString())
-        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port).put("max_body_bytes", 8192))
-        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
-        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase()))), Map.of()));
+    port = TestMesh.freePort();
+    mesh = Mesh.start(TestMesh.config(dir, port,
+        new JsonObject().put("http", new JsonObject().put("max_body_bytes", 8192))));
   }
 
   @AfterAll

@@ -5,19 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
-import com.necpgame.mesh.config.ConfigLoader;
-import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
+import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,14 +30,8 @@ class TopicRoutesIT {
 
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    mesh = Mesh.start(ConfigLoader.load(new JsonObject()
-        .put("data_dir", dir.toString())
-        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
-        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
-        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase()))), Map.of()));
+    port = TestMesh.freePort();
+    mesh = Mesh.start(TestMesh.config(dir, port, new JsonObject()));
   }
 
   @AfterAll

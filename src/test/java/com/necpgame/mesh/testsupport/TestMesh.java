@@ -1,0 +1,32 @@
+package com.necpgame.mesh.testsupport;
+
+import com.necpgame.mesh.config.ConfigLoader;
+import com.necpgame.mesh.config.MeshConfig;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Configuration of a mesh in a test JVM: the test broker, a fresh test database, HTTP on loopback. */
+public final class TestMesh {
+
+  private TestMesh() {}
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** {@code extra} is merged over the test settings (its own keys win). */
+  public static MeshConfig config(Path dataDir, int httpPort, JsonObject extra) {
+    JsonObject tree = new JsonObject()
+        .put("data_dir", dataDir.resolve("data").toString())
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
+        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
+        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .mergeIn(extra, true);
+    return ConfigLoader.load(tree, Map.of());
+  }
+}
