@@ -156,13 +156,13 @@ final class TopicRoutes {
       return;
     }
     var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).all(), false);
-    Future.join(kafka, registry.all()).onComplete(done -> {
+    var records = registry.all();
+    Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
         ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be listed: " + kafka.cause().getMessage());
         return;
       }
-      Map<String, JsonObject> recorded = done.result().<Map<String, JsonObject>>resultAt(1) == null ? Map.of()
-          : done.result().resultAt(1);
+      Map<String, JsonObject> recorded = recordedOrNone(records);
       List<JsonObject> all = kafka.result().values().stream().filter(d -> !d.isInternal())
           .sorted(Comparator.comparing(d -> d.name()))
           .map(d -> {
@@ -183,17 +183,21 @@ final class TopicRoutes {
       return;
     }
     var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).describe(name), false);
-    Future.join(kafka, registry.all()).onComplete(done -> {
+    var records = registry.all();
+    Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
         ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic could not be described: " + kafka.cause().getMessage());
       } else if (kafka.result().isEmpty()) {
         ApiErrors.send(ctx, 404, "topic_not_found", "topic " + name + " does not exist");
       } else {
-        Map<String, JsonObject> recorded = done.result().<Map<String, JsonObject>>resultAt(1);
-        JsonObject out = recorded == null || !recorded.containsKey(name) ? new JsonObject()
-            : recorded.get(name).copy();
+        JsonObject out = recordedOrNone(records).getOrDefault(name, new JsonObject()).copy();
         ctx.json(out.mergeIn(kafka.result().get()));
       }
     });
+  }
+
+  /** What the registry recorded; Kafka's view is still answered when the database is down. */
+  private static Map<String, JsonObject> recordedOrNone(Future<Map<String, JsonObject>> records) {
+    return records.succeeded() ? records.result() : Map.of();
   }
 }
