@@ -215,6 +215,13 @@ class EventRoutesIT {
   }
 
   @Test
+  void theApiDocumentIsServed() throws Exception {
+    HttpResponse<String> doc = get("/openapi.json");
+    assertEquals(200, doc.statusCode());
+    assertEquals("3.1.0", new JsonObject(doc.body()).getString("openapi"));
+  }
+
+  @Test
   void malformedJsonIs400() throws Exception {
     HttpResponse<String> response = post("/events/publish", "application/json", "{\"event_type\": ");
     assertEquals(400, response.statusCode());
