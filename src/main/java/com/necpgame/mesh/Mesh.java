@@ -99,7 +99,8 @@ public final class Mesh implements AutoCloseable {
     if (!applied.isEmpty()) {
       LOG.info("applied database migrations {}", applied);
     }
-    context = new MeshContext(config, kafka, producer, admin, pool, EnvelopeValidator.load(config.schemasDir()));
+    context = new MeshContext(config, kafka, producer, admin, pool, EnvelopeValidator.load(config.schemasDir()),
+        new MeshMetrics());
 
     for (String name : MeshConfig.VERTICLE_NAMES) {
       VerticleSpec spec = config.verticles().get(name);

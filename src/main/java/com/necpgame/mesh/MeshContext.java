@@ -9,7 +9,7 @@ import org.apache.kafka.clients.producer.Producer;
 
 /**
  * What one mesh process shares between its verticles: the config, one Kafka producer and admin client, the
- * database pool and the schema validator. Created and closed by {@link Mesh}.
+ * database pool, the schema validator and the meters. Created and closed by {@link Mesh}.
  */
 public record MeshContext(
     MeshConfig config,
@@ -17,4 +17,5 @@ public record MeshContext(
     Producer<String, byte[]> producer,
     Admin admin,
     Pool pool,
-    EnvelopeValidator validator) {}
+    EnvelopeValidator validator,
+    MeshMetrics metrics) {}

@@ -14,7 +14,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP server: health, readiness, the event and topic routes; JSON errors everywhere. */
+/** The HTTP server: health, readiness, events, topics, stats and metrics; JSON errors everywhere. */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
@@ -40,8 +40,9 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
-    new EventRoutes(vertx, mesh, new EnvelopePublisher(mesh.producer(), context)).mount(router);
+    new EventRoutes(vertx, mesh, new EnvelopePublisher(mesh.producer(), mesh.metrics(), context)).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);
+    new StatsRoutes(vertx, mesh).mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

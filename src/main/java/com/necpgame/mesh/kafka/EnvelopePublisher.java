@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.MeshMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,10 +22,12 @@ public final class EnvelopePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(EnvelopePublisher.class);
 
   private final Producer<String, byte[]> producer;
+  private final MeshMetrics metrics;
   private final ContextBatcher onContext;
 
-  public EnvelopePublisher(Producer<String, byte[]> producer, Context context) {
+  public EnvelopePublisher(Producer<String, byte[]> producer, MeshMetrics metrics, Context context) {
     this.producer = producer;
+    this.metrics = metrics;
     this.onContext = new ContextBatcher(context);
   }
 
@@ -41,8 +44,11 @@ public final class EnvelopePublisher {
       done.accept(failure(400, e.getMessage()));
       return;
     }
+    MeshMetrics.PublishOutcome outcome = metrics.publishing(topic, EnvelopeRecords.header(record.headers(),
+        EnvelopeRecords.HEADER_EVENT_TYPE));
     try {
       producer.send(record, (metadata, error) -> onContext.execute(() -> {
+        outcome.done(error == null);
         if (error instanceof RecordTooLargeException) {
           done.accept(failure(413, "the event is larger than Kafka accepts: " + error.getMessage()));
         } else if (error != null) {
@@ -54,6 +60,7 @@ public final class EnvelopePublisher {
         }
       }));
     } catch (RuntimeException e) { // buffer full past max.block.ms, producer closed
+      outcome.done(false);
       done.accept(failure(503, "Kafka producer unavailable: " + e.getMessage()));
     }
   }

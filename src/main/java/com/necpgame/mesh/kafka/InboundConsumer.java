@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.MeshConfig.Inbound;
 import com.necpgame.mesh.config.MeshConfig.Mode;
 import com.necpgame.mesh.config.MeshConfig.Retry;
@@ -36,6 +37,7 @@ public final class InboundConsumer {
   private static final Duration POLL = Duration.ofMillis(200);
 
   private final Inbound mapping;
+  private final MeshMetrics metrics;
   private final Retry retry;
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
@@ -46,8 +48,10 @@ public final class InboundConsumer {
   private volatile boolean running = true;
 
   public InboundConsumer(Inbound mapping, Retry retry, Consumer<String, byte[]> consumer,
-      Producer<String, byte[]> producer, Function<ConsumerRecord<String, byte[]>, CompletionStage<Void>> handler) {
+      Producer<String, byte[]> producer, MeshMetrics metrics,
+      Function<ConsumerRecord<String, byte[]>, CompletionStage<Void>> handler) {
     this.mapping = mapping;
+    this.metrics = metrics;
     this.retry = retry;
     this.consumer = consumer;
     this.producer = producer;
@@ -69,6 +73,7 @@ public final class InboundConsumer {
   }
 
   private void run() {
+    metrics.workerStarted();
     try {
       join();
       ready.complete(null);
@@ -83,6 +88,7 @@ public final class InboundConsumer {
       ready.completeExceptionally(e);
     } finally {
       closeQuietly();
+      metrics.workerStopped();
       stopped.complete(null);
     }
   }
@@ -149,6 +155,8 @@ public final class InboundConsumer {
     }
     return result.handle((ok, error) -> {
       if (error == null) {
+        metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE),
+            true);
         return CompletableFuture.<Void>completedFuture(null);
       }
       Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -171,6 +179,7 @@ public final class InboundConsumer {
   }
 
   private CompletableFuture<Void> deadLetter(ConsumerRecord<String, byte[]> record, Throwable cause, int attempts) {
+    metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE), false);
     String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     int handled = cause instanceof PoisonRecordException ? attempts - 1 : attempts;
     LOG.warn("inbound {}-{}@{} (event {}) to dead letters after {} attempt(s): {}", record.topic(), record.partition(),

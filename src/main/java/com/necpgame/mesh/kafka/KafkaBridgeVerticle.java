@@ -61,7 +61,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
   public Future<?> start() {
     Bridge bridge = mesh.config().bridge();
     onContext = new ContextBatcher(context);
-    publisher = new EnvelopePublisher(mesh.producer(), context);
+    publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     List<Future<?>> ready = new ArrayList<>();
     ready.add(vertx.executeBlocking(this::loadOutboundMetadata).compose(v -> Future.all(bridge.outbound().stream()
         .map(out -> vertx.eventBus().<Object>consumer(out.address(), msg -> publish(out, msg)).completion())
@@ -176,7 +176,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
       String group = in.mode() == Mode.SHARED ? in.group() : null;
       InboundConsumer consumer = new InboundConsumer(in, bridge.retry(),
           mesh.kafka().consumer("inbound-" + in.address(), group, in.start().name().toLowerCase()), mesh.producer(),
-          record -> deliver(in, bridge.requestTimeoutMs(), record));
+          mesh.metrics(), record -> deliver(in, bridge.requestTimeoutMs(), record));
       inbound.add(consumer);
       ready.add(Future.fromCompletionStage(consumer.start()));
     }

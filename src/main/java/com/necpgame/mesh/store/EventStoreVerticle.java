@@ -27,7 +27,7 @@ public final class EventStoreVerticle extends VerticleBase {
     var consumer = mesh.kafka().consumer("store", config.group(), "earliest",
         java.util.Map.of("metadata.max.age.ms", 5000));
     writer = new StoreWriter(consumer, config.topics(),
-        new EventStore(mesh.pool()), Duration.ofMillis(config.retryPauseMs()));
+        new EventStore(mesh.pool()), Duration.ofMillis(config.retryPauseMs()), mesh.metrics());
     writer.start();
     LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group());
     return Future.succeededFuture();

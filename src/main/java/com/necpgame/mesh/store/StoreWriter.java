@@ -1,5 +1,6 @@
 package com.necpgame.mesh.store;
 
+import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +30,7 @@ public final class StoreWriter {
   private static final Duration POLL = Duration.ofMillis(200);
 
   private final Consumer<String, byte[]> consumer;
+  private final MeshMetrics metrics;
   private final Pattern topics;
   private final EventStore store;
   private final Duration retryPause;
@@ -36,8 +38,10 @@ public final class StoreWriter {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile boolean running = true;
 
-  public StoreWriter(Consumer<String, byte[]> consumer, Pattern topics, EventStore store, Duration retryPause) {
+  public StoreWriter(Consumer<String, byte[]> consumer, Pattern topics, EventStore store, Duration retryPause,
+      MeshMetrics metrics) {
     this.consumer = consumer;
+    this.metrics = metrics;
     this.topics = topics;
     this.store = store;
     this.retryPause = retryPause;
@@ -55,6 +59,7 @@ public final class StoreWriter {
   }
 
   private void run() {
+    metrics.workerStarted();
     try {
       consumer.subscribe(topics);
       while (running) {
@@ -71,6 +76,7 @@ public final class StoreWriter {
       } catch (RuntimeException e) {
         LOG.warn("event store writer: error closing the consumer", e);
       }
+      metrics.workerStopped();
       stopped.complete(null);
     }
   }
@@ -88,8 +94,10 @@ public final class StoreWriter {
       }
       next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     }
+    long started = System.nanoTime();
     try {
       store.record(rows).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      metrics.storeWrite(Duration.ofNanos(System.nanoTime() - started));
     } catch (Exception e) {
       LOG.warn("event store: a batch of {} could not be written ({}); retrying in {} ms", rows.size(), e.toString(),
           retryPause.toMillis());
@@ -99,6 +107,7 @@ public final class StoreWriter {
       sleep(retryPause.toMillis());
       return;
     }
+    rows.forEach(r -> metrics.consumed(r.topic(), r.eventType(), true));
     if (skipped > 0) {
       LOG.debug("event store: {} record(s) were not envelopes and are not indexed", skipped);
     }

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.bench;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.ConfigLoader;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.envelope.Envelope;
@@ -61,10 +62,10 @@ public final class BridgeThroughputBenchmark {
         records, value.length, config.kafka().producer().lingerMs(), config.kafka().producer().batchSize(),
         config.kafka().producer().compressionType());
 
-    try (Producer<String, byte[]> producer = clients.producer("bench")) {
+    try (Producer<String, byte[]> producer = clients.producer("bench"); Admin admin = clients.admin()) {
       Vertx vertx = Vertx.vertx();
-      vertx.deployVerticle(new KafkaBridgeVerticle(new MeshContext(config, clients, producer, null, null, null)))
-          .toCompletionStage().toCompletableFuture().get();
+      MeshContext mesh = new MeshContext(config, clients, producer, admin, null, null, new MeshMetrics());
+      vertx.deployVerticle(new KafkaBridgeVerticle(mesh)).toCompletionStage().toCompletableFuture().get();
       for (int warmup = 0; warmup < 2; warmup++) {
         raw(producer, topic, envelope, records / 2);
         bus(vertx, envelope, records / 2, 1);

@@ -215,6 +215,27 @@ class EventRoutesIT {
   }
 
   @Test
+  void statsAndMetricsCountWhatWasPublished() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, publish(seedRequest()).statusCode());
+    }
+    JsonObject stats = new JsonObject(get("/stats").body());
+    assertTrue(stats.getLong("total_events_published") >= 3, stats.encode());
+    assertTrue(stats.getInteger("active_topics") > 0, stats.encode());
+    assertEquals(0L, stats.getLong("active_subscriptions"));
+    assertTrue(stats.getDouble("average_processing_time") > 0, stats.encode());
+    assertEquals(0.0, stats.getDouble("error_rate"));
+
+    HttpResponse<String> metrics = get("/metrics");
+    assertEquals(200, metrics.statusCode());
+    assertTrue(metrics.body().contains("event_bus_events_published_total{event_type=\"game.match.end\",status=\"success\","
+        + "topic=\"" + topic + "\"}"), metrics.body());
+    assertTrue(metrics.body().contains("event_bus_kafka_operations_total{operation=\"publish\",status=\"success\"}"));
+    assertTrue(metrics.body().contains("event_bus_event_processing_duration_seconds"));
+    assertTrue(metrics.body().contains("event_bus_active_workers"));
+  }
+
+  @Test
   void theApiDocumentIsServed() throws Exception {
     HttpResponse<String> doc = get("/openapi.json");
     assertEquals(200, doc.statusCode());

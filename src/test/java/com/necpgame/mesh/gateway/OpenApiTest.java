@@ -3,6 +3,7 @@ package com.necpgame.mesh.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.ConfigLoader;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +27,8 @@ class OpenApiTest {
 
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
-    MeshContext mesh = new MeshContext(ConfigLoader.load(new JsonObject(), Map.of()), null, null, null, null, null);
+    MeshContext mesh = new MeshContext(ConfigLoader.load(new JsonObject(), Map.of()), null, null, null, null, null,
+        new MeshMetrics());
     Router router = GatewayVerticle.router(vertx, vertx.getOrCreateContext(), mesh);
     Set<String> routed = new TreeSet<>();
     for (Route route : router.getRoutes()) {

@@ -11,7 +11,8 @@ class InboundConsumerTest {
   void backoffDoublesFromTheFirstDelayUpToTheCap() {
     MeshConfig.Inbound mapping = new MeshConfig.Inbound("t", "a", MeshConfig.Mode.SHARED, "g",
         MeshConfig.Start.EARLIEST, 10);
-    InboundConsumer consumer = new InboundConsumer(mapping, new MeshConfig.Retry(10, 200, 1000), null, null, r -> null);
+    InboundConsumer consumer = new InboundConsumer(mapping, new MeshConfig.Retry(10, 200, 1000), null, null, null,
+        r -> null);
     assertEquals(200, consumer.backoff(1));
     assertEquals(400, consumer.backoff(2));
     assertEquals(800, consumer.backoff(3));

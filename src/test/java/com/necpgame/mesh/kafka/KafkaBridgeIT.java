@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.testsupport.TestKafka;
@@ -60,7 +61,7 @@ class KafkaBridgeIT {
     producers.add(producer);
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    MeshContext mesh = new MeshContext(config, clients, producer, TestKafka.admin(), null, null);
+    MeshContext mesh = new MeshContext(config, clients, producer, TestKafka.admin(), null, null, new MeshMetrics());
     await(vertx.deployVerticle(new KafkaBridgeVerticle(mesh)));
     return vertx;
   }
@@ -166,7 +167,7 @@ class KafkaBridgeIT {
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
     var deployed = vertx.deployVerticle(new KafkaBridgeVerticle(
-        new MeshContext(config, clients, producer, TestKafka.admin(), null, null)));
+        new MeshContext(config, clients, producer, TestKafka.admin(), null, null, new MeshMetrics())));
     java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
         java.util.concurrent.ExecutionException.class, () -> await(deployed));
     assertTrue(e.getCause().getMessage().contains("bridge.outbound: topics [" + missing + "] must exist"),

@@ -60,7 +60,7 @@ class EventStoreIT {
 
     StoreWriter writer = new StoreWriter(
         TestKafka.clients(TestKafka.config(new JsonObject())).consumer("store", TestKafka.unique("store"), "earliest"),
-        Pattern.compile(Pattern.quote(topic)), store, Duration.ofMillis(100));
+        Pattern.compile(Pattern.quote(topic)), store, Duration.ofMillis(100), new com.necpgame.mesh.MeshMetrics());
     writer.start();
     try {
       waitForRows(2);

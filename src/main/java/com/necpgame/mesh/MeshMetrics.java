@@ -1,0 +1,108 @@
+package com.necpgame.mesh;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The process's meters, named as in the seed ({@code event_bus_events_published_total{topic,event_type,status}},
+ * {@code event_bus_kafka_operations_total{operation,status}}, ...), in a Prometheus registry scraped at
+ * {@code GET /metrics}. Also what {@code GET /stats} sums up.
+ */
+public final class MeshMetrics {
+
+  public static final String SUCCESS = "success";
+  public static final String FAILURE = "failure";
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger workers = new AtomicInteger();
+  private final Timer publishLatency;
+  private final Timer storeWrites;
+
+  public MeshMetrics() {
+    Gauge.builder("event_bus_event_buffer_size", inFlight, AtomicInteger::get)
+        .description("Events handed to Kafka and not yet acknowledged").register(registry);
+    Gauge.builder("event_bus_active_workers", workers, AtomicInteger::get)
+        .description("Consumer loops running (bridge inbound, event store)").register(registry);
+    publishLatency = Timer.builder("event_bus_event_processing_duration_seconds").tag("operation", "publish")
+        .description("From handing an event to Kafka to its acknowledgement").publishPercentiles(0.5, 0.95, 0.99)
+        .register(registry);
+    storeWrites = Timer.builder("event_bus_database_query_duration_seconds").tag("operation", "event_store")
+        .description("One batched insert into the event store").publishPercentiles(0.5, 0.95, 0.99).register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** Call when an event is handed to Kafka; the returned callback records its outcome once. */
+  public PublishOutcome publishing(String topic, String eventType) {
+    inFlight.incrementAndGet();
+    long started = System.nanoTime();
+    return success -> {
+      inFlight.decrementAndGet();
+      publishLatency.record(Duration.ofNanos(System.nanoTime() - started));
+      published(topic, eventType, success);
+    };
+  }
+
+  /** An event that did not reach Kafka at all (refused before the send). */
+  public void published(String topic, String eventType, boolean success) {
+    count("event_bus_events_published_total", "publish", topic, eventType, success);
+  }
+
+  public void consumed(String topic, String eventType, boolean success) {
+    count("event_bus_events_consumed_total", "consume", topic, eventType, success);
+  }
+
+  /** Counters are looked up once per label set: this runs for every event. */
+  private void count(String name, String operation, String topic, String eventType, boolean success) {
+    String status = success ? SUCCESS : FAILURE;
+    String type = eventType == null ? "unknown" : eventType;
+    counters.computeIfAbsent(List.of(name, topic, type, status), k -> Counter.builder(name)
+        .tags("topic", topic, "event_type", type, "status", status).register(registry)).increment();
+    counters.computeIfAbsent(List.of(operation, status), k -> Counter.builder("event_bus_kafka_operations_total")
+        .tags("operation", operation, "status", status).register(registry)).increment();
+  }
+
+  public void storeWrite(Duration took) {
+    storeWrites.record(took);
+  }
+
+  public void workerStarted() {
+    workers.incrementAndGet();
+  }
+
+  public void workerStopped() {
+    workers.decrementAndGet();
+  }
+
+  public double total(String counter, String status) {
+    return registry.find(counter).tag("status", status).counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  /** Mean seconds from send to acknowledgement, 0 before any publish. */
+  public double meanPublishSeconds() {
+    return publishLatency.count() == 0 ? 0 : publishLatency.mean(java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** The outcome of one publish. */
+  public interface PublishOutcome {
+    void done(boolean success);
+  }
+}
