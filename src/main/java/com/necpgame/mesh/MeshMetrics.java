@@ -56,7 +56,7 @@ public final class MeshMetrics {
     long started = System.nanoTime();
     return success -> {
       inFlight.decrementAndGet();
-      publishLatency.record(Duration.ofNanos(System.nanoTime() - started));
+      publishLatency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
       published(topic, eventType, success);
     };
   }
