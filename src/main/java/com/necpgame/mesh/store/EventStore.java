@@ -85,13 +85,9 @@ public final class EventStore {
           .put("partition", row.getInteger("partition"))
           .put("offset", row.getLong("offset"))
           .put("retry_count", row.getInteger("retry_count"))
-          .put("timestamp", text(row.getOffsetDateTime("timestamp")))
-          .put("created_at", text(row.getOffsetDateTime("created_at")))
-          .put("processed_at", text(row.getOffsetDateTime("processed_at")));
+          .put("timestamp", Rows.time(row.getOffsetDateTime("timestamp")))
+          .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
+          .put("processed_at", Rows.time(row.getOffsetDateTime("processed_at")));
     });
-  }
-
-  private static String text(OffsetDateTime time) {
-    return time == null ? null : time.toInstant().toString();
   }
 }

@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -56,14 +55,10 @@ public final class TopicRegistry {
         .put("status", row.getString("status"))
         .put("category", row.getString("category"))
         .put("owner_service", row.getString("owner_service"))
-        .put("created_at", text(row.getOffsetDateTime("created_at")))
-        .put("updated_at", text(row.getOffsetDateTime("updated_at")))
+        .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
+        .put("updated_at", Rows.time(row.getOffsetDateTime("updated_at")))
         .put("is_system_topic", row.getBoolean("is_system_topic"))
         .put("requires_auth", row.getBoolean("requires_auth"))
         .put("enable_dlq", row.getBoolean("enable_dlq"));
-  }
-
-  private static String text(OffsetDateTime time) {
-    return time == null ? null : time.toInstant().toString();
   }
 }
