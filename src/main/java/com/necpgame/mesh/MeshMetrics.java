@@ -27,6 +27,9 @@ public final class MeshMetrics {
   private final Map<String, Counter[]> operations = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger workers = new AtomicInteger();
+  private final AtomicInteger webSockets = new AtomicInteger();
+  private final AtomicInteger pausedStreams = new AtomicInteger();
+  private final Counter slowCloses;
   private final Timer publishLatency;
   private final Timer storeWrites;
 
@@ -35,6 +38,12 @@ public final class MeshMetrics {
         .description("Events handed to Kafka and not yet acknowledged").register(registry);
     Gauge.builder("event_bus_active_workers", workers, AtomicInteger::get)
         .description("Consumer loops running (bridge inbound, event store)").register(registry);
+    Gauge.builder("event_bus_websocket_clients", webSockets, AtomicInteger::get)
+        .description("WebSocket clients connected to this process").register(registry);
+    Gauge.builder("event_bus_websocket_paused_streams", pausedStreams, AtomicInteger::get)
+        .description("WebSocket streams waiting for their client to catch up (Kafka holds the rest)").register(registry);
+    slowCloses = Counter.builder("event_bus_websocket_slow_closes_total")
+        .description("WebSocket clients closed for staying behind past websocket.slow_client_close_ms").register(registry);
     publishLatency = Timer.builder("event_bus_event_processing_duration_seconds").tag("operation", "publish")
         .description("From handing an event to Kafka to its acknowledgement").register(registry);
     storeWrites = Timer.builder("event_bus_database_query_duration_seconds").tag("operation", "event_store")
@@ -100,6 +109,47 @@ public final class MeshMetrics {
 
   public void workerStopped() {
     workers.decrementAndGet();
+  }
+
+  /** Counts a WebSocket client in if fewer than {@code max} are connected; false (not counted) otherwise. */
+  public boolean webSocketOpened(int max) {
+    while (true) {
+      int now = webSockets.get();
+      if (now >= max) {
+        return false;
+      }
+      if (webSockets.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+
+  public void webSocketClosed() {
+    webSockets.decrementAndGet();
+  }
+
+  public int webSockets() {
+    return webSockets.get();
+  }
+
+  public void streamPaused(boolean paused) {
+    if (paused) {
+      pausedStreams.incrementAndGet();
+    } else {
+      pausedStreams.decrementAndGet();
+    }
+  }
+
+  public int pausedStreams() {
+    return pausedStreams.get();
+  }
+
+  public void slowClientClosed() {
+    slowCloses.increment();
+  }
+
+  public double slowCloses() {
+    return slowCloses.count();
   }
 
   public double total(String counter, String status) {

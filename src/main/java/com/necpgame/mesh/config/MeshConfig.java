@@ -18,6 +18,7 @@ public record MeshConfig(
     Path dataDir,
     String logLevel,
     Http http,
+    WebSocket webSocket,
     Kafka kafka,
     Database database,
     Topics topics,
@@ -35,6 +36,14 @@ public record MeshConfig(
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
 
   public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents) {}
+
+  /**
+   * The {@code /ws} hub: how many sockets a process serves, how many events may wait for one slow socket before its
+   * stream pauses, how long a paused socket is kept, how many publishes one socket may have in flight before the
+   * mesh stops reading from it, and how often topic patterns are matched again against new topics.
+   */
+  public record WebSocket(int maxClients, int bufferEvents, long slowClientCloseMs, int maxInFlightPublishes,
+      long topicRefreshMs) {}
 
   public record Kafka(
       String bootstrapServers,
@@ -137,6 +146,10 @@ public record MeshConfig(
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
         r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000));
+    WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 100_000),
+        r.intIn("websocket.buffer_events", 1, 1_000_000), r.longIn("websocket.slow_client_close_ms", 100, 86_400_000),
+        r.intIn("websocket.max_in_flight_publishes", 1, 1_000_000),
+        r.longIn("websocket.topic_refresh_ms", 100, 86_400_000));
 
     Kafka kafka = new Kafka(
         r.string("kafka.bootstrap_servers").trim(),
@@ -222,7 +235,7 @@ public record MeshConfig(
           + "(every instance would deliver every record)");
     }
     r.check();
-    return new MeshConfig(nodeId, dataDir, logLevel, http, kafka, database, topics, schemasDir, bridge, store,
+    return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
         verticles);
   }
 

@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,9 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var http = mesh.config().http();
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(http.host()).setPort(http.port()));
+    int maxMessage = (int) Math.min(Integer.MAX_VALUE, http.maxBodyBytes());
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(http.host()).setPort(http.port())
+        .setMaxWebSocketMessageSize(maxMessage).setMaxWebSocketFrameSize(maxMessage));
     return server.requestHandler(router(vertx, context, mesh)).listen()
         .onSuccess(s -> LOG.info("HTTP gateway listening on {}:{}", http.host(), s.actualPort()));
   }
@@ -38,9 +41,12 @@ public final class GatewayVerticle extends VerticleBase {
   /** Every route of the API; each is described in {@code openapi.json}, which a test holds to that. */
   static Router router(Vertx vertx, Context context, MeshContext mesh) {
     Router router = Router.router(vertx);
+    Publications publications = new Publications(vertx, mesh,
+        new EnvelopePublisher(mesh.producer(), mesh.metrics(), context));
+    router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
-    new EventRoutes(vertx, mesh, new EnvelopePublisher(mesh.producer(), mesh.metrics(), context)).mount(router);
+    new EventRoutes(mesh, publications).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);
     new StatsRoutes(vertx, mesh).mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
@@ -49,6 +55,24 @@ public final class GatewayVerticle extends VerticleBase {
       router.errorHandler(status, ApiErrors::onFailure);
     }
     return router;
+  }
+
+  /** {@code GET /ws}: the upgrade to a {@link StreamSocket}, refused while the process has its most clients. */
+  private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications) {
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
+      ApiErrors.send(ctx, 426, "upgrade_required", "GET /ws is a WebSocket endpoint; connect with a WebSocket client");
+      return;
+    }
+    int max = mesh.config().webSocket().maxClients();
+    if (!mesh.metrics().webSocketOpened(max)) {
+      ApiErrors.send(ctx, 503, "too_many_clients", "this process serves at most " + max
+          + " WebSocket clients (websocket.max_clients); try another one or later");
+      return;
+    }
+    Context context = Vertx.currentContext();
+    ctx.request().toWebSocket()
+        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications).open())
+        .onFailure(e -> mesh.metrics().webSocketClosed());
   }
 
   @Override

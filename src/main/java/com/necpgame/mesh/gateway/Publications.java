@@ -1,0 +1,136 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.EnvelopePublisher;
+import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The seed's publish request ({@code event_type, topic, source, payload, priority, ...}) to Kafka, for every way in:
+ * it becomes an envelope, is validated, and is acknowledged with its topic, partition and offset once Kafka took it,
+ * or refused with the status and error body that say why.
+ */
+final class Publications {
+
+  /** Events are keyed by session (a match's events stay in order); without one Kafka spreads them. */
+  static final String KEY_FIELD = "session_id";
+  static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final Set<String> FIELDS = Set.of("event_type", "topic", "source", "payload", "priority",
+      "is_replayable", "correlation_id", "session_id", "player_id");
+
+  /** Why an event was not published: the status and error body it gets. */
+  static final class Refusal extends RuntimeException {
+    final int status;
+    final String code;
+    final JsonArray details;
+
+    Refusal(int status, String code, String message, JsonArray details) {
+      super(message, null, false, false);
+      this.status = status;
+      this.code = code;
+      this.details = details;
+    }
+
+    /** The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else. */
+    static Refusal of(Throwable e) {
+      return e instanceof Refusal r ? r
+          : new Refusal(503, "kafka_unavailable", "the event was not published: " + e.getMessage(), null);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("code", code).put("message", getMessage())
+          .put("details", details == null ? new JsonArray() : details);
+    }
+  }
+
+  private final MeshContext mesh;
+  private final EnvelopePublisher publisher;
+  private final TopicGate topics;
+
+  Publications(Vertx vertx, MeshContext mesh, EnvelopePublisher publisher) {
+    this.mesh = mesh;
+    this.publisher = publisher;
+    this.topics = new TopicGate(vertx, mesh);
+  }
+
+  /** One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}. */
+  Future<JsonObject> publish(Object item) {
+    if (!(item instanceof JsonObject request)) {
+      return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
+    }
+    JsonArray problems = new JsonArray();
+    JsonObject envelope = envelopeOf(request, problems);
+    String topic = request.getValue("topic") instanceof String t ? t : null;
+    if (topic == null || !TOPIC.matcher(topic).matches()) {
+      problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
+    }
+    if (!problems.isEmpty()) {
+      return Future.failedFuture(new Refusal(400, "invalid_event", "the event is not valid", problems));
+    }
+    return topics.open(topic)
+        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))
+        .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
+            .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
+        .recover(e -> Future.failedFuture(e instanceof TopicGate.NoSuchTopic
+            ? new Refusal(404, "topic_not_found", e.getMessage(), null)
+            : e instanceof PublishException p && p.code() == 413
+                ? new Refusal(413, "payload_too_large", p.getMessage(), null)
+                : Refusal.of(e)));
+  }
+
+  /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
+  private JsonObject envelopeOf(JsonObject request, JsonArray problems) {
+    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
+        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
+            + FIELDS.stream().sorted().toList()).toJson()));
+    Object payload = request.getValue("payload");
+    Object data = payload;
+    if (payload instanceof String text) {
+      try {
+        data = new JsonObject(text);
+      } catch (DecodeException | ClassCastException e) {
+        problems.add(new Violation("/payload", "expected a JSON object, or a string holding one").toJson());
+        return null;
+      }
+    } else if (payload == null) {
+      data = new JsonObject();
+    }
+    JsonObject envelope = new JsonObject()
+        .put("event_id", EventIds.newId().toString())
+        .put("event_type", request.getValue("event_type"))
+        .put("timestamp", Instant.now().toString())
+        .put("version", Envelope.CURRENT_VERSION)
+        .put("source", request.getValue("source"))
+        .put("data", data)
+        .put("metadata", new JsonObject().put("priority", request.getValue("priority", "normal"))
+            .put("ttl", "7d").put("retry_count", 0));
+    for (String id : List.of("correlation_id", "session_id", "player_id")) {
+      if (request.getValue(id) != null) {
+        envelope.put(id, request.getValue(id));
+      }
+    }
+    for (Violation v : mesh.validator().validate(envelope)) {
+      problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());
+    }
+    return envelope;
+  }
+
+  private static String requestPointer(String envelopePointer) {
+    if (envelopePointer.startsWith("/data")) {
+      return "/payload" + envelopePointer.substring("/data".length());
+    }
+    return envelopePointer.startsWith("/metadata/") ? "/" + envelopePointer.substring("/metadata/".length())
+        : envelopePointer;
+  }
+}

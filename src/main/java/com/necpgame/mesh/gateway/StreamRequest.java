@@ -1,0 +1,158 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.envelope.Violation;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What a WebSocket client asked to receive: topic patterns ({@code game.*}, {@code *} for any run of characters
+ * including dots), optional event types, and where to start. Parsed from the subscribe frame
+ * <pre>{"op": "subscribe", "topics": ["game.*"], "event_types": ["game.kill"], "start": ...}</pre>
+ * where {@code start} is {@code "latest"} (the default), {@code "earliest"}, {@code {"timestamp": "<RFC 3339>" or
+ * epoch millis}}, or {@code {"offsets": {"<topic>": {"<partition>": <next offset>}}, "otherwise": "earliest"}} to
+ * resume: the offsets are those to read next, partitions not listed start at {@code otherwise} (default earliest).
+ */
+record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, Start start) {
+
+  private static final Pattern GLOB = Pattern.compile("[a-zA-Z0-9._*?-]{1,249}");
+  static final int MAX_PATTERNS = 100;
+
+  /** Where a stream starts on each partition. */
+  sealed interface Start {}
+
+  record Latest() implements Start {}
+
+  record Earliest() implements Start {}
+
+  record AtTime(long epochMillis) implements Start {}
+
+  record Offsets(Map<TopicPartition, Long> next, Start otherwise) implements Start {}
+
+  /** Whether a topic is one this stream reads: it matches a pattern and is not one of Kafka's own. */
+  boolean matches(String topic) {
+    return !topic.startsWith("__") && topics.matcher(topic).matches();
+  }
+
+  /** Whether an event of this type is sent; null (unknown type) passes only when no types were asked for. */
+  boolean wants(String eventType) {
+    return eventTypes.isEmpty() || eventTypes.contains(eventType);
+  }
+
+  /** The request in a subscribe frame, or null with the problems, each with a JSON pointer into the frame. */
+  static StreamRequest parse(JsonObject frame, JsonArray problems) {
+    int before = problems.size();
+    List<String> patterns = strings(frame, "topics", problems);
+    if (patterns != null && patterns.isEmpty()) {
+      problems.add(new Violation("/topics", "expected at least one topic pattern").toJson());
+    }
+    if (patterns != null && patterns.size() > MAX_PATTERNS) {
+      problems.add(new Violation("/topics", "at most " + MAX_PATTERNS + " patterns").toJson());
+    }
+    if (patterns != null) {
+      for (int i = 0; i < patterns.size(); i++) {
+        if (!GLOB.matcher(patterns.get(i)).matches()) {
+          problems.add(new Violation("/topics/" + i, "expected a topic name or glob (a-z A-Z 0-9 . _ - * ?)").toJson());
+        }
+      }
+    }
+    List<String> types = frame.getValue("event_types") == null ? List.of() : strings(frame, "event_types", problems);
+    Start start = start(frame.getValue("start"), "/start", problems);
+    if (problems.size() > before) {
+      return null;
+    }
+    String regex = patterns.stream().map(StreamRequest::globRegex).collect(Collectors.joining("|"));
+    return new StreamRequest(patterns, Pattern.compile(regex), new LinkedHashSet<>(types), start);
+  }
+
+  private static String globRegex(String glob) {
+    StringBuilder regex = new StringBuilder("(?:");
+    for (char c : glob.toCharArray()) {
+      switch (c) {
+        case '*' -> regex.append(".*");
+        case '?' -> regex.append('.');
+        default -> regex.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return regex.append(')').toString();
+  }
+
+  private static List<String> strings(JsonObject frame, String field, JsonArray problems) {
+    if (!(frame.getValue(field) instanceof JsonArray array)) {
+      problems.add(new Violation("/" + field, "expected an array of strings").toJson());
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      if (array.getValue(i) instanceof String s && !s.isBlank()) {
+        out.add(s);
+      } else {
+        problems.add(new Violation("/" + field + "/" + i, "expected a non-empty string").toJson());
+      }
+    }
+    return out;
+  }
+
+  private static Start start(Object value, String pointer, JsonArray problems) {
+    if (value == null || "latest".equals(value)) {
+      return new Latest();
+    }
+    if ("earliest".equals(value)) {
+      return new Earliest();
+    }
+    if (value instanceof JsonObject object && object.size() == 1 && object.containsKey("timestamp")) {
+      Object ts = object.getValue("timestamp");
+      if (ts instanceof Number n && n.longValue() >= 0) {
+        return new AtTime(n.longValue());
+      }
+      if (ts instanceof String text) {
+        try {
+          return new AtTime(Instant.parse(text).toEpochMilli());
+        } catch (DateTimeParseException e) {
+          // reported below
+        }
+      }
+      problems.add(new Violation(pointer + "/timestamp", "expected an RFC 3339 time or epoch milliseconds").toJson());
+      return null;
+    }
+    if (value instanceof JsonObject object && object.getValue("offsets") instanceof JsonObject offsets
+        && object.fieldNames().stream().allMatch(f -> f.equals("offsets") || f.equals("otherwise"))) {
+      Start otherwise = object.getValue("otherwise") == null ? new Earliest()
+          : start(object.getValue("otherwise"), pointer + "/otherwise", problems);
+      if (otherwise instanceof Offsets) {
+        problems.add(new Violation(pointer + "/otherwise", "expected latest, earliest or a timestamp").toJson());
+      }
+      Map<TopicPartition, Long> next = new HashMap<>();
+      for (String topic : offsets.fieldNames()) {
+        String at = pointer + "/offsets/" + topic;
+        if (!(offsets.getValue(topic) instanceof JsonObject partitions) || !Publications.TOPIC.matcher(topic).matches()) {
+          problems.add(new Violation(at, "expected a topic name mapped to {\"<partition>\": <offset>}").toJson());
+          continue;
+        }
+        for (String p : partitions.fieldNames()) {
+          Object offset = partitions.getValue(p);
+          if (!p.matches("\\d{1,9}") || !(offset instanceof Number n) || n.longValue() < 0
+              || n.doubleValue() != n.longValue()) {
+            problems.add(new Violation(at + "/" + p, "expected a partition number mapped to an offset >= 0").toJson());
+          } else {
+            next.put(new TopicPartition(topic, Integer.parseInt(p)), n.longValue());
+          }
+        }
+      }
+      return new Offsets(next, otherwise);
+    }
+    problems.add(new Violation(pointer, "expected \"latest\", \"earliest\", {\"timestamp\": ...} or "
+        + "{\"offsets\": {...}, \"otherwise\": ...}").toJson());
+    return null;
+  }
+}

@@ -1,0 +1,253 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.gateway.Publications.Refusal;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client on {@code /ws}: JSON text frames in both directions, all handled on the socket's event loop.
+ * <ul>
+ *   <li>{@code {"op":"subscribe","id":..,"topics":[..],"event_types":[..],"start":..}} (see {@link StreamRequest})
+ *   answers {@code {"type":"subscribed","id":..,"positions":{topic:{partition:next offset}},"gaps":[..]}}, then
+ *   {@code {"type":"event","topic","partition","offset","timestamp","event"}} frames in order per partition;</li>
+ *   <li>{@code {"op":"unsubscribe"}} stops it ({@code {"type":"unsubscribed"}});</li>
+ *   <li>{@code {"op":"publish","ref":..,"event":{..}}} or {@code "events":[..]} (the publish request of {@code POST
+ *   /events/publish}) answers one {@code {"type":"ack","ref","index","event_id","topic","partition","offset"}} or
+ *   {@code {"type":"error","ref","index","status","error"}} per event once Kafka answered;</li>
+ *   <li>{@code {"op":"ping"}} answers {@code {"type":"pong"}}.</li>
+ * </ul>
+ * A frame the socket cannot take gets {@code {"type":"error","ref":..,"error":{code,message,details}}} and the socket
+ * stays open. Events wait in a queue of at most {@code websocket.buffer_events} while the client reads slowly; past
+ * that the stream pauses, and a client paused for {@code websocket.slow_client_close_ms} is closed with 1008. A client
+ * with {@code websocket.max_in_flight_publishes} unacknowledged publishes is not read until half of them are answered.
+ */
+final class StreamSocket {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamSocket.class);
+  static final short POLICY_VIOLATION = 1008;
+  static final short INTERNAL_ERROR = 1011;
+  static final short MESSAGE_TOO_BIG = 1009;
+
+  private final ServerWebSocket ws;
+  private final Context context;
+  private final MeshContext mesh;
+  private final MeshConfig.WebSocket config;
+  private final Publications publications;
+  private final ArrayDeque<String> queue = new ArrayDeque<>();
+  private TopicStream stream;
+  private Object subscriptionId;
+  private int inFlight;
+  private boolean readPaused;
+  private boolean closed;
+
+  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications) {
+    this.ws = ws;
+    this.context = context;
+    this.mesh = mesh;
+    this.config = mesh.config().webSocket();
+    this.publications = publications;
+  }
+
+  void open() {
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(b -> error(null, 400, "unsupported_frame", "send JSON as text frames", null));
+    ws.exceptionHandler(this::onException);
+    ws.closeHandler(v -> {
+      closed = true;
+      stopStream();
+      mesh.metrics().webSocketClosed();
+    });
+  }
+
+  /** Vert.x reports a message over {@code http.max_body_bytes} here and keeps the socket open; it is closed. */
+  private void onException(Throwable e) {
+    if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("max message size")) {
+      ws.close(MESSAGE_TOO_BIG, "a message may have at most " + mesh.config().http().maxBodyBytes()
+          + " bytes (http.max_body_bytes)");
+    } else {
+      LOG.debug("WebSocket {}: {}", ws.remoteAddress(), e.toString());
+    }
+  }
+
+  private void onText(String text) {
+    JsonObject frame;
+    try {
+      frame = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      error(null, 400, "malformed_json", "a frame must be a JSON object: " + e.getMessage(), null);
+      return;
+    }
+    Object ref = frame.getValue("ref", frame.getValue("id"));
+    if (!(ref == null || ref instanceof String || ref instanceof Number)) {
+      error(null, 400, "invalid_frame", "ref and id must be a string or a number", null);
+      return;
+    }
+    switch (String.valueOf(frame.getValue("op"))) {
+      case "subscribe" -> subscribe(frame, ref);
+      case "unsubscribe" -> unsubscribe(ref);
+      case "publish" -> publish(frame, ref);
+      case "ping" -> send(new JsonObject().put("type", "pong").put("ref", ref));
+      default -> error(ref, 400, "unknown_op", "op must be subscribe, unsubscribe, publish or ping", null);
+    }
+  }
+
+  private void subscribe(JsonObject frame, Object id) {
+    if (stream != null) {
+      error(id, 409, "already_subscribed", "this socket already has a subscription; unsubscribe first", null);
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    StreamRequest request = StreamRequest.parse(frame, problems);
+    if (request == null) {
+      error(id, 400, "invalid_subscription", "the subscription is not valid", problems);
+      return;
+    }
+    subscriptionId = id;
+    TopicStream[] self = new TopicStream[1];
+    self[0] = new TopicStream(mesh.kafka(), request, new TopicStream.Listener() {
+      @Override
+      public void started(JsonObject positions, JsonArray gaps) {
+        onContext(self[0], () -> send(new JsonObject().put("type", "subscribed").put("id", id)
+            .put("positions", positions).put("gaps", gaps)));
+      }
+
+      @Override
+      public void frames(List<String> frames) {
+        onContext(self[0], () -> {
+          queue.addAll(frames);
+          drain();
+        });
+      }
+
+      @Override
+      public void tooSlow(int waiting, long waitedMs) {
+        mesh.metrics().slowClientClosed();
+        onContext(self[0], () -> {
+          queue.clear();
+          ws.close(POLICY_VIOLATION, "slow consumer: " + waiting + " events unread for " + waitedMs
+              + " ms; resume from your last offsets");
+        });
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        LOG.warn("WebSocket stream for {} failed: {}", ws.remoteAddress(), error.toString());
+        onContext(self[0], () -> ws.close(INTERNAL_ERROR, "stream failed; resume from your last offsets"));
+      }
+
+      @Override
+      public void paused(boolean paused) {
+        mesh.metrics().streamPaused(paused);
+      }
+    }, config.bufferEvents(), config.slowClientCloseMs(), config.topicRefreshMs());
+    stream = self[0];
+    stream.start();
+  }
+
+  /** Runs on the socket's context, unless the stream it comes from was replaced or the socket closed meanwhile. */
+  private void onContext(TopicStream from, Runnable action) {
+    context.runOnContext(v -> {
+      if (from == stream && !closed) {
+        action.run();
+      }
+    });
+  }
+
+  private void drain() {
+    int written = 0;
+    while (!queue.isEmpty() && !ws.writeQueueFull()) {
+      ws.writeTextMessage(queue.poll());
+      written++;
+    }
+    if (written > 0) {
+      stream.written(written);
+    }
+    if (!queue.isEmpty()) {
+      ws.drainHandler(v -> {
+        if (stream != null) {
+          drain();
+        }
+      });
+    }
+  }
+
+  private void unsubscribe(Object id) {
+    if (stream == null) {
+      error(id, 409, "not_subscribed", "this socket has no subscription", null);
+      return;
+    }
+    stopStream();
+    send(new JsonObject().put("type", "unsubscribed").put("id", subscriptionId));
+  }
+
+  private void stopStream() {
+    if (stream != null) {
+      stream.stop();
+      stream = null;
+      queue.clear();
+    }
+  }
+
+  private void publish(JsonObject frame, Object ref) {
+    JsonArray events;
+    if (frame.getValue("events") instanceof JsonArray many && !frame.containsKey("event")) {
+      events = many;
+    } else if (frame.getValue("event") instanceof JsonObject one && !frame.containsKey("events")) {
+      events = new JsonArray().add(one);
+    } else {
+      error(ref, 400, "invalid_publish", "expected \"event\": {..} or \"events\": [..]", null);
+      return;
+    }
+    int max = mesh.config().http().maxBatchEvents();
+    if (events.size() > max) {
+      error(ref, 413, "too_many_events", "a publish frame holds at most " + max + " events (http.max_batch_events); "
+          + "this one has " + events.size(), null);
+      return;
+    }
+    for (int i = 0; i < events.size(); i++) {
+      int index = i;
+      inFlight++;
+      Future<JsonObject> result = publications.publish(events.getValue(i));
+      result.onComplete(done -> {
+        inFlight--;
+        if (done.succeeded()) {
+          done.result().remove("published");
+          send(done.result().put("type", "ack").put("ref", ref).put("index", index));
+        } else {
+          Refusal refusal = Refusal.of(done.cause());
+          send(new JsonObject().put("type", "error").put("ref", ref).put("index", index)
+              .put("status", refusal.status).put("error", refusal.toJson()));
+        }
+        if (readPaused && inFlight <= config.maxInFlightPublishes() / 2) {
+          readPaused = false;
+          ws.resume();
+        }
+      });
+    }
+    if (!readPaused && inFlight >= config.maxInFlightPublishes()) {
+      readPaused = true;
+      ws.pause();
+    }
+  }
+
+  private void error(Object ref, int status, String code, String message, JsonArray details) {
+    send(new JsonObject().put("type", "error").put("ref", ref).put("status", status)
+        .put("error", new Refusal(status, code, message, details).toJson()));
+  }
+
+  private void send(JsonObject frame) {
+    if (!closed) {
+      ws.writeTextMessage(frame.encode());
+    }
+  }
+}

@@ -1,0 +1,307 @@
+package com.necpgame.mesh.gateway;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.necpgame.mesh.gateway.StreamRequest.AtTime;
+import com.necpgame.mesh.gateway.StreamRequest.Earliest;
+import com.necpgame.mesh.gateway.StreamRequest.Latest;
+import com.necpgame.mesh.gateway.StreamRequest.Offsets;
+import com.necpgame.mesh.gateway.StreamRequest.Start;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.kafka.KafkaClients;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+
+/**
+ * One WebSocket client's read of Kafka, on a thread of its own: a consumer without a group (every process reads for
+ * its own clients), assigned every partition of the topics the request matches, positioned where it asked, turning
+ * records into event frames in order per partition. It hands frames to a {@link Listener} and never has more than
+ * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
+ * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
+ * picked up every {@code refreshMs}, from their beginning.
+ */
+final class TopicStream {
+
+  /** Where a stream's output goes; called on the stream's thread. */
+  interface Listener {
+    /** The stream is positioned: {@code {topic: {partition: next offset}}}, and any requested offsets it could not honour. */
+    void started(JsonObject positions, JsonArray gaps);
+
+    void frames(List<String> frames);
+
+    /** The client stayed behind for longer than allowed; the stream has stopped. */
+    void tooSlow(int waiting, long waitedMs);
+
+    void failed(Throwable error);
+
+    /** Whether the stream is paused on this client, for the meters. */
+    void paused(boolean paused);
+  }
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final AtomicLong IDS = new AtomicLong();
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private final KafkaClients kafka;
+  private final StreamRequest request;
+  private final Listener listener;
+  private final int buffer;
+  private final long slowCloseMs;
+  private final long refreshMs;
+  private final long id = IDS.incrementAndGet();
+  private volatile boolean running = true;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+  /** Frames handed to the listener and not yet written; guarded by this. */
+  private int unwritten;
+
+  TopicStream(KafkaClients kafka, StreamRequest request, Listener listener, int buffer, long slowCloseMs,
+      long refreshMs) {
+    this.kafka = kafka;
+    this.request = request;
+    this.listener = listener;
+    this.buffer = buffer;
+    this.slowCloseMs = slowCloseMs;
+    this.refreshMs = refreshMs;
+  }
+
+  void start() {
+    Thread thread = new Thread(this::run, "ws-stream-" + id);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** The client wrote {@code n} frames: room for more. Any thread. */
+  synchronized void written(int n) {
+    unwritten -= n;
+    notifyAll();
+  }
+
+  /** Stops the stream; its thread closes the consumer. Any thread. */
+  void stop() {
+    running = false;
+    synchronized (this) {
+      notifyAll();
+    }
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  private void run() {
+    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+        Math.min(buffer, kafka.config().consumer().maxPollRecords()));
+    try (KafkaConsumer<String, byte[]> c = kafka.consumer("ws-" + id, null, "earliest", extra)) {
+      consumer = c;
+      if (!running) {
+        return;
+      }
+      JsonArray gaps = new JsonArray();
+      Set<TopicPartition> assigned = matching(c);
+      c.assign(assigned);
+      position(c, assigned, request.start(), gaps);
+      listener.started(positions(c, assigned), gaps);
+      long refreshAt = System.currentTimeMillis() + refreshMs;
+      while (running) {
+        if (!awaitRoom()) {
+          return;
+        }
+        if (System.currentTimeMillis() >= refreshAt) {
+          assigned = refresh(c, assigned);
+          refreshAt = System.currentTimeMillis() + refreshMs;
+        }
+        if (assigned.isEmpty()) {
+          idle(refreshAt);
+          continue;
+        }
+        List<String> frames = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : c.poll(POLL)) {
+          String frame = frame(record);
+          if (frame != null) {
+            frames.add(frame);
+          }
+        }
+        if (!frames.isEmpty()) {
+          synchronized (this) {
+            unwritten += frames.size();
+          }
+          listener.frames(frames);
+        }
+      }
+    } catch (WakeupException e) {
+      if (running) {
+        listener.failed(e);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      if (running) {
+        listener.failed(e);
+      }
+    }
+  }
+
+  /** Waits while {@code buffer} frames are unwritten; false when that lasted longer than allowed. */
+  private synchronized boolean awaitRoom() throws InterruptedException {
+    if (unwritten < buffer) {
+      return true;
+    }
+    long since = System.currentTimeMillis();
+    listener.paused(true);
+    try {
+      while (unwritten >= buffer && running) {
+        long left = since + slowCloseMs - System.currentTimeMillis();
+        if (left <= 0) {
+          running = false;
+          listener.tooSlow(unwritten, System.currentTimeMillis() - since);
+          return false;
+        }
+        wait(left);
+      }
+    } finally {
+      listener.paused(false);
+    }
+    return running;
+  }
+
+  private synchronized void idle(long until) throws InterruptedException {
+    long left = until - System.currentTimeMillis();
+    if (running && left > 0) {
+      wait(left);
+    }
+  }
+
+  private Set<TopicPartition> matching(KafkaConsumer<String, byte[]> c) {
+    Set<TopicPartition> out = new HashSet<>();
+    for (Map.Entry<String, List<PartitionInfo>> topic : c.listTopics(Duration.ofMillis(
+        kafka.config().requestTimeoutMs())).entrySet()) {
+      if (request.matches(topic.getKey())) {
+        topic.getValue().forEach(p -> out.add(new TopicPartition(p.topic(), p.partition())));
+      }
+    }
+    return out;
+  }
+
+  /** Topics created (or partitions added) since are read from their beginning; deleted ones are dropped. */
+  private Set<TopicPartition> refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
+    Set<TopicPartition> now = matching(c);
+    if (now.equals(assigned)) {
+      return assigned;
+    }
+    Set<TopicPartition> added = new HashSet<>(now);
+    added.removeAll(assigned);
+    c.assign(now);
+    c.seekToBeginning(added);
+    return now;
+  }
+
+  private void position(KafkaConsumer<String, byte[]> c, Collection<TopicPartition> parts, Start start,
+      JsonArray gaps) {
+    if (parts.isEmpty()) {
+      return;
+    }
+    if (start instanceof Latest) {
+      c.seekToEnd(parts);
+    } else if (start instanceof Earliest) {
+      c.seekToBeginning(parts);
+    } else if (start instanceof AtTime t) {
+      Map<TopicPartition, Long> query = new HashMap<>();
+      parts.forEach(p -> query.put(p, t.epochMillis()));
+      Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      for (TopicPartition p : parts) {
+        OffsetAndTimestamp at = found.get(p);
+        c.seek(p, at == null ? ends.get(p) : at.offset());
+      }
+    } else if (start instanceof Offsets o) {
+      List<TopicPartition> listed = parts.stream().filter(o.next()::containsKey).toList();
+      Map<TopicPartition, Long> begins = c.beginningOffsets(listed);
+      Map<TopicPartition, Long> ends = c.endOffsets(listed);
+      for (TopicPartition p : listed) {
+        long wanted = o.next().get(p);
+        long begin = begins.get(p);
+        if (wanted < begin || wanted > ends.get(p)) {
+          // Before the beginning: retention deleted what the client missed. Past the end: the topic was
+          // recreated. Either way the client gets everything there is, and is told.
+          gaps.add(new JsonObject().put("topic", p.topic()).put("partition", p.partition())
+              .put("requested", wanted).put("from", begin)
+              .put("reason", wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
+          c.seek(p, begin);
+        } else {
+          c.seek(p, wanted);
+        }
+      }
+      position(c, parts.stream().filter(p -> !o.next().containsKey(p)).toList(), o.otherwise(), gaps);
+    }
+  }
+
+  private static JsonObject positions(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {
+    Map<String, Map<String, Object>> byTopic = new TreeMap<>();
+    for (TopicPartition p : parts) {
+      byTopic.computeIfAbsent(p.topic(), t -> new TreeMap<>()).put(String.valueOf(p.partition()), c.position(p));
+    }
+    JsonObject out = new JsonObject();
+    byTopic.forEach((topic, offsets) -> out.put(topic, new JsonObject(offsets)));
+    return out;
+  }
+
+  /**
+   * {@code {"type":"event","topic":..,"partition":..,"offset":..,"timestamp":..,"event":<envelope>}} with the
+   * record's value as is; a value that is not a JSON object gives a {@code skipped} frame so the client's position
+   * still moves; null when the event type is not wanted.
+   */
+  String frame(ConsumerRecord<String, byte[]> record) {
+    byte[] value = record.value();
+    boolean json = isJsonObject(value);
+    if (!request.eventTypes().isEmpty()) {
+      String type = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
+      if (type == null && json) {
+        type = new JsonObject(new String(value, StandardCharsets.UTF_8)).getValue("event_type") instanceof String s
+            ? s : null;
+      }
+      if (!request.wants(type)) {
+        return null;
+      }
+    }
+    String head = "\"topic\":\"" + record.topic() + "\",\"partition\":" + record.partition() + ",\"offset\":"
+        + record.offset() + ",\"timestamp\":" + record.timestamp();
+    return json ? "{\"type\":\"event\"," + head + ",\"event\":" + new String(value, StandardCharsets.UTF_8) + "}"
+        : "{\"type\":\"skipped\"," + head + ",\"reason\":\"the record is not a JSON object\"}";
+  }
+
+  /** Whether bytes are one well-formed UTF-8 JSON object, checked by streaming over it without building it. */
+  static boolean isJsonObject(byte[] value) {
+    if (value == null || value.length == 0) {
+      return false;
+    }
+    try (JsonParser parser = JSON.createParser(value)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return false;
+      }
+      parser.skipChildren();
+      return parser.nextToken() == null;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
