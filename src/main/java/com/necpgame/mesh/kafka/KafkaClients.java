@@ -59,6 +59,11 @@ public final class KafkaClients {
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
         Math.max(p.deliveryTimeoutMs(), p.lingerMs() + config.requestTimeoutMs()));
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, p.bufferMemory());
+    // Kafka 4 clients "rebootstrap" when every known broker is down, which drops the metadata of every topic; the
+    // next send() would then wait up to max.block.ms for it on the calling thread, an event loop here, once per event.
+    // Keeping the last-known brokers instead, a send during an outage is queued and fails after delivery.timeout.ms
+    // (503) without blocking, and the producer reconnects when they are back. kafka.producer.properties may override.
+    props.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
     props.putAll(p.properties());
     return props;
   }

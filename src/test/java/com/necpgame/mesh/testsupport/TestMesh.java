@@ -21,10 +21,15 @@ public final class TestMesh {
 
   /** {@code extra} is merged over the test settings (its own keys win). */
   public static MeshConfig config(Path dataDir, int httpPort, JsonObject extra) {
+    return config(dataDir, httpPort, TestKafka.bootstrapServers(), extra);
+  }
+
+  /** The same on a broker of the test's own (one it stops and restarts), without starting the shared one. */
+  public static MeshConfig config(Path dataDir, int httpPort, String bootstrapServers, JsonObject extra) {
     JsonObject tree = new JsonObject()
         .put("data_dir", dataDir.resolve("data").toString())
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
-        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
+        .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         .mergeIn(extra, true);
     return ConfigLoader.load(tree, Map.of());
