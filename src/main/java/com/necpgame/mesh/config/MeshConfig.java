@@ -133,6 +133,7 @@ public record MeshConfig(
   /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
   public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
 
+  /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
   static MeshConfig from(JsonObject tree) {
@@ -225,8 +226,9 @@ public record MeshConfig(
         r.problem("verticles." + name, "unknown verticle; known: " + VERTICLE_NAMES);
         continue;
       }
+      int instances = r.intIn("verticles." + name + ".instances", 0, 64);
       verticles.put(name, new VerticleSpec(r.bool("verticles." + name + ".enabled"),
-          r.intIn("verticles." + name + ".instances", 1, 64)));
+          instances == 0 ? Runtime.getRuntime().availableProcessors() : instances));
     }
     VerticleSpec bridgeSpec = verticles.get("bridge");
     if (bridgeSpec != null && bridgeSpec.instances() > 1

@@ -116,21 +116,9 @@ final class EventRoutes {
     for (Object event : events) {
       results.add(publications.publish(event));
     }
-    Future.join(results).onComplete(done -> {
-      JsonArray out = new JsonArray();
-      int failed = 0;
-      for (int i = 0; i < results.size(); i++) {
-        Future<JsonObject> r = results.get(i);
-        if (r.succeeded()) {
-          out.add(r.result().put("index", i));
-        } else {
-          failed++;
-          Refusal refusal = Refusal.of(r.cause());
-          out.add(new JsonObject().put("index", i).put("status", refusal.status).put("error", refusal.toJson()));
-        }
-      }
-      ctx.response().setStatusCode(failed == 0 ? 200 : 207);
-      ctx.json(new JsonObject().put("published", results.size() - failed).put("failed", failed).put("results", out));
+    Publications.summary(results).onSuccess(summary -> {
+      ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);
+      ctx.json(summary);
     });
   }
 

@@ -72,7 +72,10 @@ public final class GatewayVerticle extends VerticleBase {
     Context context = Vertx.currentContext();
     ctx.request().toWebSocket()
         .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications).open())
-        .onFailure(e -> mesh.metrics().webSocketClosed());
+        .onFailure(e -> {
+          LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());
+          mesh.metrics().webSocketClosed();
+        });
   }
 
   @Override

@@ -89,6 +89,31 @@ final class Publications {
                 : Refusal.of(e)));
   }
 
+  /**
+   * What a batch came to once every event was answered: {@code {published, failed, results}}, a result per event in
+   * order (see {@link #result}).
+   */
+  static Future<JsonObject> summary(List<Future<JsonObject>> outcomes) {
+    return Future.join(outcomes).transform(done -> {
+      JsonArray results = new JsonArray();
+      for (int i = 0; i < outcomes.size(); i++) {
+        results.add(result(outcomes.get(i), i));
+      }
+      long failed = outcomes.stream().filter(Future::failed).count();
+      return Future.succeededFuture(new JsonObject().put("published", outcomes.size() - failed).put("failed", failed)
+          .put("results", results));
+    });
+  }
+
+  /** The outcome of the {@code index}th event of a batch: its acknowledgement, or {@code {index, status, error}}. */
+  static JsonObject result(Future<JsonObject> outcome, int index) {
+    if (outcome.succeeded()) {
+      return outcome.result().copy().put("index", index);
+    }
+    Refusal refusal = Refusal.of(outcome.cause());
+    return new JsonObject().put("index", index).put("status", refusal.status).put("error", refusal.toJson());
+  }
+
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
   private JsonObject envelopeOf(JsonObject request, JsonArray problems) {
     request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()

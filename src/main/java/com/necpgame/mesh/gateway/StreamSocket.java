@@ -10,6 +10,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code {"op":"unsubscribe"}} stops it ({@code {"type":"unsubscribed"}});</li>
  *   <li>{@code {"op":"publish","ref":..,"event":{..}}} or {@code "events":[..]} (the publish request of {@code POST
  *   /events/publish}) answers one {@code {"type":"ack","ref","index","event_id","topic","partition","offset"}} or
- *   {@code {"type":"error","ref","index","status","error"}} per event once Kafka answered;</li>
+ *   {@code {"type":"error","ref","index","status","error"}} per event once Kafka answered, or with {@code
+ *   "ack":"batch"} one {@code {"type":"acks","ref","published","failed","results"}} once all were;</li>
  *   <li>{@code {"op":"ping"}} answers {@code {"type":"pong"}}.</li>
  * </ul>
  * A frame the socket cannot take gets {@code {"type":"error","ref":..,"error":{code,message,details}}} and the socket
@@ -214,25 +216,26 @@ final class StreamSocket {
           + "this one has " + events.size(), null);
       return;
     }
+    boolean each = !"batch".equals(frame.getValue("ack"));
+    List<Future<JsonObject>> results = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
       int index = i;
       inFlight++;
       Future<JsonObject> result = publications.publish(events.getValue(i));
+      results.add(result);
       result.onComplete(done -> {
         inFlight--;
-        if (done.succeeded()) {
-          done.result().remove("published");
-          send(done.result().put("type", "ack").put("ref", ref).put("index", index));
-        } else {
-          Refusal refusal = Refusal.of(done.cause());
-          send(new JsonObject().put("type", "error").put("ref", ref).put("index", index)
-              .put("status", refusal.status).put("error", refusal.toJson()));
+        if (each) {
+          send(Publications.result(result, index).put("type", done.succeeded() ? "ack" : "error").put("ref", ref));
         }
         if (readPaused && inFlight <= config.maxInFlightPublishes() / 2) {
           readPaused = false;
           ws.resume();
         }
       });
+    }
+    if (!each) {
+      Publications.summary(results).onSuccess(summary -> send(summary.put("type", "acks").put("ref", ref)));
     }
     if (!readPaused && inFlight >= config.maxInFlightPublishes()) {
       readPaused = true;

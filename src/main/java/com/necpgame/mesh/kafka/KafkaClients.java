@@ -64,6 +64,9 @@ public final class KafkaClients {
     // Keeping the last-known brokers instead, a send during an outage is queued and fails after delivery.timeout.ms
     // (503) without blocking, and the producer reconnects when they are back. kafka.producer.properties may override.
     props.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
+    // The gateway checks a topic once and then sends to it from the event loop; the producer must not forget the
+    // metadata of a topic idle for the default 5 minutes, or that send would wait to fetch it again.
+    props.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, 24 * 3600 * 1000L);
     props.putAll(p.properties());
     return props;
   }

@@ -315,6 +315,26 @@ class WebSocketIT {
   }
 
   @Test
+  void aBatchMayBeAcknowledgedInOneFrame() throws Exception {
+    String topic = TestKafka.createTopic("wsit-acks", 2);
+    try (WsClient client = WsClient.connect(port)) {
+      client.send(new JsonObject().put("op", "publish").put("ref", "b").put("ack", "batch").put("events", new JsonArray()
+          .add(event(topic, "game.kill", 0)).add(event(topic, "Bad Type", 1)).add(event(topic, "game.kill", 2))));
+      JsonObject acks = client.next(30);
+      assertEquals("acks", acks.getString("type"), acks.encode());
+      assertEquals("b", acks.getString("ref"));
+      assertEquals(2, acks.getInteger("published"));
+      assertEquals(1, acks.getInteger("failed"));
+      JsonArray results = acks.getJsonArray("results");
+      assertEquals(List.of(0, 1, 2), results.stream().map(r -> ((JsonObject) r).getInteger("index")).toList());
+      assertNotNull(results.getJsonObject(0).getLong("offset"));
+      assertEquals(400, results.getJsonObject(1).getInteger("status"));
+      assertNotNull(results.getJsonObject(2).getLong("offset"));
+      assertNull(client.poll(300), "one frame for the whole batch");
+    }
+  }
+
+  @Test
   void badFramesGetAnErrorAndTheSocketStaysUsable() throws Exception {
     try (WsClient client = WsClient.connect(port)) {
       client.sendText("{\"op\": ");
