@@ -1,6 +1,7 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.TopicPatterns;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -25,7 +25,6 @@ import org.apache.kafka.common.TopicPartition;
  */
 record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, Start start) {
 
-  private static final Pattern GLOB = Pattern.compile("[a-zA-Z0-9._*?-]{1,249}");
   static final int MAX_PATTERNS = 100;
 
   /** Where a stream starts on each partition. */
@@ -41,7 +40,7 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
 
   /** Whether a topic is one this stream reads: it matches a pattern and is not one of Kafka's own. */
   boolean matches(String topic) {
-    return !topic.startsWith("__") && topics.matcher(topic).matches();
+    return TopicPatterns.matches(topics, topic);
   }
 
   /** Whether an event of this type is sent; null (unknown type) passes only when no types were asked for. */
@@ -61,7 +60,7 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     }
     if (patterns != null) {
       for (int i = 0; i < patterns.size(); i++) {
-        if (!GLOB.matcher(patterns.get(i)).matches()) {
+        if (!TopicPatterns.GLOB.matcher(patterns.get(i)).matches()) {
           problems.add(new Violation("/topics/" + i, "expected a topic name or glob (a-z A-Z 0-9 . _ - * ?)").toJson());
         }
       }
@@ -71,20 +70,7 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     if (problems.size() > before) {
       return null;
     }
-    String regex = patterns.stream().map(StreamRequest::globRegex).collect(Collectors.joining("|"));
-    return new StreamRequest(patterns, Pattern.compile(regex), new LinkedHashSet<>(types), start);
-  }
-
-  private static String globRegex(String glob) {
-    StringBuilder regex = new StringBuilder("(?:");
-    for (char c : glob.toCharArray()) {
-      switch (c) {
-        case '*' -> regex.append(".*");
-        case '?' -> regex.append('.');
-        default -> regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return regex.append(')').toString();
+    return new StreamRequest(patterns, TopicPatterns.compile(patterns), new LinkedHashSet<>(types), start);
   }
 
   private static List<String> strings(JsonObject frame, String field, JsonArray problems) {

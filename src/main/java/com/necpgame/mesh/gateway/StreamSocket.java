@@ -115,54 +115,67 @@ final class StreamSocket {
       return;
     }
     subscriptionId = id;
-    TopicStream[] self = new TopicStream[1];
-    self[0] = new TopicStream(mesh.kafka(), request, new TopicStream.Listener() {
-      @Override
-      public void started(JsonObject positions, JsonArray gaps) {
-        onContext(self[0], () -> send(new JsonObject().put("type", "subscribed").put("id", id)
-            .put("positions", positions).put("gaps", gaps)));
-      }
-
-      @Override
-      public void frames(List<String> frames) {
-        onContext(self[0], () -> {
-          queue.addAll(frames);
-          drain();
-        });
-      }
-
-      @Override
-      public void tooSlow(int waiting, long waitedMs) {
-        mesh.metrics().slowClientClosed();
-        onContext(self[0], () -> {
-          queue.clear();
-          ws.close(POLICY_VIOLATION, "slow consumer: " + waiting + " events unread for " + waitedMs
-              + " ms; resume from your last offsets");
-        });
-      }
-
-      @Override
-      public void failed(Throwable error) {
-        LOG.warn("WebSocket stream for {} failed: {}", ws.remoteAddress(), error.toString());
-        onContext(self[0], () -> ws.close(INTERNAL_ERROR, "stream failed; resume from your last offsets"));
-      }
-
-      @Override
-      public void paused(boolean paused) {
-        mesh.metrics().streamPaused(paused);
-      }
-    }, config.bufferEvents(), config.slowClientCloseMs(), config.topicRefreshMs());
-    stream = self[0];
+    Output output = new Output(id);
+    stream = new TopicStream(mesh.kafka(), request, output, config.bufferEvents(), config.slowClientCloseMs(),
+        config.topicRefreshMs());
+    output.from = stream;
     stream.start();
   }
 
-  /** Runs on the socket's context, unless the stream it comes from was replaced or the socket closed meanwhile. */
-  private void onContext(TopicStream from, Runnable action) {
-    context.runOnContext(v -> {
-      if (from == stream && !closed) {
-        action.run();
-      }
-    });
+  /**
+   * Where one subscription's stream writes. Its calls come on the stream's thread and are carried over to the
+   * socket's context, where they are dropped if the subscription ended or the socket closed meanwhile.
+   */
+  private final class Output implements TopicStream.Listener {
+    private final Object id;
+    private TopicStream from;
+
+    Output(Object id) {
+      this.id = id;
+    }
+
+    private void onContext(Runnable action) {
+      context.runOnContext(v -> {
+        if (from == stream && !closed) {
+          action.run();
+        }
+      });
+    }
+
+    @Override
+    public void started(JsonObject positions, JsonArray gaps) {
+      onContext(() -> send(new JsonObject().put("type", "subscribed").put("id", id).put("positions", positions)
+          .put("gaps", gaps)));
+    }
+
+    @Override
+    public void frames(List<String> frames) {
+      onContext(() -> {
+        queue.addAll(frames);
+        drain();
+      });
+    }
+
+    @Override
+    public void tooSlow(int waiting, long waitedMs) {
+      mesh.metrics().slowClientClosed();
+      onContext(() -> {
+        queue.clear();
+        ws.close(POLICY_VIOLATION, "slow consumer: " + waiting + " events unread for " + waitedMs
+            + " ms; resume from your last offsets");
+      });
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      LOG.warn("WebSocket stream for {} failed: {}", ws.remoteAddress(), error.toString());
+      onContext(() -> ws.close(INTERNAL_ERROR, "stream failed; resume from your last offsets"));
+    }
+
+    @Override
+    public void paused(boolean paused) {
+      mesh.metrics().streamPaused(paused);
+    }
   }
 
   private void drain() {
