@@ -25,6 +25,7 @@ public record MeshConfig(
     Optional<Path> schemasDir,
     Bridge bridge,
     Store store,
+    Delivery delivery,
     Map<String, VerticleSpec> verticles) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
@@ -133,6 +134,9 @@ public record MeshConfig(
   /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
   public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
 
+  /** Subscriptions' deliveries: how long a rotated webhook secret keeps signing beside the new one. */
+  public record Delivery(int secretOverlapHours) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -220,6 +224,8 @@ public record MeshConfig(
         storeGroup.isBlank() ? kafka.consumer().groupPrefix() + ".store" : storeGroup,
         r.longIn("store.retry_pause_ms", 10, 600_000));
 
+    Delivery delivery = new Delivery(r.intIn("delivery.secret_overlap_hours", 0, 24 * 365));
+
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {
       if (!VERTICLE_NAMES.contains(name)) {
@@ -238,7 +244,7 @@ public record MeshConfig(
     }
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        verticles);
+        delivery, verticles);
   }
 
   private static Outbound outbound(ConfigReader r) {

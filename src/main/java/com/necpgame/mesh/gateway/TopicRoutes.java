@@ -2,7 +2,6 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.TopicSpec;
-import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.store.TopicRegistry;
@@ -93,66 +92,24 @@ final class TopicRoutes {
   }
 
   private static JsonObject topicOf(JsonObject request, JsonArray problems) {
-    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
-        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
-            + FIELDS.stream().sorted().toList()).toJson()));
-    JsonObject topic = new JsonObject();
-    text(request, "name", null, NAME, "expected a topic name: 1-249 of a-z A-Z 0-9 . _ -, not starting with a dot",
-        topic, problems);
-    text(request, "category", "game", CATEGORY, "expected a lower-case word of at most 20 characters", topic, problems);
-    text(request, "description", null, Pattern.compile("(?s).{0,2000}"), "expected at most 2000 characters", topic,
-        problems);
-    text(request, "owner_service", null, Pattern.compile("[^\\p{Cntrl}]{1,100}"), "expected 1 to 100 characters", topic,
-        problems);
-    number(request, "partitions", 3, 1, 10_000, topic, problems);
-    number(request, "replication_factor", 3, 1, 32, topic, problems);
-    number(request, "retention_hours", 168, 1, 1_000_000, topic, problems);
-    for (String flag : List.of("is_system_topic", "requires_auth", "enable_dlq")) {
-      Object value = request.getValue(flag, flag.equals("enable_dlq"));
-      if (value instanceof Boolean b) {
-        topic.put(flag, b);
-      } else {
-        problems.add(new Violation("/" + flag, "expected true or false").toJson());
-      }
-    }
-    return topic;
-  }
-
-  private static void text(JsonObject request, String field, String fallback, Pattern pattern, String expected,
-      JsonObject topic, JsonArray problems) {
-    Object value = request.getValue(field, fallback);
-    if (value == null && fallback == null && !field.equals("name")) {
-      topic.putNull(field);
-    } else if (value instanceof String s && pattern.matcher(s).matches()) {
-      topic.put(field, s);
-    } else {
-      problems.add(new Violation("/" + field, value == null ? "required field is missing" : expected).toJson());
-    }
-  }
-
-  private static void number(JsonObject request, String field, int fallback, int min, int max, JsonObject topic,
-      JsonArray problems) {
-    Object value = request.getValue(field, fallback);
-    if (value instanceof Integer i && i >= min && i <= max) {
-      topic.put(field, i);
-    } else {
-      problems.add(new Violation("/" + field, "expected an integer from " + min + " to " + max).toJson());
-    }
+    return RequestFields.of(request, FIELDS, problems)
+        .text("name", null, false, NAME, "expected a topic name: 1-249 of a-z A-Z 0-9 . _ -, not starting with a dot")
+        .text("category", "game", false, CATEGORY, "expected a lower-case word of at most 20 characters")
+        .text("description", null, true, Pattern.compile("(?s).{0,2000}"), "expected at most 2000 characters")
+        .text("owner_service", null, true, Pattern.compile("[^\\p{Cntrl}]{1,100}"), "expected 1 to 100 characters")
+        .integer("partitions", 3, 1, 10_000)
+        .integer("replication_factor", 3, 1, 32)
+        .integer("retention_hours", 168, 1, 1_000_000)
+        .flag("is_system_topic", false)
+        .flag("requires_auth", false)
+        .flag("enable_dlq", true)
+        .result();
   }
 
   /** {@code ?limit=100&offset=0}: a page of topics by name; the total is in {@code X-Total-Count}. */
   private void list(RoutingContext ctx) {
-    int limit;
-    int offset;
-    try {
-      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
-      offset = Integer.parseInt(ctx.queryParams().get("offset") == null ? "0" : ctx.queryParams().get("offset"));
-    } catch (NumberFormatException e) {
-      ApiErrors.send(ctx, 400, "invalid_query", "limit and offset must be integers");
-      return;
-    }
-    if (limit < 1 || limit > MAX_PAGE || offset < 0) {
-      ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
+    RequestFields.Page page = RequestFields.page(ctx, 100, MAX_PAGE);
+    if (page == null) {
       return;
     }
     var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).all(), false);
@@ -172,7 +129,8 @@ final class TopicRoutes {
                 .put("replication_factor", d.partitions().get(0).replicas().size());
           }).toList();
       ctx.response().putHeader("X-Total-Count", String.valueOf(all.size()));
-      ctx.json(new JsonArray(all.subList(Math.min(offset, all.size()), Math.min(offset + limit, all.size()))));
+      ctx.json(new JsonArray(all.subList(Math.min(page.offset(), all.size()),
+          Math.min(page.offset() + page.limit(), all.size()))));
     });
   }
 

@@ -1,0 +1,260 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.WebhookSignature;
+import com.necpgame.mesh.envelope.EnvelopeFilter;
+import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.TopicPatterns;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /subscriptions}: create (201, with the webhook signing secret shown this once), list (paginated, by service
+ * and status), read, change ({@code PATCH}: pause or resume, filter, pattern, delivery settings, {@code
+ * rotate_secret}) and delete the subscriptions in {@code event_subscriptions}.
+ */
+final class SubscriptionRoutes {
+
+  static final List<String> METHODS = List.of("kafka", "webhook", "websocket");
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+  private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
+  private static final Pattern ENDPOINT = Pattern.compile("[^\\s\\p{Cntrl}]{1,500}");
+  private static final Pattern STATUS = Pattern.compile("active|paused");
+  private static final Set<String> CHANGEABLE = Set.of("topic_pattern", "event_types", "filter", "endpoint", "status",
+      "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack", "rotate_secret");
+  private static final Set<String> FIELDS = Set.of("subscription_id", "service_name", "topic_pattern", "event_types",
+      "filter", "method", "endpoint", "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching",
+      "requires_ack");
+
+  private final MeshContext mesh;
+  private final SubscriptionRegistry registry;
+
+  SubscriptionRoutes(MeshContext mesh) {
+    this.mesh = mesh;
+    this.registry = new SubscriptionRegistry(mesh.pool());
+  }
+
+  void mount(Router router) {
+    router.post("/subscriptions").consumes("application/json").handler(this::create);
+    router.get("/subscriptions").handler(this::list);
+    router.get("/subscriptions/:subscriptionId").handler(this::read);
+    router.patch("/subscriptions/:subscriptionId").consumes("application/json").handler(this::change);
+    router.delete("/subscriptions/:subscriptionId").handler(this::delete);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject request = EventRoutes.jsonBody(ctx);
+    if (request == null) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    RequestFields fields = RequestFields.of(request, FIELDS, problems)
+        .text("subscription_id", "sub_" + EventIds.newId(), false, ID, "expected 1-100 of A-Z a-z 0-9 . _ -")
+        .text("service_name", null, false, SERVICE, "expected a lower-case service name: 1-100 of a-z 0-9 . _ -")
+        .text("method", "kafka", false, Pattern.compile(String.join("|", METHODS)), "expected one of " + METHODS)
+        .text("status", "active", false, STATUS, "expected active or paused");
+    JsonObject s = settings(fields).result();
+    if (problems.isEmpty()) {
+      endpoint(s, problems);
+    }
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_subscription", "the subscription is not valid", problems);
+      return;
+    }
+    String secret = s.getString("method").equals("webhook") ? WebhookSignature.newSecret() : null;
+    registry.create(s, secret).onSuccess(row -> {
+      ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
+      ctx.json(secret == null ? row : row.put("secret", secret));
+    }).onFailure(e -> failed(ctx, e));
+  }
+
+  /** The fields a create and a change share. */
+  private static RequestFields settings(RequestFields fields) {
+    fields.text("topic_pattern", "*", false, TopicPatterns.GLOB, "expected a topic name or glob such as game.*")
+        .text("endpoint", null, true, ENDPOINT, "expected at most 500 characters without spaces")
+        .integer("max_retries", 3, 0, 100)
+        .integer("retry_delay", 60, 1, 86_400)
+        .integer("rate_limit_per_min", 1000, 1, 6_000_000)
+        .flag("enable_batching", false)
+        .flag("requires_ack", true);
+    JsonObject out = fields.result();
+    if (fields.wanted("event_types")) {
+      Object types = fields.value("event_types");
+      if (types == null) {
+        out.put("event_types", new JsonArray());
+      } else if (types instanceof JsonArray array && array.size() <= 100
+          && array.stream().allMatch(t -> t instanceof String s && !s.isBlank() && s.length() <= 100)) {
+        out.put("event_types", array.copy());
+      } else {
+        fields.problem("event_types", "expected an array of at most 100 event types");
+      }
+    }
+    if (fields.wanted("filter")) {
+      JsonArray problems = new JsonArray();
+      EnvelopeFilter filter = EnvelopeFilter.parse(fields.value("filter"), "/filter", problems);
+      problems.forEach(p -> fields.problem(((JsonObject) p).getString("pointer").substring(1),
+          ((JsonObject) p).getString("message")));
+      if (filter != null) {
+        out.put("filter", filter.toJson());
+      }
+    }
+    return fields;
+  }
+
+  /**
+   * The endpoint fits the method: a webhook needs an http(s) URL; {@code kafka} may name the topic to copy to
+   * (default {@code sub.<service_name>}); a WebSocket subscription has none.
+   */
+  private static void endpoint(JsonObject s, JsonArray problems) {
+    String endpoint = s.getString("endpoint");
+    switch (s.getString("method")) {
+      case "webhook" -> {
+        if (endpoint == null || !isHttpUrl(endpoint)) {
+          problems.add(new Violation("/endpoint",
+              "a webhook needs an http:// or https:// URL").toJson());
+        }
+      }
+      case "kafka" -> {
+        if (endpoint == null) {
+          s.put("endpoint", "sub." + s.getString("service_name"));
+        } else if (!Publications.TOPIC.matcher(endpoint).matches()) {
+          problems.add(new Violation("/endpoint",
+              "for kafka, the topic to copy events to (default sub.<service_name>)").toJson());
+        }
+      }
+      default -> {
+        if (endpoint != null) {
+          problems.add(new Violation("/endpoint",
+              "a websocket subscription has no endpoint: clients connect to /ws").toJson());
+        }
+      }
+    }
+  }
+
+  private static boolean isHttpUrl(String text) {
+    try {
+      URI uri = new URI(text);
+      return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null;
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private void list(RoutingContext ctx) {
+    RequestFields.Page page = RequestFields.page(ctx, 100, 1000);
+    if (page == null) {
+      return;
+    }
+    String status = ctx.queryParams().get("status");
+    if (status != null && !STATUS.matcher(status).matches()) {
+      ApiErrors.send(ctx, 400, "invalid_query", "status must be active or paused");
+      return;
+    }
+    registry.list(ctx.queryParams().get("service_name"), status, page.limit(), page.offset()).onSuccess(result -> {
+      ctx.response().putHeader("X-Total-Count", String.valueOf(result.getLong("total")));
+      ctx.json(result.getJsonArray("items"));
+    }).onFailure(e -> failed(ctx, e));
+  }
+
+  private void read(RoutingContext ctx) {
+    String id = ctx.pathParam("subscriptionId");
+    registry.get(id).onSuccess(row -> {
+      if (row == null) {
+        notFound(ctx, id);
+      } else {
+        ctx.json(withoutSecrets(row));
+      }
+    }).onFailure(e -> failed(ctx, e));
+  }
+
+  private void change(RoutingContext ctx) {
+    JsonObject request = EventRoutes.jsonBody(ctx);
+    if (request == null) {
+      return;
+    }
+    String id = ctx.pathParam("subscriptionId");
+    JsonArray problems = new JsonArray();
+    RequestFields fields = settings(RequestFields.patch(request, CHANGEABLE, problems)
+        .text("status", null, false, STATUS, "expected active or paused"));
+    Object rotate = request.getValue("rotate_secret", false);
+    if (!(rotate instanceof Boolean)) {
+      fields.problem("rotate_secret", "expected true or false");
+    }
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_subscription", "the change is not valid", problems);
+      return;
+    }
+    JsonObject changes = fields.result();
+    registry.get(id).compose(current -> {
+      if (current == null) {
+        return Future.succeededFuture(null);
+      }
+      JsonObject merged = current.copy().mergeIn(changes);
+      endpoint(merged, problems);
+      changes.put("endpoint", merged.getString("endpoint"));
+      if (Boolean.TRUE.equals(rotate) && !"webhook".equals(current.getString("method"))) {
+        problems.add(new Violation("/rotate_secret", "only webhooks have a secret").toJson());
+      }
+      if (!problems.isEmpty()) {
+        return Future.failedFuture(new Publications.Refusal(400, "invalid_subscription",
+            "the change is not valid", problems));
+      }
+      String secret = Boolean.TRUE.equals(rotate) ? WebhookSignature.newSecret() : null;
+      OffsetDateTime overlap = OffsetDateTime.now(ZoneOffset.UTC)
+          .plusHours(mesh.config().delivery().secretOverlapHours());
+      return registry.update(id, changes, secret, overlap).map(row -> row == null || secret == null ? row
+          : row.put("secret", secret).put("previous_secret_expires_at", overlap.toInstant().toString()));
+    }).onSuccess(row -> {
+      if (row == null) {
+        notFound(ctx, id);
+      } else {
+        ctx.json(row);
+      }
+    }).onFailure(e -> failed(ctx, e));
+  }
+
+  private void delete(RoutingContext ctx) {
+    String id = ctx.pathParam("subscriptionId");
+    registry.delete(id).onSuccess(deleted -> {
+      if (deleted) {
+        ctx.response().setStatusCode(204).end();
+      } else {
+        notFound(ctx, id);
+      }
+    }).onFailure(e -> failed(ctx, e));
+  }
+
+  private static JsonObject withoutSecrets(JsonObject row) {
+    JsonObject out = row.copy();
+    out.remove("signing_secret");
+    out.remove("previous_signing_secret");
+    out.remove("previous_secret_expires_at");
+    return out;
+  }
+
+  private static void notFound(RoutingContext ctx, String id) {
+    ApiErrors.send(ctx, 404, "subscription_not_found", "no subscription " + id);
+  }
+
+  private static void failed(RoutingContext ctx, Throwable e) {
+    if (e instanceof SubscriptionRegistry.Exists) {
+      ApiErrors.send(ctx, 409, "subscription_exists", e.getMessage());
+    } else if (e instanceof Publications.Refusal r) {
+      ApiErrors.send(ctx, r.status, r.code, r.getMessage(), r.details);
+    } else {
+      ApiErrors.send(ctx, 503, "database_unavailable", "the subscription store did not answer: " + e.getMessage());
+    }
+  }
+}

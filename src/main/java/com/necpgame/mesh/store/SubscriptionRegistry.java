@@ -1,0 +1,142 @@
+package com.necpgame.mesh.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code event_subscriptions} table (the seed's columns plus the webhook signing secrets). Rows go in and out as
+ * the API's JSON: {@code event_types} an array and {@code filter} an object. Secrets are never in {@link #toJson}.
+ */
+public final class SubscriptionRegistry {
+
+  /** Duplicate subscription_id. */
+  public static final class Exists extends RuntimeException {
+    public Exists(String id) {
+      super("subscription " + id + " already exists", null, false, false);
+    }
+  }
+
+  private static final String COLUMNS = "subscription_id, service_name, topic_pattern, event_types, endpoint, filter, "
+      + "status, method, max_retries, retry_delay, rate_limit_per_min, enable_batching, requires_ack, created_at, "
+      + "updated_at, last_active, signing_secret, previous_signing_secret, previous_secret_expires_at";
+  /** Fields a PATCH may change, by column. */
+  private static final List<String> CHANGEABLE = List.of("topic_pattern", "event_types", "endpoint", "filter",
+      "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack");
+
+  private final Pool pool;
+
+  public SubscriptionRegistry(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Inserts a checked subscription; fails with {@link Exists} when its id is taken. */
+  public Future<JsonObject> create(JsonObject s, String secret) {
+    return pool.preparedQuery("INSERT INTO event_subscriptions (subscription_id, service_name, topic_pattern, "
+        + "event_types, endpoint, filter, status, method, max_retries, retry_delay, rate_limit_per_min, enable_batching, "
+        + "requires_ack, signing_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+        + "ON CONFLICT (subscription_id) DO NOTHING RETURNING " + COLUMNS)
+        .execute(Tuple.from(new Object[] {s.getString("subscription_id"), s.getString("service_name"),
+            s.getString("topic_pattern"), s.getJsonArray("event_types").encode(), s.getString("endpoint"),
+            s.getJsonObject("filter").encode(), s.getString("status"), s.getString("method"),
+            s.getInteger("max_retries"), s.getInteger("retry_delay"), s.getInteger("rate_limit_per_min"),
+            s.getBoolean("enable_batching"), s.getBoolean("requires_ack"), secret}))
+        .compose(rows -> rows.size() == 0 ? Future.failedFuture(new Exists(s.getString("subscription_id")))
+            : Future.succeededFuture(toJson(rows.iterator().next())));
+  }
+
+  /** The subscription with its secrets ({@code signing_secret}, ...), or null. */
+  public Future<JsonObject> get(String id) {
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM event_subscriptions WHERE subscription_id = $1")
+        .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : withSecrets(rows.iterator().next()));
+  }
+
+  /** A page of subscriptions by id, optionally of one service and/or status, and the total: {@code {total, items}}. */
+  public Future<JsonObject> list(String service, String status, int limit, int offset) {
+    String where = " WHERE ($1::text IS NULL OR service_name = $1) AND ($2::text IS NULL OR status = $2)";
+    Tuple args = Tuple.of(service, status);
+    Future<RowSet<Row>> total = pool.preparedQuery("SELECT count(*) FROM event_subscriptions" + where).execute(args);
+    Future<RowSet<Row>> page = pool.preparedQuery("SELECT " + COLUMNS + " FROM event_subscriptions" + where
+        + " ORDER BY subscription_id LIMIT $3 OFFSET $4").execute(Tuple.of(service, status, limit, offset));
+    return Future.all(total, page).map(done -> {
+      JsonArray items = new JsonArray();
+      page.result().forEach(row -> items.add(toJson(row)));
+      return new JsonObject().put("total", total.result().iterator().next().getLong(0)).put("items", items);
+    });
+  }
+
+  /** Every subscription with its secrets, for delivery. */
+  public Future<List<JsonObject>> all() {
+    return pool.query("SELECT " + COLUMNS + " FROM event_subscriptions").execute().map(rows -> {
+      List<JsonObject> out = new ArrayList<>();
+      rows.forEach(row -> out.add(withSecrets(row)));
+      return out;
+    });
+  }
+
+  /**
+   * Changes the fields present in {@code changes} (checked, API names); with {@code newSecret} the current secret
+   * becomes the previous one until {@code previousUntil}. The changed row, or null when there is none.
+   */
+  public Future<JsonObject> update(String id, JsonObject changes, String newSecret, OffsetDateTime previousUntil) {
+    StringBuilder set = new StringBuilder("updated_at = NOW()");
+    List<Object> args = new ArrayList<>();
+    args.add(id);
+    for (String column : CHANGEABLE) {
+      if (changes.containsKey(column)) {
+        Object value = changes.getValue(column);
+        args.add(value instanceof JsonArray || value instanceof JsonObject ? value.toString() : value);
+        set.append(", ").append(column).append(" = $").append(args.size());
+      }
+    }
+    if (newSecret != null) {
+      args.add(newSecret);
+      set.append(", previous_signing_secret = signing_secret, signing_secret = $").append(args.size());
+      args.add(previousUntil);
+      set.append(", previous_secret_expires_at = $").append(args.size());
+    }
+    return pool.preparedQuery("UPDATE event_subscriptions SET " + set + " WHERE subscription_id = $1 RETURNING "
+        + COLUMNS).execute(Tuple.from(args)).map(rows -> rows.size() == 0 ? null : toJson(rows.iterator().next()));
+  }
+
+  public Future<Boolean> delete(String id) {
+    return pool.preparedQuery("DELETE FROM event_subscriptions WHERE subscription_id = $1").execute(Tuple.of(id))
+        .map(rows -> rows.rowCount() > 0);
+  }
+
+  private static JsonObject withSecrets(Row row) {
+    return toJson(row).put("signing_secret", row.getString("signing_secret"))
+        .put("previous_signing_secret", row.getString("previous_signing_secret"))
+        .put("previous_secret_expires_at", Rows.time(row.getOffsetDateTime("previous_secret_expires_at")));
+  }
+
+  /** The API's view of a row: no secrets. */
+  private static JsonObject toJson(Row row) {
+    String types = row.getString("event_types");
+    String filter = row.getString("filter");
+    return new JsonObject()
+        .put("subscription_id", row.getString("subscription_id"))
+        .put("service_name", row.getString("service_name"))
+        .put("topic_pattern", row.getString("topic_pattern"))
+        .put("event_types", types == null ? new JsonArray() : new JsonArray(types))
+        .put("filter", filter == null ? new JsonObject() : new JsonObject(filter))
+        .put("method", row.getString("method"))
+        .put("endpoint", row.getString("endpoint"))
+        .put("status", row.getString("status"))
+        .put("max_retries", row.getInteger("max_retries"))
+        .put("retry_delay", row.getInteger("retry_delay"))
+        .put("rate_limit_per_min", row.getInteger("rate_limit_per_min"))
+        .put("enable_batching", row.getBoolean("enable_batching"))
+        .put("requires_ack", row.getBoolean("requires_ack"))
+        .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
+        .put("updated_at", Rows.time(row.getOffsetDateTime("updated_at")))
+        .put("last_active", Rows.time(row.getOffsetDateTime("last_active")));
+  }
+}
