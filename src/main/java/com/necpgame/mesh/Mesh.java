@@ -3,6 +3,7 @@ package com.necpgame.mesh;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.MeshConfig.VerticleSpec;
 import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.delivery.DeliveryVerticle;
 import com.necpgame.mesh.envelope.EnvelopeValidator;
 import com.necpgame.mesh.gateway.GatewayVerticle;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
@@ -42,6 +43,7 @@ public final class Mesh implements AutoCloseable {
   private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.of(
       "bridge", KafkaBridgeVerticle::new,
       "store", EventStoreVerticle::new,
+      "delivery", DeliveryVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;

@@ -29,7 +29,7 @@ public record MeshConfig(
     Map<String, VerticleSpec> verticles) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "gateway");
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "gateway");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -134,8 +134,13 @@ public record MeshConfig(
   /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
   public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
 
-  /** Subscriptions' deliveries: how long a rotated webhook secret keeps signing beside the new one. */
-  public record Delivery(int secretOverlapHours) {}
+  /**
+   * Delivery to subscriptions: the topics delivered from and the consumer group that shares them among processes,
+   * how often subscriptions are re-read, the pause before a failed batch is tried again, and how long a rotated
+   * webhook secret keeps signing beside the new one.
+   */
+  public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
+      int secretOverlapHours) {}
 
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
@@ -211,20 +216,17 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
-    String storeTopics = r.nonBlank("store.topics");
-    java.util.regex.Pattern storePattern = java.util.regex.Pattern.compile(".*");
-    try {
-      storePattern = java.util.regex.Pattern.compile(storeTopics);
-    } catch (java.util.regex.PatternSyntaxException e) {
-      r.problem("store.topics", "expected a regular expression of topic names, got \"" + storeTopics + "\" ("
-          + e.getDescription() + ")");
-    }
+    java.util.regex.Pattern storePattern = pattern(r, "store.topics");
     String storeGroup = r.string("store.group");
     Store store = new Store(storePattern,
         storeGroup.isBlank() ? kafka.consumer().groupPrefix() + ".store" : storeGroup,
         r.longIn("store.retry_pause_ms", 10, 600_000));
 
-    Delivery delivery = new Delivery(r.intIn("delivery.secret_overlap_hours", 0, 24 * 365));
+    String deliveryGroup = r.string("delivery.group");
+    Delivery delivery = new Delivery(pattern(r, "delivery.topics"),
+        deliveryGroup.isBlank() ? kafka.consumer().groupPrefix() + ".delivery" : deliveryGroup,
+        r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
+        r.intIn("delivery.secret_overlap_hours", 0, 24 * 365));
 
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {
@@ -245,6 +247,17 @@ public record MeshConfig(
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
         delivery, verticles);
+  }
+
+  /** A regular expression of topic names. */
+  private static java.util.regex.Pattern pattern(ConfigReader r, String key) {
+    String regex = r.nonBlank(key);
+    try {
+      return java.util.regex.Pattern.compile(regex);
+    } catch (java.util.regex.PatternSyntaxException e) {
+      r.problem(key, "expected a regular expression of topic names, got \"" + regex + "\" (" + e.getDescription() + ")");
+      return java.util.regex.Pattern.compile(".*");
+    }
   }
 
   private static Outbound outbound(ConfigReader r) {

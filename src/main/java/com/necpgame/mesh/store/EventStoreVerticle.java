@@ -2,6 +2,7 @@ package com.necpgame.mesh.store;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.kafka.ConsumerLoop;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
@@ -14,7 +15,7 @@ public final class EventStoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EventStoreVerticle.class);
 
   private final MeshContext mesh;
-  private StoreWriter writer;
+  private ConsumerLoop writer;
 
   public EventStoreVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -26,8 +27,8 @@ public final class EventStoreVerticle extends VerticleBase {
     // A pattern subscription sees new topics at each metadata refresh: every few seconds, not Kafka's 5 minutes.
     var consumer = mesh.kafka().consumer("store", config.group(), "earliest",
         java.util.Map.of("metadata.max.age.ms", 5000));
-    writer = new StoreWriter(consumer, config.topics(),
-        new EventStore(mesh.pool()), Duration.ofMillis(config.retryPauseMs()), mesh.metrics());
+    writer = new ConsumerLoop("store-writer", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
+        mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics()));
     writer.start();
     LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group());
     return Future.succeededFuture();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.kafka.ConsumerLoop;
 import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
 import io.vertx.core.Future;
@@ -58,9 +59,10 @@ class EventStoreIT {
     produce(topic, "{not an envelope");
     produce(topic, new JsonObject().put("hello", "world").encode());
 
-    StoreWriter writer = new StoreWriter(
+    var metrics = new com.necpgame.mesh.MeshMetrics();
+    ConsumerLoop writer = new ConsumerLoop("store-writer",
         TestKafka.clients(TestKafka.config(new JsonObject())).consumer("store", TestKafka.unique("store"), "earliest"),
-        Pattern.compile(Pattern.quote(topic)), store, Duration.ofMillis(100), new com.necpgame.mesh.MeshMetrics());
+        Pattern.compile(Pattern.quote(topic)), Duration.ofMillis(100), metrics, new StoreWriter(store, metrics));
     writer.start();
     try {
       waitForRows(2);

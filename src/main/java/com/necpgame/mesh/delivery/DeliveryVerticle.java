@@ -1,0 +1,46 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires delivery to subscriptions: the shared consumer group over the delivered topics and the kafka copier. */
+public final class DeliveryVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
+
+  private final MeshContext mesh;
+  private ConsumerLoop copier;
+
+  public DeliveryVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+  }
+
+  @Override
+  public Future<?> start() {
+    MeshConfig.Delivery config = mesh.config().delivery();
+    Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
+    // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
+    var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000));
+    copier = new ConsumerLoop("delivery-kafka", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
+        mesh.metrics(), new KafkaCopier(mesh.producer(), new TopicProvisioner(mesh.admin(),
+            mesh.config().topics().defaultReplicationFactor(), timeout), new SubscriptionRegistry(mesh.pool()),
+            Duration.ofMillis(config.refreshMs())));
+    copier.start();
+    LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return copier == null ? Future.succeededFuture() : Future.fromCompletionStage(copier.stop());
+  }
+}

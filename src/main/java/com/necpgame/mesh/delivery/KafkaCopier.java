@@ -1,0 +1,106 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Delivers to {@code kafka} subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in
+ * one consumer group shared by every process (so each event is handled by one process): each event a subscription
+ * matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by default, created
+ * when first needed), key, value and headers unchanged plus a {@code subscription_id} header. The batch is done (and
+ * committed) only when Kafka acknowledged every copy. Subscriptions are re-read every {@code refresh}.
+ */
+public final class KafkaCopier implements ConsumerLoop.Handler {
+
+  public static final String HEADER_SUBSCRIPTION = "subscription_id";
+
+  private final Producer<String, byte[]> producer;
+  private final TopicProvisioner provisioner;
+  private final SubscriptionRegistry registry;
+  private final Duration refresh;
+  private final Set<String> ensured = new HashSet<>();
+  private List<Subscription> subscriptions = List.of();
+  private long refreshedAt;
+
+  public KafkaCopier(Producer<String, byte[]> producer, TopicProvisioner provisioner, SubscriptionRegistry registry,
+      Duration refresh) {
+    this.producer = producer;
+    this.provisioner = provisioner;
+    this.registry = registry;
+    this.refresh = refresh;
+  }
+
+  @Override
+  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
+    List<Subscription> kafka = current();
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      String type = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
+      JsonObject[] envelope = new JsonObject[1];
+      for (Subscription s : kafka) {
+        if (s.matches(r.topic(), type, () -> envelope[0] != null ? envelope[0] : (envelope[0] = decode(r)))) {
+          sent.add(producer.send(copy(r, s)));
+        }
+      }
+    }
+    for (Future<RecordMetadata> f : sent) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The active kafka subscriptions, re-read when {@code refresh} passed; their topics exist. */
+  private List<Subscription> current() throws Exception {
+    if (System.currentTimeMillis() - refreshedAt >= refresh.toMillis()) {
+      List<Subscription> kafka = registry.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+          .stream().map(Subscription::of).filter(s -> s.active() && "kafka".equals(s.method())).toList();
+      List<TopicSpec> missing = kafka.stream().map(Subscription::endpoint).filter(t -> !ensured.contains(t))
+          .distinct().map(t -> new TopicSpec(t, 3, Optional.empty(), Map.of(), false)).toList();
+      if (!missing.isEmpty()) {
+        provisioner.ensure(missing);
+        missing.forEach(t -> ensured.add(t.name()));
+      }
+      subscriptions = kafka;
+      refreshedAt = System.currentTimeMillis();
+    }
+    return subscriptions;
+  }
+
+  private static ProducerRecord<String, byte[]> copy(ConsumerRecord<String, byte[]> r, Subscription s) {
+    ProducerRecord<String, byte[]> copy = new ProducerRecord<>(s.endpoint(), null, r.key(), r.value());
+    for (Header h : r.headers()) {
+      if (!h.key().equals(HEADER_SUBSCRIPTION)) {
+        copy.headers().add(h);
+      }
+    }
+    copy.headers().add(HEADER_SUBSCRIPTION, s.id().getBytes(StandardCharsets.UTF_8));
+    return copy;
+  }
+
+  private static JsonObject decode(ConsumerRecord<String, byte[]> r) {
+    try {
+      return new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}
