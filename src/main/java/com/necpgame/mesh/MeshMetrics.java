@@ -144,6 +144,12 @@ public final class MeshMetrics {
     return pausedStreams.get();
   }
 
+  /** One webhook request for {@code events} events: delivered or not. */
+  public void webhookAttempt(boolean delivered, int events) {
+    Counter.builder("event_bus_webhook_deliveries_total").tag("status", delivered ? "delivered" : "failed")
+        .description("Events in webhook requests, by outcome").register(registry).increment(events);
+  }
+
   public void slowClientClosed() {
     slowCloses.increment();
   }

@@ -136,11 +136,14 @@ public record MeshConfig(
 
   /**
    * Delivery to subscriptions: the topics delivered from and the consumer group that shares them among processes,
-   * how often subscriptions are re-read, the pause before a failed batch is tried again, and how long a rotated
-   * webhook secret keeps signing beside the new one.
+   * how often subscriptions are re-read, the pause before a failed batch is tried again, how long a rotated webhook
+   * secret keeps signing beside the new one; for webhooks the request timeout, how often due deliveries are looked
+   * for and how many at once, the most events in one batched request, when an endpoint's breaker opens and how long it
+   * stays open, and where exhausted deliveries go.
    */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
-      int secretOverlapHours) {}
+      int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
+      int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
 
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
@@ -226,7 +229,10 @@ public record MeshConfig(
     Delivery delivery = new Delivery(pattern(r, "delivery.topics"),
         deliveryGroup.isBlank() ? kafka.consumer().groupPrefix() + ".delivery" : deliveryGroup,
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
-        r.intIn("delivery.secret_overlap_hours", 0, 24 * 365));
+        r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),
+        r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
+        r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
+        r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"));
 
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {

@@ -12,13 +12,17 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires delivery to subscriptions: the shared consumer group over the delivered topics and the kafka copier. */
+/**
+ * Wires delivery to subscriptions: the router in the consumer group shared over the delivered topics, and this
+ * process's webhook dispatcher.
+ */
 public final class DeliveryVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
 
   private final MeshContext mesh;
-  private ConsumerLoop copier;
+  private ConsumerLoop router;
+  private WebhookDispatcher webhooks;
 
   public DeliveryVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -30,17 +34,22 @@ public final class DeliveryVerticle extends VerticleBase {
     Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
     // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
     var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000));
-    copier = new ConsumerLoop("delivery-kafka", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
-        mesh.metrics(), new KafkaCopier(mesh.producer(), new TopicProvisioner(mesh.admin(),
-            mesh.config().topics().defaultReplicationFactor(), timeout), new SubscriptionRegistry(mesh.pool()),
+    SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool());
+    WebhookQueue queue = new WebhookQueue(mesh.pool());
+    router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
+        mesh.metrics(), new DeliveryRouter(mesh.producer(), new TopicProvisioner(mesh.admin(),
+            mesh.config().topics().defaultReplicationFactor(), timeout), registry, queue,
             Duration.ofMillis(config.refreshMs())));
-    copier.start();
+    router.start();
+    webhooks = new WebhookDispatcher(vertx, queue, registry, mesh.producer(), config, mesh.metrics());
+    webhooks.start();
     LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group());
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
-    return copier == null ? Future.succeededFuture() : Future.fromCompletionStage(copier.stop());
+    return Future.join(router == null ? Future.succeededFuture() : Future.fromCompletionStage(router.stop()),
+        webhooks == null ? Future.succeededFuture() : webhooks.stop());
   }
 }

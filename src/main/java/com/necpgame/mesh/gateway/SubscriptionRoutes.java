@@ -1,6 +1,7 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.WebhookQueue;
 import com.necpgame.mesh.delivery.WebhookSignature;
 import com.necpgame.mesh.envelope.EnvelopeFilter;
 import com.necpgame.mesh.envelope.EventIds;
@@ -14,6 +15,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -23,7 +25,8 @@ import java.util.regex.Pattern;
 /**
  * {@code /subscriptions}: create (201, with the webhook signing secret shown this once), list (paginated, by service
  * and status), read, change ({@code PATCH}: pause or resume, filter, pattern, delivery settings, {@code
- * rotate_secret}) and delete the subscriptions in {@code event_subscriptions}.
+ * rotate_secret}) and delete the subscriptions in {@code event_subscriptions}; redrive a webhook's failed deliveries;
+ * {@code GET /deliveries} lists delivery attempts.
  */
 final class SubscriptionRoutes {
 
@@ -40,10 +43,12 @@ final class SubscriptionRoutes {
 
   private final MeshContext mesh;
   private final SubscriptionRegistry registry;
+  private final WebhookQueue deliveries;
 
   SubscriptionRoutes(MeshContext mesh) {
     this.mesh = mesh;
     this.registry = new SubscriptionRegistry(mesh.pool());
+    this.deliveries = new WebhookQueue(mesh.pool());
   }
 
   void mount(Router router) {
@@ -52,6 +57,50 @@ final class SubscriptionRoutes {
     router.get("/subscriptions/:subscriptionId").handler(this::read);
     router.patch("/subscriptions/:subscriptionId").consumes("application/json").handler(this::change);
     router.delete("/subscriptions/:subscriptionId").handler(this::delete);
+    router.post("/subscriptions/:subscriptionId/redrive").consumes("application/json").handler(this::redrive);
+    router.get("/deliveries").handler(this::deliveries);
+  }
+
+  /** {@code {"since": "<RFC 3339>"}}: the events whose webhook delivery failed for good since then are queued again. */
+  private void redrive(RoutingContext ctx) {
+    JsonObject request = EventRoutes.jsonBody(ctx);
+    if (request == null) {
+      return;
+    }
+    String id = ctx.pathParam("subscriptionId");
+    Instant since;
+    try {
+      since = Instant.parse(String.valueOf(request.getValue("since")));
+    } catch (java.time.format.DateTimeParseException e) {
+      ApiErrors.send(ctx, 400, "invalid_redrive", "expected {\"since\": \"<RFC 3339 time>\"}",
+          new JsonArray().add(new Violation("/since", "expected an RFC 3339 time").toJson()));
+      return;
+    }
+    registry.get(id).compose(s -> s == null ? Future.succeededFuture((Integer) null)
+        : deliveries.redrive(id, since)).onSuccess(count -> {
+          if (count == null) {
+            notFound(ctx, id);
+          } else {
+            ctx.json(new JsonObject().put("subscription_id", id).put("since", since.toString()).put("requeued", count));
+          }
+        }).onFailure(e -> failed(ctx, e));
+  }
+
+  /** {@code GET /deliveries?subscription=&status=delivered|failed&limit=&offset=}: attempts, newest first. */
+  private void deliveries(RoutingContext ctx) {
+    RequestFields.Page page = RequestFields.page(ctx, 100, 1000);
+    if (page == null) {
+      return;
+    }
+    String status = ctx.queryParams().get("status");
+    if (status != null && !status.matches("delivered|failed")) {
+      ApiErrors.send(ctx, 400, "invalid_query", "status must be delivered or failed");
+      return;
+    }
+    deliveries.attempts(ctx.queryParams().get("subscription"), status, page.limit(), page.offset()).onSuccess(r -> {
+      ctx.response().putHeader("X-Total-Count", String.valueOf(r.getLong("total")));
+      ctx.json(r.getJsonArray("items"));
+    }).onFailure(e -> failed(ctx, e));
   }
 
   private void create(RoutingContext ctx) {

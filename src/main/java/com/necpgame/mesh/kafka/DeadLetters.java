@@ -32,10 +32,26 @@ public final class DeadLetters {
         dead.headers().add(h);
       }
     }
-    add(dead, REASON, reason);
-    add(dead, SOURCE_TOPIC, source.topic());
     add(dead, SOURCE_PARTITION, String.valueOf(source.partition()));
     add(dead, SOURCE_OFFSET, String.valueOf(source.offset()));
+    return why(dead, source.topic(), address, reason, attempts);
+  }
+
+  /**
+   * An event that could not be delivered to {@code address} (a subscription), to the dead-letter topic {@code dlq},
+   * keyed by its event id.
+   */
+  public static ProducerRecord<String, byte[]> undelivered(String dlq, String sourceTopic, String eventId, byte[] value,
+      String address, String reason, int attempts) {
+    ProducerRecord<String, byte[]> dead = new ProducerRecord<>(dlq, null, eventId, value);
+    add(dead, EnvelopeRecords.HEADER_EVENT_ID, eventId);
+    return why(dead, sourceTopic, address, reason, attempts);
+  }
+
+  private static ProducerRecord<String, byte[]> why(ProducerRecord<String, byte[]> dead, String sourceTopic,
+      String address, String reason, int attempts) {
+    add(dead, REASON, reason);
+    add(dead, SOURCE_TOPIC, sourceTopic);
     add(dead, ATTEMPTS, String.valueOf(attempts));
     add(dead, ADDRESS, address);
     add(dead, FAILED_AT, Instant.now().toString());

@@ -33,10 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A kafka subscription served by two mesh processes sharing a broker and a database: every event it matches (topic
- * pattern, event type and filter) is copied once to its topic, between the two of them, and nothing else is.
+ * Subscriptions served by two mesh processes sharing a broker and a database: every event a kafka subscription
+ * matches (topic pattern, event type and filter) is copied once to its topic, and every event a webhook subscription
+ * matches is POSTed once, between the two of them, and nothing else is.
  */
-class KafkaDeliveryIT {
+class ClusterDeliveryIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static Mesh one;
@@ -116,7 +117,7 @@ class KafkaDeliveryIT {
       JsonObject envelope = new JsonObject(new String(copy.value(), StandardCharsets.UTF_8));
       assertTrue(ids.add(envelope.getString("event_id")), "copied once: " + envelope.getString("event_id"));
       assertEquals(subscription.getString("subscription_id"),
-          EnvelopeRecords.header(copy.headers(), KafkaCopier.HEADER_SUBSCRIPTION));
+          EnvelopeRecords.header(copy.headers(), DeliveryRouter.HEADER_SUBSCRIPTION));
       assertEquals("game.kill", EnvelopeRecords.header(copy.headers(), EnvelopeRecords.HEADER_EVENT_TYPE));
       assertEquals("s" + envelope.getJsonObject("data").getInteger("n"), copy.key(), "key kept");
     }
@@ -124,6 +125,37 @@ class KafkaDeliveryIT {
     int members = TestKafka.admin().describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS)
         .get(group).members().size();
     assertEquals(2, members, "both processes share the work");
+  }
+
+  @Test
+  void eachMatchingEventIsPostedOnceToAWebhookBetweenTwoProcesses() throws Exception {
+    String topic = TestKafka.createTopic("game.clusterhook", 4);
+    try (WebhookDeliveryIT.Receiver receiver = new WebhookDeliveryIT.Receiver()) {
+      HttpResponse<String> created = post(portTwo, "/subscriptions", new JsonObject().put("service_name", "hook")
+          .put("method", "webhook").put("endpoint", receiver.url("/cluster")).put("topic_pattern", topic)
+          .put("event_types", new JsonArray().add("game.kill")));
+      assertEquals(201, created.statusCode(), created.body());
+      Thread.sleep(1000);
+      Set<String> expected = new HashSet<>();
+      for (int port : new int[] {portOne, portTwo}) {
+        JsonArray events = new JsonArray();
+        for (int i = 0; i < 50; i++) {
+          events.add(event(topic, "game.kill", "any", i));
+        }
+        HttpResponse<String> published = post(port, "/events/publish/batch", new JsonObject().put("events", events));
+        assertEquals(200, published.statusCode(), published.body());
+        new JsonObject(published.body()).getJsonArray("results")
+            .forEach(r -> expected.add(((JsonObject) r).getString("event_id")));
+      }
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (receiver.delivered().size() < 100 && System.nanoTime() < end) {
+        Thread.sleep(50);
+      }
+      Thread.sleep(1000);
+      List<String> delivered = receiver.delivered();
+      assertEquals(100, delivered.size(), "each once, no more");
+      assertEquals(expected, new HashSet<>(delivered));
+    }
   }
 
   /** Everything on the topic after {@code count} records arrived and a quiet second passed. */

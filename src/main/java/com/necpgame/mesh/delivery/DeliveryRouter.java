@@ -24,62 +24,83 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 
 /**
- * Delivers to {@code kafka} subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in
- * one consumer group shared by every process (so each event is handled by one process): each event a subscription
- * matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by default, created
- * when first needed), key, value and headers unchanged plus a {@code subscription_id} header. The batch is done (and
- * committed) only when Kafka acknowledged every copy. Subscriptions are re-read every {@code refresh}.
+ * Routes events to subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in one
+ * consumer group shared by every process (so each event is handled by one process). Each event a {@code kafka}
+ * subscription matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by
+ * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; each
+ * event a {@code webhook} subscription matches is queued in {@link WebhookQueue} for the {@link WebhookDispatcher}.
+ * The batch is done (and committed) only when Kafka acknowledged every copy and PostgreSQL took every queued delivery.
+ * Subscriptions are re-read every {@code refresh}.
  */
-public final class KafkaCopier implements ConsumerLoop.Handler {
+public final class DeliveryRouter implements ConsumerLoop.Handler {
 
   public static final String HEADER_SUBSCRIPTION = "subscription_id";
 
   private final Producer<String, byte[]> producer;
   private final TopicProvisioner provisioner;
   private final SubscriptionRegistry registry;
+  private final WebhookQueue webhooks;
   private final Duration refresh;
   private final Set<String> ensured = new HashSet<>();
   private List<Subscription> subscriptions = List.of();
   private long refreshedAt;
 
-  public KafkaCopier(Producer<String, byte[]> producer, TopicProvisioner provisioner, SubscriptionRegistry registry,
-      Duration refresh) {
+  public DeliveryRouter(Producer<String, byte[]> producer, TopicProvisioner provisioner, SubscriptionRegistry registry,
+      WebhookQueue webhooks, Duration refresh) {
     this.producer = producer;
     this.provisioner = provisioner;
     this.registry = registry;
+    this.webhooks = webhooks;
     this.refresh = refresh;
   }
 
   @Override
   public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
-    List<Subscription> kafka = current();
+    List<Subscription> active = current();
     List<Future<RecordMetadata>> sent = new ArrayList<>();
+    List<String> queued = new ArrayList<>();
+    List<String> events = new ArrayList<>();
+    List<String> topics = new ArrayList<>();
+    List<String> payloads = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       String type = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
       JsonObject[] envelope = new JsonObject[1];
-      for (Subscription s : kafka) {
-        if (s.matches(r.topic(), type, () -> envelope[0] != null ? envelope[0] : (envelope[0] = decode(r)))) {
+      for (Subscription s : active) {
+        if (!s.matches(r.topic(), type, () -> envelope[0] != null ? envelope[0] : (envelope[0] = decode(r)))) {
+          continue;
+        }
+        if ("kafka".equals(s.method())) {
           sent.add(producer.send(copy(r, s)));
+        } else if (envelope[0] != null || (envelope[0] = decode(r)) != null) {
+          queued.add(s.id());
+          events.add(envelope[0].getValue("event_id") instanceof String id ? id : r.topic() + "-" + r.partition()
+              + "-" + r.offset());
+          topics.add(r.topic());
+          payloads.add(new String(r.value(), StandardCharsets.UTF_8));
         }
       }
     }
+    webhooks.enqueue(queued, events, topics, payloads).toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
     for (Future<RecordMetadata> f : sent) {
       f.get(60, TimeUnit.SECONDS);
     }
   }
 
-  /** The active kafka subscriptions, re-read when {@code refresh} passed; their topics exist. */
+  /** The active kafka and webhook subscriptions, re-read when {@code refresh} passed; the kafka ones' topics exist. */
   private List<Subscription> current() throws Exception {
     if (System.currentTimeMillis() - refreshedAt >= refresh.toMillis()) {
-      List<Subscription> kafka = registry.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
-          .stream().map(Subscription::of).filter(s -> s.active() && "kafka".equals(s.method())).toList();
-      List<TopicSpec> missing = kafka.stream().map(Subscription::endpoint).filter(t -> !ensured.contains(t))
+      List<Subscription> active = registry.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+          .stream().map(Subscription::of)
+          .filter(s -> s.active() && ("kafka".equals(s.method()) || "webhook".equals(s.method()))).toList();
+      List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)
+          .filter(t -> !ensured.contains(t))
           .distinct().map(t -> new TopicSpec(t, 3, Optional.empty(), Map.of(), false)).toList();
       if (!missing.isEmpty()) {
         provisioner.ensure(missing);
         missing.forEach(t -> ensured.add(t.name()));
       }
-      subscriptions = kafka;
+      subscriptions = active;
       refreshedAt = System.currentTimeMillis();
     }
     return subscriptions;

@@ -1,0 +1,283 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.MeshMetrics;
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.delivery.WebhookQueue.Attempt;
+import com.necpgame.mesh.delivery.WebhookQueue.Item;
+import com.necpgame.mesh.kafka.DeadLetters;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the webhook deliveries {@link WebhookQueue} holds, on one Vert.x context: claims due rows (leased, so each is
+ * attempted by one process at a time), and per subscription honours its status, its endpoint's circuit breaker and
+ * its rate limit, then POSTs the envelope (or, with {@code enable_batching}, an array of them) signed as Standard
+ * Webhooks are. A 2xx within {@code delivery.webhook_timeout_ms} is success; anything else is retried on the {@link
+ * Backoff} schedule until {@code max_retries} retries were made, then the event goes to {@code
+ * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}. Deliveries that
+ * wait (paused subscription, open breaker, rate limit) are not attempts and are never lost.
+ */
+public final class WebhookDispatcher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookDispatcher.class);
+  private static final int MAX_RESPONSE_CHARS = 1000;
+
+  private final Vertx vertx;
+  private final WebhookQueue queue;
+  private final SubscriptionRegistry registry;
+  private final Producer<String, byte[]> producer;
+  private final MeshConfig.Delivery config;
+  private final MeshMetrics metrics;
+  private final HttpClientAgent http;
+  private final Backoff backoff = new Backoff(() -> ThreadLocalRandom.current().nextDouble());
+  private final Map<String, CircuitBreaker> breakers = new HashMap<>();
+  private final Map<String, RateLimiter> limits = new HashMap<>();
+  private Map<String, JsonObject> subscriptions = Map.of();
+  private long refreshedAt;
+  private long timer = -1;
+  private boolean stopped;
+
+  public WebhookDispatcher(Vertx vertx, WebhookQueue queue, SubscriptionRegistry registry,
+      Producer<String, byte[]> producer, MeshConfig.Delivery config, MeshMetrics metrics) {
+    this.vertx = vertx;
+    this.queue = queue;
+    this.registry = registry;
+    this.producer = producer;
+    this.config = config;
+    this.metrics = metrics;
+    this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) config.webhookTimeoutMs())
+        .setKeepAlive(true));
+  }
+
+  public void start() {
+    schedule(0);
+  }
+
+  public Future<Void> stop() {
+    stopped = true;
+    vertx.cancelTimer(timer);
+    return http.close();
+  }
+
+  private void schedule(long delayMs) {
+    if (!stopped) {
+      timer = vertx.setTimer(Math.max(1, delayMs), id -> round());
+    }
+  }
+
+  /** One round: claim what is due, deliver it, and come back at once if there was work, else after a poll. */
+  private void round() {
+    refresh().compose(v -> queue.claim(config.webhookClaim(), config.webhookTimeoutMs() * 3 + 10_000))
+        .compose(items -> items.isEmpty() ? Future.succeededFuture(0)
+            : Future.join(bySubscription(items).entrySet().stream()
+                .map(e -> deliver(e.getKey(), e.getValue())).toList()).map(done -> items.size()))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.warn("webhook delivery round failed: {}", ar.cause().toString());
+          }
+          schedule(ar.succeeded() && ar.result() > 0 ? 0 : config.webhookPollMs());
+        });
+  }
+
+  private Future<Void> refresh() {
+    if (System.currentTimeMillis() - refreshedAt < config.refreshMs()) {
+      return Future.succeededFuture();
+    }
+    return registry.all().map(all -> {
+      Map<String, JsonObject> byId = new HashMap<>();
+      all.forEach(s -> byId.put(s.getString("subscription_id"), s));
+      subscriptions = byId;
+      refreshedAt = System.currentTimeMillis();
+      return null;
+    });
+  }
+
+  private static Map<String, List<Item>> bySubscription(List<Item> items) {
+    Map<String, List<Item>> out = new LinkedHashMap<>();
+    items.forEach(i -> out.computeIfAbsent(i.subscriptionId(), k -> new ArrayList<>()).add(i));
+    return out;
+  }
+
+  private Future<Void> deliver(String id, List<Item> items) {
+    JsonObject s = subscriptions.get(id);
+    Instant now = Instant.now();
+    if (s == null || !"webhook".equals(s.getString("method"))) {
+      return queue.remove(ids(items)); // deleted (or no longer a webhook): nobody to deliver to
+    }
+    if (!"active".equals(s.getString("status"))) {
+      return queue.retryAt(ids(items), now.plusMillis(config.refreshMs()), false);
+    }
+    String endpoint = s.getString("endpoint");
+    CircuitBreaker breaker = breaker(endpoint);
+    if (breaker.state() == CircuitBreakerState.OPEN) {
+      return queue.retryAt(ids(items), now.plusMillis(config.breakerResetMs()), false);
+    }
+    RateLimiter limit = limits.computeIfAbsent(id, k -> new RateLimiter(s.getInteger("rate_limit_per_min"),
+        System.currentTimeMillis()));
+    int allowed = limit.take(items.size(), System.currentTimeMillis());
+    List<Future<Void>> work = new ArrayList<>();
+    if (allowed < items.size()) {
+      work.add(queue.retryAt(ids(items.subList(allowed, items.size())), now.plusMillis(Math.max(1, limit.waitMs())),
+          false));
+    }
+    List<Item> due = items.subList(0, allowed);
+    int chunk = s.getBoolean("enable_batching") ? config.webhookBatch() : 1;
+    for (int from = 0; from < due.size(); from += chunk) {
+      work.add(post(s, breaker, due.subList(from, Math.min(due.size(), from + chunk))));
+    }
+    return Future.join(work).mapEmpty();
+  }
+
+  /** One request for these items (one, or a batch as a JSON array) and what comes of it. */
+  private Future<Void> post(JsonObject s, CircuitBreaker breaker, List<Item> items) {
+    boolean batch = s.getBoolean("enable_batching");
+    byte[] body = (batch ? "[" + String.join(",", items.stream().map(Item::payload).toList()) + "]"
+        : items.get(0).payload()).getBytes(StandardCharsets.UTF_8);
+    String messageId = batch ? "batch_" + items.get(0).eventId() + "_" + items.size() : items.get(0).eventId();
+    long timestamp = Instant.now().getEpochSecond();
+    String previous = s.getString("previous_secret_expires_at") != null
+        && Instant.parse(s.getString("previous_secret_expires_at")).isAfter(Instant.now())
+        ? s.getString("previous_signing_secret") : null;
+    RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(s.getString("endpoint"))
+        .setIdleTimeout(config.webhookTimeoutMs())
+        .putHeader("content-type", "application/json").putHeader("user-agent", "necp-event-mesh")
+        .putHeader("webhook-id", messageId).putHeader("webhook-timestamp", String.valueOf(timestamp))
+        .putHeader("webhook-signature", WebhookSignature.header(Arrays.asList(s.getString("signing_secret"), previous),
+            messageId, timestamp, body));
+    long started = System.nanoTime();
+    Future<Outcome> sent = breaker.<Outcome>execute(promise -> http.request(request)
+        .compose(req -> req.send(Buffer.buffer(body)))
+        .compose(resp -> resp.body().map(b -> new Outcome(resp.statusCode(), truncate(b.toString()), null,
+            resp.getHeader("retry-after"))))
+        .timeout(config.webhookTimeoutMs(), TimeUnit.MILLISECONDS)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            promise.fail(new Failed(new Outcome(null, null, ar.cause().toString(), null)));
+          } else if (ar.result().statusCode() / 100 == 2) {
+            promise.complete(ar.result());
+          } else {
+            promise.fail(new Failed(ar.result()));
+          }
+        }));
+    return sent.transform(ar -> {
+      Outcome outcome = ar.succeeded() ? ar.result()
+          : ar.cause() instanceof Failed f ? f.outcome : new Outcome(null, null, ar.cause().toString(), null);
+      return settle(s, items, outcome, ar.succeeded(), (System.nanoTime() - started) / 1e6);
+    });
+  }
+
+  private Future<Void> settle(JsonObject s, List<Item> items, Outcome outcome, boolean delivered, double durationMs) {
+    metrics.webhookAttempt(delivered, items.size());
+    Instant now = Instant.now();
+    List<Attempt> attempts = new ArrayList<>();
+    List<Long> done = new ArrayList<>();
+    Map<Instant, List<Long>> retries = new HashMap<>();
+    int maxRetries = s.getInteger("max_retries");
+    for (Item item : items) {
+      int number = item.attempts() + 1;
+      boolean last = delivered || number > maxRetries;
+      Instant next = null;
+      if (delivered) {
+        done.add(item.id());
+      } else if (last) {
+        deadLetter(s, item, outcome, number);
+        done.add(item.id());
+      } else {
+        next = now.plus(backoff.after(number, s.getInteger("retry_delay"), outcome.retryAfter(), now));
+        retries.computeIfAbsent(next, k -> new ArrayList<>()).add(item.id());
+      }
+      attempts.add(new Attempt(item.eventId(), item.subscriptionId(), number, delivered ? "delivered" : "failed",
+          outcome.statusCode(), durationMs, outcome.body(), delivered ? null : outcome.describe(), next, last));
+    }
+    List<Future<Void>> writes = new ArrayList<>();
+    writes.add(queue.record(attempts));
+    if (!done.isEmpty()) {
+      writes.add(queue.remove(done));
+    }
+    retries.forEach((at, ids) -> writes.add(queue.retryAt(ids, at, true)));
+    return Future.all(writes).mapEmpty();
+  }
+
+  private void deadLetter(JsonObject s, Item item, Outcome outcome, int attempts) {
+    String reason = "webhook " + host(s.getString("endpoint")) + " failed " + attempts + " attempt(s); last: "
+        + outcome.describe();
+    LOG.warn("subscription {}: event {} dead-lettered ({})", s.getString("subscription_id"), item.eventId(), reason);
+    producer.send(DeadLetters.undelivered(config.deadLetterTopic(), item.topic(), item.eventId(),
+        item.payload().getBytes(StandardCharsets.UTF_8), "subscription:" + s.getString("subscription_id"), reason,
+        attempts));
+  }
+
+  /** The breaker of an endpoint's origin (scheme, host, port): a failing receiver is one breaker, whatever its paths. */
+  private CircuitBreaker breaker(String endpoint) {
+    String origin = host(endpoint);
+    return breakers.computeIfAbsent(origin, o -> {
+      CircuitBreaker b = CircuitBreaker.create("webhook " + o, vertx, new CircuitBreakerOptions()
+          .setMaxFailures(config.breakerMaxFailures()).setResetTimeout(config.breakerResetMs()).setTimeout(-1));
+      b.openHandler(v -> LOG.warn("webhook breaker for {} opened: deliveries wait {} ms", o, config.breakerResetMs()))
+          .halfOpenHandler(v -> LOG.info("webhook breaker for {} half-open: probing", o))
+          .closeHandler(v -> LOG.info("webhook breaker for {} closed: delivering again", o));
+      Gauge.builder("event_bus_webhook_breaker_state", b, br -> switch (br.state()) {
+        case CLOSED -> 0;
+        case HALF_OPEN -> 1;
+        case OPEN -> 2;
+      }).tag("endpoint", o).description("Webhook circuit breaker per endpoint: 0 closed, 1 half-open, 2 open")
+          .register(metrics.registry());
+      return b;
+    });
+  }
+
+  /** scheme://host:port of a URL: what logs and meters show of an endpoint (its path and query may hold secrets). */
+  static String host(String endpoint) {
+    URI uri = URI.create(endpoint);
+    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+  }
+
+  private static List<Long> ids(List<Item> items) {
+    return items.stream().map(Item::id).toList();
+  }
+
+  private static String truncate(String text) {
+    return text.length() <= MAX_RESPONSE_CHARS ? text : text.substring(0, MAX_RESPONSE_CHARS);
+  }
+
+  /** What one request came to: a status and body, or the error that prevented one. */
+  record Outcome(Integer statusCode, String body, String error, String retryAfter) {
+    String describe() {
+      return error != null ? error : "HTTP " + statusCode;
+    }
+  }
+
+  private static final class Failed extends RuntimeException {
+    final Outcome outcome;
+
+    Failed(Outcome outcome) {
+      super(outcome.describe(), null, false, false);
+      this.outcome = outcome;
+    }
+  }
+}
