@@ -136,7 +136,7 @@ final class StreamSocket {
 
     private void onContext(Runnable action) {
       context.runOnContext(v -> {
-        if (from == stream && !closed) {
+        if (from == stream && !closed && !ws.isClosed()) { // the socket may be closed before its close handler ran
           action.run();
         }
       });
@@ -179,6 +179,9 @@ final class StreamSocket {
   }
 
   private void drain() {
+    if (ws.isClosed()) {
+      return;
+    }
     int written = 0;
     while (!queue.isEmpty() && !ws.writeQueueFull()) {
       ws.writeTextMessage(queue.poll());
@@ -262,7 +265,7 @@ final class StreamSocket {
   }
 
   private void send(JsonObject frame) {
-    if (!closed) {
+    if (!closed && !ws.isClosed()) {
       ws.writeTextMessage(frame.encode());
     }
   }
