@@ -143,7 +143,7 @@ public record MeshConfig(
    */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
-      int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
+      int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
 
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
@@ -231,7 +231,8 @@ public record MeshConfig(
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
         r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),
         r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
-        r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
+        r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.connections", 1, 1000),
+        r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
         r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"));
 
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();

@@ -33,7 +33,8 @@ public final class DeliveryVerticle extends VerticleBase {
     MeshConfig.Delivery config = mesh.config().delivery();
     Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
     // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
-    var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000));
+    var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000,
+        "max.poll.records", config.webhookClaim()));
     SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),

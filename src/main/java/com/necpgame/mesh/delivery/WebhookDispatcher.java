@@ -16,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -71,7 +72,7 @@ public final class WebhookDispatcher {
     this.config = config;
     this.metrics = metrics;
     this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) config.webhookTimeoutMs())
-        .setKeepAlive(true));
+        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(config.webhookConnections()));
   }
 
   public void start() {
@@ -93,11 +94,18 @@ public final class WebhookDispatcher {
   /** One round: claim what is due, deliver it, and come back at once if there was work, else after a poll. */
   private void round() {
     refresh().compose(v -> queue.claim(config.webhookClaim(), config.webhookTimeoutMs() * 3 + 10_000))
-        .compose(items -> items.isEmpty() ? Future.succeededFuture(0)
-            : Future.join(bySubscription(items).entrySet().stream()
-                .map(e -> deliver(e.getKey(), e.getValue())).toList()).map(done -> items.size()))
+        .compose(items -> {
+          if (items.isEmpty()) {
+            return Future.succeededFuture(0);
+          }
+          Outcomes outcomes = new Outcomes();
+          return Future.join(bySubscription(items).entrySet().stream()
+                  .map(e -> deliver(e.getKey(), e.getValue(), outcomes)).toList())
+              .transform(done -> queue.settle(outcomes.attempts, outcomes.done, outcomes.retries))
+              .map(done -> items.size());
+        })
         .onComplete(ar -> {
-          if (ar.failed()) {
+          if (ar.failed() && !stopped) { // a round cut short by stopping is taken up again by the next start
             LOG.warn("webhook delivery round failed: {}", ar.cause().toString());
           }
           schedule(ar.succeeded() && ar.result() > 0 ? 0 : config.webhookPollMs());
@@ -123,38 +131,48 @@ public final class WebhookDispatcher {
     return out;
   }
 
-  private Future<Void> deliver(String id, List<Item> items) {
+  /** What a round came to, written at once when every request of the round was answered. */
+  private static final class Outcomes {
+    final List<Attempt> attempts = new ArrayList<>();
+    final List<Long> done = new ArrayList<>();
+    final List<WebhookQueue.Retry> retries = new ArrayList<>();
+
+    void wait(List<Item> items, Instant until) {
+      items.forEach(i -> retries.add(new WebhookQueue.Retry(i.id(), until, false)));
+    }
+  }
+
+  private Future<Void> deliver(String id, List<Item> items, Outcomes outcomes) {
     JsonObject s = subscriptions.get(id);
     Instant now = Instant.now();
     if (s == null || !"webhook".equals(s.getString("method"))) {
-      return queue.remove(ids(items)); // deleted (or no longer a webhook): nobody to deliver to
+      outcomes.done.addAll(ids(items)); // deleted (or no longer a webhook): nobody to deliver to
+      return Future.succeededFuture();
     }
     if (!"active".equals(s.getString("status"))) {
-      return queue.retryAt(ids(items), now.plusMillis(config.refreshMs()), false);
+      outcomes.wait(items, now.plusMillis(config.refreshMs()));
+      return Future.succeededFuture();
     }
-    String endpoint = s.getString("endpoint");
-    CircuitBreaker breaker = breaker(endpoint);
+    CircuitBreaker breaker = breaker(s.getString("endpoint"));
     if (breaker.state() == CircuitBreakerState.OPEN) {
-      return queue.retryAt(ids(items), now.plusMillis(config.breakerResetMs()), false);
+      outcomes.wait(items, now.plusMillis(config.breakerResetMs()));
+      return Future.succeededFuture();
     }
     RateLimiter limit = limits.computeIfAbsent(id, k -> new RateLimiter(s.getInteger("rate_limit_per_min"),
         System.currentTimeMillis()));
     int allowed = limit.take(items.size(), System.currentTimeMillis());
-    List<Future<Void>> work = new ArrayList<>();
-    if (allowed < items.size()) {
-      work.add(queue.retryAt(ids(items.subList(allowed, items.size())), now.plusMillis(Math.max(1, limit.waitMs())),
-          false));
-    }
+    outcomes.wait(items.subList(allowed, items.size()), now.plusMillis(Math.max(1, limit.waitMs())));
     List<Item> due = items.subList(0, allowed);
     int chunk = s.getBoolean("enable_batching") ? config.webhookBatch() : 1;
+    List<Future<Void>> work = new ArrayList<>();
     for (int from = 0; from < due.size(); from += chunk) {
-      work.add(post(s, breaker, due.subList(from, Math.min(due.size(), from + chunk))));
+      work.add(post(s, breaker, due.subList(from, Math.min(due.size(), from + chunk)), outcomes));
     }
     return Future.join(work).mapEmpty();
   }
 
   /** One request for these items (one, or a batch as a JSON array) and what comes of it. */
-  private Future<Void> post(JsonObject s, CircuitBreaker breaker, List<Item> items) {
+  private Future<Void> post(JsonObject s, CircuitBreaker breaker, List<Item> items, Outcomes outcomes) {
     boolean batch = s.getBoolean("enable_batching");
     byte[] body = (batch ? "[" + String.join(",", items.stream().map(Item::payload).toList()) + "]"
         : items.get(0).payload()).getBytes(StandardCharsets.UTF_8);
@@ -187,40 +205,33 @@ public final class WebhookDispatcher {
     return sent.transform(ar -> {
       Outcome outcome = ar.succeeded() ? ar.result()
           : ar.cause() instanceof Failed f ? f.outcome : new Outcome(null, null, ar.cause().toString(), null);
-      return settle(s, items, outcome, ar.succeeded(), (System.nanoTime() - started) / 1e6);
+      settle(s, items, outcome, ar.succeeded(), (System.nanoTime() - started) / 1e6, outcomes);
+      return Future.succeededFuture();
     });
   }
 
-  private Future<Void> settle(JsonObject s, List<Item> items, Outcome outcome, boolean delivered, double durationMs) {
+  private void settle(JsonObject s, List<Item> items, Outcome outcome, boolean delivered, double durationMs,
+      Outcomes outcomes) {
     metrics.webhookAttempt(delivered, items.size());
     Instant now = Instant.now();
-    List<Attempt> attempts = new ArrayList<>();
-    List<Long> done = new ArrayList<>();
-    Map<Instant, List<Long>> retries = new HashMap<>();
     int maxRetries = s.getInteger("max_retries");
     for (Item item : items) {
       int number = item.attempts() + 1;
       boolean last = delivered || number > maxRetries;
       Instant next = null;
       if (delivered) {
-        done.add(item.id());
+        outcomes.done.add(item.id());
       } else if (last) {
         deadLetter(s, item, outcome, number);
-        done.add(item.id());
+        outcomes.done.add(item.id());
       } else {
         next = now.plus(backoff.after(number, s.getInteger("retry_delay"), outcome.retryAfter(), now));
-        retries.computeIfAbsent(next, k -> new ArrayList<>()).add(item.id());
+        outcomes.retries.add(new WebhookQueue.Retry(item.id(), next, true));
       }
-      attempts.add(new Attempt(item.eventId(), item.subscriptionId(), number, delivered ? "delivered" : "failed",
-          outcome.statusCode(), durationMs, outcome.body(), delivered ? null : outcome.describe(), next, last));
+      outcomes.attempts.add(new Attempt(item.eventId(), item.subscriptionId(), number,
+          delivered ? "delivered" : "failed", outcome.statusCode(), durationMs, outcome.body(),
+          delivered ? null : outcome.describe(), next, last));
     }
-    List<Future<Void>> writes = new ArrayList<>();
-    writes.add(queue.record(attempts));
-    if (!done.isEmpty()) {
-      writes.add(queue.remove(done));
-    }
-    retries.forEach((at, ids) -> writes.add(queue.retryAt(ids, at, true)));
-    return Future.all(writes).mapEmpty();
   }
 
   private void deadLetter(JsonObject s, Item item, Outcome outcome, int attempts) {

@@ -21,6 +21,9 @@ public final class WebhookQueue {
   /** One waiting delivery. */
   public record Item(long id, String subscriptionId, String eventId, String topic, String payload, int attempts) {}
 
+  /** A delivery to try again at {@code at}; {@code attempted} when an attempt was made (it counts), not when it waited. */
+  public record Retry(long id, Instant at, boolean attempted) {}
+
   /** One attempt to record: status {@code delivered} or {@code failed}. */
   public record Attempt(String eventId, String subscriptionId, int number, String status, Integer statusCode,
       double durationMs, String response, String error, Instant nextRetryAt, boolean last) {}
@@ -60,31 +63,67 @@ public final class WebhookQueue {
         });
   }
 
-  /** Done with these (delivered or dead-lettered). */
-  public Future<Void> remove(List<Long> ids) {
-    return pool.preparedQuery("DELETE FROM webhook_queue WHERE id = ANY($1)")
-        .execute(Tuple.of(ids.toArray(new Long[0]))).mapEmpty();
-  }
-
-  /** Tries these again at {@code at}; {@code attempted} says whether an attempt was made (it counts) or not (waiting). */
-  public Future<Void> retryAt(List<Long> ids, Instant at, boolean attempted) {
-    return pool.preparedQuery("UPDATE webhook_queue SET next_attempt_at = $2, lease_until = NULL, attempts = attempts + "
-        + (attempted ? "1" : "0") + " WHERE id = ANY($1)")
-        .execute(Tuple.of(ids.toArray(new Long[0]), OffsetDateTime.ofInstant(at, ZoneOffset.UTC))).mapEmpty();
-  }
-
-  public Future<Void> record(List<Attempt> attempts) {
-    List<Tuple> rows = new ArrayList<>();
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-    for (Attempt a : attempts) {
-      rows.add(Tuple.from(new Object[] {a.eventId(), a.subscriptionId(), a.number(), a.status(), "webhook", a.response(),
-          a.error(), a.statusCode(), a.durationMs(), now,
-          a.nextRetryAt() == null ? null : OffsetDateTime.ofInstant(a.nextRetryAt(), ZoneOffset.UTC), a.last()}));
+  /**
+   * What a round of deliveries came to, written at once: the attempts made, the deliveries done with (delivered or
+   * dead-lettered) and those to try again.
+   */
+  public Future<Void> settle(List<Attempt> attempts, List<Long> done, List<Retry> retries) {
+    List<Future<?>> writes = new ArrayList<>();
+    if (!attempts.isEmpty()) {
+      writes.add(record(attempts));
     }
-    return rows.isEmpty() ? Future.succeededFuture() : pool.preparedQuery("INSERT INTO event_deliveries (event_id, "
-        + "subscription_id, attempt_number, status, method, response, error_message, status_code, duration_ms, "
-        + "delivered_at, next_retry_at, is_last_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-        .executeBatch(rows).mapEmpty();
+    if (!done.isEmpty()) {
+      writes.add(pool.preparedQuery("DELETE FROM webhook_queue WHERE id = ANY($1)")
+          .execute(Tuple.of(done.toArray(new Long[0]))));
+    }
+    if (!retries.isEmpty()) {
+      Long[] ids = new Long[retries.size()];
+      OffsetDateTime[] at = new OffsetDateTime[retries.size()];
+      Integer[] counted = new Integer[retries.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = retries.get(i).id();
+        at[i] = OffsetDateTime.ofInstant(retries.get(i).at(), ZoneOffset.UTC);
+        counted[i] = retries.get(i).attempted() ? 1 : 0;
+      }
+      writes.add(pool.preparedQuery("UPDATE webhook_queue q SET next_attempt_at = u.at, lease_until = NULL, "
+          + "attempts = q.attempts + u.counted FROM unnest($1::bigint[], $2::timestamptz[], $3::int[]) "
+          + "AS u(id, at, counted) WHERE q.id = u.id").execute(Tuple.of(ids, at, counted)));
+    }
+    return Future.all(writes).mapEmpty();
+  }
+
+  private Future<Void> record(List<Attempt> attempts) {
+    int n = attempts.size();
+    String[] events = new String[n];
+    String[] subscriptions = new String[n];
+    Integer[] numbers = new Integer[n];
+    String[] statuses = new String[n];
+    String[] responses = new String[n];
+    String[] errors = new String[n];
+    Integer[] codes = new Integer[n];
+    Double[] durations = new Double[n];
+    OffsetDateTime[] next = new OffsetDateTime[n];
+    Boolean[] last = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Attempt a = attempts.get(i);
+      events[i] = a.eventId();
+      subscriptions[i] = a.subscriptionId();
+      numbers[i] = a.number();
+      statuses[i] = a.status();
+      responses[i] = a.response();
+      errors[i] = a.error();
+      codes[i] = a.statusCode();
+      durations[i] = a.durationMs();
+      next[i] = a.nextRetryAt() == null ? null : OffsetDateTime.ofInstant(a.nextRetryAt(), ZoneOffset.UTC);
+      last[i] = a.last();
+    }
+    return pool.preparedQuery("INSERT INTO event_deliveries (event_id, subscription_id, attempt_number, status, "
+        + "method, response, error_message, status_code, duration_ms, delivered_at, next_retry_at, is_last_attempt) "
+        + "SELECT e, s, n, st, 'webhook', r, er, c, d, NOW(), nr, l FROM unnest($1::varchar[], $2::varchar[], "
+        + "$3::int[], $4::varchar[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::timestamptz[], $10::bool[]) "
+        + "AS u(e, s, n, st, r, er, c, d, nr, l)")
+        .execute(Tuple.from(new Object[] {events, subscriptions, numbers, statuses, responses, errors, codes,
+            durations, next, last})).mapEmpty();
   }
 
   /** A page of attempts, newest first, optionally of one subscription and/or status; {@code {total, items}}. */
