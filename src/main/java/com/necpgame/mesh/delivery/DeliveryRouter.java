@@ -95,15 +95,25 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
           .filter(s -> s.active() && ("kafka".equals(s.method()) || "webhook".equals(s.method()))).toList();
       List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)
           .filter(t -> !ensured.contains(t))
-          .distinct().map(t -> new TopicSpec(t, 3, Optional.empty(), Map.of(), false)).toList();
+          .distinct().map(DeliveryRouter::subscriberTopic).toList();
       if (!missing.isEmpty()) {
         provisioner.ensure(missing);
-        missing.forEach(t -> ensured.add(t.name()));
+        for (TopicSpec t : missing) {
+          // Known to the producer before the first copy: an idempotent send racing a new topic's metadata can be
+          // retried out of sequence until it times out.
+          producer.partitionsFor(t.name());
+          ensured.add(t.name());
+        }
       }
       subscriptions = active;
       refreshedAt = System.currentTimeMillis();
     }
     return subscriptions;
+  }
+
+  /** A kafka subscription's own topic, as it is created (when the subscription is, and again if it went missing). */
+  public static TopicSpec subscriberTopic(String name) {
+    return new TopicSpec(name, 3, Optional.empty(), Map.of(), false);
   }
 
   private static ProducerRecord<String, byte[]> copy(ConsumerRecord<String, byte[]> r, Subscription s) {

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.gateway;
 
+import com.necpgame.mesh.envelope.EnvelopeFilter;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicPatterns;
 import io.vertx.core.json.JsonArray;
@@ -21,9 +22,11 @@ import org.apache.kafka.common.TopicPartition;
  * <pre>{"op": "subscribe", "topics": ["game.*"], "event_types": ["game.kill"], "start": ...}</pre>
  * where {@code start} is {@code "latest"} (the default), {@code "earliest"}, {@code {"timestamp": "<RFC 3339>" or
  * epoch millis}}, or {@code {"offsets": {"<topic>": {"<partition>": <next offset>}}, "otherwise": "earliest"}} to
- * resume: the offsets are those to read next, partitions not listed start at {@code otherwise} (default earliest).
+ * resume: the offsets are those to read next, partitions not listed start at {@code otherwise} (default earliest);
+ * {@code filter} is an {@link EnvelopeFilter}.
  */
-record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, Start start) {
+record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, EnvelopeFilter filter, Start start,
+    String group) {
 
   static final int MAX_PATTERNS = 100;
 
@@ -67,10 +70,24 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     }
     List<String> types = frame.getValue("event_types") == null ? List.of() : strings(frame, "event_types", problems);
     Start start = start(frame.getValue("start"), "/start", problems);
+    EnvelopeFilter filter = EnvelopeFilter.parse(frame.getValue("filter"), "/filter", problems);
     if (problems.size() > before) {
       return null;
     }
-    return new StreamRequest(patterns, TopicPatterns.compile(patterns), new LinkedHashSet<>(types), start);
+    return new StreamRequest(patterns, TopicPatterns.compile(patterns), new LinkedHashSet<>(types), filter, start, null);
+  }
+
+  /**
+   * The stream of a {@code websocket} subscription: its pattern, types and filter, read in the consumer group
+   * {@code group} that every socket of the subscription shares, from where the group is (new groups: the latest).
+   */
+  static StreamRequest ofSubscription(JsonObject subscription, String group) {
+    List<String> patterns = List.of(subscription.getString("topic_pattern"));
+    Set<String> types = new LinkedHashSet<>();
+    subscription.getJsonArray("event_types", new JsonArray()).forEach(t -> types.add(String.valueOf(t)));
+    EnvelopeFilter filter = EnvelopeFilter.parse(subscription.getValue("filter"), "/filter", new JsonArray());
+    return new StreamRequest(patterns, TopicPatterns.compile(patterns), types,
+        filter == null ? EnvelopeFilter.ALL : filter, new Latest(), group);
   }
 
   private static List<String> strings(JsonObject frame, String field, JsonArray problems) {

@@ -3,6 +3,7 @@ package com.necpgame.mesh.gateway;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.gateway.Publications.Refusal;
+import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
@@ -21,6 +22,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code {"op":"subscribe","id":..,"topics":[..],"event_types":[..],"start":..}} (see {@link StreamRequest})
  *   answers {@code {"type":"subscribed","id":..,"positions":{topic:{partition:next offset}},"gaps":[..]}}, then
  *   {@code {"type":"event","topic","partition","offset","timestamp","event"}} frames in order per partition;</li>
+ *   <li>{@code {"op":"subscribe","subscription":"<id>"}} joins a {@code websocket} subscription instead: the events
+ *   it matches are shared among its sockets on every process, each sent to one, resumed where they left off;</li>
  *   <li>{@code {"op":"unsubscribe"}} stops it ({@code {"type":"unsubscribed"}});</li>
  *   <li>{@code {"op":"publish","ref":..,"event":{..}}} or {@code "events":[..]} (the publish request of {@code POST
  *   /events/publish}) answers one {@code {"type":"ack","ref","index","event_id","topic","partition","offset"}} or
@@ -45,6 +48,7 @@ final class StreamSocket {
   private final MeshContext mesh;
   private final MeshConfig.WebSocket config;
   private final Publications publications;
+  private final SubscriptionRegistry registry;
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private TopicStream stream;
   private Object subscriptionId;
@@ -58,6 +62,7 @@ final class StreamSocket {
     this.mesh = mesh;
     this.config = mesh.config().webSocket();
     this.publications = publications;
+    this.registry = new SubscriptionRegistry(mesh.pool());
   }
 
   void open() {
@@ -108,12 +113,51 @@ final class StreamSocket {
       error(id, 409, "already_subscribed", "this socket already has a subscription; unsubscribe first", null);
       return;
     }
+    if (frame.containsKey("subscription")) {
+      joinSubscription(frame, id);
+      return;
+    }
     JsonArray problems = new JsonArray();
     StreamRequest request = StreamRequest.parse(frame, problems);
     if (request == null) {
       error(id, 400, "invalid_subscription", "the subscription is not valid", problems);
       return;
     }
+    open(request, id);
+  }
+
+  /**
+   * {@code {"op":"subscribe","subscription":"<id>"}}: this socket joins the sockets of a {@code websocket}
+   * subscription; its events are shared among them (each to one socket) from where the subscription's group is.
+   */
+  private void joinSubscription(JsonObject frame, Object id) {
+    if (!(frame.getValue("subscription") instanceof String name) || frame.fieldNames().stream()
+        .anyMatch(f -> !List.of("op", "id", "ref", "subscription").contains(f))) {
+      error(id, 400, "invalid_subscription", "expected {\"op\":\"subscribe\",\"subscription\":\"<id>\"} and "
+          + "nothing else: the subscription says what is streamed", null);
+      return;
+    }
+    registry.get(name).onComplete(found -> {
+      if (closed || stream != null) {
+        return;
+      }
+      JsonObject s = found.succeeded() ? found.result() : null;
+      if (found.failed()) {
+        error(id, 503, "database_unavailable", "the subscription could not be read", null);
+      } else if (s == null) {
+        error(id, 404, "subscription_not_found", "no subscription " + name, null);
+      } else if (!"websocket".equals(s.getString("method"))) {
+        error(id, 409, "not_a_websocket_subscription", "subscription " + name + " delivers by "
+            + s.getString("method"), null);
+      } else if (!"active".equals(s.getString("status"))) {
+        error(id, 409, "subscription_paused", "subscription " + name + " is paused", null);
+      } else {
+        open(StreamRequest.ofSubscription(s, mesh.config().kafka().consumer().groupPrefix() + ".ws." + name), id);
+      }
+    });
+  }
+
+  private void open(StreamRequest request, Object id) {
     subscriptionId = id;
     Output output = new Output(id);
     stream = new TopicStream(mesh.kafka(), request, output, config.bufferEvents(), config.slowClientCloseMs(),

@@ -1,20 +1,24 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.DeliveryRouter;
 import com.necpgame.mesh.delivery.WebhookQueue;
 import com.necpgame.mesh.delivery.WebhookSignature;
 import com.necpgame.mesh.envelope.EnvelopeFilter;
 import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicPatterns;
+import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -41,11 +45,13 @@ final class SubscriptionRoutes {
       "filter", "method", "endpoint", "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching",
       "requires_ack");
 
+  private final Vertx vertx;
   private final MeshContext mesh;
   private final SubscriptionRegistry registry;
   private final WebhookQueue deliveries;
 
-  SubscriptionRoutes(MeshContext mesh) {
+  SubscriptionRoutes(Vertx vertx, MeshContext mesh) {
+    this.vertx = vertx;
     this.mesh = mesh;
     this.registry = new SubscriptionRegistry(mesh.pool());
     this.deliveries = new WebhookQueue(mesh.pool());
@@ -123,7 +129,15 @@ final class SubscriptionRoutes {
       return;
     }
     String secret = s.getString("method").equals("webhook") ? WebhookSignature.newSecret() : null;
-    registry.create(s, secret).onSuccess(row -> {
+    Future<Void> topic = !"kafka".equals(s.getString("method")) ? Future.succeededFuture()
+        : vertx.<Void>executeBlocking(() -> {
+          new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(),
+              Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()))
+              .ensure(List.of(DeliveryRouter.subscriberTopic(s.getString("endpoint"))));
+          return null;
+        }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
+            "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
+    topic.compose(v -> registry.create(s, secret)).onSuccess(row -> {
       ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
       ctx.json(secret == null ? row : row.put("secret", secret));
     }).onFailure(e -> failed(ctx, e));

@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -25,8 +26,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -38,7 +42,8 @@ import org.apache.kafka.common.errors.WakeupException;
  * records into event frames in order per partition. It hands frames to a {@link Listener} and never has more than
  * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
  * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
- * picked up every {@code refreshMs}, from their beginning.
+ * picked up every {@code refreshMs}, from their beginning. A subscription's stream ({@link StreamRequest#group}) reads
+ * in the subscription's consumer group instead, shared by all its sockets, and commits what was written.
  */
 final class TopicStream {
 
@@ -71,8 +76,11 @@ final class TopicStream {
   private final long id = IDS.incrementAndGet();
   private volatile boolean running = true;
   private volatile KafkaConsumer<String, byte[]> consumer;
-  /** Frames handed to the listener and not yet written; guarded by this. */
+  /** Frames handed to the listener and not yet written; guarded by this, as are the three below. */
   private int unwritten;
+  private long handed;
+  private long writtenTotal;
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
   TopicStream(KafkaClients kafka, StreamRequest request, Listener listener, int buffer, long slowCloseMs,
       long refreshMs) {
@@ -93,6 +101,7 @@ final class TopicStream {
   /** The client wrote {@code n} frames: room for more. Any thread. */
   synchronized void written(int n) {
     unwritten -= n;
+    writtenTotal += n;
     notifyAll();
   }
 
@@ -109,44 +118,74 @@ final class TopicStream {
   }
 
   private void run() {
+    boolean grouped = request.group() != null;
     Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
         Math.min(buffer, kafka.config().consumer().maxPollRecords()));
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("ws-" + id, null, "earliest", extra)) {
+    try (KafkaConsumer<String, byte[]> c = kafka.consumer("ws-" + id, request.group(), grouped ? "latest" : "earliest",
+        extra)) {
       consumer = c;
       if (!running) {
         return;
       }
-      JsonArray gaps = new JsonArray();
-      Set<TopicPartition> assigned = matching(c);
-      c.assign(assigned);
-      position(c, assigned, request.start(), gaps);
-      listener.started(positions(c, assigned), gaps);
+      Set<TopicPartition> assigned = Set.of();
+      if (grouped) {
+        c.subscribe(request.topics(), new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitWritten(c, true);
+          }
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+        });
+        listener.started(new JsonObject(), new JsonArray());
+      } else {
+        JsonArray gaps = new JsonArray();
+        assigned = matching(c);
+        c.assign(assigned);
+        position(c, assigned, request.start(), gaps);
+        listener.started(positions(c, assigned), gaps);
+      }
       long refreshAt = System.currentTimeMillis() + refreshMs;
       while (running) {
         if (!awaitRoom()) {
           return;
         }
-        if (System.currentTimeMillis() >= refreshAt) {
-          assigned = refresh(c, assigned);
-          refreshAt = System.currentTimeMillis() + refreshMs;
+        if (grouped) {
+          commitWritten(c, false);
+        } else {
+          if (System.currentTimeMillis() >= refreshAt) {
+            assigned = refresh(c, assigned);
+            refreshAt = System.currentTimeMillis() + refreshMs;
+          }
+          if (assigned.isEmpty()) {
+            idle(refreshAt);
+            continue;
+          }
         }
-        if (assigned.isEmpty()) {
-          idle(refreshAt);
-          continue;
-        }
+        ConsumerRecords<String, byte[]> records = c.poll(POLL);
         List<String> frames = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> record : c.poll(POLL)) {
+        Map<TopicPartition, OffsetAndMetadata> read = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
           String frame = frame(record);
           if (frame != null) {
             frames.add(frame);
           }
+          read.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        }
+        synchronized (this) {
+          unwritten += frames.size();
+          handed += frames.size();
+          if (grouped && !read.isEmpty()) {
+            pending.add(new Pending(handed, read));
+          }
         }
         if (!frames.isEmpty()) {
-          synchronized (this) {
-            unwritten += frames.size();
-          }
           listener.frames(frames);
         }
+      }
+      if (grouped) {
+        commitWritten(c, true);
       }
     } catch (WakeupException e) {
       if (running) {
@@ -158,6 +197,32 @@ final class TopicStream {
       if (running) {
         listener.failed(e);
       }
+    }
+  }
+
+  /** Records read in one poll and how many frames had been handed out once they were: committable when all written. */
+  private record Pending(long handedThrough, Map<TopicPartition, OffsetAndMetadata> offsets) {}
+
+  /**
+   * Commits, for the partitions this member still has, the offsets of the polls whose frames were all written: a
+   * subscription's sockets share its group, so what one socket was sent is not sent to another, and what it was not
+   * yet sent when it left is.
+   */
+  private void commitWritten(KafkaConsumer<String, byte[]> c, boolean sync) {
+    Map<TopicPartition, OffsetAndMetadata> ready = new HashMap<>();
+    synchronized (this) {
+      while (!pending.isEmpty() && pending.peek().handedThrough() <= writtenTotal) {
+        ready.putAll(pending.poll().offsets());
+      }
+    }
+    ready.keySet().retainAll(c.assignment());
+    if (ready.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      c.commitSync(ready);
+    } else {
+      c.commitAsync(ready, null);
     }
   }
 
@@ -273,6 +338,10 @@ final class TopicStream {
   String frame(ConsumerRecord<String, byte[]> record) {
     byte[] value = record.value();
     boolean json = isJsonObject(value);
+    if (!request.filter().isAll() && (!json || !request.filter().matches(new JsonObject(new String(value,
+        StandardCharsets.UTF_8))))) {
+      return null;
+    }
     if (!request.eventTypes().isEmpty()) {
       String type = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
       if (type == null && json) {

@@ -8,6 +8,7 @@ import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
+import com.necpgame.mesh.testsupport.WsClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -34,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Subscriptions served by two mesh processes sharing a broker and a database: every event a kafka subscription
- * matches (topic pattern, event type and filter) is copied once to its topic, and every event a webhook subscription
- * matches is POSTed once, between the two of them, and nothing else is.
+ * matches (topic pattern, event type and filter) is copied once to its topic, every event a webhook subscription
+ * matches is POSTed once, and every event a websocket subscription matches goes to one of its sockets, whichever
+ * process they are on — and nothing else.
  */
 class ClusterDeliveryIT {
 
@@ -156,6 +158,91 @@ class ClusterDeliveryIT {
       assertEquals(100, delivered.size(), "each once, no more");
       assertEquals(expected, new HashSet<>(delivered));
     }
+  }
+
+  @Test
+  void aWebSocketSubscriptionSharesItsEventsAmongItsSocketsAndResumesWhereItWas() throws Exception {
+    String topic = TestKafka.createTopic("game.wssub", 4);
+    HttpResponse<String> created = post(portOne, "/subscriptions", new JsonObject().put("service_name", "viewers")
+        .put("method", "websocket").put("topic_pattern", topic).put("event_types", new JsonArray().add("game.kill")));
+    assertEquals(201, created.statusCode(), created.body());
+    String id = new JsonObject(created.body()).getString("subscription_id");
+    String group = "event-mesh.ws." + id;
+    JsonObject join = new JsonObject().put("op", "subscribe").put("subscription", id);
+    List<String> all = new ArrayList<>();
+    try (WsClient a = WsClient.connect(portOne); WsClient b = WsClient.connect(portTwo)) {
+      assertEquals("subscribed", a.send(join).next(30).getString("type"));
+      assertEquals("subscribed", b.send(join).next(30).getString("type"));
+      awaitMembers(group, 2);
+      all.addAll(publishKills(topic, 60));
+      List<String> gotA = eventIds(a, 500);
+      List<String> gotB = eventIds(b, 500);
+      assertEquals(60, gotA.size() + gotB.size(), "each event to one socket: " + gotA.size() + " + " + gotB.size());
+      assertEquals(new HashSet<>(all), union(gotA, gotB));
+      assertTrue(!gotA.isEmpty() && !gotB.isEmpty(), "both sockets share the work");
+    }
+    awaitMembers(group, 0);
+    List<String> whileAway = publishKills(topic, 15);
+    try (WsClient c = WsClient.connect(portTwo)) {
+      assertEquals("subscribed", c.send(join).next(30).getString("type"));
+      List<String> got = new ArrayList<>();
+      for (int i = 0; i < 15; i++) {
+        got.add(c.next(60).getJsonObject("event").getString("event_id"));
+      }
+      assertEquals(new HashSet<>(whileAway), new HashSet<>(got), "resumed where the subscription was, nothing again");
+      assertEquals(null, c.poll(1000));
+    }
+    try (WsClient wrong = WsClient.connect(portOne)) {
+      JsonObject error = wrong.send(new JsonObject().put("op", "subscribe").put("subscription", "nope")).next(30);
+      assertEquals("subscription_not_found", error.getJsonObject("error").getString("code"));
+    }
+  }
+
+  private static List<String> publishKills(String topic, int count) throws Exception {
+    JsonArray events = new JsonArray();
+    for (int i = 0; i < count; i++) {
+      events.add(event(topic, "game.kill", "any", i));
+    }
+    events.add(event(topic, "game.chat", "any", -1));
+    HttpResponse<String> published = post(portOne, "/events/publish/batch", new JsonObject().put("events", events));
+    assertEquals(200, published.statusCode(), published.body());
+    List<String> ids = new ArrayList<>();
+    JsonArray results = new JsonObject(published.body()).getJsonArray("results");
+    for (int i = 0; i < count; i++) {
+      ids.add(results.getJsonObject(i).getString("event_id"));
+    }
+    return ids;
+  }
+
+  /** Event ids of the frames that come until none came for {@code quietMs}. */
+  private static List<String> eventIds(WsClient client, long quietMs) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (JsonObject f = client.poll(10_000); f != null; f = client.poll(quietMs)) {
+      assertEquals("event", f.getString("type"), f.encode());
+      out.add(f.getJsonObject("event").getString("event_id"));
+    }
+    return out;
+  }
+
+  private static Set<String> union(List<String> a, List<String> b) {
+    Set<String> out = new HashSet<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  /** Waits until the group has {@code members} members, each with partitions (a settled rebalance). */
+  private static void awaitMembers(String group, int members) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < end) {
+      var description = TestKafka.admin().describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS)
+          .get(group);
+      if (description.members().size() == members
+          && description.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("group " + group + " never had " + members + " settled members");
   }
 
   /** Everything on the topic after {@code count} records arrived and a quiet second passed. */
