@@ -157,6 +157,11 @@ class SubscriptionRoutesIT {
     assertEquals("1", paused.headers().firstValue("x-total-count").orElse(""));
     assertEquals(400, call("GET", "/subscriptions?limit=0", null).statusCode());
     assertEquals(400, call("GET", "/subscriptions?status=deleted", null).statusCode());
+    assertEquals(400, call("GET", "/deliveries?status=lost", null).statusCode());
+    assertEquals(400, call("GET", "/deliveries?limit=5000", null).statusCode());
+    HttpResponse<String> none = call("GET", "/deliveries?subscription=" + service + "-0", null);
+    assertEquals(200, none.statusCode());
+    assertEquals("0", none.headers().firstValue("x-total-count").orElse(""));
   }
 
   @Test
