@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
+  /** Records the router takes per poll: one queue insert and one commit each. */
+  private static final int ROUTER_POLL = 5000;
 
   private final MeshContext mesh;
   private ConsumerLoop router;
@@ -34,7 +36,7 @@ public final class DeliveryVerticle extends VerticleBase {
     Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
     // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
     var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000,
-        "max.poll.records", config.webhookClaim()));
+        "max.poll.records", ROUTER_POLL));
     SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),

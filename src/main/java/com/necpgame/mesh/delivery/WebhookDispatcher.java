@@ -93,7 +93,7 @@ public final class WebhookDispatcher {
 
   /** One round: claim what is due, deliver it, and come back at once if there was work, else after a poll. */
   private void round() {
-    refresh().compose(v -> queue.claim(config.webhookClaim(), config.webhookTimeoutMs() * 3 + 10_000))
+    refresh().compose(v -> queue.claim(config.webhookClaim(), leaseMs()))
         .compose(items -> {
           if (items.isEmpty()) {
             return Future.succeededFuture(0);
@@ -110,6 +110,15 @@ public final class WebhookDispatcher {
           }
           schedule(ar.succeeded() && ar.result() > 0 ? 0 : config.webhookPollMs());
         });
+  }
+
+  /**
+   * How long claimed deliveries stay this process's: long enough for the whole round even if every request takes the
+   * full timeout on every connection, so no other process can take them while they are still being attempted.
+   */
+  private long leaseMs() {
+    long rounds = (config.webhookClaim() + config.webhookConnections() - 1) / config.webhookConnections();
+    return config.webhookTimeoutMs() * (rounds + 1) + 10_000;
   }
 
   private Future<Void> refresh() {
