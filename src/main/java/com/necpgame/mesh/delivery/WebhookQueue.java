@@ -1,5 +1,6 @@
 package com.necpgame.mesh.delivery;
 
+import com.necpgame.mesh.store.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -142,8 +143,8 @@ public final class WebhookQueue {
                 .put("status", r.getString("status")).put("method", r.getString("method"))
                 .put("status_code", r.getInteger("status_code")).put("duration_ms", r.getDouble("duration_ms"))
                 .put("response", r.getString("response")).put("error_message", r.getString("error_message"))
-                .put("delivered_at", time(r.getOffsetDateTime("delivered_at")))
-                .put("next_retry_at", time(r.getOffsetDateTime("next_retry_at")))
+                .put("delivered_at", Rows.time(r.getOffsetDateTime("delivered_at")))
+                .put("next_retry_at", Rows.time(r.getOffsetDateTime("next_retry_at")))
                 .put("is_last_attempt", r.getBoolean("is_last_attempt")));
           }
           return out;
@@ -161,9 +162,5 @@ public final class WebhookQueue {
         + "JOIN events e ON e.event_id = d.event_id WHERE d.subscription_id = $1 AND d.is_last_attempt "
         + "AND d.status = 'failed' AND d.delivered_at >= $2 ON CONFLICT (subscription_id, event_id) DO NOTHING")
         .execute(Tuple.of(subscription, OffsetDateTime.ofInstant(since, ZoneOffset.UTC))).map(rows -> rows.rowCount());
-  }
-
-  private static String time(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
   }
 }

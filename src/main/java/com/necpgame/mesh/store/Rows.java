@@ -3,12 +3,12 @@ package com.necpgame.mesh.store;
 import java.time.OffsetDateTime;
 
 /** How the store writes database values into JSON. */
-final class Rows {
+public final class Rows {
 
   private Rows() {}
 
   /** RFC 3339 in UTC, or null. */
-  static String time(OffsetDateTime time) {
+  public static String time(OffsetDateTime time) {
     return time == null ? null : time.toInstant().toString();
   }
 }
