@@ -4,6 +4,7 @@ import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.MeshConfig.VerticleSpec;
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.delivery.DeliveryVerticle;
+import com.necpgame.mesh.delivery.ReplayVerticle;
 import com.necpgame.mesh.envelope.EnvelopeValidator;
 import com.necpgame.mesh.gateway.GatewayVerticle;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
@@ -20,6 +21,8 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +47,7 @@ public final class Mesh implements AutoCloseable {
       "bridge", KafkaBridgeVerticle::new,
       "store", EventStoreVerticle::new,
       "delivery", DeliveryVerticle::new,
+      "replay", ReplayVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;
@@ -54,6 +58,7 @@ public final class Mesh implements AutoCloseable {
   private Admin admin;
   private Pool pool;
   private MeshContext context;
+  private final List<String> deployments = new ArrayList<>();
 
   private Mesh(MeshConfig config) {
     this.config = config;
@@ -108,8 +113,9 @@ public final class Mesh implements AutoCloseable {
       VerticleSpec spec = config.verticles().get(name);
       if (spec != null && spec.enabled()) {
         Function<MeshContext, Deployable> factory = VERTICLES.get(name);
-        vertx.deployVerticle(() -> factory.apply(context), new DeploymentOptions().setInstances(spec.instances()))
-            .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        deployments.add(vertx.deployVerticle(() -> factory.apply(context),
+            new DeploymentOptions().setInstances(spec.instances())).toCompletionStage().toCompletableFuture()
+            .get(60, TimeUnit.SECONDS));
         LOG.info("deployed {} x{}", name, spec.instances());
       }
     }
@@ -147,7 +153,15 @@ public final class Mesh implements AutoCloseable {
   public synchronized void close() {
     long started = System.nanoTime();
     if (vertx != null) {
-      await("stopping verticles", vertx.close().toCompletionStage().toCompletableFuture());
+      // Verticles stop first, newest first, while the pool and workers they may still use are open (a replay run
+      // saves its progress then); vertx.close() alone may close the pool before a verticle's stop() is done.
+      List<String> deployed = new ArrayList<>(deployments);
+      Collections.reverse(deployed);
+      deployments.clear();
+      for (String id : deployed) {
+        await("stopping verticle " + id, vertx.undeploy(id).toCompletionStage().toCompletableFuture());
+      }
+      await("stopping Vert.x", vertx.close().toCompletionStage().toCompletableFuture());
       vertx = null;
     }
     if (producer != null) {

@@ -26,10 +26,11 @@ public record MeshConfig(
     Bridge bridge,
     Store store,
     Delivery delivery,
-    Map<String, VerticleSpec> verticles) {
+    Map<String, VerticleSpec> verticles,
+    Replay replay) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "gateway");
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "gateway");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -145,6 +146,13 @@ public record MeshConfig(
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
       int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
 
+  /**
+   * Replay jobs: the most records delivered to the target at once (progress is saved after each delivery and at least
+   * every {@code checkpointMs}), how often a process looks for jobs to run, how long a claimed job stays its owner's
+   * without a checkpoint, and how many jobs one process runs at the same time.
+   */
+  public record Replay(int batchSize, long checkpointMs, long pollMs, long leaseMs, int maxJobs) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -235,6 +243,13 @@ public record MeshConfig(
         r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
         r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"));
 
+    Replay replay = new Replay(r.intIn("replay.batch_size", 1, 100_000), r.longIn("replay.checkpoint_ms", 10, 60_000),
+        r.longIn("replay.poll_ms", 10, 600_000), r.longIn("replay.lease_ms", 1000, 3_600_000),
+        r.intIn("replay.max_jobs", 1, 64));
+    if (replay.leaseMs() <= replay.checkpointMs()) {
+      r.problem("replay.lease_ms", "must be longer than replay.checkpoint_ms (a running job renews its lease then)");
+    }
+
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {
       if (!VERTICLE_NAMES.contains(name)) {
@@ -253,7 +268,7 @@ public record MeshConfig(
     }
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles);
+        delivery, verticles, replay);
   }
 
   /** A regular expression of topic names. */

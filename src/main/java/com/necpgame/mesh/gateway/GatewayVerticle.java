@@ -49,6 +49,8 @@ public final class GatewayVerticle extends VerticleBase {
     new EventRoutes(mesh, publications).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);
     new SubscriptionRoutes(vertx, mesh).mount(router);
+    new ReplayRoutes(vertx, mesh).mount(router);
+    new DlqRoutes(vertx, mesh).mount(router);
     new StatsRoutes(vertx, mesh).mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));

@@ -158,7 +158,7 @@ class ConfigLoaderTest {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());
     assertFalse(c.verticles().get("bridge").enabled());
-    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: [bridge, store, delivery, gateway]",
+    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: [bridge, store, delivery, replay, gateway]",
         problemsOf(() -> ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway,market2"))));
   }
 

@@ -1,0 +1,220 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.kafka.DeadLetters;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Reads {@code <topic>.dlq} (records written by {@link DeadLetters}) and sends chosen ones back to the topic they came
+ * from. Blocking: call it off the event loop. Each call uses a consumer of its own, without a group.
+ */
+public final class DeadLetterReader {
+
+  /** The most dead letters one redrive re-publishes. */
+  public static final int MAX_REDRIVE = 10_000;
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  /** The dead-letter topic does not exist. */
+  public static final class NoSuchTopic extends RuntimeException {
+    NoSuchTopic(String topic) {
+      super("topic " + topic + " does not exist", null, false, false);
+    }
+  }
+
+  /** A page of dead letters and how many there are in all. */
+  public record Page(long total, JsonArray items) {}
+
+  private final Supplier<Consumer<String, byte[]>> consumers;
+  private final Producer<String, byte[]> producer;
+  private final Duration timeout;
+
+  public DeadLetterReader(Supplier<Consumer<String, byte[]>> consumers, Producer<String, byte[]> producer,
+      Duration timeout) {
+    this.consumers = consumers;
+    this.producer = producer;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Dead letters of {@code topic}, ordered by partition, then offset (oldest first within a partition); {@code skip}
+   * and {@code limit} count in that order.
+   */
+  public Page list(String topic, long skip, int limit) {
+    String dlq = TopicSpec.dlqOf(topic);
+    try (Consumer<String, byte[]> c = consumers.get()) {
+      List<TopicPartition> parts = partitions(c, dlq);
+      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      long total = 0;
+      for (TopicPartition p : parts) {
+        total += ends.get(p) - begins.get(p);
+      }
+      JsonArray items = new JsonArray();
+      long toSkip = skip;
+      for (TopicPartition p : parts) {
+        long size = ends.get(p) - begins.get(p);
+        if (items.size() >= limit) {
+          break;
+        }
+        if (toSkip >= size) {
+          toSkip -= size;
+          continue;
+        }
+        long from = begins.get(p) + toSkip;
+        toSkip = 0;
+        for (ConsumerRecord<String, byte[]> r : read(c, p, from, ends.get(p), limit - items.size())) {
+          items.add(describe(r));
+        }
+      }
+      return new Page(total, items);
+    }
+  }
+
+  /**
+   * Re-publishes the chosen dead letters to their original topic ({@code dlq.source.topic}), with their key, value and
+   * headers but without the {@code dlq.*} ones: those at {@code offsets} ({@code {partition: [offset, ...]}}), or, when
+   * null, every one written at or after {@code since}. Answers {@code {redriven, results, missing}}.
+   */
+  public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since) throws Exception {
+    String dlq = TopicSpec.dlqOf(topic);
+    List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
+    JsonArray missing = new JsonArray();
+    try (Consumer<String, byte[]> c = consumers.get()) {
+      List<TopicPartition> parts = partitions(c, dlq);
+      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      if (offsets != null) {
+        for (Map.Entry<Integer, List<Long>> e : new TreeMap<>(offsets).entrySet()) {
+          TopicPartition p = new TopicPartition(dlq, e.getKey());
+          for (long offset : e.getValue().stream().distinct().sorted().toList()) {
+            List<ConsumerRecord<String, byte[]>> one = ends.containsKey(p) && offset >= begins.get(p)
+                && offset < ends.get(p) ? read(c, p, offset, offset + 1, 1) : List.of();
+            if (one.isEmpty() || one.get(0).offset() != offset) {
+              missing.add(new JsonObject().put("partition", e.getKey()).put("offset", offset));
+            } else {
+              chosen.add(one.get(0));
+            }
+          }
+        }
+      } else {
+        Map<TopicPartition, Long> query = new HashMap<>();
+        parts.forEach(p -> query.put(p, since.toEpochMilli()));
+        Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query, timeout);
+        for (TopicPartition p : parts) {
+          OffsetAndTimestamp at = found.get(p);
+          if (at != null) {
+            chosen.addAll(read(c, p, at.offset(), ends.get(p), MAX_REDRIVE - chosen.size()));
+          }
+        }
+      }
+    }
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : chosen) {
+      String origin = header(r, DeadLetters.SOURCE_TOPIC);
+      ProducerRecord<String, byte[]> out = new ProducerRecord<>(origin == null ? topic : origin, null, r.key(),
+          r.value());
+      for (Header h : r.headers()) {
+        if (!h.key().startsWith("dlq.")) {
+          out.headers().add(h);
+        }
+      }
+      sent.add(producer.send(out));
+    }
+    JsonArray results = new JsonArray();
+    long deadline = System.nanoTime() + timeout.toNanos() * 3;
+    for (int i = 0; i < chosen.size(); i++) {
+      RecordMetadata m = sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      results.add(new JsonObject().put("partition", chosen.get(i).partition()).put("offset", chosen.get(i).offset())
+          .put("topic", m.topic()).put("new_partition", m.partition()).put("new_offset", m.offset()));
+    }
+    return new JsonObject().put("redriven", chosen.size()).put("results", results).put("missing", missing);
+  }
+
+  private List<TopicPartition> partitions(Consumer<String, byte[]> c, String dlq) {
+    List<PartitionInfo> infos = c.listTopics(timeout).get(dlq);
+    if (infos == null || infos.isEmpty()) {
+      throw new NoSuchTopic(dlq);
+    }
+    return infos.stream().map(i -> new TopicPartition(dlq, i.partition()))
+        .sorted(Comparator.comparingInt(TopicPartition::partition)).toList();
+  }
+
+  /** Up to {@code max} records of one partition from {@code from} until {@code end} (exclusive). */
+  private List<ConsumerRecord<String, byte[]>> read(Consumer<String, byte[]> c, TopicPartition p, long from, long end,
+      int max) {
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    c.assign(List.of(p));
+    c.seek(p, from);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (out.size() < max && c.position(p) < end && System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
+        if (r.offset() < end && out.size() < max) {
+          out.add(r);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code {partition, offset, timestamp, key, reason, source_topic, source_partition, source_offset, attempts, address,
+   * failed_at, headers, envelope}}; a value that is not a JSON object is given as text in {@code value} instead.
+   */
+  static JsonObject describe(ConsumerRecord<String, byte[]> r) {
+    JsonObject headers = new JsonObject();
+    for (Header h : r.headers()) {
+      if (!h.key().startsWith("dlq.")) {
+        headers.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
+      }
+    }
+    JsonObject out = new JsonObject().put("partition", r.partition()).put("offset", r.offset())
+        .put("timestamp", Instant.ofEpochMilli(r.timestamp()).toString()).put("key", r.key())
+        .put("reason", header(r, DeadLetters.REASON)).put("source_topic", header(r, DeadLetters.SOURCE_TOPIC))
+        .put("source_partition", number(header(r, DeadLetters.SOURCE_PARTITION)))
+        .put("source_offset", number(header(r, DeadLetters.SOURCE_OFFSET)))
+        .put("attempts", number(header(r, DeadLetters.ATTEMPTS))).put("address", header(r, DeadLetters.ADDRESS))
+        .put("failed_at", header(r, DeadLetters.FAILED_AT)).put("headers", headers);
+    String text = r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+    try {
+      out.put("envelope", new JsonObject(text));
+    } catch (RuntimeException e) {
+      out.putNull("envelope").put("value", text);
+    }
+    return out;
+  }
+
+  private static String header(ConsumerRecord<String, byte[]> r, String name) {
+    Header h = r.headers().lastHeader(name);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  private static Long number(String text) {
+    try {
+      return text == null ? null : Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.envelope.EnvelopeFilter;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+
+/**
+ * One run of a replay job on the calling thread, with a consumer of its own (no group). A new job finds its window
+ * per partition: from the first offset at or after start_time ({@code offsetsForTimes}) to the first at or after
+ * end_time, or the end of the partition now when there is none. A resumed job continues at its saved positions. Each
+ * record of the window whose timestamp is in {@code [start_time, end_time)} and whose envelope passes the filter is
+ * collected; a batch goes to the target when it is full or the checkpoint interval passed, and only then are the
+ * positions saved, so a stop between two checkpoints replays nothing twice once resumed.
+ */
+public final class ReplayScanner {
+
+  /** Where progress is saved; false when the job is no longer this run's (cancelled, or taken over). */
+  public interface Checkpoints {
+    boolean save(Progress progress, boolean release) throws Exception;
+  }
+
+  /** The window per partition and how far the run got. */
+  public record Progress(Map<Integer, Long> starts, Map<Integer, Long> bounds, Map<Integer, Long> positions,
+      long scanned, long matched, long delivered) {}
+
+  /** How a run ended. */
+  public enum Outcome { COMPLETED, STOPPED, RELEASED }
+
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private final ReplayJob job;
+  private final Supplier<Consumer<String, byte[]>> consumers;
+  private final ReplayTarget target;
+  private final Checkpoints checkpoints;
+  private final int batchSize;
+  private final long checkpointMs;
+  private final Duration timeout;
+  private volatile boolean shuttingDown;
+  private volatile Consumer<String, byte[]> consumer;
+  private Progress last;
+
+  public ReplayScanner(ReplayJob job, Supplier<Consumer<String, byte[]>> consumers, ReplayTarget target,
+      Checkpoints checkpoints, int batchSize, long checkpointMs, Duration timeout) {
+    this.job = job;
+    this.consumers = consumers;
+    this.target = target;
+    this.checkpoints = checkpoints;
+    this.batchSize = batchSize;
+    this.checkpointMs = checkpointMs;
+    this.timeout = timeout;
+  }
+
+  /** Asks the run to save its progress, give the job up for another process to continue, and return. Any thread. */
+  public void shutdown() {
+    shuttingDown = true;
+    Consumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  /** The progress last saved (or the job's own when nothing was saved yet). */
+  public Progress progress() {
+    return last;
+  }
+
+  public Outcome run() throws Exception {
+    last = new Progress(job.starts(), job.bounds(), job.positions(), job.scanned(), job.matched(), job.delivered());
+    try (Consumer<String, byte[]> c = consumers.get()) {
+      consumer = c;
+      try {
+        return scan(c);
+      } catch (WakeupException e) {
+        if (!shuttingDown) {
+          throw e;
+        }
+        return checkpoints.save(last, true) ? Outcome.RELEASED : Outcome.STOPPED;
+      }
+    }
+  }
+
+  private Outcome scan(Consumer<String, byte[]> c) throws Exception {
+    Map<Integer, Long> starts = job.starts();
+    Map<Integer, Long> bounds = job.bounds();
+    Map<Integer, Long> positions = job.positions() == null ? null : new TreeMap<>(job.positions());
+    if (positions == null) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (PartitionInfo p : c.partitionsFor(job.topic(), timeout)) {
+        parts.add(new TopicPartition(p.topic(), p.partition()));
+      }
+      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      starts = offsetsAt(c, parts, job.start().toEpochMilli(), ends);
+      bounds = offsetsAt(c, parts, job.end().toEpochMilli(), ends);
+      positions = new TreeMap<>(starts);
+      last = new Progress(starts, bounds, Map.copyOf(positions), 0, 0, 0);
+      if (!checkpoints.save(last, false)) {
+        return Outcome.STOPPED;
+      }
+    }
+    long scanned = last.scanned();
+    long matched = last.matched();
+    long delivered = last.delivered();
+    long from = job.start().toEpochMilli();
+    long to = job.end().toEpochMilli();
+    EnvelopeFilter filter = job.filter();
+    List<TopicPartition> open = new ArrayList<>();
+    for (Map.Entry<Integer, Long> p : positions.entrySet()) {
+      if (p.getValue() < bounds.get(p.getKey())) {
+        open.add(new TopicPartition(job.topic(), p.getKey()));
+      }
+    }
+    c.assign(open);
+    for (TopicPartition p : open) {
+      c.seek(p, positions.get(p.partition()));
+    }
+    List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+    long savedAt = System.currentTimeMillis();
+    while (!open.isEmpty()) {
+      if (shuttingDown) {
+        throw new WakeupException();
+      }
+      for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
+        long bound = bounds.get(r.partition());
+        if (r.offset() >= bound) {
+          continue;
+        }
+        scanned++;
+        positions.put(r.partition(), r.offset() + 1);
+        if (r.timestamp() >= from && r.timestamp() < to && matches(filter, r.value())) {
+          matched++;
+          batch.add(r);
+          if (batch.size() >= batchSize) {
+            // every record before the positions is handled: the matches among them are delivered here
+            target.deliver(job.id(), batch);
+            delivered += batch.size();
+            batch = new ArrayList<>();
+            last = new Progress(starts, bounds, Map.copyOf(positions), scanned, matched, delivered);
+            if (!checkpoints.save(last, false)) {
+              return Outcome.STOPPED;
+            }
+            savedAt = System.currentTimeMillis();
+          }
+        }
+      }
+      List<TopicPartition> done = new ArrayList<>();
+      for (TopicPartition p : open) {
+        long at = Math.min(c.position(p), bounds.get(p.partition()));
+        positions.put(p.partition(), at);
+        if (at >= bounds.get(p.partition())) {
+          done.add(p);
+        }
+      }
+      if (!done.isEmpty()) {
+        open.removeAll(done);
+        c.assign(open);
+      }
+      long now = System.currentTimeMillis();
+      if (batch.size() >= batchSize || now - savedAt >= checkpointMs || open.isEmpty()) {
+        if (!batch.isEmpty()) {
+          target.deliver(job.id(), batch);
+          delivered += batch.size();
+          batch = new ArrayList<>();
+        }
+        last = new Progress(starts, bounds, Map.copyOf(positions), scanned, matched, delivered);
+        if (!open.isEmpty() && !checkpoints.save(last, false)) {
+          return Outcome.STOPPED;
+        }
+        savedAt = now;
+      }
+    }
+    return Outcome.COMPLETED;
+  }
+
+  /** Per partition the first offset whose timestamp is at or after {@code time}, else the end of the partition. */
+  private Map<Integer, Long> offsetsAt(Consumer<String, byte[]> c, List<TopicPartition> parts, long time,
+      Map<TopicPartition, Long> ends) {
+    Map<TopicPartition, Long> query = new HashMap<>();
+    parts.forEach(p -> query.put(p, time));
+    Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query, timeout);
+    Map<Integer, Long> out = new TreeMap<>();
+    for (TopicPartition p : parts) {
+      OffsetAndTimestamp at = found.get(p);
+      out.put(p.partition(), at == null ? ends.get(p) : at.offset());
+    }
+    return out;
+  }
+
+  private static boolean matches(EnvelopeFilter filter, byte[] value) {
+    if (filter.isAll()) {
+      return true;
+    }
+    if (value == null || value.length == 0 || value[0] != '{') {
+      return false;
+    }
+    try {
+      return filter.matches(new JsonObject(new String(value, StandardCharsets.UTF_8)));
+    } catch (RuntimeException e) {
+      return false; // not an envelope: no filter condition can hold
+    }
+  }
+}

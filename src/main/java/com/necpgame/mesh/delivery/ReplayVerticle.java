@@ -1,0 +1,141 @@
+package com.necpgame.mesh.delivery;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.delivery.ReplayScanner.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs replay jobs: every {@code replay.poll_ms} (and when {@code POST /replay} says a job was added) it claims jobs
+ * from {@link ReplayJobs}, up to {@code replay.max_jobs} at once, and runs each {@link ReplayScanner} on a thread of its
+ * own. On stop every run saves its progress and gives its job up, so another process (or this one restarted) resumes it.
+ */
+public final class ReplayVerticle extends VerticleBase {
+
+  /** Event bus address: a job was added, look for work now. */
+  public static final String WAKE = "mesh.replay.wake";
+  private static final Logger LOG = LoggerFactory.getLogger(ReplayVerticle.class);
+
+  private final MeshContext mesh;
+  private final MeshConfig.Replay config;
+  private final String owner;
+  private final Set<Run> runs = ConcurrentHashMap.newKeySet();
+  private ReplayJobs jobs;
+  private long timer;
+  private boolean claiming;
+  private volatile boolean stopping;
+
+  public ReplayVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+    this.config = mesh.config().replay();
+    this.owner = mesh.config().nodeId() + "/" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private record Run(ReplayScanner scanner, Thread thread) {}
+
+  @Override
+  public Future<?> start() {
+    jobs = new ReplayJobs(mesh.pool());
+    timer = vertx.setPeriodic(1, config.pollMs(), id -> claim());
+    return vertx.eventBus().<String>consumer(WAKE, m -> claim()).completion()
+        .onSuccess(v -> LOG.info("replay runner {} started (at most {} jobs at once)", owner, config.maxJobs()));
+  }
+
+  private void claim() {
+    if (claiming || stopping || runs.size() >= config.maxJobs()) {
+      return;
+    }
+    claiming = true;
+    jobs.claim(owner, config.leaseMs()).onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        LOG.warn("replay runner {}: claiming a job failed: {}", owner, ar.cause().toString());
+      } else if (ar.result() != null) {
+        run(ar.result());
+        claim();
+      }
+    });
+  }
+
+  private void run(ReplayJob job) {
+    String targetTopic = job.target().getString("topic");
+    long timeoutMs = mesh.config().kafka().producer().deliveryTimeoutMs() + 5_000L;
+    ReplayScanner scanner = new ReplayScanner(job,
+        () -> mesh.kafka().consumer("replay-" + job.id(), null, "earliest",
+            Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(2000, config.batchSize()),
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20)),
+        new TopicTarget(mesh.producer(), targetTopic, timeoutMs),
+        (progress, release) -> await(jobs.checkpoint(job.id(), owner, progress.starts(), progress.bounds(),
+            progress.positions(), progress.scanned(), progress.matched(), progress.delivered(), release,
+            config.leaseMs())),
+        config.batchSize(), config.checkpointMs(), Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
+    Thread thread = new Thread(() -> execute(job, scanner), "replay-" + job.id());
+    thread.setDaemon(true);
+    Run run = new Run(scanner, thread);
+    runs.add(run);
+    LOG.info("replay {} of {} [{}, {}) into {} {} by {}", job.id(), job.topic(), job.start(), job.end(), targetTopic,
+        job.positions() == null ? "starts" : "resumes at " + job.positions(), owner);
+    thread.start();
+  }
+
+  private void execute(ReplayJob job, ReplayScanner scanner) {
+    try {
+      Outcome outcome = scanner.run();
+      ReplayScanner.Progress p = scanner.progress();
+      if (outcome == Outcome.COMPLETED) {
+        await(jobs.finish(job.id(), owner, ReplayJob.COMPLETED, p.positions(), p.scanned(), p.matched(),
+            p.delivered(), new JsonArray()));
+      }
+      LOG.info("replay {}: {} (scanned {}, matched {}, delivered {})", job.id(), outcome, p.scanned(), p.matched(),
+          p.delivered());
+    } catch (Exception e) {
+      LOG.warn("replay {} failed", job.id(), e);
+      ReplayScanner.Progress p = scanner.progress();
+      try {
+        await(jobs.finish(job.id(), owner, ReplayJob.FAILED, p == null ? null : p.positions(),
+            p == null ? job.scanned() : p.scanned(), p == null ? job.matched() : p.matched(),
+            p == null ? job.delivered() : p.delivered(), new JsonArray().add(new JsonObject()
+                .put("at", Instant.now().toString()).put("message", String.valueOf(e.getMessage())))));
+      } catch (Exception saving) {
+        LOG.warn("replay {}: its failure was not saved ({}); its lease runs out and it is retried", job.id(),
+            saving.toString());
+      }
+    } finally {
+      runs.removeIf(r -> r.scanner() == scanner);
+      if (!stopping) {
+        vertx.runOnContext(v -> claim());
+      }
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(timer);
+    runs.forEach(r -> r.scanner().shutdown());
+    return vertx.executeBlocking(() -> {
+      for (Run r : runs) {
+        r.thread().join(30_000);
+      }
+      return null;
+    });
+  }
+}

@@ -1,0 +1,168 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.DeadLetterReader;
+import com.necpgame.mesh.envelope.Violation;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET /dlq/{topic}} lists the dead letters of a topic (the records of {@code <topic>.dlq}) with why and where
+ * from; {@code POST /dlq/{topic}/redrive} re-publishes chosen ones to the topic they came from.
+ */
+final class DlqRoutes {
+
+  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,245}");
+  private static final int MAX_PAGE = 1000;
+
+  private final Vertx vertx;
+  private final DeadLetterReader reader;
+
+  DlqRoutes(Vertx vertx, MeshContext mesh) {
+    this.vertx = vertx;
+    this.reader = new DeadLetterReader(() -> mesh.kafka().consumer("dlq-reader", null, "earliest"), mesh.producer(),
+        Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
+  }
+
+  void mount(Router router) {
+    router.get("/dlq/:topic").handler(this::list);
+    router.post("/dlq/:topic/redrive").consumes("application/json").handler(this::redrive);
+  }
+
+  /** {@code ?limit=100&offset=0}, by partition then offset (oldest first); the total is in {@code X-Total-Count}. */
+  private void list(RoutingContext ctx) {
+    String topic = ctx.pathParam("topic");
+    int limit;
+    long offset;
+    try {
+      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
+      offset = Long.parseLong(ctx.queryParams().get("offset") == null ? "0" : ctx.queryParams().get("offset"));
+    } catch (NumberFormatException e) {
+      ApiErrors.send(ctx, 400, "invalid_query", "limit and offset must be integers");
+      return;
+    }
+    if (limit < 1 || limit > MAX_PAGE || offset < 0) {
+      ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
+      return;
+    }
+    if (!TOPIC.matcher(topic).matches()) {
+      notFound(ctx, topic);
+      return;
+    }
+    vertx.executeBlocking(() -> reader.list(topic, offset, limit), false).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, topic, ar.cause());
+      } else {
+        ctx.response().putHeader("X-Total-Count", String.valueOf(ar.result().total()));
+        ctx.json(new JsonObject().put("topic", topic).put("dlq_topic", topic + ".dlq")
+            .put("total", ar.result().total()).put("offset", offset).put("limit", limit)
+            .put("items", ar.result().items()));
+      }
+    });
+  }
+
+  /** {@code {"offsets": {"<partition>": [offset, ...]}}} or {@code {"since": "<RFC 3339>"}}, one of the two. */
+  private void redrive(RoutingContext ctx) {
+    String topic = ctx.pathParam("topic");
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    body.fieldNames().stream().filter(f -> !f.equals("offsets") && !f.equals("since")).sorted()
+        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected offsets or since").toJson()));
+    Map<Integer, List<Long>> offsets = null;
+    Instant since = null;
+    if (body.containsKey("offsets") == body.containsKey("since")) {
+      problems.add(new Violation("", "give exactly one of offsets or since").toJson());
+    } else if (body.containsKey("offsets")) {
+      offsets = offsets(body.getValue("offsets"), problems);
+    } else {
+      try {
+        since = body.getValue("since") instanceof String s ? OffsetDateTime.parse(s).toInstant() : null;
+      } catch (DateTimeParseException e) {
+        since = null;
+      }
+      if (since == null) {
+        problems.add(new Violation("/since", "expected an RFC 3339 time such as 2026-11-23T10:00:00Z").toJson());
+      }
+    }
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_redrive", "the redrive request is not valid", problems);
+      return;
+    }
+    if (!TOPIC.matcher(topic).matches()) {
+      notFound(ctx, topic);
+      return;
+    }
+    Map<Integer, List<Long>> chosen = offsets;
+    Instant from = since;
+    vertx.executeBlocking(() -> reader.redrive(topic, chosen, from), false).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, topic, ar.cause());
+      } else {
+        ctx.json(ar.result());
+      }
+    });
+  }
+
+  private static Map<Integer, List<Long>> offsets(Object value, JsonArray problems) {
+    if (!(value instanceof JsonObject object) || object.isEmpty()) {
+      problems.add(new Violation("/offsets", "expected {\"<partition>\": [offset, ...]}").toJson());
+      return null;
+    }
+    Map<Integer, List<Long>> out = new TreeMap<>();
+    int count = 0;
+    for (String key : object.fieldNames()) {
+      String at = "/offsets/" + key.replace("~", "~0").replace("/", "~1");
+      int partition;
+      try {
+        partition = Integer.parseInt(key);
+      } catch (NumberFormatException e) {
+        partition = -1;
+      }
+      if (partition < 0 || !(object.getValue(key) instanceof JsonArray list)) {
+        problems.add(new Violation(at, "expected a partition number mapped to an array of offsets").toJson());
+        continue;
+      }
+      List<Long> offsets = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        if (list.getValue(i) instanceof Number n && n.longValue() >= 0 && n.doubleValue() == n.longValue()) {
+          offsets.add(n.longValue());
+        } else {
+          problems.add(new Violation(at + "/" + i, "expected an offset (an integer >= 0)").toJson());
+        }
+      }
+      count += offsets.size();
+      out.put(partition, offsets);
+    }
+    if (count > DeadLetterReader.MAX_REDRIVE) {
+      problems.add(new Violation("/offsets", "at most " + DeadLetterReader.MAX_REDRIVE + " offsets").toJson());
+    }
+    return out;
+  }
+
+  private static void fail(RoutingContext ctx, String topic, Throwable e) {
+    if (e instanceof DeadLetterReader.NoSuchTopic) {
+      notFound(ctx, topic);
+    } else {
+      ApiErrors.send(ctx, 503, "kafka_unavailable", "the dead letters could not be read: " + e.getMessage());
+    }
+  }
+
+  private static void notFound(RoutingContext ctx, String topic) {
+    ApiErrors.send(ctx, 404, "topic_not_found", "topic " + topic + " has no dead-letter topic " + topic + ".dlq");
+  }
+}

@@ -1,0 +1,105 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.ReplayJobs;
+import com.necpgame.mesh.delivery.ReplayRequest;
+import com.necpgame.mesh.delivery.ReplayVerticle;
+import com.necpgame.mesh.envelope.EventIds;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code POST /replay} records a replay job (a process's replay runner picks it up within moments); {@code GET
+ * /replay/{replayId}/status} tells how far it got; {@code DELETE /replay/{replayId}} cancels it.
+ */
+final class ReplayRoutes {
+
+  private final Vertx vertx;
+  private final MeshContext mesh;
+  private final ReplayJobs jobs;
+
+  ReplayRoutes(Vertx vertx, MeshContext mesh) {
+    this.vertx = vertx;
+    this.mesh = mesh;
+    this.jobs = new ReplayJobs(mesh.pool());
+  }
+
+  void mount(Router router) {
+    router.post("/replay").consumes("application/json").handler(this::create);
+    router.get("/replay/:replayId/status").handler(this::status);
+    router.delete("/replay/:replayId").handler(this::cancel);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    ReplayRequest request = ReplayRequest.parse(body, Instant.now(), problems);
+    if (request == null) {
+      ApiErrors.send(ctx, 400, "invalid_replay", "the replay request is not valid", problems);
+      return;
+    }
+    vertx.<Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
+        .get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS), false).onComplete(ar -> {
+          if (ar.failed()) {
+            ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be checked: " + ar.cause().getMessage());
+            return;
+          }
+          for (String[] t : List.of(new String[] {request.topic(), "/topic"},
+              new String[] {request.targetTopic(), "/target/topic"})) {
+            if (!ar.result().contains(t[0])) {
+              ApiErrors.send(ctx, 404, "topic_not_found", "topic " + t[0] + " does not exist", new JsonArray()
+                  .add(new JsonObject().put("pointer", t[1]).put("message", "no such topic")));
+              return;
+            }
+          }
+          jobs.create(EventIds.newId().toString(), request).onSuccess(job -> {
+            vertx.eventBus().publish(ReplayVerticle.WAKE, job.id());
+            ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
+            ctx.json(job.toJson());
+          }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
+              "the replay was not recorded: " + e.getMessage()));
+        });
+  }
+
+  private void status(RoutingContext ctx) {
+    String id = ctx.pathParam("replayId");
+    jobs.get(id).onSuccess(job -> {
+      if (job == null) {
+        notFound(ctx, id);
+      } else {
+        ctx.json(job.toJson());
+      }
+    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "replay jobs could not be read"));
+  }
+
+  /** 200 with the cancelled job; 404 for an unknown id; 409 when it had already finished. */
+  private void cancel(RoutingContext ctx) {
+    String id = ctx.pathParam("replayId");
+    jobs.cancel(id).compose(cancelled -> cancelled != null ? io.vertx.core.Future.succeededFuture(cancelled)
+        : jobs.get(id).onSuccess(job -> {
+          if (job == null) {
+            notFound(ctx, id);
+          } else {
+            ApiErrors.send(ctx, 409, "replay_finished", "replay " + id + " is already " + job.state());
+          }
+        }).map(job -> null)).onSuccess(job -> {
+          if (job != null) {
+            ctx.json(job.toJson());
+          }
+        }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "replay jobs could not be updated"));
+  }
+
+  private static void notFound(RoutingContext ctx, String id) {
+    ApiErrors.send(ctx, 404, "replay_not_found", "no replay " + id);
+  }
+}
