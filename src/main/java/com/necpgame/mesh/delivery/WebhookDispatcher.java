@@ -99,8 +99,11 @@ public final class WebhookDispatcher {
             return Future.succeededFuture(0);
           }
           Outcomes outcomes = new Outcomes();
-          return Future.join(bySubscription(items).entrySet().stream()
-                  .map(e -> deliver(e.getKey(), e.getValue(), outcomes)).toList())
+          // a subscription newer than the cached list is looked up before its deliveries are taken for deleted ones
+          boolean unknown = items.stream().anyMatch(i -> !subscriptions.containsKey(i.subscriptionId()));
+          return (unknown ? load() : Future.<Void>succeededFuture()).compose(loaded -> Future.join(
+              bySubscription(items).entrySet().stream()
+                  .map(e -> deliver(e.getKey(), e.getValue(), outcomes)).toList()))
               .transform(done -> queue.settle(outcomes.attempts, outcomes.done, outcomes.retries))
               .map(done -> items.size());
         })
@@ -122,9 +125,10 @@ public final class WebhookDispatcher {
   }
 
   private Future<Void> refresh() {
-    if (System.currentTimeMillis() - refreshedAt < config.refreshMs()) {
-      return Future.succeededFuture();
-    }
+    return System.currentTimeMillis() - refreshedAt < config.refreshMs() ? Future.succeededFuture() : load();
+  }
+
+  private Future<Void> load() {
     return registry.all().map(all -> {
       Map<String, JsonObject> byId = new HashMap<>();
       all.forEach(s -> byId.put(s.getString("subscription_id"), s));
