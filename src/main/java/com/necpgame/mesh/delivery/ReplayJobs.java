@@ -49,7 +49,7 @@ public final class ReplayJobs {
     return pool.preparedQuery("INSERT INTO replay_jobs (replay_id, topic, start_time, end_time, filter, target) "
         + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " + COLUMNS)
         .execute(Tuple.of(id, request.topic(), time(request.start()), time(request.end()), request.filter().toJson(),
-            new JsonObject().put("topic", request.targetTopic())))
+            request.target()))
         .map(ReplayJobs::first);
   }
 

@@ -11,13 +11,25 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A valid {@code POST /replay} body: {@code {topic, start_time, end_time?, filter?, target: {"topic": name}}}. The
- * window is {@code [start_time, end_time)}; a missing end_time is the moment the request is read.
+ * A valid {@code POST /replay} body: {@code {topic, start_time, end_time?, filter?, target}} with target {@code
+ * {"topic": name}} or {@code {"subscription": id}}. The window is {@code [start_time, end_time)}; a missing end_time
+ * is the moment the request is read.
  */
-public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFilter filter, String targetTopic) {
+public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFilter filter, JsonObject target) {
 
   private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+  private static final Pattern SUBSCRIPTION = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private static final Set<String> FIELDS = Set.of("topic", "start_time", "end_time", "filter", "target");
+
+  /** The target topic, or null for a subscription target. */
+  public String targetTopic() {
+    return target.getString("topic");
+  }
+
+  /** The target subscription's id, or null for a topic target. */
+  public String targetSubscription() {
+    return target.getString("subscription");
+  }
 
   /** The request in {@code body}, or null with one {@code {pointer, message}} per problem added. */
   public static ReplayRequest parse(JsonObject body, Instant now, JsonArray problems) {
@@ -31,18 +43,27 @@ public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFi
       problems.add(new Violation("/end_time", "must be after start_time").toJson());
     }
     EnvelopeFilter filter = EnvelopeFilter.parse(body.getValue("filter"), "/filter", problems);
-    String target = null;
+    JsonObject target = null;
     Object t = body.getValue("target");
     if (!(t instanceof JsonObject object)) {
       problems.add(new Violation("/target", t == null ? "required field is missing"
-          : "expected {\"topic\": \"<name>\"}").toJson());
+          : "expected {\"topic\": \"<name>\"} or {\"subscription\": \"<id>\"}").toJson());
     } else {
-      object.fieldNames().stream().filter(f -> !f.equals("topic")).sorted()
-          .forEach(f -> problems.add(new Violation("/target/" + f, "unknown target; this mesh replays into a topic: "
-              + "{\"topic\": \"<name>\"}").toJson()));
-      target = topic(object.getValue("topic"), "/target/topic", problems);
-      if (target != null && target.equals(topic)) {
-        problems.add(new Violation("/target/topic", "must differ from the topic replayed").toJson());
+      object.fieldNames().stream().filter(f -> !f.equals("topic") && !f.equals("subscription")).sorted()
+          .forEach(f -> problems.add(new Violation("/target/" + f, "unknown target; a replay goes to a topic "
+              + "{\"topic\": \"<name>\"} or a kafka or webhook subscription {\"subscription\": \"<id>\"}").toJson()));
+      if (object.containsKey("topic") == object.containsKey("subscription")) {
+        problems.add(new Violation("/target", "expected either topic or subscription").toJson());
+      } else if (object.containsKey("topic")) {
+        String name = topic(object.getValue("topic"), "/target/topic", problems);
+        if (name != null && name.equals(topic)) {
+          problems.add(new Violation("/target/topic", "must differ from the topic replayed").toJson());
+        }
+        target = new JsonObject().put("topic", name);
+      } else if (object.getValue("subscription") instanceof String id && SUBSCRIPTION.matcher(id).matches()) {
+        target = new JsonObject().put("subscription", id);
+      } else {
+        problems.add(new Violation("/target/subscription", "expected a subscription id").toJson());
       }
     }
     return problems.isEmpty() ? new ReplayRequest(topic, start, end, filter, target) : null;

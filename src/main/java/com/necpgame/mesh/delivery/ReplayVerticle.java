@@ -3,6 +3,7 @@ package com.necpgame.mesh.delivery;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.delivery.ReplayScanner.Outcome;
+import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -71,14 +72,14 @@ public final class ReplayVerticle extends VerticleBase {
   }
 
   private void run(ReplayJob job) {
-    String targetTopic = job.target().getString("topic");
     long timeoutMs = mesh.config().kafka().producer().deliveryTimeoutMs() + 5_000L;
+    ReplayTarget target = target(job.target(), timeoutMs);
     ReplayScanner scanner = new ReplayScanner(job,
         () -> mesh.kafka().consumer("replay-" + job.id(), null, "earliest",
             Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(2000, config.batchSize()),
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20,
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20)),
-        new TopicTarget(mesh.producer(), targetTopic, timeoutMs),
+        target,
         (progress, release) -> await(jobs.checkpoint(job.id(), owner, progress.starts(), progress.bounds(),
             progress.positions(), progress.scanned(), progress.matched(), progress.delivered(), release,
             config.leaseMs())),
@@ -87,7 +88,7 @@ public final class ReplayVerticle extends VerticleBase {
     thread.setDaemon(true);
     Run run = new Run(scanner, thread);
     runs.add(run);
-    LOG.info("replay {} of {} [{}, {}) into {} {} by {}", job.id(), job.topic(), job.start(), job.end(), targetTopic,
+    LOG.info("replay {} of {} [{}, {}) into {} {} by {}", job.id(), job.topic(), job.start(), job.end(), job.target(),
         job.positions() == null ? "starts" : "resumes at " + job.positions(), owner);
     thread.start();
   }
@@ -120,6 +121,35 @@ public final class ReplayVerticle extends VerticleBase {
         vertx.runOnContext(v -> claim());
       }
     }
+  }
+
+  /**
+   * Where a job's matches go: its topic, or its subscription's — copied to a kafka subscription's topic, queued for a
+   * webhook subscription. A subscription is looked up on the replay's own thread when the first batch is delivered.
+   */
+  private ReplayTarget target(JsonObject target, long timeoutMs) {
+    String subscription = target.getString("subscription");
+    if (subscription == null) {
+      return new TopicTarget(mesh.producer(), target.getString("topic"), timeoutMs);
+    }
+    ReplayTarget[] resolved = new ReplayTarget[1];
+    return (replayId, batch) -> {
+      if (resolved[0] == null) {
+        JsonObject s = await(new SubscriptionRegistry(mesh.pool()).get(subscription));
+        if (s == null) {
+          throw new IllegalStateException("subscription " + subscription + " no longer exists");
+        }
+        resolved[0] = "kafka".equals(s.getString("method"))
+            ? new TopicTarget(mesh.producer(), s.getString("endpoint"), timeoutMs)
+            : "webhook".equals(s.getString("method")) ? new WebhookTarget(new WebhookQueue(mesh.pool()), subscription)
+            : null;
+        if (resolved[0] == null) {
+          throw new IllegalStateException("subscription " + subscription + " delivers by " + s.getString("method")
+              + "; replays go to kafka and webhook subscriptions");
+        }
+      }
+      resolved[0].deliver(replayId, batch);
+    };
   }
 
   private static <T> T await(Future<T> future) throws Exception {

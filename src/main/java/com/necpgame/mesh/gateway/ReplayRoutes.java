@@ -5,13 +5,14 @@ import com.necpgame.mesh.delivery.ReplayJobs;
 import com.necpgame.mesh.delivery.ReplayRequest;
 import com.necpgame.mesh.delivery.ReplayVerticle;
 import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -24,11 +25,13 @@ final class ReplayRoutes {
   private final Vertx vertx;
   private final MeshContext mesh;
   private final ReplayJobs jobs;
+  private final SubscriptionRegistry subscriptions;
 
   ReplayRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.mesh = mesh;
     this.jobs = new ReplayJobs(mesh.pool());
+    this.subscriptions = new SubscriptionRegistry(mesh.pool());
   }
 
   void mount(Router router) {
@@ -48,15 +51,39 @@ final class ReplayRoutes {
       ApiErrors.send(ctx, 400, "invalid_replay", "the replay request is not valid", problems);
       return;
     }
+    subscriptionTarget(request).onSuccess(problem -> {
+      if (problem != null) {
+        ApiErrors.send(ctx, problem.status, problem.code, problem.getMessage(), problem.details);
+      } else {
+        start(ctx, request);
+      }
+    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "the subscription could not be read"));
+  }
+
+  /** For a subscription target: null when it exists and can take a replay, else why not. */
+  private Future<Publications.Refusal> subscriptionTarget(ReplayRequest request) {
+    String id = request.targetSubscription();
+    if (id == null) {
+      return Future.succeededFuture();
+    }
+    JsonArray at = new JsonArray().add(new JsonObject().put("pointer", "/target/subscription"));
+    return subscriptions.get(id).map(s -> s == null
+        ? new Publications.Refusal(404, "subscription_not_found", "no subscription " + id, at)
+        : "websocket".equals(s.getString("method"))
+            ? new Publications.Refusal(400, "invalid_replay", "a websocket subscription cannot take a replay; use a "
+                + "kafka or webhook subscription, or a topic", at)
+            : null);
+  }
+
+  private void start(RoutingContext ctx, ReplayRequest request) {
     vertx.<Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
         .get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS), false).onComplete(ar -> {
           if (ar.failed()) {
             ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be checked: " + ar.cause().getMessage());
             return;
           }
-          for (String[] t : List.of(new String[] {request.topic(), "/topic"},
-              new String[] {request.targetTopic(), "/target/topic"})) {
-            if (!ar.result().contains(t[0])) {
+          for (String[] t : new String[][] {{request.topic(), "/topic"}, {request.targetTopic(), "/target/topic"}}) {
+            if (t[0] != null && !ar.result().contains(t[0])) {
               ApiErrors.send(ctx, 404, "topic_not_found", "topic " + t[0] + " does not exist", new JsonArray()
                   .add(new JsonObject().put("pointer", t[1]).put("message", "no such topic")));
               return;

@@ -23,10 +23,12 @@ import org.apache.kafka.common.TopicPartition;
  * where {@code start} is {@code "latest"} (the default), {@code "earliest"}, {@code {"timestamp": "<RFC 3339>" or
  * epoch millis}}, or {@code {"offsets": {"<topic>": {"<partition>": <next offset>}}, "otherwise": "earliest"}} to
  * resume: the offsets are those to read next, partitions not listed start at {@code otherwise} (default earliest);
- * {@code filter} is an {@link EnvelopeFilter}.
+ * {@code filter} is an {@link EnvelopeFilter}. An optional {@code end} bounds the stream, which makes it a replay to
+ * the socket: {@code "latest"} (what the partitions hold when the stream starts) or {@code {"timestamp": ..}} (records
+ * before that time); when every partition reached its end the stream stops.
  */
 record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, EnvelopeFilter filter, Start start,
-    String group) {
+    Start end, String group) {
 
   static final int MAX_PATTERNS = 100;
 
@@ -71,10 +73,15 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     List<String> types = frame.getValue("event_types") == null ? List.of() : strings(frame, "event_types", problems);
     Start start = start(frame.getValue("start"), "/start", problems);
     EnvelopeFilter filter = EnvelopeFilter.parse(frame.getValue("filter"), "/filter", problems);
+    Start end = frame.getValue("end") == null ? null : start(frame.getValue("end"), "/end", problems);
+    if (end != null && !(end instanceof Latest || end instanceof AtTime)) {
+      problems.add(new Violation("/end", "expected \"latest\" or {\"timestamp\": ...}").toJson());
+    }
     if (problems.size() > before) {
       return null;
     }
-    return new StreamRequest(patterns, TopicPatterns.compile(patterns), new LinkedHashSet<>(types), filter, start, null);
+    return new StreamRequest(patterns, TopicPatterns.compile(patterns), new LinkedHashSet<>(types), filter, start, end,
+        null);
   }
 
   /**
@@ -87,7 +94,7 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     subscription.getJsonArray("event_types", new JsonArray()).forEach(t -> types.add(String.valueOf(t)));
     EnvelopeFilter filter = EnvelopeFilter.parse(subscription.getValue("filter"), "/filter", new JsonArray());
     return new StreamRequest(patterns, TopicPatterns.compile(patterns), types,
-        filter == null ? EnvelopeFilter.ALL : filter, new Latest(), group);
+        filter == null ? EnvelopeFilter.ALL : filter, new Latest(), null, group);
   }
 
   private static List<String> strings(JsonObject frame, String field, JsonArray problems) {

@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code {"op":"subscribe","id":..,"topics":[..],"event_types":[..],"start":..}} (see {@link StreamRequest})
  *   answers {@code {"type":"subscribed","id":..,"positions":{topic:{partition:next offset}},"gaps":[..]}}, then
  *   {@code {"type":"event","topic","partition","offset","timestamp","event"}} frames in order per partition;</li>
+ *   <li>with {@code "end"} the stream is bounded (a replay to the socket): after the last event {@code {"type":"end",
+ *   "id":..,"positions":{topic:{partition:end offset}}}} and the socket may subscribe again;</li>
  *   <li>{@code {"op":"subscribe","subscription":"<id>"}} joins a {@code websocket} subscription instead: the events
  *   it matches are shared among its sockets on every process, each sent to one, resumed where they left off;</li>
  *   <li>{@code {"op":"unsubscribe"}} stops it ({@code {"type":"unsubscribed"}});</li>
@@ -197,6 +199,14 @@ final class StreamSocket {
       onContext(() -> {
         queue.addAll(frames);
         drain();
+      });
+    }
+
+    @Override
+    public void ended(JsonObject positions) {
+      onContext(() -> {
+        stopStream();
+        send(new JsonObject().put("type", "end").put("id", id).put("positions", positions));
       });
     }
 

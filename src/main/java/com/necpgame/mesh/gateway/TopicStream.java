@@ -43,7 +43,9 @@ import org.apache.kafka.common.errors.WakeupException;
  * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
  * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
  * picked up every {@code refreshMs}, from their beginning. A subscription's stream ({@link StreamRequest#group}) reads
- * in the subscription's consumer group instead, shared by all its sockets, and commits what was written.
+ * in the subscription's consumer group instead, shared by all its sockets, and commits what was written. A stream
+ * with an {@link StreamRequest#end} reads each partition up to that end, waits until the client was written all of it,
+ * reports {@link Listener#ended} and stops.
  */
 final class TopicStream {
 
@@ -53,6 +55,9 @@ final class TopicStream {
     void started(JsonObject positions, JsonArray gaps);
 
     void frames(List<String> frames);
+
+    /** A bounded stream reached its end on every partition and all was written: {@code {topic: {partition: end}}}. */
+    void ended(JsonObject positions);
 
     /** The client stayed behind for longer than allowed; the stream has stopped. */
     void tooSlow(int waiting, long waitedMs);
@@ -128,6 +133,7 @@ final class TopicStream {
         return;
       }
       Set<TopicPartition> assigned = Set.of();
+      Map<TopicPartition, Long> stops = null;
       if (grouped) {
         c.subscribe(request.topics(), new ConsumerRebalanceListener() {
           @Override
@@ -145,14 +151,22 @@ final class TopicStream {
         c.assign(assigned);
         position(c, assigned, request.start(), gaps);
         listener.started(positions(c, assigned), gaps);
+        stops = request.end() == null ? null : stops(c, assigned, request.end());
       }
       long refreshAt = System.currentTimeMillis() + refreshMs;
       while (running) {
-        if (!awaitRoom()) {
+        if (!awaitUnwrittenBelow(buffer)) {
           return;
         }
         if (grouped) {
           commitWritten(c, false);
+        } else if (stops != null) {
+          if (reachedEnd(c, stops)) {
+            if (awaitUnwrittenBelow(1)) {
+              listener.ended(json(stops));
+            }
+            return;
+          }
         } else {
           if (System.currentTimeMillis() >= refreshAt) {
             assigned = refresh(c, assigned);
@@ -167,6 +181,9 @@ final class TopicStream {
         List<String> frames = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> read = new HashMap<>();
         for (ConsumerRecord<String, byte[]> record : records) {
+          if (stops != null && record.offset() >= stops.get(new TopicPartition(record.topic(), record.partition()))) {
+            continue;
+          }
           String frame = frame(record);
           if (frame != null) {
             frames.add(frame);
@@ -226,15 +243,15 @@ final class TopicStream {
     }
   }
 
-  /** Waits while {@code buffer} frames are unwritten; false when that lasted longer than allowed. */
-  private synchronized boolean awaitRoom() throws InterruptedException {
-    if (unwritten < buffer) {
+  /** Waits while {@code limit} or more frames are unwritten; false when that lasted longer than allowed. */
+  private synchronized boolean awaitUnwrittenBelow(int limit) throws InterruptedException {
+    if (unwritten < limit) {
       return true;
     }
     long since = System.currentTimeMillis();
     listener.paused(true);
     try {
-      while (unwritten >= buffer && running) {
+      while (unwritten >= limit && running) {
         long left = since + slowCloseMs - System.currentTimeMillis();
         if (left <= 0) {
           running = false;
@@ -320,11 +337,38 @@ final class TopicStream {
     }
   }
 
-  private static JsonObject positions(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {
-    Map<String, Map<String, Object>> byTopic = new TreeMap<>();
-    for (TopicPartition p : parts) {
-      byTopic.computeIfAbsent(p.topic(), t -> new TreeMap<>()).put(String.valueOf(p.partition()), c.position(p));
+  /** Where a bounded stream ends on each partition: the first offset at or after the end time, or the end offset. */
+  private static Map<TopicPartition, Long> stops(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts, Start end) {
+    Map<TopicPartition, Long> stops = new HashMap<>(c.endOffsets(parts));
+    if (end instanceof AtTime t && !parts.isEmpty()) {
+      Map<TopicPartition, Long> query = new HashMap<>();
+      parts.forEach(p -> query.put(p, t.epochMillis()));
+      c.offsetsForTimes(query).forEach((p, at) -> {
+        if (at != null) {
+          stops.put(p, at.offset());
+        }
+      });
     }
+    return stops;
+  }
+
+  /** Whether every partition is read up to its stop; those that are are paused so no more is fetched for them. */
+  private static boolean reachedEnd(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> stops) {
+    List<TopicPartition> done = stops.keySet().stream().filter(p -> c.position(p) >= stops.get(p)).toList();
+    c.pause(done);
+    return done.size() == stops.size();
+  }
+
+  private static JsonObject positions(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {
+    Map<TopicPartition, Long> at = new HashMap<>();
+    parts.forEach(p -> at.put(p, c.position(p)));
+    return json(at);
+  }
+
+  private static JsonObject json(Map<TopicPartition, Long> at) {
+    Map<String, Map<String, Object>> byTopic = new TreeMap<>();
+    at.forEach((p, offset) -> byTopic.computeIfAbsent(p.topic(), t -> new TreeMap<>())
+        .put(String.valueOf(p.partition()), offset));
     JsonObject out = new JsonObject();
     byTopic.forEach((topic, offsets) -> out.put(topic, new JsonObject(offsets)));
     return out;

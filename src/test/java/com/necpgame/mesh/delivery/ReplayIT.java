@@ -118,6 +118,51 @@ class ReplayIT {
   }
 
   @Test
+  void aReplayIntoAWebhookSubscriptionIsDeliveredToItsReceiver() throws Exception {
+    String source = TestKafka.createTopic("replay.hook", 2);
+    long t0 = Instant.now().minusSeconds(60).toEpochMilli();
+    Set<String> expected = new HashSet<>();
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      for (int i = 0; i < 10; i++) {
+        String type = i % 2 == 0 ? "game.match.end" : "game.kill";
+        String id = send(producer, source, t0 + i, type, "h" + i, i);
+        if (type.equals("game.match.end")) {
+          expected.add(id);
+        }
+      }
+    }
+    try (WebhookDeliveryIT.Receiver receiver = new WebhookDeliveryIT.Receiver()) {
+      HttpResponse<String> sub = post("/subscriptions", new JsonObject().put("service_name", "replayed")
+          .put("method", "webhook").put("endpoint", receiver.url("/replayed")).put("topic_pattern", "nothing.live")
+          .encode());
+      assertEquals(201, sub.statusCode(), sub.body());
+      String subscription = new JsonObject(sub.body()).getString("subscription_id");
+      HttpResponse<String> created = post("/replay", new JsonObject().put("topic", source)
+          .put("start_time", Instant.ofEpochMilli(t0).toString()).put("filter", "{\"event_type\":\"game.match.end\"}")
+          .put("target", new JsonObject().put("subscription", subscription)).encode());
+      assertEquals(202, created.statusCode(), created.body());
+      JsonObject status = awaitState(port, new JsonObject(created.body()).getString("replay_id"), "completed");
+      assertEquals(5, status.getLong("events_delivered"), status.encode());
+      for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); receiver.delivered().size() < 5
+          && System.nanoTime() < end; Thread.sleep(50)) {
+        // the webhook dispatcher delivers what the replay queued
+      }
+      assertEquals(expected, new HashSet<>(receiver.delivered()));
+
+      HttpResponse<String> ws = post("/subscriptions", new JsonObject().put("service_name", "viewers")
+          .put("method", "websocket").encode());
+      String wsId = new JsonObject(ws.body()).getString("subscription_id");
+      for (JsonObject target : List.of(new JsonObject().put("subscription", "nope"),
+          new JsonObject().put("subscription", wsId), new JsonObject().put("subscription", subscription)
+              .put("topic", source))) {
+        HttpResponse<String> refused = post("/replay", new JsonObject().put("topic", source)
+            .put("start_time", Instant.ofEpochMilli(t0).toString()).put("target", target).encode());
+        assertEquals(target.getString("subscription").equals("nope") ? 404 : 400, refused.statusCode(), refused.body());
+      }
+    }
+  }
+
+  @Test
   void cancelStopsAJobAndAFinishedJobCannotBeCancelled() throws Exception {
     String target = TestKafka.createTopic("replay.dst", 1);
     HttpResponse<String> created = post("/replay", request(big, target).encode());

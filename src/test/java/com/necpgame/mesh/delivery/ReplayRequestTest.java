@@ -46,6 +46,24 @@ class ReplayRequestTest {
   }
 
   @Test
+  void aTargetIsATopicOrASubscriptionNeverBothOrNeither() {
+    ReplayRequest r = ReplayRequest.parse(new JsonObject().put("topic", "a").put("start_time", "2026-11-23T09:00:00Z")
+        .put("target", new JsonObject().put("subscription", "sub_1")), NOW, new JsonArray());
+    assertEquals("sub_1", r.targetSubscription());
+    assertNull(r.targetTopic());
+    for (JsonObject[] bad : new JsonObject[][] {
+        {new JsonObject().put("topic", "b").put("subscription", "sub_1"), new JsonObject().put("p", "/target")},
+        {new JsonObject(), new JsonObject().put("p", "/target")},
+        {new JsonObject().put("subscription", 7), new JsonObject().put("p", "/target/subscription")},
+        {new JsonObject().put("queue", "q"), new JsonObject().put("p", "/target/queue")}}) {
+      JsonArray problems = new JsonArray();
+      assertNull(ReplayRequest.parse(new JsonObject().put("topic", "a").put("start_time", "2026-11-23T09:00:00Z")
+          .put("target", bad[0]), NOW, problems), bad[0].encode());
+      assertEquals(bad[1].getString("p"), problems.getJsonObject(0).getString("pointer"), problems.encode());
+    }
+  }
+
+  @Test
   void progressIsTheShareOfTheWindowRead() {
     ReplayJob job = new ReplayJob("r", ReplayJob.RUNNING, "t", NOW, NOW, EnvelopeFilter.ALL, new JsonObject(),
         Map.of(0, 100L, 1, 0L), Map.of(0, 200L, 1, 300L), Map.of(0, 200L, 1, 0L), 100, 0, 0, new JsonArray(), NOW,

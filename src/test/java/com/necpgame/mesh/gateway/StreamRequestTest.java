@@ -68,6 +68,16 @@ class StreamRequestTest {
   }
 
   @Test
+  void anEndBoundsTheStreamAtTheLatestOffsetsOrATime() {
+    assertNull(parse("{\"topics\":[\"a\"]}").end());
+    assertEquals(new Latest(), parse("{\"topics\":[\"a\"],\"end\":\"latest\"}").end());
+    assertEquals(new AtTime(5), parse("{\"topics\":[\"a\"],\"end\":{\"timestamp\":5}}").end());
+    assertEquals(List.of("/end"), problems("{\"topics\":[\"a\"],\"end\":\"earliest\"}"));
+    assertEquals(List.of("/end"), problems("{\"topics\":[\"a\"],\"end\":{\"offsets\":{}}}"));
+    assertEquals(List.of("/end/timestamp"), problems("{\"topics\":[\"a\"],\"end\":{\"timestamp\":\"soon\"}}"));
+  }
+
+  @Test
   void everyProblemIsReportedWithItsPointer() {
     assertEquals(List.of("/topics"), problems("{}"));
     assertEquals(List.of("/topics"), problems("{\"topics\":[]}"));

@@ -255,6 +255,45 @@ class WebSocketIT {
   }
 
   @Test
+  void aBoundedStreamReplaysAWindowToTheSocketThenEnds() throws Exception {
+    String topic = TestKafka.createTopic("wsit-replay", 2);
+    publish(events(topic, "game.kill", 0, 10));
+    Thread.sleep(20);
+    Instant from = Instant.now();
+    Thread.sleep(20);
+    Set<String> window = new HashSet<>();
+    publish(events(topic, "game.kill", 10, 10)).forEach(ack -> window.add(((JsonObject) ack).getString("event_id")));
+    Thread.sleep(20);
+    Instant to = Instant.now();
+    Thread.sleep(20);
+    publish(events(topic, "game.kill", 20, 10));
+    try (WsClient client = WsClient.connect(port)) {
+      JsonObject subscribed = subscribe(client, new JsonObject().put("id", "r1")
+          .put("topics", new JsonArray().add(topic))
+          .put("start", new JsonObject().put("timestamp", from.toString()))
+          .put("end", new JsonObject().put("timestamp", to.toString())));
+      List<JsonObject> frames = events(client, 10);
+      assertInOrderFrom(subscribed.getJsonObject("positions"), frames);
+      assertEquals(window, frames.stream().map(f -> f.getJsonObject("event").getString("event_id"))
+          .collect(java.util.stream.Collectors.toSet()));
+      JsonObject end = client.next(30);
+      assertEquals("end", end.getString("type"), end.encode());
+      assertEquals("r1", end.getString("id"));
+      long ended = end.getJsonObject("positions").getJsonObject(topic).stream()
+          .mapToLong(p -> ((Number) p.getValue()).longValue()).sum();
+      assertEquals(20, ended, "the end is where the window's last events were: " + end.encode());
+      publish(events(topic, "game.kill", 30, 5));
+      assertNull(client.poll(500), "nothing after the end");
+      // the socket is free again: a stream up to what the topic holds now, with a filter
+      subscribe(client, new JsonObject().put("topics", new JsonArray().add(topic)).put("start", "earliest")
+          .put("end", "latest").put("filter", new JsonObject().put("data.n", new JsonArray().add(3).add(33))));
+      assertEquals(List.of(3, 33), events(client, 2).stream()
+          .map(f -> f.getJsonObject("event").getJsonObject("data").getInteger("n")).sorted().toList());
+      assertEquals("end", client.next(30).getString("type"));
+    }
+  }
+
+  @Test
   void topicsCreatedAfterSubscribingAreStreamedFromTheirBeginning() throws Exception {
     String prefix = TestKafka.unique("wsit-new");
     try (WsClient client = WsClient.connect(port)) {
