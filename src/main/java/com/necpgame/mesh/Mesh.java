@@ -11,6 +11,7 @@ import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
 import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.tick.TickVerticle;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
 import com.necpgame.mesh.store.EventStoreVerticle;
@@ -48,6 +49,7 @@ public final class Mesh implements AutoCloseable {
       "store", EventStoreVerticle::new,
       "delivery", DeliveryVerticle::new,
       "replay", ReplayVerticle::new,
+      "tick", TickVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;

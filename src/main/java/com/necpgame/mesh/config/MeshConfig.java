@@ -27,10 +27,11 @@ public record MeshConfig(
     Store store,
     Delivery delivery,
     Map<String, VerticleSpec> verticles,
-    Replay replay) {
+    Replay replay,
+    WorldConfig world) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "gateway");
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "gateway");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -266,9 +267,10 @@ public record MeshConfig(
       r.problem("verticles.bridge.instances", "must be 1 while bridge.inbound has a broadcast mapping "
           + "(every instance would deliver every record)");
     }
+    WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles, replay);
+        delivery, verticles, replay, world);
   }
 
   /** A regular expression of topic names. */

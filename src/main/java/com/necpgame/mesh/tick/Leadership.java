@@ -1,0 +1,113 @@
+package com.necpgame.mesh.tick;
+
+import com.necpgame.mesh.kafka.KafkaClients;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leader election through a Kafka consumer group on a topic of one partition: the member the group gives that
+ * partition leads. A member that dies stops heartbeating and the group moves the partition within
+ * {@code sessionTimeoutMs}; one that stops cleanly leaves the group at once. The sticky assignor keeps the leader
+ * where it is when members join. Leadership alone does not fence a leader that is paused rather than dead; what it
+ * leads must fence itself (the tick emitter's transactional id does).
+ */
+final class Leadership implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Leadership.class);
+
+  private final KafkaClients kafka;
+  private final String group;
+  private final String topic;
+  private final long sessionTimeoutMs;
+  private final Consumer<Boolean> listener;
+  private volatile boolean running = true;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+  private Thread thread;
+
+  /** @param listener told true when this member becomes leader, false when it stops being one; on the group's thread */
+  Leadership(KafkaClients kafka, String group, String topic, long sessionTimeoutMs, Consumer<Boolean> listener) {
+    this.kafka = kafka;
+    this.group = group;
+    this.topic = topic;
+    this.sessionTimeoutMs = sessionTimeoutMs;
+    this.listener = listener;
+  }
+
+  void start() {
+    thread = new Thread(this::run, "leadership-" + group);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void run() {
+    try (KafkaConsumer<String, byte[]> c = kafka.consumer("leader", group, "latest", Map.of(
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()))) {
+      consumer = c;
+      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          if (!partitions.isEmpty()) {
+            LOG.info("{}: leading", group);
+            listener.accept(true);
+          }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          lost(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+          lost(partitions);
+        }
+      });
+      while (running) {
+        c.poll(Duration.ofSeconds(1));
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("{}: leader election failed", group, e);
+    } finally {
+      listener.accept(false);
+    }
+  }
+
+  private void lost(Collection<TopicPartition> partitions) {
+    if (!partitions.isEmpty()) {
+      LOG.info("{}: no longer leading", group);
+      listener.accept(false);
+    }
+  }
+
+  /** Leaves the group, so another member leads at once. */
+  @Override
+  public void close() {
+    running = false;
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    if (thread != null) {
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
