@@ -6,9 +6,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.TreeMap;
+import io.vertx.core.json.JsonObject;
 
-/** The world simulation's settings: the game clock and its ticks ({@code world.tick}). */
-public record WorldConfig(Tick tick) {
+/**
+ * The world simulation's settings: the commodities traded (with initial reference prices in cents), the topic the
+ * simulation's results go to, the game clock and its ticks ({@code world.tick}), the
+ * market ({@code world.market}).
+ */
+public record WorldConfig(Map<String, Long> commodities, String outputTopic, Tick tick, Market market) {
+
+  /**
+   * The market: where orders arrive (keyed by commodity) and its shards' state is kept (compacted), its consumer group,
+   * how long after an hour's real time it waits for orders appended just before it, how many missed hours a shard
+   * clears when it catches up, and the largest state record of a shard.
+   */
+  public record Market(String ordersTopic, String stateTopic, String group, long graceMs, int maxCatchUpHours,
+      int maxStateBytes) {}
 
   /**
    * The game clock, the hourly and daily schedules (cron in game time), how many missed ticks a new leader emits
@@ -27,7 +42,24 @@ public record WorldConfig(Tick tick) {
         schedule(r, "daily", Duration.ofDays(1), gameEpoch), r.intIn("world.tick.max_catch_up", 0, 10_000),
         r.longIn("world.tick.failover_ms", 6_000, 300_000), r.topicName("world.tick.topics.hourly"),
         r.topicName("world.tick.topics.daily"), r.topicName("world.tick.topics.leader"), groupPrefix + ".tick");
-    return new WorldConfig(tick);
+    Map<String, Long> commodities = new TreeMap<>();
+    JsonObject listed = r.object("world.commodities");
+    for (String name : listed.fieldNames()) {
+      if (!name.matches("[a-z][a-z0-9_]{0,63}")) {
+        r.problem("world.commodities." + name, "a commodity name is 1-64 of a-z 0-9 _, starting with a letter");
+      }
+      Object price = listed.getValue(name);
+      if (price instanceof Number n && n.doubleValue() >= 0.01 && n.doubleValue() <= 1e9
+          && Math.abs(n.doubleValue() * 100 - Math.rint(n.doubleValue() * 100)) < 1e-6) {
+        commodities.put(name, Math.round(n.doubleValue() * 100));
+      } else {
+        r.problem("world.commodities." + name, "a reference price from 0.01 to 1e9 with at most 2 decimals", price, 0L);
+      }
+    }
+    Market market = new Market(r.topicName("world.market.topics.orders"), r.topicName("world.market.topics.state"),
+        groupPrefix + ".market", r.longIn("world.market.grace_ms", 0, 60_000),
+        r.intIn("world.market.max_catch_up_hours", 1, 10_000), r.intIn("world.market.max_state_bytes", 1 << 20, 1 << 30));
+    return new WorldConfig(commodities, r.topicName("world.output_topic"), tick, market);
   }
 
   private static Instant instant(ConfigReader r, String key) {

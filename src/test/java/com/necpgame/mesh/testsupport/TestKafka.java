@@ -7,14 +7,19 @@ import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,5 +97,25 @@ public final class TestKafka {
     new TopicProvisioner(admin(), 1, Duration.ofSeconds(30))
         .ensure(List.of(new TopicSpec(name, partitions, Optional.empty(), Map.of(), false)));
     return name;
+  }
+
+  /** Every envelope on a topic, in order (ticks of a schedule share one partition). */
+  public static List<JsonObject> envelopes(String topic) {
+    KafkaClients clients = clients(config(new JsonObject()));
+    try (KafkaConsumer<String, byte[]> c = clients.consumer("tick-it", null, "earliest")) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      var ends = c.endOffsets(parts);
+      List<JsonObject> out = new ArrayList<>();
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p)) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(new JsonObject(new String(r.value(), StandardCharsets.UTF_8)));
+        }
+      }
+      return out;
+    }
   }
 }

@@ -29,26 +29,6 @@ class TickIT {
   private static final Instant GAME_EPOCH = Instant.parse("2077-01-01T00:00:00Z");
   private static final EnvelopeValidator VALIDATOR = EnvelopeValidator.load(Optional.empty());
 
-  /** Every envelope on a topic, in order (ticks of a schedule share one partition). */
-  static List<JsonObject> read(String topic) {
-    KafkaClients clients = TestKafka.clients(TestKafka.config(new JsonObject()));
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("tick-it", null, "earliest")) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      var ends = c.endOffsets(parts);
-      List<JsonObject> out = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p)) && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(new JsonObject(new String(r.value(), StandardCharsets.UTF_8)));
-        }
-      }
-      return out;
-    }
-  }
-
   private static List<String> tickIds(List<JsonObject> events, String type) {
     return events.stream().filter(e -> type.equals(e.getString("event_type")))
         .map(e -> e.getJsonObject("data").getString("tick_id")).toList();
@@ -76,7 +56,7 @@ class TickIT {
       next.emitDue(t0.plusSeconds(5).plusMillis(100));
       next.emitDue(t0.plusSeconds(6));
     }
-    List<JsonObject> events = read(hourly);
+    List<JsonObject> events = TestKafka.envelopes(hourly);
     events.forEach(e -> assertEquals(List.of(), VALIDATOR.validate(e), e.encode()));
     assertEquals(List.of("hourly:1", "hourly:2", "hourly:3", "hourly:4", "hourly:5", "hourly:6"),
         tickIds(events, "world.tick.hourly"), "each hour once, in order, none from the fenced emitter");
@@ -84,7 +64,7 @@ class TickIT {
         .toList();
     assertEquals(1, summaries.size());
     assertEquals(3, summaries.get(0).getJsonObject("data").getInteger("emitted"), "hours 3-5 came late, together");
-    assertEquals(List.of(), tickIds(read(daily), "world.tick.daily"));
+    assertEquals(List.of(), tickIds(TestKafka.envelopes(daily), "world.tick.daily"));
   }
 
   @Test
@@ -116,7 +96,7 @@ class TickIT {
     } finally {
       meshes.forEach(Mesh::close);
     }
-    List<String> ids = tickIds(read(hourly), "world.tick.hourly");
+    List<String> ids = tickIds(TestKafka.envelopes(hourly), "world.tick.hourly");
     assertTrue(ids.size() >= 9, "ticks went on: " + ids);
     long first = Long.parseLong(ids.get(0).substring("hourly:".length()));
     for (int i = 0; i < ids.size(); i++) {

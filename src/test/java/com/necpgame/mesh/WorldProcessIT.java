@@ -1,0 +1,129 @@
+package com.necpgame.mesh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.necpgame.mesh.envelope.EnvelopeValidator;
+import com.necpgame.mesh.testsupport.MeshProcess;
+import com.necpgame.mesh.testsupport.TestDatabase;
+import com.necpgame.mesh.testsupport.TestKafka;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three mesh processes against one broker run the world for 48 game hours (a game hour per real second) while the
+ * tick leader is paused (SIGSTOP) past the failover time and resumed, and later killed with -9: every hourly tick is
+ * emitted once and in order, ticks go on within 20 s each time, and the paused leader emits nothing once it wakes.
+ */
+class WorldProcessIT {
+
+  private static final EnvelopeValidator VALIDATOR = EnvelopeValidator.load(Optional.empty());
+
+  @Test
+  void threeProcessesTickOnceThroughAPausedAndAKilledLeader(@TempDir Path dir) throws Exception {
+    String suffix = TestKafka.unique("w");
+    String hourly = "tick.hourly." + suffix;
+    Path topicsFile = dir.resolve("topics.json");
+    Files.writeString(topicsFile, new JsonObject().put("topics", new JsonArray()
+        .add(topic(hourly, 6)).add(topic("tick.daily." + suffix, 3)).add(topic("tick.leader." + suffix, 1))
+        .add(topic("orders." + suffix, 12).put("configs", new JsonObject().put("message.timestamp.type",
+            "LogAppendTime")))
+        .add(topic("market.state." + suffix, 12).put("cleanup_policy", "compact").put("configs",
+            new JsonObject().put("max.message.bytes", "33554432")))
+        .add(topic("sim." + suffix, 12))).encodePrettily());
+    JsonObject config = new JsonObject()
+        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers())
+            .put("consumer", new JsonObject().put("group_prefix", suffix)))
+        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("topics", new JsonObject().put("file", topicsFile.toString()).put("default_replication_factor", 1))
+        .put("world", new JsonObject()
+            .put("output_topic", "sim." + suffix)
+            .put("clock", new JsonObject().put("real_epoch", Instant.now().toString()).put("time_scale", 3600))
+            .put("tick", new JsonObject().put("failover_ms", 6000).put("max_catch_up", 48)
+                .put("topics", new JsonObject().put("hourly", hourly).put("daily", "tick.daily." + suffix)
+                    .put("leader", "tick.leader." + suffix)))
+            .put("market", new JsonObject().put("topics", new JsonObject().put("orders", "orders." + suffix)
+                .put("state", "market.state." + suffix))))
+        .put("verticles", new JsonObject()
+            .put("bridge", off()).put("store", off()).put("delivery", off()).put("replay", off())
+            .put("gateway", new JsonObject().put("instances", 1)));
+    List<MeshProcess> meshes = new ArrayList<>();
+    List<Long> failovers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        meshes.add(MeshProcess.start("mesh" + i, dir.resolve("mesh" + i), config));
+      }
+      Thread.sleep(8000);
+      MeshProcess paused = leader(meshes);
+      paused.signal("STOP");
+      failovers.add(awaitNewLeader(meshes, paused));
+      paused.signal("CONT");
+      Thread.sleep(8000);
+      MeshProcess killed = leader(meshes);
+      killed.signal("KILL");
+      failovers.add(awaitNewLeader(meshes, killed));
+      Thread.sleep(10_000);
+    } finally {
+      for (MeshProcess m : meshes) {
+        m.close();
+      }
+    }
+    System.out.printf("tick leader failovers (pause, kill -9): %s ms%n", failovers);
+    for (long ms : failovers) {
+      assertTrue(ms < 20_000, "a new leader within 20 s: " + failovers);
+    }
+    List<JsonObject> events = TestKafka.envelopes(hourly);
+    events.forEach(e -> assertEquals(List.of(), VALIDATOR.validate(e), e.encode()));
+    List<Long> hours = events.stream().filter(e -> "world.tick.hourly".equals(e.getString("event_type")))
+        .map(e -> e.getJsonObject("data").getLong("game_hour")).toList();
+    assertTrue(hours.size() >= 30, "ticks all along: " + hours);
+    for (int i = 1; i < hours.size(); i++) {
+      assertEquals(hours.get(i - 1) + 1, hours.get(i), "each game hour once, in order: " + hours);
+    }
+    Set<String> ids = new HashSet<>();
+    events.forEach(e -> assertTrue(ids.add(e.getString("event_id")), "no event twice: " + e.encode()));
+  }
+
+  private static JsonObject topic(String name, int partitions) {
+    return new JsonObject().put("name", name).put("partitions", partitions).put("retention_hours", 24)
+        .put("dlq", false);
+  }
+
+  private static JsonObject off() {
+    return new JsonObject().put("enabled", false);
+  }
+
+  private static MeshProcess leader(List<MeshProcess> meshes) throws InterruptedException {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      List<MeshProcess> leading = meshes.stream().filter(m -> m.alive() && m.metric("event_bus_tick_leader") == 1.0)
+          .toList();
+      if (leading.size() == 1) {
+        return leading.get(0);
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no single tick leader among the processes");
+  }
+
+  /** Milliseconds until another process than {@code gone} leads. */
+  private static long awaitNewLeader(List<MeshProcess> meshes, MeshProcess gone) throws InterruptedException {
+    long start = System.currentTimeMillis();
+    while (System.currentTimeMillis() - start < 60_000) {
+      if (meshes.stream().anyMatch(m -> m != gone && m.alive() && m.metric("event_bus_tick_leader") == 1.0)) {
+        return System.currentTimeMillis() - start;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no new leader within 60 s of " + gone.name() + " going");
+  }
+}

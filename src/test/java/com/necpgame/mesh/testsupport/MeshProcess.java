@@ -1,0 +1,125 @@
+package com.necpgame.mesh.testsupport;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged jar run as a process of its own, with a config file: to kill -9, pause (SIGSTOP) and resume it. */
+public final class MeshProcess implements AutoCloseable {
+
+  private static final Path JAR = Path.of(System.getProperty("mesh.jar", "target/event-mesh.jar"));
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+  private final int port;
+
+  private MeshProcess(String name, Process process, Path log, int port) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+    this.port = port;
+  }
+
+  /** Starts the jar in {@code dir} with {@code config} (its http.port is set here) and waits for {@code /ready}. */
+  public static MeshProcess start(String name, Path dir, JsonObject config) throws Exception {
+    Files.createDirectories(dir);
+    int port = TestMesh.freePort();
+    Path file = dir.resolve("mesh.json");
+    Files.writeString(file, config.copy().put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
+        .put("data_dir", dir.resolve("data").toString()).encodePrettily());
+    Path log = dir.resolve("mesh.log");
+    ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
+        "-jar", JAR.toAbsolutePath().toString(), "-conf", file.toString())
+        .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("MESH_"));
+    MeshProcess mesh = new MeshProcess(name, pb.start(), log, port);
+    mesh.awaitReady(Duration.ofSeconds(60));
+    return mesh;
+  }
+
+  private void awaitReady(Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
+      }
+      try {
+        if (get("/ready").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(name + ": /ready did not answer 200 within " + limit + ":\n" + Files.readString(log));
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> post(String path, JsonObject body) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("content-type", "application/json").timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A Prometheus gauge or counter of this process, or NaN when it does not answer (paused, dead). */
+  public double metric(String line) {
+    try {
+      for (String l : get("/metrics").body().split("\n")) {
+        if (l.startsWith(line + " ")) {
+          return Double.parseDouble(l.substring(line.length() + 1).trim());
+        }
+      }
+      return Double.NaN;
+    } catch (IOException | InterruptedException e) {
+      return Double.NaN;
+    }
+  }
+
+  public void signal(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+    }
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  public String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  /** SIGTERM, then the exit code (after -9 if it did not stop within 60 s). */
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
