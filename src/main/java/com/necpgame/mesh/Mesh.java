@@ -12,6 +12,7 @@ import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
 import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.tick.TickVerticle;
+import com.necpgame.mesh.market.MarketVerticle;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
 import com.necpgame.mesh.store.EventStoreVerticle;
@@ -50,6 +51,7 @@ public final class Mesh implements AutoCloseable {
       "delivery", DeliveryVerticle::new,
       "replay", ReplayVerticle::new,
       "tick", TickVerticle::new,
+      "market", MarketVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;

@@ -99,13 +99,17 @@ public final class ConfigLoader {
       String key = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
       if (!base.containsKey(e.getKey()) && !freeForm(path)) {
         problems.add(key + ": unknown key");
-      } else if (base.getValue(e.getKey()) instanceof JsonObject b && e.getValue() instanceof JsonObject o) {
+      } else if (base.getValue(e.getKey()) instanceof JsonObject b && e.getValue() instanceof JsonObject o
+          && !REPLACED.contains(key)) {
         merge(b, o, key, problems);
       } else {
         base.put(e.getKey(), e.getValue());
       }
     }
   }
+
+  /** Maps a user's config gives whole: its entries replace the defaults' rather than adding to them. */
+  private static final java.util.Set<String> REPLACED = java.util.Set.of("world.commodities");
 
   private static boolean freeForm(String path) {
     return path.equals("properties") || path.endsWith(".properties");

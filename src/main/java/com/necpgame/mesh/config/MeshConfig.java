@@ -31,7 +31,10 @@ public record MeshConfig(
     WorldConfig world) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "gateway");
+  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
+      "gateway");
+  /** Verticles of the world simulation: one per process, each elects or shares its work through Kafka groups. */
+  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -266,6 +269,12 @@ public record MeshConfig(
         && bridge.inbound().stream().anyMatch(i -> i.mode() == Mode.BROADCAST)) {
       r.problem("verticles.bridge.instances", "must be 1 while bridge.inbound has a broadcast mapping "
           + "(every instance would deliver every record)");
+    }
+    for (String single : SINGLE_INSTANCE) {
+      if (verticles.containsKey(single) && verticles.get(single).instances() != 1) {
+        r.problem("verticles." + single + ".instances", "must be 1: the " + single + " verticle runs one loop per "
+            + "process, and processes share the work through Kafka");
+      }
     }
     WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
     r.check();

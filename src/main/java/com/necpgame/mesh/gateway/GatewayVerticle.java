@@ -41,8 +41,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** Every route of the API; each is described in {@code openapi.json}, which a test holds to that. */
   static Router router(Vertx vertx, Context context, MeshContext mesh) {
     Router router = Router.router(vertx);
-    Publications publications = new Publications(vertx, mesh,
-        new EnvelopePublisher(mesh.producer(), mesh.metrics(), context));
+    EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
+    Publications publications = new Publications(vertx, mesh, publisher);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
@@ -52,6 +52,7 @@ public final class GatewayVerticle extends VerticleBase {
     new ReplayRoutes(vertx, mesh).mount(router);
     new DlqRoutes(vertx, mesh).mount(router);
     new StatsRoutes(vertx, mesh).mount(router);
+    new MarketRoutes(vertx, mesh, publisher).mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

@@ -19,7 +19,7 @@ public final class TestMesh {
     }
   }
 
-  /** {@code extra} is merged over the test settings (its own keys win); the tick verticle is off unless it enables it. */
+  /** {@code extra} is merged over the test settings (its own keys win); the world's verticles are off unless it enables them. */
   public static MeshConfig config(Path dataDir, int httpPort, JsonObject extra) {
     return config(dataDir, httpPort, TestKafka.bootstrapServers(), extra);
   }
@@ -32,7 +32,8 @@ public final class TestMesh {
         .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         // the world's verticles only where a test asks for them: they elect leaders in shared groups
-        .put("verticles", new JsonObject().put("tick", new JsonObject().put("enabled", false)))
+        .put("verticles", new JsonObject().put("tick", new JsonObject().put("enabled", false))
+            .put("market", new JsonObject().put("enabled", false)))
         .mergeIn(extra, true);
     return ConfigLoader.load(tree, Map.of());
   }

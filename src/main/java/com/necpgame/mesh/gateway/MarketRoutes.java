@@ -1,0 +1,113 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.kafka.EnvelopePublisher;
+import com.necpgame.mesh.market.MarketVerticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The market: orders in ({@code POST /market/orders}, {@code DELETE /market/orders/{id}}) as events on the orders
+ * topic keyed by commodity, and what the market process knows out ({@code GET /market/prices}, {@code GET
+ * /market/{commodity}}), asked of the market verticle of this process over the event bus.
+ */
+final class MarketRoutes {
+
+  /** Order ids carry their commodity, so a cancel goes to the same partition as the order, after it. */
+  private static final Pattern ORDER_ID = Pattern.compile("ord\\.([a-z][a-z0-9_]{0,63})\\.([0-9a-f-]{36})");
+
+  private final Vertx vertx;
+  private final MeshContext mesh;
+  private final WorldConfig world;
+  private final EnvelopePublisher publisher;
+
+  MarketRoutes(Vertx vertx, MeshContext mesh, EnvelopePublisher publisher) {
+    this.vertx = vertx;
+    this.mesh = mesh;
+    this.world = mesh.config().world();
+    this.publisher = publisher;
+  }
+
+  void mount(Router router) {
+    router.post("/market/orders").consumes("application/json").handler(this::place);
+    router.delete("/market/orders/:orderId").handler(this::cancel);
+    router.get("/market/prices").handler(ctx -> ask(ctx, MarketVerticle.PRICES, null));
+    router.get("/market/:commodity").handler(ctx -> ask(ctx, MarketVerticle.BOOK, ctx.pathParam("commodity")));
+  }
+
+  /**
+   * {@code {commodity, side, limit_price?, quantity, owner, time_in_force?}}: 202 with the order id and where the
+   * order event landed; it takes part in the next clearing.
+   */
+  private void place(RoutingContext ctx) {
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    Object commodity = body.getValue("commodity");
+    if (commodity instanceof String c && !world.commodities().containsKey(c)) {
+      ApiErrors.send(ctx, 400, "invalid_order", "the order is not valid", new JsonArray().add(new Violation(
+          "/commodity", "unknown commodity; known: " + world.commodities().keySet()).toJson()));
+      return;
+    }
+    JsonObject data = body.copy().put("order_id", "ord." + commodity + "." + EventIds.newId());
+    publish(ctx, "economy.order.placed", data);
+  }
+
+  private void cancel(RoutingContext ctx) {
+    Matcher id = ORDER_ID.matcher(ctx.pathParam("orderId"));
+    if (!id.matches()) {
+      ApiErrors.send(ctx, 404, "order_not_found", "no order " + ctx.pathParam("orderId") + " (order ids look like "
+          + "ord.<commodity>.<uuid>)");
+      return;
+    }
+    JsonObject data = new JsonObject().put("order_id", id.group(0)).put("commodity", id.group(1))
+        .put("reason", "cancelled through the API");
+    String owner = ctx.queryParams().get("owner");
+    if (owner != null) {
+      data.put("owner", owner);
+    }
+    publish(ctx, "economy.order.cancelled", data);
+  }
+
+  /** Validates the event's data against its schema (pointers into the request body) and sends it, keyed by commodity. */
+  private void publish(RoutingContext ctx, String type, JsonObject data) {
+    JsonObject envelope = Envelope.create(type, "gateway.market", data).toJson();
+    JsonArray problems = new JsonArray();
+    mesh.validator().validate(envelope).forEach(v -> problems.add(new Violation(
+        v.pointer().startsWith("/data") ? v.pointer().substring("/data".length()) : v.pointer(), v.message()).toJson()));
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_order", "the order is not valid", problems);
+      return;
+    }
+    String topic = world.market().ordersTopic();
+    publisher.publish(topic, "data.commodity", envelope).onSuccess(ack -> ctx.response().setStatusCode(202)
+        .putHeader("content-type", "application/json").end(new JsonObject()
+            .put("order_id", data.getString("order_id")).put("event_id", envelope.getString("event_id"))
+            .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))
+            .put("offset", ack.getLong("offset")).encode()))
+        .onFailure(e -> ApiErrors.send(ctx, 503, "kafka_unavailable", "the order was not sent: " + e.getMessage()));
+  }
+
+  private void ask(RoutingContext ctx, String address, String commodity) {
+    vertx.eventBus().<JsonObject>request(address, commodity).onSuccess(reply -> ctx.json(reply.body()))
+        .onFailure(e -> {
+          if (e instanceof ReplyException r && r.failureCode() == 404) {
+            ApiErrors.send(ctx, 404, "commodity_not_found", r.getMessage());
+          } else {
+            ApiErrors.send(ctx, 503, "market_unavailable", "the market is not running in this process: enable "
+                + "verticles.market (" + e.getMessage() + ")");
+          }
+        });
+  }
+}

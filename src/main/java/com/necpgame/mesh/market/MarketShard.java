@@ -1,0 +1,123 @@
+package com.necpgame.mesh.market;
+
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.tick.TickEvents;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The market of one orders partition: its {@link Market}, the last game hour cleared, and each commodity's last
+ * clearing. Turns order events into book changes and clearings into envelopes whose ids, times and correlation ids
+ * follow from the hour alone, so clearing the same inputs again gives the same bytes. Its state record (a JSON
+ * document) carries a small {@code view} that every process follows to answer {@code GET /market/...}.
+ */
+final class MarketShard {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MarketShard.class);
+  static final String SOURCE = "event-mesh.market";
+  private static final int VIEW_LEVELS = 5;
+
+  private final String key;
+  private final Market market;
+  private final JsonObject lastClearings;
+  private long lastHour;
+
+  private MarketShard(String key, Market market, JsonObject lastClearings, long lastHour) {
+    this.key = key;
+    this.market = market;
+    this.lastClearings = lastClearings;
+    this.lastHour = lastHour;
+  }
+
+  static MarketShard fresh(String key, Map<String, Long> references) {
+    return new MarketShard(key, new Market(references), new JsonObject(), Long.MIN_VALUE);
+  }
+
+  static MarketShard restore(byte[] state) {
+    JsonObject s = new JsonObject(new String(state, StandardCharsets.UTF_8));
+    return new MarketShard(s.getString("shard"), Market.restore(s.getJsonObject("market")),
+        s.getJsonObject("last_clearings"), s.getLong("last_hour"));
+  }
+
+  long lastHour() {
+    return lastHour;
+  }
+
+  /** An order event from the orders topic; anything else, or an invalid order, is logged and skipped. */
+  void apply(ConsumerRecord<String, byte[]> record) {
+    try {
+      JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+      JsonObject data = envelope.getJsonObject("data");
+      switch (envelope.getString("event_type")) {
+        case "economy.order.placed" -> {
+          String problem = market.place(data);
+          if (problem != null) {
+            LOG.debug("market {}: order at {} skipped: {}", key, record.offset(), problem);
+          }
+        }
+        case "economy.order.cancelled" -> market.cancel(data);
+        default -> LOG.debug("market {}: {} at {} is not an order event", key, envelope.getString("event_type"),
+            record.offset());
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("market {}: record at {} is not an envelope: {}", key, record.offset(), e.toString());
+    }
+  }
+
+  /** Clears the hour: {@code economy.market.cleared} per commodity with orders, then its fills as trades. */
+  List<JsonObject> clear(long hour, Instant gameTime, Instant cut) {
+    String tickId = "hourly:" + hour;
+    String correlation = TickEvents.idOf(tickId).toString();
+    List<JsonObject> out = new ArrayList<>();
+    for (Clearing c : market.clearAll(hour)) {
+      JsonObject cleared = c.toJson(tickId);
+      out.add(envelope("economy.market.cleared", c.commodity() + ":" + hour, cleared, cut, correlation));
+      for (int i = 0; i < c.fills().size(); i++) {
+        out.add(envelope("economy.trade.executed", c.commodity() + ":" + hour + ":" + i,
+            c.fills().get(i).toJson(c.commodity(), hour, tickId), cut, correlation));
+      }
+      if (c.price() != null) {
+        lastClearings.put(c.commodity(), cleared.copy().put("game_time", gameTime.toString()));
+      }
+    }
+    lastHour = hour;
+    return out;
+  }
+
+  private static JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
+    UUID id = TickEvents.idOf(type + ":" + name);
+    return new Envelope(id, type, at, Envelope.CURRENT_VERSION, SOURCE, correlation, null, null, data, null).toJson();
+  }
+
+  /** The state record: the market, the last hour and clearings, and the view of every commodity it has. */
+  byte[] snapshot() {
+    JsonObject commodities = new JsonObject();
+    Map<String, Object> names = new TreeMap<>(lastClearings.getMap());
+    JsonObject snapshot = market.snapshot();
+    snapshot.getJsonObject("books").fieldNames().forEach(c -> names.put(c, null));
+    for (String c : names.keySet()) {
+      OrderBook book = market.book(c);
+      commodities.put(c, new JsonObject()
+          .put("reference_price", Clearing.decimal(market.reference(c)))
+          .put("book", book == null ? new OrderBook().summary(VIEW_LEVELS) : book.summary(VIEW_LEVELS))
+          .put("last_clearing", lastClearings.getJsonObject(c)));
+    }
+    return new JsonObject().put("shard", key).put("last_hour", lastHour)
+        .put("view", new JsonObject().put("last_hour", lastHour).put("commodities", commodities))
+        .put("last_clearings", lastClearings).put("market", snapshot).encode().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The {@code view} of a state record. */
+  static JsonObject view(byte[] state) {
+    return new JsonObject(new String(state, StandardCharsets.UTF_8)).getJsonObject("view");
+  }
+}

@@ -1,0 +1,110 @@
+package com.necpgame.mesh.market;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.kafka.CompactedView;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * The hourly market: runs this process's {@link MarketLoop} (clearing the shards the group gives it) and follows every
+ * shard's published state, so {@code GET /market/...} answers on any process, over the event bus ({@link #BOOK},
+ * {@link #PRICES}).
+ */
+public final class MarketVerticle extends VerticleBase {
+
+  /** Request a commodity's name; reply its book summary and last clearing, or fail 404. */
+  public static final String BOOK = "mesh.market.book";
+  /** Reply the last clearing price of every commodity. */
+  public static final String PRICES = "mesh.market.prices";
+
+  private final MeshContext mesh;
+  private final WorldConfig world;
+  /** The {@code view} of each shard's latest state: commodity -> {book, last_clearing}, and the shard's last hour. */
+  private final Map<String, JsonObject> views = new ConcurrentHashMap<>();
+  private MarketLoop loop;
+  private CompactedView follower;
+
+  public MarketVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+    this.world = mesh.config().world();
+  }
+
+  @Override
+  public Future<?> start() {
+    follower = new CompactedView(mesh.kafka(), world.market().stateTopic(), this::onState).start();
+    loop = new MarketLoop(mesh.kafka(), world.market(), world.commodities(), world.tick().clock(),
+        world.tick().hourlyTopic(), mesh.config().world().outputTopic());
+    loop.start();
+    vertx.eventBus().<String>consumer(BOOK, m -> {
+      JsonObject book = book(m.body());
+      if (book == null) {
+        m.fail(404, "no commodity " + m.body() + "; known: " + world.commodities().keySet());
+      } else {
+        m.reply(book);
+      }
+    });
+    vertx.eventBus().consumer(PRICES, m -> m.reply(prices()));
+    return Future.succeededFuture();
+  }
+
+  private void onState(ConsumerRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      views.remove(r.key());
+    } else {
+      views.put(r.key(), MarketShard.view(r.value()));
+    }
+  }
+
+  /** Commodity -> {hour, book, last_clearing} over every shard. */
+  private Map<String, JsonObject> commodities() {
+    Map<String, JsonObject> all = new TreeMap<>();
+    for (JsonObject view : views.values()) {
+      JsonObject commodities = view.getJsonObject("commodities");
+      commodities.fieldNames().forEach(c -> all.put(c, commodities.getJsonObject(c).copy()
+          .put("as_of_hour", view.getLong("last_hour"))));
+    }
+    return all;
+  }
+
+  private JsonObject book(String commodity) {
+    if (!world.commodities().containsKey(commodity)) {
+      return null;
+    }
+    JsonObject known = commodities().get(commodity);
+    JsonObject out = new JsonObject().put("commodity", commodity)
+        .put("initial_reference_price", world.commodities().get(commodity) / 100.0);
+    return known == null ? out.put("as_of_hour", null).put("book", null).put("last_clearing", null)
+        : out.mergeIn(known);
+  }
+
+  private JsonObject prices() {
+    JsonArray prices = new JsonArray();
+    Map<String, JsonObject> known = commodities();
+    for (String c : world.commodities().keySet()) {
+      JsonObject last = known.containsKey(c) ? known.get(c).getJsonObject("last_clearing") : null;
+      prices.add(new JsonObject().put("commodity", c)
+          .put("price", last == null ? null : last.getValue("price"))
+          .put("volume", last == null ? null : last.getValue("volume"))
+          .put("game_hour", last == null ? null : last.getValue("game_hour"))
+          .put("reference_price", known.containsKey(c) ? known.get(c).getValue("reference_price")
+              : world.commodities().get(c) / 100.0));
+    }
+    return new JsonObject().put("prices", prices);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      loop.stop();
+      follower.close();
+      return null;
+    });
+  }
+}
