@@ -60,6 +60,12 @@ public final class Market {
     }
   }
 
+  /** Adds a built order (its seq must follow the others'); false when its id is open already. */
+  public boolean add(String commodity, Order order) {
+    seq = Math.max(seq, order.seq);
+    return books.computeIfAbsent(commodity, c -> new OrderBook()).add(order);
+  }
+
   /** Cancels the order of an {@code economy.order.cancelled} payload; false when it was not open. */
   public boolean cancel(JsonObject data) {
     OrderBook book = books.get(data.getString("commodity"));

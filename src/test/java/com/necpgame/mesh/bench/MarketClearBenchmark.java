@@ -1,0 +1,63 @@
+package com.necpgame.mesh.bench;
+
+import com.necpgame.mesh.market.Clearing;
+import com.necpgame.mesh.market.Market;
+import com.necpgame.mesh.market.Order;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One hourly clearing of the whole market on one thread: 10,000 commodities holding 1,000,000 orders (buys and sells
+ * around each commodity's reference, 5% market orders), including every fill. Goal: under 300 ms.
+ * <pre>mvn -B -ntp -q test-compile exec:exec -Dexec.args="-cp %classpath org.openjdk.jmh.Main MarketClearBenchmark"</pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 5)
+@Measurement(iterations = 10)
+@Fork(value = 1, jvmArgs = {"-Xmx4g"})
+public class MarketClearBenchmark {
+
+  @Param({"10000"})
+  int commodities;
+
+  @Param({"1000000"})
+  int orders;
+
+  private Market market;
+
+  @Setup(Level.Invocation)
+  public void fill() {
+    market = new Market(Map.of());
+    SplittableRandom random = new SplittableRandom(7);
+    for (int i = 0; i < orders; i++) {
+      String commodity = "c" + random.nextInt(commodities);
+      boolean buy = random.nextBoolean();
+      boolean marketOrder = random.nextInt(20) == 0;
+      long limit = 9_000 + random.nextInt(2_000);
+      long quantity = 1 + random.nextInt(500);
+      market.add(commodity, new Order("o" + i, "owner" + (i % 1000), buy ? Order.Side.BUY : Order.Side.SELL,
+          marketOrder, limit, quantity, quantity, i + 1, Long.MAX_VALUE, false));
+    }
+  }
+
+  @Benchmark
+  public List<Clearing> clearAll() {
+    return market.clearAll(1);
+  }
+}
