@@ -13,6 +13,8 @@ import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.tick.TickVerticle;
 import com.necpgame.mesh.market.MarketVerticle;
+import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
+import com.necpgame.mesh.crowd.CrowdVerticle;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
 import com.necpgame.mesh.store.EventStoreVerticle;
@@ -52,6 +54,8 @@ public final class Mesh implements AutoCloseable {
       "replay", ReplayVerticle::new,
       "tick", TickVerticle::new,
       "market", MarketVerticle::new,
+      "diplomacy", DiplomacyVerticle::new,
+      "crowd", CrowdVerticle::new,
       "gateway", GatewayVerticle::new);
 
   private final MeshConfig config;

@@ -43,10 +43,12 @@ class WorldProcessIT {
         .add(topic("sim." + suffix, 12))).encodePrettily());
     JsonObject config = new JsonObject()
         .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers())
-            .put("consumer", new JsonObject().put("group_prefix", suffix)))
+            .put("consumer", new JsonObject().put("group_prefix", suffix)
+                .put("properties", new JsonObject().put("session.timeout.ms", "10000"))))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         .put("topics", new JsonObject().put("file", topicsFile.toString()).put("default_replication_factor", 1))
         .put("world", new JsonObject()
+            .put("commodities", new JsonObject().put("ore", 10).put("water", 2))
             .put("output_topic", "sim." + suffix)
             .put("clock", new JsonObject().put("real_epoch", Instant.now().toString()).put("time_scale", 3600))
             .put("tick", new JsonObject().put("failover_ms", 6000).put("max_catch_up", 48)
@@ -56,6 +58,7 @@ class WorldProcessIT {
                 .put("state", "market.state." + suffix))))
         .put("verticles", new JsonObject()
             .put("bridge", off()).put("store", off()).put("delivery", off()).put("replay", off())
+            .put("diplomacy", off()).put("crowd", off())
             .put("gateway", new JsonObject().put("instances", 1)));
     List<MeshProcess> meshes = new ArrayList<>();
     List<Long> failovers = new ArrayList<>();
@@ -63,7 +66,9 @@ class WorldProcessIT {
       for (int i = 0; i < 3; i++) {
         meshes.add(MeshProcess.start("mesh" + i, dir.resolve("mesh" + i), config));
       }
-      Thread.sleep(8000);
+      Thread.sleep(2000);
+      Thread orders = placeOrders(meshes.get(2));
+      Thread.sleep(6000);
       MeshProcess paused = leader(meshes);
       paused.signal("STOP");
       failovers.add(awaitNewLeader(meshes, paused));
@@ -73,6 +78,8 @@ class WorldProcessIT {
       killed.signal("KILL");
       failovers.add(awaitNewLeader(meshes, killed));
       Thread.sleep(10_000);
+      orders.interrupt();
+      orders.join();
     } finally {
       for (MeshProcess m : meshes) {
         m.close();
@@ -92,6 +99,45 @@ class WorldProcessIT {
     }
     Set<String> ids = new HashSet<>();
     events.forEach(e -> assertTrue(ids.add(e.getString("event_id")), "no event twice: " + e.encode()));
+
+    Set<String> cleared = new HashSet<>();
+    List<JsonObject> clearings = TestKafka.envelopes("sim." + suffix).stream()
+        .filter(e -> "economy.market.cleared".equals(e.getString("event_type"))).toList();
+    for (JsonObject c : clearings) {
+      assertEquals(List.of(), VALIDATOR.validate(c), c.encode());
+      String key = c.getJsonObject("data").getString("commodity") + "@" + c.getJsonObject("data").getLong("game_hour");
+      assertTrue(cleared.add(key), "each commodity cleared once per hour: " + key + " twice");
+    }
+    System.out.printf("%d clearings over %d hourly ticks%n", clearings.size(), hours.size());
+    assertTrue(clearings.stream().filter(c -> c.getJsonObject("data").getValue("price") != null).count() >= 10,
+        "the market cleared all along: " + clearings.size());
+  }
+
+  /** A buy and a sell that cross, for ore and water, every 500 ms, until interrupted; to the last process. */
+  private static Thread placeOrders(MeshProcess mesh) {
+    Thread t = new Thread(() -> {
+      try {
+        for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
+          for (String commodity : List.of("ore", "water")) {
+            for (String side : List.of("buy", "sell")) {
+              try {
+                mesh.post("/market/orders", new JsonObject().put("commodity", commodity).put("side", side)
+                    .put("limit_price", side.equals("buy") ? 11 : 9).put("quantity", 1 + i % 7).put("owner", "it"));
+              } catch (java.io.IOException e) {
+                // this process is paused or gone: the orders of the others go on
+              }
+            }
+          }
+          Thread.sleep(500);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "orders");
+    t.start();
+    return t;
   }
 
   private static JsonObject topic(String name, int partitions) {

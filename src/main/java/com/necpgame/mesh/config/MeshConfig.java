@@ -32,9 +32,9 @@ public record MeshConfig(
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
-      "gateway");
+      "diplomacy", "crowd", "gateway");
   /** Verticles of the world simulation: one per process, each elects or shares its work through Kafka groups. */
-  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market");
+  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");

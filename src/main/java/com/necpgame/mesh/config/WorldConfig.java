@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +16,12 @@ import io.vertx.core.json.JsonObject;
  * simulation's results go to, the game clock and its ticks ({@code world.tick}), the
  * market ({@code world.market}).
  */
-public record WorldConfig(Map<String, Long> commodities, String outputTopic, Tick tick, Market market) {
+public record WorldConfig(Map<String, Long> commodities, List<String> factions, String outputTopic, String stateTopic,
+    Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Crowd crowd) {
+
+  /** The crowd: how many citizens, the seed they are drawn from. */
+  public record Crowd(int population, long seed) {}
+
 
   /**
    * The market: where orders arrive (keyed by commodity) and its shards' state is kept (compacted), its consumer group,
@@ -59,7 +65,28 @@ public record WorldConfig(Map<String, Long> commodities, String outputTopic, Tic
     Market market = new Market(r.topicName("world.market.topics.orders"), r.topicName("world.market.topics.state"),
         groupPrefix + ".market", r.longIn("world.market.grace_ms", 0, 60_000),
         r.intIn("world.market.max_catch_up_hours", 1, 10_000), r.intIn("world.market.max_state_bytes", 1 << 20, 1 << 30));
-    return new WorldConfig(commodities, r.topicName("world.output_topic"), tick, market);
+    List<String> factions = new java.util.ArrayList<>();
+    io.vertx.core.json.JsonArray listedFactions = r.array("world.factions");
+    for (int i = 0; i < listedFactions.size(); i++) {
+      if (listedFactions.getValue(i) instanceof String f && f.matches("[a-z][a-z0-9_-]{0,63}") && !factions.contains(f)) {
+        factions.add(f);
+      } else {
+        r.problem("world.factions[" + i + "]", "a faction is a distinct name of 1-64 of a-z 0-9 _ -");
+      }
+    }
+    if (factions.size() < 2) {
+      r.problem("world.factions", "at least two factions");
+    }
+    java.util.regex.Pattern inputs;
+    try {
+      inputs = java.util.regex.Pattern.compile(r.nonBlank("world.diplomacy.inputs"));
+    } catch (java.util.regex.PatternSyntaxException e) {
+      r.problem("world.diplomacy.inputs", "a regular expression of topic names: " + e.getDescription());
+      inputs = null;
+    }
+    return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
+        tick, market, inputs, new Crowd(r.intIn("world.crowd.population", 1, 50_000_000),
+            r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
   }
 
   private static Instant instant(ConfigReader r, String key) {

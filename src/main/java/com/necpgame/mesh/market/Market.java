@@ -37,7 +37,7 @@ public final class Market {
       Order.Side side = Order.Side.valueOf(text(data, "side").toUpperCase(java.util.Locale.ROOT));
       Object limit = data.getValue("limit_price");
       boolean market = limit == null;
-      long cents = market ? 0 : cents(limit);
+      long cents = market ? 0 : centsOf(limit);
       long quantity = data.getLong("quantity");
       if (quantity <= 0 || (!market && cents <= 0)) {
         return "quantity and limit_price must be positive";
@@ -152,7 +152,7 @@ public final class Market {
   }
 
   /** A price given as a decimal with at most two places, in cents. */
-  static long cents(Object price) {
+  public static long centsOf(Object price) {
     BigDecimal d = new BigDecimal(String.valueOf(price));
     return d.movePointRight(2).longValueExact();
   }

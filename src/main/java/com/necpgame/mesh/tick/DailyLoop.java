@@ -233,7 +233,7 @@ public final class DailyLoop {
   }
 
   /** The step's own snapshot inside a state record. */
-  static byte[] snapshotOf(byte[] saved) {
+  public static byte[] snapshotOf(byte[] saved) {
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(saved);
     int skip = b.getInt();
     byte[] out = new byte[saved.length - 4 - skip];

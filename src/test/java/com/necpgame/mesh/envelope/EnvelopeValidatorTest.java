@@ -184,7 +184,7 @@ class EnvelopeValidatorTest {
 
   @Test
   void createdEnvelopesAreValid() {
-    assertEquals(List.of(), VALIDATOR.validate(Envelope.create("world.tick.hourly", "tick-emitter",
+    assertEquals(List.of(), VALIDATOR.validate(Envelope.create("game.match.ended", "match-service",
         new JsonObject().put("game_hour", 7)).withCorrelationId("c-1").withPlayer("p-1", "s-1").toJson()));
   }
 }

@@ -33,7 +33,9 @@ public final class TestMesh {
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         // the world's verticles only where a test asks for them: they elect leaders in shared groups
         .put("verticles", new JsonObject().put("tick", new JsonObject().put("enabled", false))
-            .put("market", new JsonObject().put("enabled", false)))
+            .put("market", new JsonObject().put("enabled", false))
+            .put("diplomacy", new JsonObject().put("enabled", false))
+            .put("crowd", new JsonObject().put("enabled", false)))
         .mergeIn(extra, true);
     return ConfigLoader.load(tree, Map.of());
   }

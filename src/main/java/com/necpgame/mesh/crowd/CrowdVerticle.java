@@ -1,0 +1,168 @@
+package com.necpgame.mesh.crowd;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.market.Market;
+import com.necpgame.mesh.tick.DailyLoop;
+import com.necpgame.mesh.tick.TickEvents;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The daily crowd: one process (the owner of the daily ticks in the group {@code <prefix>.crowd}) reads the day's
+ * clearing prices and diplomacy changes from the simulation topic, steps the {@link Crowd}, publishes each
+ * commodity's {@code world.crowd.signal}, and places the schedules as limit orders ({@code owner: crowd}, good for the
+ * game day's clearings) on the orders topic, exactly once per day ({@link DailyLoop}). Agents react to the wars
+ * declared up to the day before.
+ */
+public final class CrowdVerticle extends VerticleBase {
+
+  static final String KEY = "crowd";
+
+  private final MeshContext mesh;
+  private final WorldConfig world;
+  private DailyLoop loop;
+
+  public CrowdVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+    this.world = mesh.config().world();
+  }
+
+  @Override
+  public Future<?> start() {
+    List<String> commodities = List.copyOf(world.commodities().keySet());
+    loop = new DailyLoop(KEY, mesh.kafka(), world.tick().clock(), world.tick().dailyTopic(),
+        Pattern.compile(Pattern.quote(world.outputTopic())), world.stateTopic(),
+        world.market().group().replace(".market", ".crowd"), world.market().graceMs(), world.tick().maxCatchUp(),
+        saved -> saved == null ? new Step(new Crowd(commodities, world.factions().size(), world.crowd().population(),
+            world.crowd().seed()), references(), new TreeSet<>())
+            : restore(new JsonObject(new String(saved, StandardCharsets.UTF_8))));
+    loop.start();
+    return Future.succeededFuture();
+  }
+
+  private Step restore(JsonObject s) {
+    long[] prices = s.getJsonArray("prices").stream().mapToLong(v -> ((Number) v).longValue()).toArray();
+    TreeSet<String> wars = new TreeSet<>();
+    s.getJsonArray("wars").forEach(w -> wars.add((String) w));
+    Step step = new Step(Crowd.restore(s.getJsonObject("crowd")), prices, wars);
+    step.lastDay = s.getLong("last_day");
+    return step;
+  }
+
+  private long[] references() {
+    return world.commodities().values().stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** The crowd with what it knows: the last price of each commodity and the pairs at war. */
+  private final class Step implements DailyLoop.Step {
+    private final Crowd crowd;
+    private final long[] prices;
+    private final TreeSet<String> wars;
+    private long lastDay = Long.MIN_VALUE;
+
+    Step(Crowd crowd, long[] prices, TreeSet<String> wars) {
+      this.crowd = crowd;
+      this.prices = prices;
+      this.wars = wars;
+    }
+
+    @Override
+    public void input(JsonObject envelope) {
+      JsonObject d = envelope.getJsonObject("data");
+      if (d == null) {
+        return;
+      }
+      switch (String.valueOf(envelope.getString("event_type"))) {
+        case "economy.market.cleared" -> {
+          int c = List.copyOf(world.commodities().keySet()).indexOf(d.getString("commodity"));
+          if (c >= 0 && d.getValue("price") != null) {
+            prices[c] = Market.centsOf(d.getValue("price"));
+          }
+        }
+        case "world.diplomacy.changed" -> {
+          String pair = d.getString("pair");
+          if ("WAR".equals(d.getString("to"))) {
+            wars.add(pair);
+          } else if ("WAR".equals(d.getString("from"))) {
+            wars.remove(pair);
+          }
+        }
+        default -> { }
+      }
+    }
+
+    @Override
+    public List<ProducerRecord<String, byte[]>> step(long day, Instant gameTime, Instant cut) {
+      boolean[] atWar = new boolean[world.factions().size()];
+      for (String pair : wars) {
+        for (String f : pair.split("\\|")) {
+          int i = world.factions().indexOf(f);
+          if (i >= 0) {
+            atWar[i] = true;
+          }
+        }
+      }
+      String tickId = "daily:" + day;
+      String correlation = TickEvents.idOf(tickId).toString();
+      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+      String expires = "gth:" + (24 * (day + 1));
+      for (Crowd.Signal s : crowd.step(day, prices, atWar)) {
+        out.add(EnvelopeRecords.record(world.outputTopic(), "data.commodity", envelope("world.crowd.signal",
+            s.commodity() + ":" + day, s.toJson(tickId), cut, correlation)));
+        List<Crowd.CrowdOrder> orders = Crowd.orders(s);
+        for (int i = 0; i < orders.size(); i++) {
+          Crowd.CrowdOrder o = orders.get(i);
+          String id = "ord." + o.commodity() + ".crowd-" + day + "-" + i;
+          JsonObject data = new JsonObject().put("order_id", id).put("commodity", o.commodity())
+              .put("side", o.buy() ? "buy" : "sell").put("limit_price", BigDecimal.valueOf(o.limitCents(), 2))
+              .put("quantity", o.quantity()).put("owner", "crowd").put("time_in_force", expires);
+          out.add(EnvelopeRecords.record(world.market().ordersTopic(), "data.commodity",
+              envelope("economy.order.placed", id, data, cut, correlation)));
+        }
+      }
+      lastDay = day;
+      return out;
+    }
+
+    private JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
+      return new Envelope(TickEvents.idOf(type + ":" + name), type, at, Envelope.CURRENT_VERSION, "event-mesh.crowd",
+          correlation, null, null, data, null).toJson();
+    }
+
+    @Override
+    public byte[] snapshot() {
+      JsonArray p = new JsonArray();
+      for (long v : prices) {
+        p.add(v);
+      }
+      return new JsonObject().put("last_day", lastDay).put("prices", p).put("wars", new JsonArray(List.copyOf(wars)))
+          .put("crowd", crowd.snapshot()).encode().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public long lastDay() {
+      return lastDay;
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      loop.stop();
+      return null;
+    });
+  }
+}

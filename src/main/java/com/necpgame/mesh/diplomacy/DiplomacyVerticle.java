@@ -1,0 +1,152 @@
+package com.necpgame.mesh.diplomacy;
+
+import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.kafka.CompactedView;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.tick.DailyLoop;
+import com.necpgame.mesh.tick.TickEvents;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Daily diplomacy: one process (the owner of the daily ticks in the group {@code <prefix>.diplomacy}) feeds the day's
+ * {@code world.faction.trade / combat / power} events from {@code world.diplomacy.inputs} into {@link Relations},
+ * evaluates every pair, and publishes the changes as {@code world.diplomacy.changed}, exactly once per day
+ * ({@link DailyLoop}). Every process follows the committed state to answer {@link #MATRIX} and {@link #HISTORY}.
+ */
+public final class DiplomacyVerticle extends VerticleBase {
+
+  public static final String MATRIX = "mesh.diplomacy.matrix";
+  /** Request {@code {a, b}}; reply the pair's current relation and its changes. */
+  public static final String HISTORY = "mesh.diplomacy.history";
+  static final String KEY = "diplomacy";
+
+  private final MeshContext mesh;
+  private final WorldConfig world;
+  private volatile Relations latest;
+  private DailyLoop loop;
+  private CompactedView view;
+
+  public DiplomacyVerticle(MeshContext mesh) {
+    this.mesh = mesh;
+    this.world = mesh.config().world();
+  }
+
+  @Override
+  public Future<?> start() {
+    latest = new Relations(world.factions(), Relations.DEFAULTS);
+    loop = new DailyLoop(KEY, mesh.kafka(), world.tick().clock(), world.tick().dailyTopic(), world.diplomacyInputs(),
+        world.stateTopic(), world.market().group().replace(".market", ".diplomacy"), world.market().graceMs(),
+        world.tick().maxCatchUp(), saved -> new Step(saved == null ? new Relations(world.factions(), Relations.DEFAULTS)
+            : Relations.restore(json(saved), Relations.DEFAULTS)));
+    loop.start();
+    view = new CompactedView(mesh.kafka(), world.stateTopic(), r -> {
+      if (KEY.equals(r.key()) && r.value() != null) {
+        latest = Relations.restore(json(DailyLoop.snapshotOf(r.value())), Relations.DEFAULTS);
+      }
+    }).start();
+    vertx.eventBus().consumer(MATRIX, m -> m.reply(latest.matrix()));
+    vertx.eventBus().<JsonObject>consumer(HISTORY, m -> {
+      Relations r = latest;
+      String a = m.body().getString("a");
+      String b = m.body().getString("b");
+      if (!r.knows(a) || !r.knows(b) || a.equals(b)) {
+        m.fail(404, "no pair " + a + "/" + b + "; factions: " + world.factions());
+        return;
+      }
+      JsonArray changes = new JsonArray();
+      r.history(a, b).forEach(t -> changes.add(t.toJson("daily:" + t.day())));
+      m.reply(new JsonObject().put("faction_a", a).put("faction_b", b).put("state", r.state(a, b).name())
+          .put("love", Relations.round(r.love(a, b))).put("fear", Relations.round(r.fear(a, b)))
+          .put("game_day", r.lastDay() == Long.MIN_VALUE ? null : r.lastDay()).put("changes", changes));
+    });
+    return Future.succeededFuture();
+  }
+
+  private static JsonObject json(byte[] bytes) {
+    return new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  /** The daily step: inputs into the model, changes out. */
+  private final class Step implements DailyLoop.Step {
+    private final Relations relations;
+
+    Step(Relations relations) {
+      this.relations = relations;
+    }
+
+    @Override
+    public void input(JsonObject envelope) {
+      JsonObject d = envelope.getJsonObject("data");
+      String type = envelope.getString("event_type");
+      if (d == null || type == null) {
+        return;
+      }
+      String a = d.getString("faction_a");
+      String b = d.getString("faction_b");
+      boolean pair = a != null && b != null && relations.knows(a) && relations.knows(b);
+      switch (type) {
+        case "world.faction.trade" -> {
+          if (pair) {
+            relations.trade(a, b, d.getDouble("value", 0.0));
+          }
+        }
+        case "world.faction.combat" -> {
+          if (pair) {
+            relations.combat(a, b, d.getDouble("intensity", 0.0));
+          }
+        }
+        case "world.faction.power" -> {
+          String f = d.getString("faction");
+          if (f != null && relations.knows(f)) {
+            relations.power(f, d.getDouble("power", 0.0));
+          }
+        }
+        default -> { }
+      }
+    }
+
+    @Override
+    public List<ProducerRecord<String, byte[]>> step(long day, Instant gameTime, Instant cut) {
+      String tickId = "daily:" + day;
+      String correlation = TickEvents.idOf(tickId).toString();
+      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+      for (Relations.Transition t : relations.step(day)) {
+        JsonObject data = t.toJson(tickId);
+        JsonObject envelope = new Envelope(TickEvents.idOf("world.diplomacy.changed:" + data.getString("pair") + ":"
+            + day), "world.diplomacy.changed", cut, Envelope.CURRENT_VERSION, "event-mesh.diplomacy", correlation, null,
+            null, data, null).toJson();
+        out.add(EnvelopeRecords.record(world.outputTopic(), "data.pair", envelope));
+      }
+      return out;
+    }
+
+    @Override
+    public byte[] snapshot() {
+      return relations.snapshot().encode().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public long lastDay() {
+      return relations.lastDay();
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      loop.stop();
+      view.close();
+      return null;
+    });
+  }
+}

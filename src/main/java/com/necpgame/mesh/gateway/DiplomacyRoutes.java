@@ -1,0 +1,39 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * {@code GET /diplomacy}: every pair's state, love and fear as of the last daily evaluation; {@code GET
+ * /diplomacy/{a}/{b}}: one pair and its changes. Asked of this process's diplomacy verticle, which follows the state
+ * the evaluating process commits.
+ */
+final class DiplomacyRoutes {
+
+  private final Vertx vertx;
+
+  DiplomacyRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.get("/diplomacy").handler(ctx -> ask(ctx, DiplomacyVerticle.MATRIX, null));
+    router.get("/diplomacy/:a/:b").handler(ctx -> ask(ctx, DiplomacyVerticle.HISTORY,
+        new JsonObject().put("a", ctx.pathParam("a")).put("b", ctx.pathParam("b"))));
+  }
+
+  private void ask(RoutingContext ctx, String address, JsonObject body) {
+    vertx.eventBus().<JsonObject>request(address, body).onSuccess(reply -> ctx.json(reply.body())).onFailure(e -> {
+      if (e instanceof ReplyException r && r.failureCode() == 404) {
+        ApiErrors.send(ctx, 404, "pair_not_found", r.getMessage());
+      } else {
+        ApiErrors.send(ctx, 503, "diplomacy_unavailable", "diplomacy is not running in this process: enable "
+            + "verticles.diplomacy (" + e.getMessage() + ")");
+      }
+    });
+  }
+}
