@@ -2,7 +2,6 @@ package com.necpgame.mesh.crowd;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
-import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.market.Market;
 import com.necpgame.mesh.tick.DailyLoop;
@@ -138,8 +137,7 @@ public final class CrowdVerticle extends VerticleBase {
     }
 
     private JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
-      return new Envelope(TickEvents.idOf(type + ":" + name), type, at, Envelope.CURRENT_VERSION, "event-mesh.crowd",
-          correlation, null, null, data, null).toJson();
+      return TickEvents.derived(type, name, "event-mesh.crowd", at, correlation, data);
     }
 
     @Override

@@ -2,7 +2,6 @@ package com.necpgame.mesh.diplomacy;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
-import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.tick.DailyLoop;
@@ -122,9 +121,8 @@ public final class DiplomacyVerticle extends VerticleBase {
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
       for (Relations.Transition t : relations.step(day)) {
         JsonObject data = t.toJson(tickId);
-        JsonObject envelope = new Envelope(TickEvents.idOf("world.diplomacy.changed:" + data.getString("pair") + ":"
-            + day), "world.diplomacy.changed", cut, Envelope.CURRENT_VERSION, "event-mesh.diplomacy", correlation, null,
-            null, data, null).toJson();
+        JsonObject envelope = TickEvents.derived("world.diplomacy.changed", data.getString("pair") + ":" + day,
+            "event-mesh.diplomacy", cut, correlation, data);
         out.add(EnvelopeRecords.record(world.outputTopic(), "data.pair", envelope));
       }
       return out;

@@ -65,16 +65,6 @@ public final class CompactedView implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    if (thread != null) {
-      try {
-        thread.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    ConsumerThreads.stop(thread, 10_000, consumer);
   }
 }

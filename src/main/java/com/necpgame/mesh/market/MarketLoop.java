@@ -1,5 +1,6 @@
 package com.necpgame.mesh.market;
 
+import com.necpgame.mesh.kafka.ConsumerThreads;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.kafka.CutReader;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
@@ -216,17 +217,6 @@ final class MarketLoop {
 
   void stop() {
     running = false;
-    for (KafkaConsumer<String, byte[]> c : new KafkaConsumer[] {orders, ticks}) {
-      if (c != null) {
-        c.wakeup();
-      }
-    }
-    if (thread != null) {
-      try {
-        thread.join(15_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    ConsumerThreads.stop(thread, 15_000, orders, ticks);
   }
 }

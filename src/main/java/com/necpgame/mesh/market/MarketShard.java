@@ -1,6 +1,5 @@
 package com.necpgame.mesh.market;
 
-import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,8 +92,7 @@ final class MarketShard {
   }
 
   private static JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
-    UUID id = TickEvents.idOf(type + ":" + name);
-    return new Envelope(id, type, at, Envelope.CURRENT_VERSION, SOURCE, correlation, null, null, data, null).toJson();
+    return TickEvents.derived(type, name, SOURCE, at, correlation, data);
   }
 
   /** The state record: the market, the last hour and clearings, and the view of every commodity it has. */

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.tick;
 
+import com.necpgame.mesh.kafka.ConsumerThreads;
 import com.necpgame.mesh.kafka.CutReader;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaClients;
@@ -244,17 +245,6 @@ public final class DailyLoop {
 
   public void stop() {
     running = false;
-    for (KafkaConsumer<String, byte[]> c : java.util.Arrays.asList(ticks, input)) {
-      if (c != null) {
-        c.wakeup();
-      }
-    }
-    if (thread != null) {
-      try {
-        thread.join(15_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    ConsumerThreads.stop(thread, 15_000, ticks, input);
   }
 }

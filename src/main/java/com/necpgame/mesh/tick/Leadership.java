@@ -1,5 +1,6 @@
 package com.necpgame.mesh.tick;
 
+import com.necpgame.mesh.kafka.ConsumerThreads;
 import com.necpgame.mesh.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.Collection;
@@ -98,16 +99,6 @@ final class Leadership implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    if (thread != null) {
-      try {
-        thread.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    ConsumerThreads.stop(thread, 10_000, consumer);
   }
 }

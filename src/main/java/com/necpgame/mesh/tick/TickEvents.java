@@ -70,6 +70,16 @@ public final class TickEvents {
         null).toJson();
   }
 
+  /**
+   * An event computed for a tick: its id derived from its type and {@code name} (what it is about, and when), its time
+   * and correlation given, so computing it again gives the same bytes.
+   */
+  public static JsonObject derived(String type, String name, String source, Instant at, String correlation,
+      JsonObject data) {
+    return new Envelope(idOf(type + ":" + name), type, at, Envelope.CURRENT_VERSION, source, correlation, null, null,
+        data, null).toJson();
+  }
+
   /** The game time a tick or summary leaves its schedule at, or null for anything else. */
   static Instant leavesAt(JsonObject envelope, TickSchedule schedule) {
     JsonObject data = envelope.getJsonObject("data");
