@@ -77,7 +77,8 @@ final class Leadership implements AutoCloseable {
         }
       });
       while (running) {
-        c.poll(Duration.ofSeconds(1));
+        c.pause(c.assignment()); // nothing is ever read: no fetches, only the group's heartbeats
+        c.poll(Duration.ofSeconds(5));
       }
     } catch (WakeupException e) {
       // closing
