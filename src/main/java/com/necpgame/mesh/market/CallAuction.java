@@ -12,7 +12,8 @@ import java.util.List;
  *   <li>market pressure: the highest price when every one of them has a buy surplus, the lowest when every one has a
  *   sell surplus; otherwise (surpluses of both signs, or zero)</li>
  *   <li>the reference price (the last clearing price) when it lies between the lowest and the highest of them (every
- *   price there executes the same volume), else the one of them closest to it.</li>
+ *   price there executes the same volume; beyond the outermost limit when only market orders are left on that side,
+ *   as Euronext prices a market buy against one limit sell), else the one of them closest to it.</li>
  * </ol>
  * A book whose only executable orders are market orders on both sides clears at the reference price. Executions are
  * allocated in price-time priority on each side ({@link OrderBook#BUY_PRIORITY}); the side with the surplus is
@@ -121,29 +122,42 @@ public final class CallAuction {
         allSellSurplus &= surplus < 0;
       }
     }
+    // every price between the tied ones executes the same maximum volume (demand only falls, supply only rises); past
+    // the lowest or highest limit, where only market orders are left on one side, the tie may go on without end
+    boolean openBelow = lo == 0 && tied(buys, sells, candidates[0] - 1, bestVolume, bestSurplus);
+    boolean openAbove = hi == n - 1 && tied(buys, sells, candidates[n - 1] + 1, bestVolume, bestSurplus);
     int chosen;
-    if (lo == hi) {
+    if (lo == hi && !openBelow && !openAbove) {
       chosen = lo;
     } else if (allBuySurplus) {
       chosen = hi;
     } else if (allSellSurplus) {
       chosen = lo;
     } else {
-      if (reference > candidates[lo] && reference < candidates[hi]) {
-        // every price between the tied ones executes the same maximum volume (demand only falls, supply only rises)
-        return new Price(reference, bestVolume, surplusAt(candidates, demand, supply, reference));
+      if ((reference > candidates[lo] || openBelow && reference > 0) && (reference < candidates[hi] || openAbove)) {
+        return new Price(reference, bestVolume, executable(buys, reference) - executable(sells, reference));
       }
       chosen = reference <= candidates[lo] ? lo : hi;
     }
     return new Price(candidates[chosen], bestVolume, demand[chosen] - supply[chosen]);
   }
 
-  private static long surplusAt(long[] candidates, long[] demand, long[] supply, long price) {
-    int at = 0;
-    while (at + 1 < candidates.length && candidates[at + 1] <= price) {
-      at++;
+  /** Whether price p executes the maximum volume with the minimum surplus too. */
+  private static boolean tied(List<Order> buys, List<Order> sells, long p, long volume, long surplus) {
+    long d = executable(buys, p);
+    long s = executable(sells, p);
+    return p > 0 && Math.min(d, s) == volume && Math.abs(d - s) == surplus;
+  }
+
+  /** The quantity of one side's orders that execute at price p. */
+  private static long executable(List<Order> side, long p) {
+    long q = 0;
+    for (Order o : side) {
+      if (o.executesAt(p)) {
+        q += o.remaining;
+      }
     }
-    return candidates[at] == price ? demand[at] - supply[at] : demand[at + 1] - supply[at];
+    return q;
   }
 
   /** The distinct limit prices of both sides, ascending. */

@@ -77,6 +77,30 @@ class CallAuctionTest {
     assertEquals(10_300, m.reference(C), "the price is the next reference");
   }
 
+  /**
+   * Euronext's indicative matching price rules, in the scenarios of github.com/mattdavey/EuronextClone
+   * ({@code indicative-market-price.feature}), each with reference price 10: a market buy of 40 against a limit sell
+   * of 40 at 9.98 matches at the reference 10 (any price from 9.98 up clears it); against 41 at 9.98, at the limit
+   * (sell surplus); against 40 at 10.02, at the limit (closest to the reference); a market buy of 80 against 40 at
+   * 10.02 and 40 at 10.04 at 10.04 (most shares); a market sell of 80 against buys of 40 at 9.98 and 40 at 9.96 at 9.96.
+   */
+  @Test
+  void euronextIndicativeMatchingPriceScenarios() {
+    record Case(String[][] orders, long price) {}
+    for (Case c : List.of(
+        new Case(new String[][] {{"buy", null, "40"}, {"sell", "9.98", "40"}}, 1_000),
+        new Case(new String[][] {{"buy", null, "40"}, {"sell", "9.98", "41"}}, 998),
+        new Case(new String[][] {{"buy", null, "40"}, {"sell", "10.02", "40"}}, 1_002),
+        new Case(new String[][] {{"buy", null, "80"}, {"sell", "10.02", "40"}, {"sell", "10.04", "40"}}, 1_004),
+        new Case(new String[][] {{"buy", "9.98", "40"}, {"buy", "9.96", "40"}, {"sell", null, "80"}}, 996))) {
+      Market m = market(1_000);
+      for (int i = 0; i < c.orders().length; i++) {
+        order(m, "o" + i, c.orders()[i][0], c.orders()[i][1], Long.parseLong(c.orders()[i][2]));
+      }
+      assertEquals(c.price(), clear(m, 1).price(), java.util.Arrays.deepToString(c.orders()));
+    }
+  }
+
   @Test
   void rule2MinimumSurplusBreaksAVolumeTie() {
     Market m = market(1_000);
