@@ -3,7 +3,7 @@ package com.necpgame.mesh.crowd;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
-import com.necpgame.mesh.market.Market;
+import com.necpgame.mesh.market.Prices;
 import com.necpgame.mesh.tick.DailyLoop;
 import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.Future;
@@ -88,7 +88,7 @@ public final class CrowdVerticle extends VerticleBase {
         case "economy.market.cleared" -> {
           int c = List.copyOf(world.commodities().keySet()).indexOf(d.getString("commodity"));
           if (c >= 0 && d.getValue("price") != null) {
-            prices[c] = Market.centsOf(d.getValue("price"));
+            prices[c] = Prices.toCents(d.getValue("price"));
           }
         }
         case "world.diplomacy.changed" -> {

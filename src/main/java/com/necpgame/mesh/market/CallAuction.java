@@ -1,112 +1,147 @@
 package com.necpgame.mesh.market;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Uniform-price call auction, as the opening auctions of Xetra, Euronext and the ASX determine their price. Among the
- * limit prices in the book, the clearing price is the one with
+ * Uniform-price call auction, as the opening auctions of Xetra, Euronext and the ASX determine their price. The
+ * candidates are the limit prices in the book; the clearing price is the one with
  * <ol>
- *   <li>the maximum executable volume (min of demand and supply at that price); among those,</li>
+ *   <li>the maximum executable volume, min(demand, supply), where demand at p is every market buy and every buy
+ *   limited at p or above, supply every market sell and every sell limited at p or below; among those,</li>
  *   <li>the minimum surplus |demand - supply|; among those,</li>
- *   <li>market pressure: the highest price when every one of them has a buy surplus, the lowest when every one has a
- *   sell surplus; otherwise (surpluses of both signs, or zero)</li>
+ *   <li>market pressure: the highest when every one of them has a buy surplus, the lowest when every one has a sell
+ *   surplus; otherwise (surpluses of both signs, or none)</li>
  *   <li>the reference price (the last clearing price) when it lies between the lowest and the highest of them (every
- *   price there executes the same volume; beyond the outermost limit when only market orders are left on that side,
- *   as Euronext prices a market buy against one limit sell), else the one of them closest to it.</li>
+ *   price there executes the same volume; the range goes on past the outermost limit when only market orders are
+ *   left beyond it, as Euronext prices a market buy against one limit sell), else the one of them closest to it.
+ *   Without a reference price ({@link #NO_REFERENCE}: the commodity never cleared and has none configured), the
+ *   lowest of them.</li>
  * </ol>
- * A book whose only executable orders are market orders on both sides clears at the reference price. Executions are
- * allocated in price-time priority on each side ({@link OrderBook#BUY_PRIORITY}); the side with the surplus is
- * rationed in that order, and the partly filled order keeps the rest. Fills pair the two priority lists in order.
+ * A book whose only executable orders are market orders on both sides clears at the reference price (and not at all
+ * without one). Executions are allocated in price-time priority on each side: market orders first, then the better
+ * limit, then the earlier order; the side with the surplus is rationed in that order and its last executed order may
+ * be partly filled, keeping the rest. Fills pair the two priority lists in order, so they are deterministic.
  */
 public final class CallAuction {
 
+  /** The reference price of a commodity that has none. Real prices are at least one cent. */
+  public static final long NO_REFERENCE = 0;
+
   private CallAuction() {}
 
-  /** The price and its volume and surplus; null price when nothing executes. */
-  record Price(Long price, long volume, long surplus) {}
+  /** A determined price (0: none), its volume and its imbalance (demand minus supply there). */
+  record Price(long price, long volume, long imbalance) {}
 
-  /** Clears a book at {@code hour}: expires, determines the price, fills, drops auction-only leftovers. */
-  public static Clearing clear(String commodity, OrderBook book, long reference, long hour) {
-    int expired = book.removeIf(o -> o.expiresAfterHour < hour);
-    book.sort();
-    Price p = price(book, reference);
-    List<Fill> fills = new ArrayList<>();
-    if (p.price() != null) {
-      fill(book, p.price(), p.volume(), fills);
+  /** The distinct limit prices of a book, ascending, and each slot's place among them (market orders: -1). */
+  record Limits(long[] prices, int count, int[] at) {
+
+    static Limits of(OrderBook book) {
+      long[] prices = new long[book.live];
+      int m = 0;
+      for (int i = 0; i < book.size; i++) {
+        if ((book.flags[i] & (OrderBook.DEAD | OrderBook.MARKET)) == 0) {
+          prices[m++] = book.limits[i];
+        }
+      }
+      int n = OrderBook.distinct(prices, m);
+      int[] at = new int[book.size];
+      for (int i = 0; i < book.size; i++) {
+        at[i] = (book.flags[i] & (OrderBook.DEAD | OrderBook.MARKET)) == 0
+            ? Arrays.binarySearch(prices, 0, n, book.limits[i]) : -1;
+      }
+      return new Limits(prices, n, at);
     }
-    book.removeIf(o -> o.remaining == 0);
-    int dropped = book.removeIf(o -> o.auctionOnly);
-    return new Clearing(commodity, hour, p.price(), p.volume(), p.surplus(), reference,
-        fills, expired, dropped);
   }
 
-  /** The clearing price of a sorted book, by the four rules. */
-  static Price price(OrderBook book, long reference) {
-    List<Order> buys = book.buys;
-    List<Order> sells = book.sells;
-    long allBuy = 0;
-    long allSell = 0;
-    for (Order o : buys) {
-      allBuy += o.remaining;
+  /**
+   * Clears a book at game hour {@code hour}: drops the orders that expired before it, determines the price, fills,
+   * removes the filled orders and drops what is left of the auction-only ones.
+   */
+  public static Clearing clear(String commodity, OrderBook book, long reference, long hour) {
+    List<Order> expired = new ArrayList<>(0);
+    for (int i = 0; i < book.size; i++) {
+      if ((book.flags[i] & OrderBook.DEAD) == 0 && book.expires[i] < hour) {
+        expired.add(book.order(i));
+        book.kill(i);
+      }
     }
-    for (Order o : sells) {
-      allSell += o.remaining;
+    Limits limits = Limits.of(book);
+    Price p = price(book, limits, reference);
+    List<Fill> fills = p.volume() == 0 ? List.of() : fill(book, limits, p.price(), p.volume());
+    List<Order> dropped = new ArrayList<>(0);
+    for (int i = 0; i < book.size; i++) {
+      int f = book.flags[i];
+      if ((f & OrderBook.DEAD) != 0) {
+        continue;
+      }
+      if (book.remaining[i] == 0) {
+        book.kill(i);
+      } else if ((f & OrderBook.AUCTION_ONLY) != 0) {
+        dropped.add(book.order(i));
+        book.kill(i);
+      }
     }
-    long[] candidates = candidates(buys, sells);
-    if (candidates.length == 0) {
-      // market orders only (or nothing): they meet at the reference price
-      long marketBuy = buys.stream().filter(o -> o.market).mapToLong(o -> o.remaining).sum();
-      long marketSell = sells.stream().filter(o -> o.market).mapToLong(o -> o.remaining).sum();
-      long volume = Math.min(marketBuy, marketSell);
-      return volume == 0 ? new Price(null, 0, allBuy - allSell) : new Price(reference, volume, marketBuy - marketSell);
-    }
-    // demand(p): buys executing at p (limit >= p), non-increasing in p; supply(p): sells with limit <= p, non-decreasing
-    int n = candidates.length;
+    book.compact();
+    return new Clearing(commodity, hour, p.volume() == 0 ? null : p.price(), p.volume(), p.imbalance(),
+        reference == NO_REFERENCE ? null : reference, fills, expired, dropped);
+  }
+
+  /** The clearing price of a book by the four rules; price 0 and volume 0 when nothing executes. */
+  static Price price(OrderBook book, Limits limits, long reference) {
+    long[] prices = limits.prices();
+    int n = limits.count();
+    // demand[i] / supply[i]: the quantity executable at prices[i], built from the quantity limited at each price
     long[] demand = new long[n];
     long[] supply = new long[n];
     long marketBuy = 0;
-    for (Order o : buys) {
-      if (o.market) {
-        marketBuy += o.remaining;
+    long marketSell = 0;
+    for (int i = 0; i < book.size; i++) {
+      int f = book.flags[i];
+      if ((f & OrderBook.DEAD) != 0) {
+        continue;
+      }
+      long q = book.remaining[i];
+      boolean buy = (f & OrderBook.BUY) != 0;
+      if ((f & OrderBook.MARKET) != 0) {
+        if (buy) {
+          marketBuy += q;
+        } else {
+          marketSell += q;
+        }
+      } else {
+        (buy ? demand : supply)[limits.at()[i]] += q;
       }
     }
-    long acc = 0;
-    int b = 0;
-    while (b < buys.size() && buys.get(b).market) {
-      b++;
-    }
+    long allBuy = marketBuy;
     for (int i = n - 1; i >= 0; i--) {
-      while (b < buys.size() && buys.get(b).limit >= candidates[i]) {
-        acc += buys.get(b).remaining;
-        b++;
-      }
-      demand[i] = acc + marketBuy;
+      allBuy += demand[i];
+      demand[i] = allBuy;
     }
-    acc = 0;
-    int s = 0;
-    while (s < sells.size() && sells.get(s).market) {
-      acc += sells.get(s).remaining;
-      s++;
-    }
+    long allSell = marketSell;
     for (int i = 0; i < n; i++) {
-      while (s < sells.size() && sells.get(s).limit <= candidates[i]) {
-        acc += sells.get(s).remaining;
-        s++;
-      }
-      supply[i] = acc;
+      allSell += supply[i];
+      supply[i] = allSell;
     }
-    long bestVolume = 0;
+    if (n == 0) {
+      long volume = Math.min(marketBuy, marketSell);
+      return volume == 0 || reference == NO_REFERENCE ? new Price(0, 0, allBuy - allSell)
+          : new Price(reference, volume, marketBuy - marketSell);
+    }
+    // rule 1
+    long volume = 0;
     for (int i = 0; i < n; i++) {
-      bestVolume = Math.max(bestVolume, Math.min(demand[i], supply[i]));
+      volume = Math.max(volume, Math.min(demand[i], supply[i]));
     }
-    if (bestVolume == 0) {
-      return new Price(null, 0, allBuy - allSell);
+    if (volume == 0) {
+      return new Price(0, 0, allBuy - allSell);
     }
-    long bestSurplus = Long.MAX_VALUE;
+    // rule 2
+    long surplus = Long.MAX_VALUE;
     for (int i = 0; i < n; i++) {
-      if (Math.min(demand[i], supply[i]) == bestVolume) {
-        bestSurplus = Math.min(bestSurplus, Math.abs(demand[i] - supply[i]));
+      if (Math.min(demand[i], supply[i]) == volume) {
+        surplus = Math.min(surplus, Math.abs(demand[i] - supply[i]));
       }
     }
     int lo = -1;
@@ -114,95 +149,92 @@ public final class CallAuction {
     boolean allBuySurplus = true;
     boolean allSellSurplus = true;
     for (int i = 0; i < n; i++) {
-      if (Math.min(demand[i], supply[i]) == bestVolume && Math.abs(demand[i] - supply[i]) == bestSurplus) {
+      if (Math.min(demand[i], supply[i]) == volume && Math.abs(demand[i] - supply[i]) == surplus) {
         lo = lo < 0 ? i : lo;
         hi = i;
-        long surplus = demand[i] - supply[i];
-        allBuySurplus &= surplus > 0;
-        allSellSurplus &= surplus < 0;
+        allBuySurplus &= demand[i] > supply[i];
+        allSellSurplus &= demand[i] < supply[i];
       }
     }
-    // every price between the tied ones executes the same maximum volume (demand only falls, supply only rises); past
-    // the lowest or highest limit, where only market orders are left on one side, the tie may go on without end
-    boolean openBelow = lo == 0 && tied(buys, sells, candidates[0] - 1, bestVolume, bestSurplus);
-    boolean openAbove = hi == n - 1 && tied(buys, sells, candidates[n - 1] + 1, bestVolume, bestSurplus);
+    // Every price between two tied limits executes the same volume (demand only falls, supply only rises). Below the
+    // lowest limit only market sells execute against every buy, above the highest only market buys against every
+    // sell: when that ties too, the range goes on past the limit.
+    boolean openBelow = lo == 0 && prices[0] > 1 && ties(allBuy, marketSell, volume, surplus);
+    boolean openAbove = hi == n - 1 && ties(marketBuy, allSell, volume, surplus);
     int chosen;
     if (lo == hi && !openBelow && !openAbove) {
       chosen = lo;
-    } else if (allBuySurplus) {
+    } else if (allBuySurplus) { // rule 3
       chosen = hi;
     } else if (allSellSurplus) {
       chosen = lo;
+    } else if (reference == NO_REFERENCE) { // rule 4
+      chosen = lo;
+    } else if ((reference > prices[lo] || openBelow) && (reference < prices[hi] || openAbove)) {
+      int at = Arrays.binarySearch(prices, 0, n, reference);
+      int above = at >= 0 ? at : -at - 1; // first limit at or above the reference
+      int below = at >= 0 ? at : above - 1; // last limit at or below it
+      long d = above < n ? demand[above] : marketBuy;
+      long s = below >= 0 ? supply[below] : marketSell;
+      return new Price(reference, volume, d - s);
     } else {
-      if ((reference > candidates[lo] || openBelow && reference > 0) && (reference < candidates[hi] || openAbove)) {
-        return new Price(reference, bestVolume, executable(buys, reference) - executable(sells, reference));
-      }
-      chosen = reference <= candidates[lo] ? lo : hi;
+      chosen = reference <= prices[lo] ? lo : hi;
     }
-    return new Price(candidates[chosen], bestVolume, demand[chosen] - supply[chosen]);
+    return new Price(prices[chosen], volume, demand[chosen] - supply[chosen]);
   }
 
-  /** Whether price p executes the maximum volume with the minimum surplus too. */
-  private static boolean tied(List<Order> buys, List<Order> sells, long p, long volume, long surplus) {
-    long d = executable(buys, p);
-    long s = executable(sells, p);
-    return p > 0 && Math.min(d, s) == volume && Math.abs(d - s) == surplus;
+  private static boolean ties(long demand, long supply, long volume, long surplus) {
+    return Math.min(demand, supply) == volume && Math.abs(demand - supply) == surplus;
   }
 
-  /** The quantity of one side's orders that execute at price p. */
-  private static long executable(List<Order> side, long p) {
-    long q = 0;
-    for (Order o : side) {
-      if (o.executesAt(p)) {
-        q += o.remaining;
+  /**
+   * Executes {@code volume} at {@code price}: the orders of each side that execute there, in priority order (one sort
+   * of {@code rank << 32 | slot}: rank 0 for market orders, then by limit, better first; slots are in arrival order),
+   * fills pairing the two lists in order.
+   */
+  private static List<Fill> fill(OrderBook book, Limits limits, long price, long volume) {
+    long[] buyKeys = new long[book.live];
+    long[] sellKeys = new long[book.live];
+    int nb = 0;
+    int ns = 0;
+    long[] prices = limits.prices();
+    int n = limits.count();
+    for (int i = 0; i < book.size; i++) {
+      int f = book.flags[i];
+      if ((f & OrderBook.DEAD) != 0) {
+        continue;
+      }
+      int at = limits.at()[i];
+      if ((f & OrderBook.BUY) != 0) {
+        if (at < 0 || prices[at] >= price) {
+          buyKeys[nb++] = (long) (at < 0 ? 0 : n - at) << 32 | i;
+        }
+      } else if (at < 0 || prices[at] <= price) {
+        sellKeys[ns++] = (long) (at + 1) << 32 | i;
       }
     }
-    return q;
-  }
-
-  /** The distinct limit prices of both sides, ascending. */
-  private static long[] candidates(List<Order> buys, List<Order> sells) {
-    long[] all = new long[buys.size() + sells.size()];
-    int n = 0;
-    for (Order o : buys) {
-      if (!o.market) {
-        all[n++] = o.limit;
-      }
-    }
-    for (Order o : sells) {
-      if (!o.market) {
-        all[n++] = o.limit;
-      }
-    }
-    java.util.Arrays.sort(all, 0, n);
-    int distinct = 0;
-    for (int i = 0; i < n; i++) {
-      if (distinct == 0 || all[distinct - 1] != all[i]) {
-        all[distinct++] = all[i];
-      }
-    }
-    return java.util.Arrays.copyOf(all, distinct);
-  }
-
-  /** Executes {@code volume} at {@code price}: each side in priority order, fills pairing the two lists in order. */
-  private static void fill(OrderBook book, long price, long volume, List<Fill> fills) {
+    Arrays.sort(buyKeys, 0, nb);
+    Arrays.sort(sellKeys, 0, ns);
+    List<Fill> fills = new ArrayList<>();
+    long[] remaining = book.remaining;
     int b = 0;
     int s = 0;
     long left = volume;
     while (left > 0) {
-      Order buy = book.buys.get(b);
-      Order sell = book.sells.get(s);
-      long q = Math.min(left, Math.min(buy.remaining, sell.remaining));
-      fills.add(new Fill(buy.id, sell.id, buy.owner, sell.owner, q, price));
-      buy.remaining -= q;
-      sell.remaining -= q;
+      int buy = (int) buyKeys[b];
+      int sell = (int) sellKeys[s];
+      long q = Math.min(left, Math.min(remaining[buy], remaining[sell]));
+      fills.add(new Fill(book.ids[buy], book.ids[sell], book.owners[buy], book.owners[sell], q, price));
+      remaining[buy] -= q;
+      remaining[sell] -= q;
       left -= q;
-      if (buy.remaining == 0) {
+      if (remaining[buy] == 0) {
         b++;
       }
-      if (sell.remaining == 0) {
+      if (remaining[sell] == 0) {
         s++;
       }
     }
+    return fills;
   }
 }

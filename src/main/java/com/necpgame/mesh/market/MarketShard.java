@@ -102,10 +102,10 @@ final class MarketShard {
     JsonObject snapshot = market.snapshot();
     snapshot.getJsonObject("books").fieldNames().forEach(c -> names.put(c, null));
     for (String c : names.keySet()) {
-      OrderBook book = market.book(c);
+      Long reference = market.reference(c);
       commodities.put(c, new JsonObject()
-          .put("reference_price", Clearing.decimal(market.reference(c)))
-          .put("book", book == null ? new OrderBook().summary(VIEW_LEVELS) : book.summary(VIEW_LEVELS))
+          .put("reference_price", reference == null ? null : Prices.toDecimal(reference))
+          .put("book", market.summary(c, VIEW_LEVELS).toJson())
           .put("last_clearing", lastClearings.getJsonObject(c)));
     }
     return new JsonObject().put("shard", key).put("last_hour", lastHour)

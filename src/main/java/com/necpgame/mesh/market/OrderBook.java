@@ -1,96 +1,264 @@
 package com.necpgame.mesh.market;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The open orders of one commodity, each side kept in priority order lazily (sorted when cleared or summarised). */
+/**
+ * The open orders of one commodity, stored as parallel primitive arrays (one slot per order, in arrival order), so a
+ * clearing of a million orders reads arrays and sorts longs instead of chasing objects. {@link Order} values are made
+ * only at the edges ({@link #get}, {@link #orders}). Removed orders leave dead slots that the next clearing (or a
+ * cancel, once they outnumber the live ones) squeezes out; slots stay in arrival order, so a slot's place is its
+ * time priority and an id is found by binary search on {@code seq}.
+ *
+ * <p>Add and cancel through {@link Market} (which gives each order its arrival number); {@link #summary} shows the
+ * book. Not thread-safe: one owner thread, as the market's loop.
+ */
 public final class OrderBook {
 
-  /** Market orders first, then the better limit, then the earlier order. */
-  static final Comparator<Order> BUY_PRIORITY = (a, b) -> a.market != b.market ? (a.market ? -1 : 1)
-      : a.limit != b.limit ? Long.compare(b.limit, a.limit) : Long.compare(a.seq, b.seq);
-  static final Comparator<Order> SELL_PRIORITY = (a, b) -> a.market != b.market ? (a.market ? -1 : 1)
-      : a.limit != b.limit ? Long.compare(a.limit, b.limit) : Long.compare(a.seq, b.seq);
+  static final byte BUY = 1;
+  static final byte MARKET = 2;
+  static final byte AUCTION_ONLY = 4;
+  static final byte DEAD = 8;
 
-  final List<Order> buys = new ArrayList<>();
-  final List<Order> sells = new ArrayList<>();
-  private final Map<String, Order> byId = new HashMap<>();
+  int size;
+  int live;
+  String[] ids = new String[4];
+  String[] owners = new String[4];
+  long[] limits = new long[4];
+  long[] quantities = new long[4];
+  long[] remaining = new long[4];
+  long[] seqs = new long[4];
+  long[] expires = new long[4];
+  byte[] flags = new byte[4];
+  /** id -> seq of the open orders; a seq never changes, so compaction leaves this map alone. */
+  private final Map<String, Long> seqById = new HashMap<>();
 
-  /** Adds an order; false when one with its id is already open (a duplicate event). */
-  public boolean add(Order order) {
-    if (byId.putIfAbsent(order.id, order) != null) {
+  /**
+   * Adds an order as it is (its seq must be above every seq in the book); false, and nothing changes, when an order
+   * with its id is open already (a duplicate event).
+   */
+  boolean add(Order o) {
+    if (size > 0 && o.seq() <= seqs[size - 1]) {
+      throw new IllegalArgumentException("order " + o.id() + " has seq " + o.seq() + ", not after " + seqs[size - 1]);
+    }
+    if (seqById.putIfAbsent(o.id(), o.seq()) != null) {
       return false;
     }
-    (order.side == Order.Side.BUY ? buys : sells).add(order);
+    if (size == ids.length) {
+      grow(size * 2);
+    }
+    int i = size++;
+    ids[i] = o.id();
+    owners[i] = o.owner();
+    limits[i] = o.limit();
+    quantities[i] = o.quantity();
+    remaining[i] = o.remaining();
+    seqs[i] = o.seq();
+    expires[i] = o.expiresAtHour();
+    flags[i] = (byte) ((o.buy() ? BUY : 0) | (o.market() ? MARKET : 0) | (o.auctionOnly() ? AUCTION_ONLY : 0));
+    live++;
     return true;
   }
 
-  /** Cancels an open order; false when it is not open (unknown, filled, expired). */
-  public boolean cancel(String id) {
-    Order order = byId.remove(id);
-    if (order == null) {
+  /** Removes an open order; false when none with that id is open (unknown, filled, expired, cancelled). */
+  boolean cancel(String id) {
+    int slot = slotOf(id);
+    if (slot < 0) {
       return false;
     }
-    (order.side == Order.Side.BUY ? buys : sells).remove(order);
+    kill(slot);
+    if (size - live > live && size > 64) {
+      compact();
+    }
     return true;
   }
 
+  /** The open order with this id, or null. */
   public Order get(String id) {
-    return byId.get(id);
+    int slot = slotOf(id);
+    return slot < 0 ? null : order(slot);
   }
 
+  /** Number of open orders. */
   public int size() {
-    return byId.size();
+    return live;
   }
 
-  void sort() {
-    buys.sort(BUY_PRIORITY);
-    sells.sort(SELL_PRIORITY);
-  }
-
-  /** Keeps the orders that pass; the others are forgotten. Answers how many were removed. */
-  int removeIf(java.util.function.Predicate<Order> gone) {
-    int before = byId.size();
-    for (List<Order> side : List.of(buys, sells)) {
-      side.removeIf(o -> {
-        if (gone.test(o)) {
-          byId.remove(o.id);
-          return true;
-        }
-        return false;
-      });
-    }
-    return before - byId.size();
-  }
-
-  /** Best prices, totals and the first {@code levels} price levels of each side (quantity and orders per level). */
-  public JsonObject summary(int levels) {
-    sort();
-    return new JsonObject().put("orders", byId.size())
-        .put("buy_quantity", buys.stream().mapToLong(o -> o.remaining).sum())
-        .put("sell_quantity", sells.stream().mapToLong(o -> o.remaining).sum())
-        .put("bids", levels(buys, levels)).put("asks", levels(sells, levels));
-  }
-
-  private static JsonArray levels(List<Order> side, int max) {
-    JsonArray out = new JsonArray();
-    JsonObject level = null;
-    for (Order o : side) {
-      Object price = o.market ? "market" : Clearing.decimal(o.limit);
-      if (level == null || !level.getValue("price").equals(price)) {
-        if (out.size() == max) {
-          break;
-        }
-        level = new JsonObject().put("price", price).put("quantity", 0L).put("orders", 0);
-        out.add(level);
+  /** The open orders in arrival order. */
+  public List<Order> orders() {
+    List<Order> out = new ArrayList<>(live);
+    for (int i = 0; i < size; i++) {
+      if ((flags[i] & DEAD) == 0) {
+        out.add(order(i));
       }
-      level.put("quantity", level.getLong("quantity") + o.remaining).put("orders", level.getInteger("orders") + 1);
     }
     return out;
+  }
+
+  /** Best prices, counts, totals and the first {@code levels} price levels of each side (market orders first). */
+  public BookSummary summary(int levels) {
+    int[] buys = priority(true, Long.MIN_VALUE);
+    int[] sells = priority(false, Long.MIN_VALUE);
+    return new BookSummary(best(buys), best(sells), buys.length, sells.length, total(buys), total(sells),
+        levels(buys, levels), levels(sells, levels));
+  }
+
+  private Long best(int[] side) {
+    for (int slot : side) {
+      if ((flags[slot] & MARKET) == 0) {
+        return limits[slot];
+      }
+    }
+    return null;
+  }
+
+  private long total(int[] side) {
+    long sum = 0;
+    for (int slot : side) {
+      sum += remaining[slot];
+    }
+    return sum;
+  }
+
+  private List<BookSummary.Level> levels(int[] side, int max) {
+    List<BookSummary.Level> out = new ArrayList<>();
+    int i = 0;
+    while (i < side.length && out.size() < max) {
+      boolean market = (flags[side[i]] & MARKET) != 0;
+      long price = limits[side[i]];
+      long quantity = 0;
+      int orders = 0;
+      while (i < side.length && ((flags[side[i]] & MARKET) != 0) == market && limits[side[i]] == price) {
+        quantity += remaining[side[i]];
+        orders++;
+        i++;
+      }
+      out.add(new BookSummary.Level(market ? null : price, quantity, orders));
+    }
+    return out;
+  }
+
+  /**
+   * The live slots of one side that execute at {@code price} (every one for {@code Long.MIN_VALUE}), in priority
+   * order: market orders first, then the better limit (higher for buys, lower for sells), then the earlier. One sort
+   * of packed longs: {@code rank << 32 | slot}, where rank 0 is a market order and then the limit's place among the
+   * side's distinct limits; as slots are in arrival order, the slot breaks ties by time.
+   */
+  int[] priority(boolean buy, long price) {
+    int n = 0;
+    long[] prices = new long[live];
+    for (int i = 0; i < size; i++) {
+      int f = flags[i];
+      if ((f & DEAD) == 0 && ((f & BUY) != 0) == buy && (f & MARKET) == 0 && executes(buy, limits[i], price)) {
+        prices[n++] = limits[i];
+      }
+    }
+    int distinct = distinct(prices, n);
+    long[] keys = new long[live];
+    int k = 0;
+    for (int i = 0; i < size; i++) {
+      int f = flags[i];
+      if ((f & DEAD) != 0 || ((f & BUY) != 0) != buy) {
+        continue;
+      }
+      long rank;
+      if ((f & MARKET) != 0) {
+        rank = 0;
+      } else if (executes(buy, limits[i], price)) {
+        int at = Arrays.binarySearch(prices, 0, distinct, limits[i]);
+        rank = buy ? distinct - at : at + 1;
+      } else {
+        continue;
+      }
+      keys[k++] = rank << 32 | i;
+    }
+    Arrays.sort(keys, 0, k);
+    int[] out = new int[k];
+    for (int j = 0; j < k; j++) {
+      out[j] = (int) keys[j];
+    }
+    return out;
+  }
+
+  private static boolean executes(boolean buy, long limit, long price) {
+    return price == Long.MIN_VALUE || (buy ? limit >= price : limit <= price);
+  }
+
+  /** Sorts the first n values and moves the distinct ones to the front; answers how many there are. */
+  static int distinct(long[] values, int n) {
+    Arrays.sort(values, 0, n);
+    int d = 0;
+    for (int i = 0; i < n; i++) {
+      if (d == 0 || values[d - 1] != values[i]) {
+        values[d++] = values[i];
+      }
+    }
+    return d;
+  }
+
+  /** Marks a slot dead and forgets its id; the slot stays until {@link #compact}. */
+  void kill(int slot) {
+    flags[slot] |= DEAD;
+    seqById.remove(ids[slot]);
+    live--;
+  }
+
+  /** Squeezes out dead slots, keeping arrival order. */
+  void compact() {
+    int j = 0;
+    for (int i = 0; i < size; i++) {
+      if ((flags[i] & DEAD) != 0) {
+        continue;
+      }
+      if (i != j) {
+        ids[j] = ids[i];
+        owners[j] = owners[i];
+        limits[j] = limits[i];
+        quantities[j] = quantities[i];
+        remaining[j] = remaining[i];
+        seqs[j] = seqs[i];
+        expires[j] = expires[i];
+        flags[j] = flags[i];
+      }
+      j++;
+    }
+    Arrays.fill(ids, j, size, null);
+    Arrays.fill(owners, j, size, null);
+    size = j;
+    if (ids.length > 64 && size < ids.length / 4) {
+      grow(Math.max(64, size * 2));
+    }
+  }
+
+  private void grow(int capacity) {
+    ids = Arrays.copyOf(ids, capacity);
+    owners = Arrays.copyOf(owners, capacity);
+    limits = Arrays.copyOf(limits, capacity);
+    quantities = Arrays.copyOf(quantities, capacity);
+    remaining = Arrays.copyOf(remaining, capacity);
+    seqs = Arrays.copyOf(seqs, capacity);
+    expires = Arrays.copyOf(expires, capacity);
+    flags = Arrays.copyOf(flags, capacity);
+  }
+
+  private int slotOf(String id) {
+    Long seq = seqById.get(id);
+    if (seq == null) {
+      return -1;
+    }
+    int slot = Arrays.binarySearch(seqs, 0, size, seq);
+    if (slot < 0 || (flags[slot] & DEAD) != 0) {
+      throw new IllegalStateException("order " + id + " is indexed but has no live slot");
+    }
+    return slot;
+  }
+
+  Order order(int slot) {
+    int f = flags[slot];
+    return new Order(ids[slot], owners[slot], (f & BUY) != 0 ? Order.Side.BUY : Order.Side.SELL, (f & MARKET) != 0,
+        limits[slot], quantities[slot], remaining[slot], seqs[slot], expires[slot], (f & AUCTION_ONLY) != 0);
   }
 }

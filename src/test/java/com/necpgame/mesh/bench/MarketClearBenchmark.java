@@ -41,18 +41,21 @@ public class MarketClearBenchmark {
 
   private Market market;
 
+  /** A fresh market for every invocation (not measured): the same 1,000,000 orders each time. */
   @Setup(Level.Invocation)
   public void fill() {
     market = new Market(Map.of());
     SplittableRandom random = new SplittableRandom(7);
     for (int i = 0; i < orders; i++) {
       String commodity = "c" + random.nextInt(commodities);
-      boolean buy = random.nextBoolean();
+      Order.Side side = random.nextBoolean() ? Order.Side.BUY : Order.Side.SELL;
       boolean marketOrder = random.nextInt(20) == 0;
       long limit = 9_000 + random.nextInt(2_000);
       long quantity = 1 + random.nextInt(500);
-      market.add(commodity, new Order("o" + i, "owner" + (i % 1000), buy ? Order.Side.BUY : Order.Side.SELL,
-          marketOrder, limit, quantity, quantity, i + 1, Long.MAX_VALUE, false));
+      String id = "o" + i;
+      String owner = "owner" + (i % 1000);
+      market.add(commodity, marketOrder ? Order.market(id, owner, side, quantity)
+          : Order.limit(id, owner, side, limit, quantity));
     }
   }
 
