@@ -10,8 +10,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The clearing rules on worked examples and on cases of our own for each tie rule and each edge. Prices in the tests
- * are cents.
+ * The clearing rules, first on worked examples published for real exchanges' auctions (golden cases: their numbers,
+ * their answers), then on cases of our own for each tie rule and each edge. Prices in the tests are cents.
  */
 class CallAuctionTest {
 
@@ -44,6 +44,11 @@ class CallAuctionTest {
     return all.get(0);
   }
 
+  /** The price the book would clear at now (the indicative price), leaving the market as it is. */
+  private static Long indicative(Market m) {
+    return clear(Market.restore(m.snapshot()), 1).price();
+  }
+
   /** Executed quantity per order id, in first-fill order. */
   private static Map<String, Long> executed(Clearing c) {
     Map<String, Long> out = new LinkedHashMap<>();
@@ -57,6 +62,126 @@ class CallAuctionTest {
   private static List<String> fills(Clearing c) {
     return c.fills().stream().map(f -> f.buyOrderId() + "-" + f.sellOrderId() + " " + f.quantity() + "@" + f.price())
         .toList();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Golden cases: Deutsche Börse Xetra. Source: "Xetra Market Model Equities" (Deutsche Börse AG), the examples of
+  // auction price determination (Examples 1-3 and 6). The PDF itself could not be reached from here; the order books
+  // and answers are as transcribed, with the document's wording, in github.com/ratzlow/tinyEXCH,
+  // src/test/java/net/tinyexch/ob/match/AuctionMatchTest.java. Prices in euros. The document's Examples 4 and 5
+  // (reference price with surpluses on both sides / none) are left out: the transcription's books give answers (ref
+  // 200 -> 199 and 201) that contradict the rule text it quotes ("either equals the reference price or ... the limit
+  // nearest to it"), so they could not be checked against the document.
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Xetra Example 1: exactly one limit with the highest executable volume and the lowest surplus: 200. */
+  @Test
+  void xetraExample1ClearsAtTheOnePriceWithMaximumVolume() {
+    Market m = market(null);
+    buy(m, "b1", 20_200, 200);
+    buy(m, "b2", 20_100, 200);
+    buy(m, "b3", 20_000, 300);
+    sell(m, "s1", 20_000, 100);
+    sell(m, "s2", 19_800, 200);
+    sell(m, "s3", 19_700, 400);
+    Clearing c = clear(m, 1);
+    assertEquals(20_000L, c.price());
+    assertEquals(700, c.volume());
+    assertEquals(0, c.imbalance());
+    assertEquals(0, m.openOrders(), "everything executed");
+  }
+
+  /** Xetra Example 2: several limits, surplus on the bid side at all of them: the highest, 201. */
+  @Test
+  void xetraExample2BuySurplusTakesTheHighestLimit() {
+    Market m = market(null);
+    buy(m, "b1", 20_200, 400);
+    buy(m, "b2", 20_100, 200);
+    sell(m, "s1", 19_900, 300);
+    sell(m, "s2", 19_800, 200);
+    Clearing c = clear(m, 1);
+    assertEquals(20_100L, c.price());
+    assertEquals(500, c.volume());
+    assertEquals(100, c.imbalance(), "bid surplus 100");
+  }
+
+  /** Xetra Example 3: several limits, surplus on the ask side at all of them: the lowest, 199. */
+  @Test
+  void xetraExample3SellSurplusTakesTheLowestLimit() {
+    Market m = market(null);
+    buy(m, "b1", 20_200, 300);
+    buy(m, "b2", 20_100, 200);
+    sell(m, "s1", 19_900, 400);
+    sell(m, "s2", 19_800, 200);
+    Clearing c = clear(m, 1);
+    assertEquals(19_900L, c.price());
+    assertEquals(500, c.volume());
+    assertEquals(-100, c.imbalance(), "ask surplus 100");
+  }
+
+  /** Xetra Example 6: only market orders executable (buy 900, sell 800): the reference price, 250 or 99. */
+  @Test
+  void xetraExample6MarketOrdersOnlyClearAtTheReferencePrice() {
+    for (long reference : new long[] {25_000, 9_900}) {
+      Market m = market(reference);
+      buyMarket(m, "b1", 900);
+      sellMarket(m, "s1", 800);
+      Clearing c = clear(m, 1);
+      assertEquals(reference, c.price());
+      assertEquals(800, c.volume());
+      assertEquals(100, c.imbalance(), "bid surplus 100");
+      assertEquals(100, m.get(C, "b1").remaining());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Golden cases: Euronext. Source: Euronext's "Pure Market Order" document (the call-phase examples), as transcribed
+  // in github.com/mattdavey/EuronextClone, src/test/resources/com/euronextclone/"Euronext - pure market order.feature"
+  // (Examples 3-5 also in indicative-market-price.feature). Reference price 10 euros. Market-to-limit (MTL) orders
+  // take part in the call like market orders, so they are market orders here.
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Call phase, Example 1: indicative price 10.08 (tie at 10.08 and 10.10 without surplus: the one closest to the
+   * reference); after a market buy of 20 arrives, 10.10 (buy surplus at both: the highest), and the trades A-D 40,
+   * A-E 10, G-E 20, B-E 70 at 10.10, leaving B 20 at 10.10, C 10 at 9.90 and F 60 at 10.15.
+   */
+  @Test
+  void euronextPureMarketOrderExample1() {
+    Market m = market(1_000L);
+    buyMarket(m, "A", 50);
+    buy(m, "B", 1_010, 90);
+    buy(m, "C", 990, 10);
+    sellMarket(m, "D", 40);
+    sell(m, "E", 1_008, 100);
+    sell(m, "F", 1_015, 60);
+    assertEquals(1_008L, indicative(m));
+    buyMarket(m, "G", 20);
+    Clearing c = clear(m, 1);
+    assertEquals(1_010L, c.price());
+    assertEquals(List.of("A-D 40@1010", "A-E 10@1010", "G-E 20@1010", "B-E 70@1010"), fills(c));
+    assertEquals(20, m.get(C, "B").remaining());
+    assertEquals(10, m.get(C, "C").remaining());
+    assertEquals(60, m.get(C, "F").remaining());
+    assertEquals(3, m.openOrders());
+  }
+
+  /**
+   * Call phase, Example 2: market-to-limit buy 40 against a market sell of 45: the reference price 10; a market buy
+   * of 20 more: still 10, trades A-D 40 and G-D 5, G keeps 15.
+   */
+  @Test
+  void euronextPureMarketOrderExample2() {
+    Market m = market(1_000L);
+    buyMarket(m, "A", 40);
+    sellMarket(m, "D", 45);
+    assertEquals(1_000L, indicative(m));
+    buyMarket(m, "G", 20);
+    Clearing c = clear(m, 1);
+    assertEquals(1_000L, c.price());
+    assertEquals(List.of("A-D 40@1000", "G-D 5@1000"), fills(c));
+    assertEquals(15, m.get(C, "G").remaining());
+    assertEquals(1, m.openOrders());
   }
 
   /**
@@ -83,6 +208,36 @@ class CallAuctionTest {
       }
       assertEquals(k.price(), clear(m, 1).price(), java.util.Arrays.deepToString(k.orders()));
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Golden case: ASX. Source: the worked example of ASX's call auction algorithm (introduced in 2002, the four
+  // principles ASX still publishes in "How opening and closing prices are calculated") in the UNSW Trading Engine
+  // course reading "appendix of additional reading" (cgi.cse.unsw.edu.au/~fethir/TradingEngineCourse/session3).
+  // Principle 1: maximum volume 1,000 at every price from 6.10 to 6.39; principle 2: minimum surplus 500 at 6.35 to
+  // 6.39; principle 3: buy surplus at each, so the highest: 6.39. (The stored copy breaks off in principle 3's
+  // sentence; 6.39 is what that principle gives, and the same text's old-algorithm paragraph names the last orders
+  // matched, broker 227's buy at 6.39 and broker 606's sell at 6.10, 500 each.)
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void asxWorkedExampleBuyPressureTakesTheHighestPrice() {
+    Market m = market(null);
+    buy(m, "199", 640, 500);
+    buy(m, "227", 639, 500);
+    buy(m, "298", 639, 500);
+    buy(m, "288", 634, 1_000);
+    buy(m, "144", 633, 500);
+    sell(m, "606", 610, 1_000);
+    sell(m, "317", 640, 500);
+    sell(m, "150", 641, 520);
+    sell(m, "203", 642, 550);
+    sell(m, "202", 643, 519);
+    Clearing c = clear(m, 1);
+    assertEquals(639L, c.price());
+    assertEquals(1_000, c.volume());
+    assertEquals(500, c.imbalance(), "buy surplus of 500");
+    assertEquals(List.of("199-606 500@639", "227-606 500@639"), fills(c), "time priority: 227 before 298");
   }
 
   /**
