@@ -2,7 +2,6 @@ package com.necpgame.mesh.market;
 
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -99,12 +98,15 @@ public record OrderPlaced(String commodity, Order order, Map<String, String> err
   }
 
   private static long quantity(Object value, Map<String, String> errors) {
-    if (value instanceof Integer || value instanceof Long || value instanceof BigInteger
-        || value instanceof BigDecimal d && d.stripTrailingZeros().scale() <= 0) {
-      BigInteger q = new BigDecimal(value.toString()).toBigIntegerExact();
-      if (q.signum() > 0 && q.compareTo(BigInteger.valueOf(MAX_QUANTITY)) <= 0) {
-        return q.longValue();
+    try {
+      if (value instanceof Number n) {
+        BigDecimal q = n instanceof BigDecimal b ? b : new BigDecimal(n.toString());
+        if (q.signum() > 0 && q.stripTrailingZeros().scale() <= 0 && q.compareTo(BigDecimal.valueOf(MAX_QUANTITY)) <= 0) {
+          return q.longValueExact();
+        }
       }
+    } catch (ArithmeticException | NumberFormatException e) {
+      // reported below
     }
     errors.put("/quantity", "expected a whole number from 1 to " + MAX_QUANTITY);
     return 0;

@@ -193,6 +193,8 @@ class MarketTest {
     OrderPlaced absent = OrderPlaced.parse(base);
     assertTrue(absent.order().market(), "no limit_price: a market order");
     assertEquals(Order.GTC, absent.order().expiresAtHour(), "gtc by default");
+    assertEquals(3, OrderPlaced.parse(base.copy().put("quantity", 3.0)).order().quantity(),
+        "3.0 is an integer to JSON Schema too");
     OrderPlaced limit = OrderPlaced.parse(base.copy().put("limit_price", 12.5));
     assertEquals(1_250, limit.order().limit());
     Order o = Order.limit("o9", "bob", Order.Side.BUY, 1_234, 5).untilHour(9);
