@@ -100,8 +100,8 @@ public final class OrderBook {
 
   /** Best prices, counts, totals and the first {@code levels} price levels of each side (market orders first). */
   public BookSummary summary(int levels) {
-    int[] buys = priority(true, Long.MIN_VALUE);
-    int[] sells = priority(false, Long.MIN_VALUE);
+    int[] buys = priority(true);
+    int[] sells = priority(false);
     return new BookSummary(best(buys), best(sells), buys.length, sells.length, total(buys), total(sells),
         levels(buys, levels), levels(sells, levels));
   }
@@ -142,17 +142,17 @@ public final class OrderBook {
   }
 
   /**
-   * The live slots of one side that execute at {@code price} (every one for {@code Long.MIN_VALUE}), in priority
-   * order: market orders first, then the better limit (higher for buys, lower for sells), then the earlier. One sort
-   * of packed longs: {@code rank << 32 | slot}, where rank 0 is a market order and then the limit's place among the
-   * side's distinct limits; as slots are in arrival order, the slot breaks ties by time.
+   * The live slots of one side in priority order: market orders first, then the better limit (higher for buys, lower
+   * for sells), then the earlier. One sort of packed longs, {@code rank << 32 | slot}, where rank 0 is a market order
+   * and then the limit's place among the side's distinct limits; as slots are in arrival order, the slot breaks ties
+   * by time. (A clearing sorts the same way, on the limits it has already ranked: {@link CallAuction}.)
    */
-  int[] priority(boolean buy, long price) {
+  private int[] priority(boolean buy) {
     int n = 0;
     long[] prices = new long[live];
     for (int i = 0; i < size; i++) {
       int f = flags[i];
-      if ((f & DEAD) == 0 && ((f & BUY) != 0) == buy && (f & MARKET) == 0 && executes(buy, limits[i], price)) {
+      if ((f & (DEAD | MARKET)) == 0 && ((f & BUY) != 0) == buy) {
         prices[n++] = limits[i];
       }
     }
@@ -161,19 +161,11 @@ public final class OrderBook {
     int k = 0;
     for (int i = 0; i < size; i++) {
       int f = flags[i];
-      if ((f & DEAD) != 0 || ((f & BUY) != 0) != buy) {
-        continue;
+      if ((f & DEAD) == 0 && ((f & BUY) != 0) == buy) {
+        int at = (f & MARKET) != 0 ? -1 : Arrays.binarySearch(prices, 0, distinct, limits[i]);
+        long rank = at < 0 ? 0 : buy ? distinct - at : at + 1;
+        keys[k++] = rank << 32 | i;
       }
-      long rank;
-      if ((f & MARKET) != 0) {
-        rank = 0;
-      } else if (executes(buy, limits[i], price)) {
-        int at = Arrays.binarySearch(prices, 0, distinct, limits[i]);
-        rank = buy ? distinct - at : at + 1;
-      } else {
-        continue;
-      }
-      keys[k++] = rank << 32 | i;
     }
     Arrays.sort(keys, 0, k);
     int[] out = new int[k];
@@ -181,10 +173,6 @@ public final class OrderBook {
       out[j] = (int) keys[j];
     }
     return out;
-  }
-
-  private static boolean executes(boolean buy, long limit, long price) {
-    return price == Long.MIN_VALUE || (buy ? limit >= price : limit <= price);
   }
 
   /** Sorts the first n values and moves the distinct ones to the front; answers how many there are. */
