@@ -27,8 +27,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 
 /**
- * Reads {@code <topic>.dlq} (records written by {@link DeadLetters}) and sends chosen ones back to the topic they came
- * from. Blocking: call it off the event loop. Each call uses a consumer of its own, without a group.
+ * Reads the dead letters of a topic ({@code <topic>.dlq}, records written by {@link DeadLetters}) or a dead-letter
+ * topic itself (a {@code .dlq} topic, or {@code delivery.dead_letter_topic}, where undeliverable webhook events go),
+ * and sends chosen ones back: to the topic they came from, or, for a webhook's dead letter (address
+ * {@code subscription:<id>}), to that subscription's delivery queue alone, so its other subscribers do not get the
+ * event twice. Blocking: call it off the event loop. Each call uses a consumer of its own, without a group.
  */
 public final class DeadLetterReader {
 
@@ -46,15 +49,26 @@ public final class DeadLetterReader {
   /** A page of dead letters and how many there are in all. */
   public record Page(long total, JsonArray items) {}
 
+  private static final String SUBSCRIPTION = "subscription:";
+
   private final Supplier<Consumer<String, byte[]>> consumers;
   private final Producer<String, byte[]> producer;
+  private final WebhookQueue webhooks;
+  private final String deadLetterTopic;
   private final Duration timeout;
 
   public DeadLetterReader(Supplier<Consumer<String, byte[]>> consumers, Producer<String, byte[]> producer,
-      Duration timeout) {
+      WebhookQueue webhooks, String deadLetterTopic, Duration timeout) {
     this.consumers = consumers;
     this.producer = producer;
+    this.webhooks = webhooks;
+    this.deadLetterTopic = deadLetterTopic;
     this.timeout = timeout;
+  }
+
+  /** Where the dead letters of {@code topic} are: the topic itself when it is a dead-letter topic, else its .dlq. */
+  public String dlqOf(String topic) {
+    return topic.equals(deadLetterTopic) || topic.endsWith(".dlq") ? topic : TopicSpec.dlqOf(topic);
   }
 
   /**
@@ -62,7 +76,7 @@ public final class DeadLetterReader {
    * and {@code limit} count in that order.
    */
   public Page list(String topic, long skip, int limit) {
-    String dlq = TopicSpec.dlqOf(topic);
+    String dlq = dlqOf(topic);
     try (Consumer<String, byte[]> c = consumers.get()) {
       List<TopicPartition> parts = partitions(c, dlq);
       Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
@@ -93,12 +107,13 @@ public final class DeadLetterReader {
   }
 
   /**
-   * Re-publishes the chosen dead letters to their original topic ({@code dlq.source.topic}), with their key, value and
-   * headers but without the {@code dlq.*} ones: those at {@code offsets} ({@code {partition: [offset, ...]}}), or, when
-   * null, every one written at or after {@code since}. Answers {@code {redriven, results, missing}}.
+   * Sends back the chosen dead letters, those at {@code offsets} ({@code {partition: [offset, ...]}}), or, when null,
+   * every one written at or after {@code since}: a webhook's to its subscription's queue, the others re-published to
+   * their original topic ({@code dlq.source.topic}) with their key, value and headers but without the {@code dlq.*}
+   * ones. Answers {@code {redriven, results, missing}}.
    */
   public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since) throws Exception {
-    String dlq = TopicSpec.dlqOf(topic);
+    String dlq = dlqOf(topic);
     List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
     JsonArray missing = new JsonArray();
     try (Consumer<String, byte[]> c = consumers.get()) {
@@ -131,8 +146,21 @@ public final class DeadLetterReader {
       }
     }
     List<Future<RecordMetadata>> sent = new ArrayList<>();
+    List<String> subscriptions = new ArrayList<>();
+    List<String> events = new ArrayList<>();
+    List<String> topics = new ArrayList<>();
+    List<String> payloads = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : chosen) {
       String origin = header(r, DeadLetters.SOURCE_TOPIC);
+      String address = header(r, DeadLetters.ADDRESS);
+      if (address != null && address.startsWith(SUBSCRIPTION) && r.value() != null) {
+        subscriptions.add(address.substring(SUBSCRIPTION.length()));
+        events.add(r.key() != null ? r.key() : dlq + "-" + r.partition() + "-" + r.offset());
+        topics.add(origin == null ? dlq : origin);
+        payloads.add(new String(r.value(), StandardCharsets.UTF_8));
+        sent.add(null);
+        continue;
+      }
       ProducerRecord<String, byte[]> out = new ProducerRecord<>(origin == null ? topic : origin, null, r.key(),
           r.value());
       for (Header h : r.headers()) {
@@ -142,12 +170,20 @@ public final class DeadLetterReader {
       }
       sent.add(producer.send(out));
     }
+    webhooks.enqueue(subscriptions, events, topics, payloads).toCompletionStage().toCompletableFuture()
+        .get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
     JsonArray results = new JsonArray();
     long deadline = System.nanoTime() + timeout.toNanos() * 3;
     for (int i = 0; i < chosen.size(); i++) {
-      RecordMetadata m = sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      results.add(new JsonObject().put("partition", chosen.get(i).partition()).put("offset", chosen.get(i).offset())
-          .put("topic", m.topic()).put("new_partition", m.partition()).put("new_offset", m.offset()));
+      JsonObject result = new JsonObject().put("partition", chosen.get(i).partition())
+          .put("offset", chosen.get(i).offset());
+      if (sent.get(i) == null) {
+        result.put("subscription", header(chosen.get(i), DeadLetters.ADDRESS).substring(SUBSCRIPTION.length()));
+      } else {
+        RecordMetadata m = sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        result.put("topic", m.topic()).put("new_partition", m.partition()).put("new_offset", m.offset());
+      }
+      results.add(result);
     }
     return new JsonObject().put("redriven", chosen.size()).put("results", results).put("missing", missing);
   }

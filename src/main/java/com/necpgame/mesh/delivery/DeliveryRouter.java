@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,8 +28,9 @@ import org.apache.kafka.common.header.Header;
  * Routes events to subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in one
  * consumer group shared by every process (so each event is handled by one process). Each event a {@code kafka}
  * subscription matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by
- * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; each
- * event a {@code webhook} subscription matches is queued in {@link WebhookQueue} for the {@link WebhookDispatcher}.
+ * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; the
+ * events a {@code webhook} subscription matches are queued in {@link WebhookQueue} for the {@link WebhookDispatcher},
+ * one message per event, or, with {@code enable_batching}, per {@code batch} events of a topic partition.
  * The batch is done (and committed) only when Kafka acknowledged every copy and PostgreSQL took every queued delivery.
  * Subscriptions are re-read every {@code refresh}.
  */
@@ -41,27 +43,26 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   private final SubscriptionRegistry registry;
   private final WebhookQueue webhooks;
   private final Duration refresh;
+  private final int batch;
   private final Set<String> ensured = new HashSet<>();
   private List<Subscription> subscriptions = List.of();
   private long refreshedAt;
 
   public DeliveryRouter(Producer<String, byte[]> producer, TopicProvisioner provisioner, SubscriptionRegistry registry,
-      WebhookQueue webhooks, Duration refresh) {
+      WebhookQueue webhooks, Duration refresh, int batch) {
     this.producer = producer;
     this.provisioner = provisioner;
     this.registry = registry;
     this.webhooks = webhooks;
     this.refresh = refresh;
+    this.batch = batch;
   }
 
   @Override
   public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
     List<Subscription> active = current();
     List<Future<RecordMetadata>> sent = new ArrayList<>();
-    List<String> queued = new ArrayList<>();
-    List<String> events = new ArrayList<>();
-    List<String> topics = new ArrayList<>();
-    List<String> payloads = new ArrayList<>();
+    Map<String, WebhookQueue.Routed> routed = new LinkedHashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       String type = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
       JsonObject[] envelope = new JsonObject[1];
@@ -71,16 +72,20 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
         }
         if ("kafka".equals(s.method())) {
           sent.add(producer.send(copy(r, s)));
-        } else if (envelope[0] != null || (envelope[0] = decode(r)) != null) {
-          queued.add(s.id());
-          events.add(envelope[0].getValue("event_id") instanceof String id ? id : r.topic() + "-" + r.partition()
-              + "-" + r.offset());
-          topics.add(r.topic());
-          payloads.add(new String(r.value(), StandardCharsets.UTF_8));
+          continue;
+        }
+        String id = eventId(r, envelope);
+        if (id != null) { // else not an envelope: nothing to post
+          WebhookQueue.Routed to = routed.computeIfAbsent(s.id() + "\n" + r.topic() + "\n" + r.partition(),
+              k -> new WebhookQueue.Routed(s.id(), r.topic(), r.partition(), s.batching() ? batch : 1,
+                  new ArrayList<>(), new ArrayList<>(), new ArrayList<>()));
+          to.offsets().add(r.offset());
+          to.eventIds().add(id);
+          to.payloads().add(new String(r.value(), StandardCharsets.UTF_8));
         }
       }
     }
-    webhooks.enqueue(queued, events, topics, payloads).toCompletionStage().toCompletableFuture()
+    webhooks.route(new ArrayList<>(routed.values())).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     for (Future<RecordMetadata> f : sent) {
       f.get(60, TimeUnit.SECONDS);
@@ -125,6 +130,22 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
     }
     copy.headers().add(HEADER_SUBSCRIPTION, s.id().getBytes(StandardCharsets.UTF_8));
     return copy;
+  }
+
+  /**
+   * The id of the event a record holds (its {@code event_id} header, or its envelope's, or where it is), or null when
+   * its value is not a JSON object. A record with the header is only checked to be one, not decoded.
+   */
+  private static String eventId(ConsumerRecord<String, byte[]> r, JsonObject[] envelope) {
+    String id = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID);
+    if (id != null && envelope[0] == null) {
+      return EnvelopeRecords.isJsonObject(r.value()) ? id : null;
+    }
+    if (envelope[0] == null && (envelope[0] = decode(r)) == null) {
+      return null;
+    }
+    return id != null ? id : envelope[0].getValue("event_id") instanceof String e ? e
+        : r.topic() + "-" + r.partition() + "-" + r.offset();
   }
 
   private static JsonObject decode(ConsumerRecord<String, byte[]> r) {

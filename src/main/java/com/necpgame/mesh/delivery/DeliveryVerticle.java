@@ -42,7 +42,7 @@ public final class DeliveryVerticle extends VerticleBase {
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
         mesh.metrics(), new DeliveryRouter(mesh.producer(), new TopicProvisioner(mesh.admin(),
             mesh.config().topics().defaultReplicationFactor(), timeout), registry, queue,
-            Duration.ofMillis(config.refreshMs())));
+            Duration.ofMillis(config.refreshMs()), config.webhookBatch()));
     router.start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, mesh.producer(), config, mesh.metrics());
     webhooks.start();

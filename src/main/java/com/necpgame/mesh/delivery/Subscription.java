@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /** A subscription as delivery uses it: what it matches and where it goes. Built from a registry row. */
 public record Subscription(String id, String serviceName, Pattern topics, Set<String> eventTypes,
-    EnvelopeFilter filter, String method, String endpoint, boolean active) {
+    EnvelopeFilter filter, String method, String endpoint, boolean active, boolean batching) {
 
   public static Subscription of(JsonObject row) {
     Set<String> types = new HashSet<>();
@@ -21,7 +21,7 @@ public record Subscription(String id, String serviceName, Pattern topics, Set<St
     return new Subscription(row.getString("subscription_id"), row.getString("service_name"),
         TopicPatterns.compile(List.of(row.getString("topic_pattern", "*"))), types,
         filter == null ? EnvelopeFilter.ALL : filter, row.getString("method"), row.getString("endpoint"),
-        "active".equals(row.getString("status")));
+        "active".equals(row.getString("status")), row.getBoolean("enable_batching", false));
   }
 
   /**

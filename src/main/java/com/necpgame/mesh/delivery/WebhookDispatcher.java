@@ -171,25 +171,52 @@ public final class WebhookDispatcher {
       outcomes.wait(items, now.plusMillis(config.breakerResetMs()));
       return Future.succeededFuture();
     }
+    List<List<Item>> requests = requests(items, s.getBoolean("enable_batching") ? config.webhookBatch() : 1);
     RateLimiter limit = limits.computeIfAbsent(id, k -> new RateLimiter(s.getInteger("rate_limit_per_min"),
         System.currentTimeMillis()));
-    int allowed = limit.take(items.size(), System.currentTimeMillis());
-    outcomes.wait(items.subList(allowed, items.size()), now.plusMillis(Math.max(1, limit.waitMs())));
-    List<Item> due = items.subList(0, allowed);
-    int chunk = s.getBoolean("enable_batching") ? config.webhookBatch() : 1;
-    List<Future<Void>> work = new ArrayList<>();
-    for (int from = 0; from < due.size(); from += chunk) {
-      work.add(post(s, breaker, due.subList(from, Math.min(due.size(), from + chunk)), outcomes));
-    }
-    return Future.join(work).mapEmpty();
+    int allowed = limit.take(requests.size(), System.currentTimeMillis());
+    requests.subList(allowed, requests.size())
+        .forEach(r -> outcomes.wait(r, now.plusMillis(Math.max(1, limit.waitMs()))));
+    return Future.join(requests.subList(0, allowed).stream().map(r -> post(s, breaker, r, outcomes)).toList())
+        .mapEmpty();
   }
 
-  /** One request for these items (one, or a batch as a JSON array) and what comes of it. */
+  /**
+   * The requests that deliver these messages: one each, or, for a batching subscription ({@code batch} > 1), as many
+   * together as make at most {@code batch} events.
+   */
+  static List<List<Item>> requests(List<Item> items, int batch) {
+    List<List<Item>> out = new ArrayList<>();
+    List<Item> request = new ArrayList<>();
+    int events = 0;
+    for (Item item : items) {
+      int n = item.events().size();
+      if (!request.isEmpty() && events + n > batch) {
+        out.add(request);
+        request = new ArrayList<>();
+        events = 0;
+      }
+      request.add(item);
+      events += n;
+    }
+    if (!request.isEmpty()) {
+      out.add(request);
+    }
+    return out;
+  }
+
+  /**
+   * One request for these messages and what comes of it: a single event's envelope, or a JSON array of every event
+   * they carry (a batching subscription's, or a message queued as a batch).
+   */
   private Future<Void> post(JsonObject s, CircuitBreaker breaker, List<Item> items, Outcomes outcomes) {
-    boolean batch = s.getBoolean("enable_batching");
-    byte[] body = (batch ? "[" + String.join(",", items.stream().map(Item::payload).toList()) + "]"
-        : items.get(0).payload()).getBytes(StandardCharsets.UTF_8);
-    String messageId = batch ? "batch_" + items.get(0).eventId() + "_" + items.size() : items.get(0).eventId();
+    Item first = items.get(0);
+    boolean array = s.getBoolean("enable_batching") || items.size() > 1 || first.eventIds() != null;
+    byte[] body = (array ? "[" + String.join(",", items.stream().map(i -> i.eventIds() == null ? i.payload()
+        : i.payload().substring(1, i.payload().length() - 1)).toList()) + "]" : first.payload())
+        .getBytes(StandardCharsets.UTF_8);
+    String messageId = items.size() == 1 ? first.eventId()
+        : "batch_" + first.events().get(0) + "_" + items.stream().mapToInt(i -> i.events().size()).sum();
     long timestamp = Instant.now().getEpochSecond();
     String previous = s.getString("previous_secret_expires_at") != null
         && Instant.parse(s.getString("previous_secret_expires_at")).isAfter(Instant.now())
@@ -225,7 +252,7 @@ public final class WebhookDispatcher {
 
   private void settle(JsonObject s, List<Item> items, Outcome outcome, boolean delivered, double durationMs,
       Outcomes outcomes) {
-    metrics.webhookAttempt(delivered, items.size());
+    metrics.webhookAttempt(delivered, items.stream().mapToInt(i -> i.events().size()).sum());
     Instant now = Instant.now();
     int maxRetries = s.getInteger("max_retries");
     for (Item item : items) {
@@ -241,19 +268,24 @@ public final class WebhookDispatcher {
         next = now.plus(backoff.after(number, s.getInteger("retry_delay"), outcome.retryAfter(), now));
         outcomes.retries.add(new WebhookQueue.Retry(item.id(), next, true));
       }
-      outcomes.attempts.add(new Attempt(item.eventId(), item.subscriptionId(), number,
+      outcomes.attempts.add(new Attempt(item.eventId(), item.eventIds(), item.subscriptionId(), number,
           delivered ? "delivered" : "failed", outcome.statusCode(), durationMs, outcome.body(),
           delivered ? null : outcome.describe(), next, last));
     }
   }
 
+  /** Each event of a message, with the reason, to the dead-letter topic. */
   private void deadLetter(JsonObject s, Item item, Outcome outcome, int attempts) {
     String reason = "webhook " + host(s.getString("endpoint")) + " failed " + attempts + " attempt(s); last: "
         + outcome.describe();
-    LOG.warn("subscription {}: event {} dead-lettered ({})", s.getString("subscription_id"), item.eventId(), reason);
-    producer.send(DeadLetters.undelivered(config.deadLetterTopic(), item.topic(), item.eventId(),
-        item.payload().getBytes(StandardCharsets.UTF_8), "subscription:" + s.getString("subscription_id"), reason,
-        attempts));
+    LOG.warn("subscription {}: {} dead-lettered ({})", s.getString("subscription_id"),
+        item.eventIds() == null ? "event " + item.eventId() : item.eventIds().size() + " events", reason);
+    List<String> envelopes = item.eventIds() == null ? List.of(item.payload()) : WebhookQueue.elements(item.payload());
+    for (int i = 0; i < envelopes.size(); i++) {
+      producer.send(DeadLetters.undelivered(config.deadLetterTopic(), item.topic(), item.events().get(i),
+          envelopes.get(i).getBytes(StandardCharsets.UTF_8), "subscription:" + s.getString("subscription_id"),
+          reason, attempts));
+    }
   }
 
   /** The breaker of an endpoint's origin (scheme, host, port): a failing receiver is one breaker, whatever its paths. */

@@ -1,33 +1,65 @@
 package com.necpgame.mesh.delivery;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.necpgame.mesh.store.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The {@code webhook_queue} table (deliveries waiting to be made) and the {@code event_deliveries} log of attempts.
- * Rows are claimed with a lease ({@code FOR UPDATE SKIP LOCKED}), so several processes never attempt the same one.
+ * The {@code webhook_queue} table (messages waiting to be delivered: one event, or a batching subscription's events of
+ * one topic partition) and the {@code event_deliveries} log of attempts, one row per message attempted. Rows are
+ * claimed with a lease ({@code FOR UPDATE SKIP LOCKED}), so several processes never attempt the same one.
  */
 public final class WebhookQueue {
 
-  /** One waiting delivery. */
-  public record Item(long id, String subscriptionId, String eventId, String topic, String payload, int attempts) {}
+  /**
+   * One waiting message: a single event ({@code eventIds} null, {@code eventId} its id, {@code payload} its envelope)
+   * or several ({@code eventId} the message id, {@code eventIds} theirs, {@code payload} the JSON array of them).
+   */
+  public record Item(long id, String subscriptionId, String eventId, List<String> eventIds, String topic,
+      String payload, int attempts) {
+
+    /** The ids of the events it carries. */
+    public List<String> events() {
+      return eventIds == null ? List.of(eventId) : eventIds;
+    }
+  }
+
+  /**
+   * The events one subscription matched in one topic partition, in offset order, to be queued in messages of at most
+   * {@code batch} events.
+   */
+  public record Routed(String subscriptionId, String topic, int partition, int batch, List<Long> offsets,
+      List<String> eventIds, List<String> payloads) {}
 
   /** A delivery to try again at {@code at}; {@code attempted} when an attempt was made (it counts), not when it waited. */
   public record Retry(long id, Instant at, boolean attempted) {}
 
-  /** One attempt to record: status {@code delivered} or {@code failed}. */
-  public record Attempt(String eventId, String subscriptionId, int number, String status, Integer statusCode,
+  /** One attempt to record (of a message: {@code eventIds} as in {@link Item}): {@code delivered} or {@code failed}. */
+  public record Attempt(String eventId, List<String> eventIds, String subscriptionId, int number, String status, Integer statusCode,
       double durationMs, String response, String error, Instant nextRetryAt, boolean last) {}
+
+  /** An {@code event_ids} column from a JSON array text {@code ids} (null stays null). */
+  private static final String IDS = "CASE WHEN ids IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(ids::jsonb))"
+      + "::varchar[] END";
+
+  private static final JsonFactory JSON = new JsonFactory();
 
   private final Pool pool;
 
@@ -35,7 +67,92 @@ public final class WebhookQueue {
     this.pool = pool;
   }
 
-  /** Queues deliveries, each (subscription, event) once however often it is offered. */
+  /**
+   * Queues what the delivery router matched, in one transaction with its progress per subscription and topic partition
+   * ({@code webhook_routed}): events before that progress were queued already (by this process or, before a
+   * rebalance, another one) and are skipped, so each is queued once however often its offsets are read again.
+   */
+  public Future<Void> route(List<Routed> routed) {
+    if (routed.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = routed.size();
+    String[] subscriptions = new String[n];
+    String[] topics = new String[n];
+    Integer[] partitions = new Integer[n];
+    Long[] next = new Long[n];
+    for (int i = 0; i < n; i++) {
+      Routed r = routed.get(i);
+      subscriptions[i] = r.subscriptionId();
+      topics[i] = r.topic();
+      partitions[i] = r.partition();
+      next[i] = r.offsets().get(r.offsets().size() - 1) + 1;
+    }
+    return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO webhook_routed AS w (subscription_id, topic, "
+        + "partition, next_offset) SELECT s, t, p, 0 FROM unnest($1::varchar[], $2::varchar[], $3::int[]) AS u(s, t, p) "
+        + "ON CONFLICT (subscription_id, topic, partition) DO UPDATE SET next_offset = w.next_offset "
+        + "RETURNING subscription_id, topic, partition, next_offset")
+        .execute(Tuple.of(subscriptions, topics, partitions))
+        .compose(rows -> {
+          Map<String, Long> from = new HashMap<>();
+          rows.forEach(row -> from.put(row.getString(0) + "\n" + row.getString(1) + "\n" + row.getInteger(2),
+              row.getLong(3)));
+          Messages messages = new Messages();
+          for (Routed r : routed) {
+            messages.add(r, from.get(r.subscriptionId() + "\n" + r.topic() + "\n" + r.partition()));
+          }
+          return messages.insert(conn);
+        })
+        .compose(v -> conn.preparedQuery("UPDATE webhook_routed w SET next_offset = GREATEST(w.next_offset, u.n) "
+            + "FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::bigint[]) AS u(s, t, p, n) "
+            + "WHERE w.subscription_id = u.s AND w.topic = u.t AND w.partition = u.p")
+            .execute(Tuple.of(subscriptions, topics, partitions, next)))
+        .mapEmpty());
+  }
+
+  /** The rows of {@code webhook_queue} a routing adds, as columns. */
+  private static final class Messages {
+    final List<String> subscriptions = new ArrayList<>();
+    final List<String> ids = new ArrayList<>();
+    final List<String> events = new ArrayList<>();
+    final List<String> topics = new ArrayList<>();
+    final List<String> payloads = new ArrayList<>();
+
+    /** The events of {@code r} at or after {@code from}, in messages of at most {@code r.batch()}. */
+    void add(Routed r, long from) {
+      int start = 0;
+      while (start < r.offsets().size() && r.offsets().get(start) < from) {
+        start++;
+      }
+      for (int i = start; i < r.offsets().size(); i += r.batch()) {
+        int end = Math.min(r.offsets().size(), i + r.batch());
+        List<String> ids = r.eventIds().subList(i, end);
+        subscriptions.add(r.subscriptionId());
+        topics.add(r.topic());
+        if (ids.size() == 1) {
+          this.ids.add(ids.get(0));
+          events.add(null);
+          payloads.add(r.payloads().get(i));
+        } else {
+          this.ids.add("batch_" + ids.get(0) + "_" + ids.size());
+          events.add(new JsonArray(ids).encode());
+          payloads.add("[" + String.join(",", r.payloads().subList(i, end)) + "]");
+        }
+      }
+    }
+
+    Future<Void> insert(SqlConnection conn) {
+      return subscriptions.isEmpty() ? Future.succeededFuture() : conn.preparedQuery("INSERT INTO webhook_queue "
+          + "(subscription_id, event_id, event_ids, topic, payload) SELECT s, e, " + IDS + ", t, p FROM "
+          + "unnest($1::varchar[], $2::varchar[], $3::text[], $4::varchar[], $5::text[]) AS u(s, e, ids, t, p) "
+          + "ON CONFLICT (subscription_id, event_id) DO NOTHING")
+          .execute(Tuple.of(subscriptions.toArray(new String[0]), ids.toArray(new String[0]),
+              events.toArray(new String[0]), topics.toArray(new String[0]), payloads.toArray(new String[0])))
+          .mapEmpty();
+    }
+  }
+
+  /** Queues single-event deliveries (a replay's), each (subscription, event) once however often it is offered. */
   public Future<Void> enqueue(List<String> subscriptions, List<String> events, List<String> topics,
       List<String> payloads) {
     if (subscriptions.isEmpty()) {
@@ -52,12 +169,12 @@ public final class WebhookQueue {
     return pool.preparedQuery("UPDATE webhook_queue SET lease_until = NOW() + make_interval(secs => $2) WHERE id IN "
         + "(SELECT id FROM webhook_queue WHERE next_attempt_at <= NOW() AND (lease_until IS NULL OR lease_until < NOW()) "
         + "ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-        + "RETURNING id, subscription_id, event_id, topic, payload, attempts")
+        + "RETURNING id, subscription_id, event_id, event_ids, topic, payload, attempts")
         .execute(Tuple.of(limit, leaseMs / 1000.0)).map(rows -> {
           List<Item> out = new ArrayList<>();
           for (Row r : rows) {
             out.add(new Item(r.getLong("id"), r.getString("subscription_id"), r.getString("event_id"),
-                r.getString("topic"), r.getString("payload"), r.getInteger("attempts")));
+                ids(r), r.getString("topic"), r.getString("payload"), r.getInteger("attempts")));
           }
           out.sort((a, b) -> Long.compare(a.id(), b.id()));
           return out;
@@ -96,6 +213,7 @@ public final class WebhookQueue {
   private Future<Void> record(List<Attempt> attempts) {
     int n = attempts.size();
     String[] events = new String[n];
+    String[] batches = new String[n];
     String[] subscriptions = new String[n];
     Integer[] numbers = new Integer[n];
     String[] statuses = new String[n];
@@ -108,6 +226,7 @@ public final class WebhookQueue {
     for (int i = 0; i < n; i++) {
       Attempt a = attempts.get(i);
       events[i] = a.eventId();
+      batches[i] = a.eventIds() == null ? null : new JsonArray(a.eventIds()).encode();
       subscriptions[i] = a.subscriptionId();
       numbers[i] = a.number();
       statuses[i] = a.status();
@@ -118,13 +237,13 @@ public final class WebhookQueue {
       next[i] = a.nextRetryAt() == null ? null : OffsetDateTime.ofInstant(a.nextRetryAt(), ZoneOffset.UTC);
       last[i] = a.last();
     }
-    return pool.preparedQuery("INSERT INTO event_deliveries (event_id, subscription_id, attempt_number, status, "
-        + "method, response, error_message, status_code, duration_ms, delivered_at, next_retry_at, is_last_attempt) "
-        + "SELECT e, s, n, st, 'webhook', r, er, c, d, NOW(), nr, l FROM unnest($1::varchar[], $2::varchar[], "
-        + "$3::int[], $4::varchar[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::timestamptz[], $10::bool[]) "
-        + "AS u(e, s, n, st, r, er, c, d, nr, l)")
+    return pool.preparedQuery("INSERT INTO event_deliveries (event_id, event_ids, subscription_id, attempt_number, "
+        + "status, method, response, error_message, status_code, duration_ms, delivered_at, next_retry_at, "
+        + "is_last_attempt) SELECT e, " + IDS + ", s, n, st, 'webhook', r, er, c, d, NOW(), nr, l FROM "
+        + "unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::text[], $6::text[], $7::int[], "
+        + "$8::float8[], $9::timestamptz[], $10::bool[], $11::text[]) AS u(e, s, n, st, r, er, c, d, nr, l, ids)")
         .execute(Tuple.from(new Object[] {events, subscriptions, numbers, statuses, responses, errors, codes,
-            durations, next, last})).mapEmpty();
+            durations, next, last, batches})).mapEmpty();
   }
 
   /** A page of attempts, newest first, optionally of one subscription and/or status; {@code {total, items}}. */
@@ -132,13 +251,14 @@ public final class WebhookQueue {
     String where = " WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)";
     Future<Long> total = pool.preparedQuery("SELECT count(*) FROM event_deliveries" + where)
         .execute(Tuple.of(subscription, status)).map(rows -> rows.iterator().next().getLong(0));
-    Future<JsonArray> items = pool.preparedQuery("SELECT event_id, subscription_id, attempt_number, status, method, "
+    Future<JsonArray> items = pool.preparedQuery("SELECT event_id, event_ids, subscription_id, attempt_number, status, method, "
         + "response, error_message, status_code, duration_ms, delivered_at, next_retry_at, is_last_attempt FROM "
         + "event_deliveries" + where + " ORDER BY delivered_at DESC, attempt_number DESC LIMIT $3 OFFSET $4")
         .execute(Tuple.of(subscription, status, limit, offset)).map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) {
-            out.add(new JsonObject().put("event_id", r.getString("event_id"))
+            out.add(new JsonObject().put("event_id", r.getString("event_id")).put("event_ids", ids(r) == null ? null
+                    : new JsonArray(ids(r)))
                 .put("subscription_id", r.getString("subscription_id")).put("attempt_number", r.getInteger("attempt_number"))
                 .put("status", r.getString("status")).put("method", r.getString("method"))
                 .put("status_code", r.getInteger("status_code")).put("duration_ms", r.getDouble("duration_ms"))
@@ -153,14 +273,36 @@ public final class WebhookQueue {
   }
 
   /**
-   * Queues again the events whose last attempt for this subscription failed since {@code since}, their envelopes taken
-   * from the event store; how many.
+   * Queues again, one message each, the events whose last attempt for this subscription failed since {@code since}
+   * (alone or in a batch), their envelopes taken from the event store; how many.
    */
   public Future<Integer> redrive(String subscription, Instant since) {
     return pool.preparedQuery("INSERT INTO webhook_queue (subscription_id, event_id, topic, payload) "
-        + "SELECT DISTINCT d.subscription_id, d.event_id, e.topic, e.payload FROM event_deliveries d "
-        + "JOIN events e ON e.event_id = d.event_id WHERE d.subscription_id = $1 AND d.is_last_attempt "
+        + "SELECT DISTINCT d.subscription_id, e.event_id, e.topic, e.payload FROM event_deliveries d "
+        + "CROSS JOIN LATERAL unnest(COALESCE(d.event_ids, ARRAY[d.event_id])) AS x(id) "
+        + "JOIN events e ON e.event_id = x.id WHERE d.subscription_id = $1 AND d.is_last_attempt "
         + "AND d.status = 'failed' AND d.delivered_at >= $2 ON CONFLICT (subscription_id, event_id) DO NOTHING")
         .execute(Tuple.of(subscription, OffsetDateTime.ofInstant(since, ZoneOffset.UTC))).map(rows -> rows.rowCount());
+  }
+
+  private static List<String> ids(Row r) {
+    String[] ids = r.getArrayOfStrings("event_ids");
+    return ids == null ? null : List.of(ids);
+  }
+
+  /** The elements of a message's JSON array payload, each exactly as it was queued. */
+  static List<String> elements(String array) {
+    List<String> out = new ArrayList<>();
+    try (JsonParser parser = JSON.createParser(array)) {
+      parser.nextToken(); // [
+      while (parser.nextToken() != JsonToken.END_ARRAY) {
+        int from = (int) parser.currentTokenLocation().getCharOffset();
+        parser.skipChildren();
+        out.add(array.substring(from, (int) parser.currentLocation().getCharOffset()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
   }
 }

@@ -2,6 +2,7 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.delivery.DeadLetterReader;
+import com.necpgame.mesh.delivery.WebhookQueue;
 import com.necpgame.mesh.envelope.Violation;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -19,8 +20,9 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /dlq/{topic}} lists the dead letters of a topic (the records of {@code <topic>.dlq}) with why and where
- * from; {@code POST /dlq/{topic}/redrive} re-publishes chosen ones to the topic they came from.
+ * {@code GET /dlq/{topic}} lists the dead letters of a topic (the records of {@code <topic>.dlq}, or of the topic itself
+ * when it is a dead-letter topic, such as {@code delivery.dead_letter_topic} where undeliverable webhook events go) with
+ * why and where from; {@code POST /dlq/{topic}/redrive} sends chosen ones back (see {@link DeadLetterReader#redrive}).
  */
 final class DlqRoutes {
 
@@ -33,6 +35,7 @@ final class DlqRoutes {
   DlqRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.reader = new DeadLetterReader(() -> mesh.kafka().consumer("dlq-reader", null, "earliest"), mesh.producer(),
+        new WebhookQueue(mesh.pool()), mesh.config().delivery().deadLetterTopic(),
         Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
   }
 
@@ -66,7 +69,7 @@ final class DlqRoutes {
         fail(ctx, topic, ar.cause());
       } else {
         ctx.response().putHeader("X-Total-Count", String.valueOf(ar.result().total()));
-        ctx.json(new JsonObject().put("topic", topic).put("dlq_topic", topic + ".dlq")
+        ctx.json(new JsonObject().put("topic", topic).put("dlq_topic", reader.dlqOf(topic))
             .put("total", ar.result().total()).put("offset", offset).put("limit", limit)
             .put("items", ar.result().items()));
       }
@@ -154,7 +157,7 @@ final class DlqRoutes {
     return out;
   }
 
-  private static void fail(RoutingContext ctx, String topic, Throwable e) {
+  private void fail(RoutingContext ctx, String topic, Throwable e) {
     if (e instanceof DeadLetterReader.NoSuchTopic) {
       notFound(ctx, topic);
     } else {
@@ -162,7 +165,7 @@ final class DlqRoutes {
     }
   }
 
-  private static void notFound(RoutingContext ctx, String topic) {
-    ApiErrors.send(ctx, 404, "topic_not_found", "topic " + topic + " has no dead-letter topic " + topic + ".dlq");
+  private void notFound(RoutingContext ctx, String topic) {
+    ApiErrors.send(ctx, 404, "topic_not_found", "topic " + topic + " has no dead-letter topic " + reader.dlqOf(topic));
   }
 }

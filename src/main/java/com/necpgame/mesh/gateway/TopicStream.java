@@ -1,8 +1,5 @@
 package com.necpgame.mesh.gateway;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.necpgame.mesh.gateway.StreamRequest.AtTime;
 import com.necpgame.mesh.gateway.StreamRequest.Earliest;
 import com.necpgame.mesh.gateway.StreamRequest.Latest;
@@ -12,7 +9,6 @@ import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaClients;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -68,7 +64,6 @@ final class TopicStream {
     void paused(boolean paused);
   }
 
-  private static final JsonFactory JSON = new JsonFactory();
   private static final AtomicLong IDS = new AtomicLong();
   private static final Duration POLL = Duration.ofMillis(200);
 
@@ -381,7 +376,7 @@ final class TopicStream {
    */
   String frame(ConsumerRecord<String, byte[]> record) {
     byte[] value = record.value();
-    boolean json = isJsonObject(value);
+    boolean json = EnvelopeRecords.isJsonObject(value);
     if (!request.filter().isAll() && (!json || !request.filter().matches(new JsonObject(new String(value,
         StandardCharsets.UTF_8))))) {
       return null;
@@ -402,19 +397,4 @@ final class TopicStream {
         : "{\"type\":\"skipped\"," + head + ",\"reason\":\"the record is not a JSON object\"}";
   }
 
-  /** Whether bytes are one well-formed UTF-8 JSON object, checked by streaming over it without building it. */
-  static boolean isJsonObject(byte[] value) {
-    if (value == null || value.length == 0) {
-      return false;
-    }
-    try (JsonParser parser = JSON.createParser(value)) {
-      if (parser.nextToken() != JsonToken.START_OBJECT) {
-        return false;
-      }
-      parser.skipChildren();
-      return parser.nextToken() == null;
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }

@@ -3,6 +3,8 @@ package com.necpgame.mesh.kafka;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -67,6 +69,22 @@ public final class EnvelopeRecords {
       node = object.getValue(part);
     }
     return node instanceof String || node instanceof Number || node instanceof Boolean ? String.valueOf(node) : null;
+  }
+
+  /** Whether bytes are one well-formed UTF-8 JSON object, checked by streaming over it without building it. */
+  public static boolean isJsonObject(byte[] value) {
+    if (value == null || value.length == 0) {
+      return false;
+    }
+    try (JsonParser parser = JSON.createParser(value)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return false;
+      }
+      parser.skipChildren();
+      return parser.nextToken() == null;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** A header's value as text, or null. */

@@ -130,13 +130,16 @@ class ClusterDeliveryIT {
   }
 
   @Test
-  void eachMatchingEventIsPostedOnceToAWebhookBetweenTwoProcesses() throws Exception {
+  void eachMatchingEventIsPostedOnceToAWebhookBetweenTwoProcessesBatchedOrNot() throws Exception {
     String topic = TestKafka.createTopic("game.clusterhook", 4);
-    try (WebhookDeliveryIT.Receiver receiver = new WebhookDeliveryIT.Receiver()) {
-      HttpResponse<String> created = post(portTwo, "/subscriptions", new JsonObject().put("service_name", "hook")
-          .put("method", "webhook").put("endpoint", receiver.url("/cluster")).put("topic_pattern", topic)
-          .put("event_types", new JsonArray().add("game.kill")));
-      assertEquals(201, created.statusCode(), created.body());
+    try (WebhookDeliveryIT.Receiver single = new WebhookDeliveryIT.Receiver();
+        WebhookDeliveryIT.Receiver batched = new WebhookDeliveryIT.Receiver()) {
+      for (WebhookDeliveryIT.Receiver receiver : List.of(single, batched)) {
+        HttpResponse<String> created = post(portTwo, "/subscriptions", new JsonObject().put("service_name", "hook")
+            .put("method", "webhook").put("endpoint", receiver.url("/cluster")).put("topic_pattern", topic)
+            .put("event_types", new JsonArray().add("game.kill")).put("enable_batching", receiver == batched));
+        assertEquals(201, created.statusCode(), created.body());
+      }
       Thread.sleep(1000);
       Set<String> expected = new HashSet<>();
       for (int port : new int[] {portOne, portTwo}) {
@@ -150,13 +153,17 @@ class ClusterDeliveryIT {
             .forEach(r -> expected.add(((JsonObject) r).getString("event_id")));
       }
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (receiver.delivered().size() < 100 && System.nanoTime() < end) {
+      while ((single.delivered().size() < 100 || batched.delivered().size() < 100) && System.nanoTime() < end) {
         Thread.sleep(50);
       }
       Thread.sleep(1000);
-      List<String> delivered = receiver.delivered();
-      assertEquals(100, delivered.size(), "each once, no more");
-      assertEquals(expected, new HashSet<>(delivered));
+      for (WebhookDeliveryIT.Receiver receiver : List.of(single, batched)) {
+        List<String> delivered = receiver.delivered();
+        assertEquals(100, delivered.size(), "each once, no more");
+        assertEquals(expected, new HashSet<>(delivered));
+      }
+      assertEquals(100, single.requests.size());
+      assertTrue(batched.requests.size() < 100, "batched: " + batched.requests.size() + " requests");
     }
   }
 

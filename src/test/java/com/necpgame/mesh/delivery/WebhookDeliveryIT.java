@@ -270,6 +270,60 @@ class WebhookDeliveryIT {
   }
 
   @Test
+  void aFailingBatchIsDeadLetteredEventByEventAndTheDlqRedrivesItToThatSubscriptionAlone() throws Exception {
+    String topic = TestKafka.createTopic("game.hooks-deadbatch", 1);
+    try (Receiver failing = new Receiver(); Receiver other = new Receiver()) {
+      failing.status = () -> 503;
+      String subscription = subscribe(topic, failing.url("/batch"), new JsonObject().put("max_retries", 1)
+          .put("enable_batching", true).put("event_types", types())).getString("subscription_id");
+      subscribe(topic, other.url("/fine"), new JsonObject().put("event_types", types()));
+      List<String> ids = publish(topic, 3);
+      Map<String, JsonObject> dead = new HashMap<>();
+      await("a dead letter for each event of the batch", () -> {
+        dead.clear();
+        try {
+          JsonObject page = new JsonObject(call("GET", "/dlq/dead-letter-events?limit=1000", null).body());
+          page.getJsonArray("items").stream().map(JsonObject.class::cast)
+              .filter(d -> ids.contains(d.getJsonObject("envelope").getString("event_id")))
+              .forEach(d -> dead.put(d.getJsonObject("envelope").getString("event_id"), d));
+        } catch (Exception e) {
+          return false;
+        }
+        return dead.size() == 3;
+      });
+      for (JsonObject d : dead.values()) {
+        assertTrue(d.getString("reason").contains("HTTP 503"), d.encode());
+        assertEquals(topic, d.getString("source_topic"));
+        assertEquals("subscription:" + subscription, d.getString("address"));
+        assertEquals(2L, d.getLong("attempts"));
+      }
+      Set<String> failed = new HashSet<>();
+      JsonArray attempts = new JsonArray(call("GET", "/deliveries?subscription=" + subscription + "&status=failed",
+          null).body());
+      attempts.stream().map(JsonObject.class::cast).filter(a -> a.getBoolean("is_last_attempt"))
+          .forEach(a -> (a.getJsonArray("event_ids") == null ? new JsonArray().add(a.getString("event_id"))
+              : a.getJsonArray("event_ids")).forEach(e -> failed.add((String) e)));
+      assertEquals(new HashSet<>(ids), failed, "the last attempts name every event of the batch: " + attempts);
+
+      failing.status = () -> 200;
+      JsonObject offsets = new JsonObject();
+      dead.values().forEach(d -> offsets.put(String.valueOf(d.getInteger("partition")), offsets.getJsonArray(
+          String.valueOf(d.getInteger("partition")), new JsonArray()).add(d.getLong("offset"))));
+      HttpResponse<String> redrive = call("POST", "/dlq/dead-letter-events/redrive",
+          new JsonObject().put("offsets", offsets));
+      assertEquals(200, redrive.statusCode(), redrive.body());
+      JsonObject result = new JsonObject(redrive.body());
+      assertEquals(3, result.getInteger("redriven"));
+      result.getJsonArray("results").forEach(r -> assertEquals(subscription, ((JsonObject) r).getString("subscription")));
+      await("the redriven events", () -> failing.delivered().containsAll(ids));
+      Thread.sleep(500);
+      List<String> once = other.delivered();
+      assertEquals(3, once.size(), "the other subscription got each event once, not again: " + once);
+      assertEquals(new HashSet<>(ids), new HashSet<>(once));
+    }
+  }
+
+  @Test
   void theBreakerOpensDeliveriesWaitAndItRecovers() throws Exception {
     String topic = TestKafka.createTopic("game.hooks-breaker", 1);
     try (Receiver receiver = new Receiver()) {

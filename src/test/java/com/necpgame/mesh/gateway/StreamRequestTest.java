@@ -9,6 +9,7 @@ import com.necpgame.mesh.gateway.StreamRequest.AtTime;
 import com.necpgame.mesh.gateway.StreamRequest.Earliest;
 import com.necpgame.mesh.gateway.StreamRequest.Latest;
 import com.necpgame.mesh.gateway.StreamRequest.Offsets;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -101,13 +102,13 @@ class StreamRequestTest {
 
   @Test
   void onlyWellFormedUtf8JsonObjectsAreSentAsEvents() {
-    assertTrue(TopicStream.isJsonObject("{\"a\":[1,{\"b\":\"é\"}]}".getBytes(StandardCharsets.UTF_8)));
-    assertFalse(TopicStream.isJsonObject("[1,2]".getBytes(StandardCharsets.UTF_8)));
-    assertFalse(TopicStream.isJsonObject("{\"a\":1} {}".getBytes(StandardCharsets.UTF_8)));
-    assertFalse(TopicStream.isJsonObject("{\"a\":".getBytes(StandardCharsets.UTF_8)));
-    assertFalse(TopicStream.isJsonObject(new byte[0]));
-    assertFalse(TopicStream.isJsonObject(null));
-    assertFalse(TopicStream.isJsonObject(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}),
+    assertTrue(EnvelopeRecords.isJsonObject("{\"a\":[1,{\"b\":\"é\"}]}".getBytes(StandardCharsets.UTF_8)));
+    assertFalse(EnvelopeRecords.isJsonObject("[1,2]".getBytes(StandardCharsets.UTF_8)));
+    assertFalse(EnvelopeRecords.isJsonObject("{\"a\":1} {}".getBytes(StandardCharsets.UTF_8)));
+    assertFalse(EnvelopeRecords.isJsonObject("{\"a\":".getBytes(StandardCharsets.UTF_8)));
+    assertFalse(EnvelopeRecords.isJsonObject(new byte[0]));
+    assertFalse(EnvelopeRecords.isJsonObject(null));
+    assertFalse(EnvelopeRecords.isJsonObject(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}),
         "invalid UTF-8 inside a string");
   }
 }

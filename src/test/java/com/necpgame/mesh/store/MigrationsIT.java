@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class MigrationsIT {
 
-  private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql");
+  private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql",
+      "V4__webhook_messages.sql");
 
   /** What migrations after V1 add to the seed's schema. */
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
@@ -41,7 +42,9 @@ class MigrationsIT {
           "lease_until", "created_at", "updated_at"),
       "event_subscriptions", Set.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at"),
       "webhook_queue", Set.of("id", "subscription_id", "event_id", "topic", "payload", "attempts", "next_attempt_at",
-          "lease_until", "created_at"));
+          "lease_until", "created_at", "event_ids"),
+      "event_deliveries", Set.of("event_ids"),
+      "webhook_routed", Set.of("subscription_id", "topic", "partition", "next_offset"));
   /** The seed's columns (event-bus-service.md, "Database Schema"), with the types of the telling ones. */
   private static final Map<String, Set<String>> SEED_COLUMNS = Map.of(
       "events", Set.of("id", "event_id", "event_type", "topic", "source", "payload", "partition", "offset", "status",
