@@ -22,6 +22,12 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
   /** The crowd: how many citizens, the seed they are drawn from. */
   public record Crowd(int population, long seed) {}
 
+  /**
+   * The largest crowd state (its agents, base64) a daily step writes: it is one record of {@code world.state}, whose
+   * records may be 64 MiB, with room left for the rest of the step's state.
+   */
+  static final long MAX_CROWD_STATE_BYTES = 60L << 20;
+
 
   /**
    * The market: where orders arrive (keyed by commodity) and its shards' state is kept (compacted), its consumer group,
@@ -84,9 +90,17 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
       r.problem("world.diplomacy.inputs", "a regular expression of topic names: " + e.getDescription());
       inputs = null;
     }
+    // an agent's state: faction, specialty (ints), wealth, mood, stock and a need per commodity (doubles), in base64
+    long agentBytes = (4 + 4 + 8 + 8 + 8 + 8L * commodities.size()) * 4 / 3;
+    int population = r.intIn("world.crowd.population", 1, 50_000_000);
+    long most = MAX_CROWD_STATE_BYTES / agentBytes;
+    if (population > most) {
+      population = r.problem("world.crowd.population", "at most " + most + " citizens with " + commodities.size()
+          + " commodities: the crowd's state (" + agentBytes + " bytes a citizen) must fit one 64 MiB world.state record",
+          population, 1);
+    }
     return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
-        tick, market, inputs, new Crowd(r.intIn("world.crowd.population", 1, 50_000_000),
-            r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
+        tick, market, inputs, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
   }
 
   private static Instant instant(ConfigReader r, String key) {

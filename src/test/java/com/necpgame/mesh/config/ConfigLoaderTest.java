@@ -167,6 +167,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aCrowdWhoseStateCannotFitOneStateRecordIsRefused() {
+    JsonObject crowd = new JsonObject().put("population", 1_000_000);
+    String problems = problemsOf(() -> ConfigLoader.load(new JsonObject().put("world", new JsonObject()
+        .put("crowd", crowd)), Map.of()));
+    assertTrue(problems.contains("world.crowd.population: expected at most 593533 citizens with 6 commodities"),
+        problems);
+    JsonObject two = new JsonObject().put("world", new JsonObject()
+        .put("crowd", new JsonObject().put("population", 900_000))
+        .put("commodities", new JsonObject().put("food", 4).put("ammo", 25)));
+    assertEquals(900_000, ConfigLoader.load(two, Map.of()).world().crowd().population(),
+        "with two commodities a citizen's state is 64 bytes: 900,000 fit");
+  }
+
+  @Test
   void verticlesEnvironmentEnablesExactlyTheNamedOnes() {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());
