@@ -95,6 +95,14 @@ final class ConfigReader {
     return problem(key, "an integer from " + min + " to " + max, value, min);
   }
 
+  double doubleIn(String key, double min, double max) {
+    Object value = raw(key);
+    if (value instanceof Number n && n.doubleValue() >= min && n.doubleValue() <= max) {
+      return n.doubleValue();
+    }
+    return problem(key, "a number from " + min + " to " + max, value, min);
+  }
+
   int intIn(String key, int min, int max) {
     return (int) longIn(key, min, max);
   }

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.config;
 
+import com.necpgame.mesh.diplomacy.Relations;
 import com.necpgame.mesh.tick.GameClock;
 import com.necpgame.mesh.tick.TickSchedule;
 import java.time.Duration;
@@ -17,7 +18,7 @@ import io.vertx.core.json.JsonObject;
  * market ({@code world.market}).
  */
 public record WorldConfig(Map<String, Long> commodities, List<String> factions, String outputTopic, String stateTopic,
-    Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Crowd crowd) {
+    Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Relations.Params diplomacy, Crowd crowd) {
 
   /** The crowd: how many citizens, the seed they are drawn from. */
   public record Crowd(int population, long seed) {}
@@ -99,8 +100,14 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
           + " commodities: the crowd's state (" + agentBytes + " bytes a citizen) must fit one 64 MiB world.state record",
           population, 1);
     }
+    String m = "world.diplomacy.model.";
+    Relations.Params model = new Relations.Params(r.doubleIn(m + "trade_love", 0, 100),
+        r.doubleIn(m + "combat_love", 0, 100), r.doubleIn(m + "love_decay", 0, 1), r.doubleIn(m + "love_baseline", -100, 100),
+        r.doubleIn(m + "power_fear", 0, 100), r.doubleIn(m + "combat_fear", 0, 100), r.doubleIn(m + "fear_decay", 0, 1),
+        r.doubleIn(m + "fear_baseline", 0, 100), r.intIn(m + "min_dwell_days", 0, 3650),
+        r.intIn(m + "history_per_pair", 1, 10_000));
     return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
-        tick, market, inputs, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
+        tick, market, inputs, model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
   }
 
   private static Instant instant(ConfigReader r, String key) {

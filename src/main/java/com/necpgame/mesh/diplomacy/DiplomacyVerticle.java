@@ -42,15 +42,15 @@ public final class DiplomacyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    latest = new Relations(world.factions(), Relations.DEFAULTS);
+    latest = new Relations(world.factions(), world.diplomacy());
     loop = new DailyLoop(KEY, mesh.kafka(), world.tick().clock(), world.tick().dailyTopic(), world.diplomacyInputs(),
         world.stateTopic(), world.market().group().replace(".market", ".diplomacy"), world.market().graceMs(),
-        world.tick().maxCatchUp(), saved -> new Step(saved == null ? new Relations(world.factions(), Relations.DEFAULTS)
-            : Relations.restore(json(saved), Relations.DEFAULTS)));
+        world.tick().maxCatchUp(), saved -> new Step(saved == null ? new Relations(world.factions(), world.diplomacy())
+            : Relations.restore(json(saved), world.diplomacy())));
     loop.start();
     view = new CompactedView(mesh.kafka(), world.stateTopic(), r -> {
       if (KEY.equals(r.key()) && r.value() != null) {
-        latest = Relations.restore(json(DailyLoop.snapshotOf(r.value())), Relations.DEFAULTS);
+        latest = Relations.restore(json(DailyLoop.snapshotOf(r.value())), world.diplomacy());
       }
     }).start();
     vertx.eventBus().consumer(MATRIX, m -> m.reply(latest.matrix()));

@@ -43,6 +43,8 @@ class ConfigLoaderTest {
     assertTrue(c.verticles().get("bridge").enabled());
     assertFalse(c.nodeId().isBlank());
     assertEquals("simulation.event", c.bridge().outbound().get(0).topic());
+    assertEquals(com.necpgame.mesh.diplomacy.Relations.DEFAULTS, c.world().diplomacy(),
+        "the documented diplomacy model is the configured one");
   }
 
   @Test
