@@ -67,8 +67,8 @@ public final class AuditLog {
     JsonObject data = new JsonObject()
         .put("principal", principal)
         .put("authenticated_by", via)
-        .put("action", action)
-        .put("resource", resource)
+        .put("action", clip(action, 300))
+        .put("resource", resource == null ? null : clip(resource, 3000))
         .put("reason", reason)
         .put("remote_address", remote == null ? "unknown" : remote)
         .put("at", at.toString());
@@ -80,6 +80,10 @@ public final class AuditLog {
         .put("source", source)
         .put("data", data)
         .put("metadata", new JsonObject().put("priority", "high").put("ttl", "90d").put("retry_count", 0));
+  }
+
+  private static String clip(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max - 3) + "...";
   }
 
   public long dropped() {
