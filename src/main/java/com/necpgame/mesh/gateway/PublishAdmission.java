@@ -26,6 +26,9 @@ final class PublishAdmission {
       }
       long wait = Math.max(SecurityHandler.wait(principal.events(), 1),
           SecurityHandler.wait(security.topicBucket(topic), 1));
+      if (wait > 0) {
+        security.refused("rate_limited", "publish");
+      }
       return wait == 0 ? null : new Refusal(429, "rate_limited", "over the rate limit of principal "
           + principal.name() + " or topic " + topic + "; retry later", null, SecurityHandler.retryAfterSeconds(wait));
     };
@@ -40,6 +43,7 @@ final class PublishAdmission {
       }
       long wait = Math.max(debt(principal.events()), debt(security.topicBucket(topic)));
       if (wait > 0) {
+        security.refused("rate_limited", "websocket_pause");
         pause.accept(wait);
       }
       return null;
@@ -56,6 +60,7 @@ final class PublishAdmission {
     }
     security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "publish", topic,
         "topic not in the principal's publish ACL", remote);
+    security.refused("forbidden", "publish");
     return new Refusal(403, "forbidden", "principal " + principal.name() + " may not publish to " + topic, null);
   }
 }

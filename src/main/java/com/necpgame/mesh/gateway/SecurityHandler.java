@@ -33,7 +33,8 @@ final class SecurityHandler implements Handler<RoutingContext> {
     String key = mesh.config().nodeId();
     Holder holder = map.get(key);
     if (holder == null) {
-      Holder created = new Holder(new Security(vertx, mesh.config().security(), "event-mesh/" + key, mesh::producer));
+      Holder created = new Holder(new Security(vertx, mesh.config().security(), "event-mesh/" + key, mesh::producer,
+          mesh.metrics()));
       holder = map.putIfAbsent(key, created);
       holder = holder == null ? created : holder;
     }
@@ -62,6 +63,7 @@ final class SecurityHandler implements Handler<RoutingContext> {
         String claimed = done.cause() instanceof AuthenticationException a ? a.claimed() : null;
         security.audit().record(AuditLog.AUTH_FAILED, claimed, null, action, Security.endpointOf(path), why,
             remote(ctx));
+        security.refused("unauthenticated", "request");
         ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"event-mesh\"");
         ApiErrors.send(ctx, 401, "unauthenticated", why);
         return;
@@ -71,12 +73,14 @@ final class SecurityHandler implements Handler<RoutingContext> {
       if (!principal.acl().mayCall(endpoint)) {
         security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), action, endpoint,
             "endpoint group not in the principal's ACL", remote(ctx));
+        security.refused("forbidden", "request");
         ApiErrors.send(ctx, 403, "forbidden", "principal " + principal.name() + " may not call " + endpoint
             + " endpoints");
         return;
       }
       long wait = wait(principal.requests(), 1);
       if (wait > 0) {
+        security.refused("rate_limited", "request");
         tooMany(ctx, wait, "principal " + principal.name() + " is over its request rate limit");
         return;
       }

@@ -178,6 +178,7 @@ final class StreamSocket {
     if (!denied.isEmpty()) {
       security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "subscribe",
           String.join(",", denied), "topic patterns not in the principal's subscribe ACL", remote);
+      security.refused("forbidden", "subscribe");
       error(id, 403, "forbidden", "principal " + principal.name() + " may not subscribe to " + denied, null);
       return;
     }

@@ -1,6 +1,8 @@
 package com.necpgame.mesh.security;
 
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.SecurityConfig;
+import io.micrometer.core.instrument.FunctionCounter;
 import com.necpgame.mesh.config.SecurityConfig.PrincipalSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -42,9 +44,12 @@ public final class Security {
   private final JWTAuth jwt;
   private final Map<String, TokenBucket> topicBuckets = new ConcurrentHashMap<>();
   private final AuditLog audit;
+  private final MeshMetrics metrics;
 
-  public Security(Vertx vertx, SecurityConfig config, String source, Supplier<Producer<String, byte[]>> producer) {
+  public Security(Vertx vertx, SecurityConfig config, String source, Supplier<Producer<String, byte[]>> producer,
+      MeshMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     long now = System.nanoTime();
     for (PrincipalSpec spec : config.principals().values()) {
       Principal p = Principal.of(spec.name(), API_KEY, new Acl(spec.publish(), spec.subscribe(), spec.endpoints()),
@@ -66,6 +71,14 @@ public final class Security {
     jwt = config.jwt().enabled() ? JWTAuth.create(vertx, jwtOptions(config.jwt())) : null;
     audit = new AuditLog(producer, config.audit().topic(), source,
         new TokenBucket(config.audit().maxPerSecond(), config.audit().maxPerSecond(), now));
+    FunctionCounter.builder("event_bus_audit_dropped_total", audit, AuditLog::dropped)
+        .description("Audit events not written because security.audit.max_per_second was reached")
+        .register(metrics.registry());
+  }
+
+  /** Counts a refusal ({@link MeshMetrics#securityRefusal}). */
+  public void refused(String outcome, String scope) {
+    metrics.securityRefusal(outcome, scope);
   }
 
   public SecurityConfig config() {

@@ -211,6 +211,7 @@ class SecurityIT {
     HttpResponse<String> none = publish(null, null, okTopic);
     assertEquals(401, none.statusCode(), none.body());
     assertEquals("unauthenticated", code(none));
+    assertTrue(mesh.context().metrics().securityRefusals("unauthenticated", "request") >= 1);
     assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
     assertEquals(401, publish("X-API-Key", WRONG_KEY, okTopic).statusCode());
     assertEquals(401, publish("Authorization", "Bearer " + WRONG_KEY, okTopic).statusCode());
@@ -372,6 +373,7 @@ class SecurityIT {
       long waitedMs = (System.nanoTime() - started) / 1_000_000;
       // 20 events at 5 a second with a burst of 5 leave 15 in debt: the next frame is read 3 s later, no sooner
       assertTrue(waitedMs >= 2500, "the socket was not read while in debt: pong after " + waitedMs + " ms");
+      assertTrue(mesh.context().metrics().securityRefusals("rate_limited", "websocket_pause") >= 15);
       ws.send(new JsonObject().put("op", "ping").put("ref", "still-open"));
       assertEquals("pong", ws.next(f -> "pong".equals(f.getString("type")), 60).getString("type"));
     }
