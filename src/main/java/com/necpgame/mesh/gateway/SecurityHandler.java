@@ -46,7 +46,12 @@ final class SecurityHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     String path = ctx.normalizedPath();
-    if (ctx.get(PRINCIPAL) != null || security.isPublic(path)) {
+    if (ctx.get(PRINCIPAL) != null) {
+      ctx.next();
+      return;
+    }
+    if (security.isPublic(path)) {
+      ctx.put(PRINCIPAL, security.anonymous()); // no credentials asked: what it does is what anonymous may do
       ctx.next();
       return;
     }

@@ -89,6 +89,11 @@ public final class Security {
     return audit;
   }
 
+  /** Who requests without credentials act as: {@code principals.anonymous} if configured, else allowed everything. */
+  public Principal anonymous() {
+    return anonymous;
+  }
+
   public boolean isPublic(String path) {
     return config.publicPaths().contains(path);
   }
