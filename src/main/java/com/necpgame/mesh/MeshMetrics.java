@@ -150,6 +150,21 @@ public final class MeshMetrics {
         .description("Events in webhook requests, by outcome").register(registry).increment(events);
   }
 
+  /**
+   * A request or event the gateway's security refused or slowed down: {@code outcome} unauthenticated, forbidden or
+   * rate_limited; {@code scope} what was refused (request, publish, subscribe, websocket_pause).
+   */
+  public void securityRefusal(String outcome, String scope) {
+    Counter.builder("event_bus_security_refusals_total").tag("outcome", outcome).tag("scope", scope)
+        .description("Requests and events refused or paused by authentication, ACLs and rate limits")
+        .register(registry).increment();
+  }
+
+  public double securityRefusals(String outcome, String scope) {
+    Counter c = registry.find("event_bus_security_refusals_total").tag("outcome", outcome).tag("scope", scope).counter();
+    return c == null ? 0 : c.count();
+  }
+
   public void slowClientClosed() {
     slowCloses.increment();
   }

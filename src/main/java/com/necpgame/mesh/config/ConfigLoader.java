@@ -111,8 +111,12 @@ public final class ConfigLoader {
   /** Maps a user's config gives whole: its entries replace the defaults' rather than adding to them. */
   private static final java.util.Set<String> REPLACED = java.util.Set.of("world.commodities");
 
+  /** Maps keyed by the user's own names (principals, topics); their entries are checked when typed. */
+  private static final java.util.Set<String> FREE_FORM = java.util.Set.of("security.principals",
+      "security.topic_limits");
+
   private static boolean freeForm(String path) {
-    return path.equals("properties") || path.endsWith(".properties");
+    return path.equals("properties") || path.endsWith(".properties") || FREE_FORM.contains(path);
   }
 
   private static void overlayEnvironment(JsonObject tree, Map<String, String> env, List<String> problems) {

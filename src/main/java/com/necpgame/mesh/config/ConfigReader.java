@@ -46,6 +46,19 @@ final class ConfigReader {
     return out;
   }
 
+  /**
+   * A reader for the object under {@code name} in the map at {@code key}, whose problems are named like {@code
+   * security.topic_limits.game.combat.events.burst}; names may contain dots. Null (after a problem) if not an object.
+   */
+  ConfigReader entry(String key, String name) {
+    Object value = object(key).getValue(name);
+    if (value instanceof JsonObject o) {
+      return new ConfigReader(o, prefix + key + "." + name + ".", problems);
+    }
+    problem(key + "." + name, "an object", value, null);
+    return null;
+  }
+
   Object raw(String key) {
     if (key.isEmpty()) {
       return root;

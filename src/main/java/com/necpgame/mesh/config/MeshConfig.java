@@ -28,7 +28,8 @@ public record MeshConfig(
     Delivery delivery,
     Map<String, VerticleSpec> verticles,
     Replay replay,
-    WorldConfig world) {
+    WorldConfig world,
+    SecurityConfig security) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -41,7 +42,10 @@ public record MeshConfig(
   private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
 
-  public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents) {}
+  public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents, Tls tls) {}
+
+  /** HTTPS for the gateway from PEM files: the certificate chain and its private key. */
+  public record Tls(boolean enabled, Optional<Path> certFile, Optional<Path> keyFile) {}
 
   /**
    * The {@code /ws} hub: how many sockets a process serves, how many events may wait for one slow socket before its
@@ -170,7 +174,7 @@ public record MeshConfig(
     String logLevel = r.oneOf("log.level", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
-        r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000));
+        r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000), tls(r));
     WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 100_000),
         r.intIn("websocket.buffer_events", 1, 1_000_000), r.longIn("websocket.slow_client_close_ms", 100, 86_400_000),
         r.intIn("websocket.max_in_flight_publishes", 1, 1_000_000),
@@ -277,9 +281,25 @@ public record MeshConfig(
       }
     }
     WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
+    SecurityConfig security = SecurityConfig.from(r, http.host());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles, replay, world);
+        delivery, verticles, replay, world, security);
+  }
+
+  private static Tls tls(ConfigReader r) {
+    boolean enabled = r.bool("http.tls.enabled");
+    Optional<Path> cert = Optional.of(r.string("http.tls.cert_file")).filter(s -> !s.isBlank()).map(Path::of);
+    Optional<Path> key = Optional.of(r.string("http.tls.key_file")).filter(s -> !s.isBlank()).map(Path::of);
+    if (enabled) {
+      for (var file : List.of(Map.entry("http.tls.cert_file", cert), Map.entry("http.tls.key_file", key))) {
+        if (file.getValue().isEmpty() || !java.nio.file.Files.isReadable(file.getValue().get())) {
+          r.problem(file.getKey(), "expected a readable PEM file while http.tls.enabled is true, got \""
+              + file.getValue().map(Path::toString).orElse("") + "\"");
+        }
+      }
+    }
+    return new Tls(enabled, cert, key);
   }
 
   /** A regular expression of topic names. */

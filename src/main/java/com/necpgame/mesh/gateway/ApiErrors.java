@@ -17,7 +17,7 @@ public final class ApiErrors {
     if (ctx.response().ended()) {
       return;
     }
-    if (status == 503 || status == 429) {
+    if ((status == 503 || status == 429) && ctx.response().headers().get("Retry-After") == null) {
       ctx.response().putHeader("Retry-After", "1");
     }
     ctx.response().setStatusCode(status).putHeader("content-type", "application/json")

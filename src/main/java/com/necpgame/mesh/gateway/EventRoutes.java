@@ -3,6 +3,7 @@ package com.necpgame.mesh.gateway;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.gateway.Publications.Refusal;
+import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.EventStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
@@ -29,11 +30,13 @@ final class EventRoutes {
 
   private final MeshContext mesh;
   private final Publications publications;
+  private final Security security;
   private final EventStore store;
 
-  EventRoutes(MeshContext mesh, Publications publications) {
+  EventRoutes(MeshContext mesh, Publications publications, Security security) {
     this.mesh = mesh;
     this.publications = publications;
+    this.security = security;
     this.store = new EventStore(mesh.pool());
   }
 
@@ -47,7 +50,7 @@ final class EventRoutes {
   private void publish(RoutingContext ctx) {
     JsonObject request = jsonBody(ctx);
     if (request != null) {
-      publications.publish(request).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+      publications.publish(request, admission(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
     }
   }
 
@@ -89,7 +92,7 @@ final class EventRoutes {
         request.put(id, game.getValue(id));
       }
     }
-    publications.publish(request).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+    publications.publish(request, admission(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
   }
 
   /**
@@ -113,8 +116,9 @@ final class EventRoutes {
       return;
     }
     List<Future<JsonObject>> results = new ArrayList<>(events.size());
+    Publications.Admission admission = admission(ctx);
     for (Object event : events) {
-      results.add(publications.publish(event));
+      results.add(publications.publish(event, admission));
     }
     Publications.summary(results).onSuccess(summary -> {
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);
@@ -122,7 +126,14 @@ final class EventRoutes {
     });
   }
 
+  private Publications.Admission admission(RoutingContext ctx) {
+    return PublishAdmission.http(security, SecurityHandler.principal(ctx), SecurityHandler.remote(ctx));
+  }
+
   private static void send(RoutingContext ctx, Refusal refusal) {
+    if (refusal.retryAfterSeconds > 0) {
+      ctx.response().putHeader("Retry-After", String.valueOf(refusal.retryAfterSeconds));
+    }
     ApiErrors.send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
   }
 

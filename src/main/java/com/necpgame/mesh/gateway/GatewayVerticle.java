@@ -9,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import com.necpgame.mesh.security.Security;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -32,10 +34,20 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     var http = mesh.config().http();
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, http.maxBodyBytes());
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(http.host()).setPort(http.port())
-        .setMaxWebSocketMessageSize(maxMessage).setMaxWebSocketFrameSize(maxMessage));
+    HttpServerOptions options = new HttpServerOptions().setHost(http.host()).setPort(http.port())
+        .setMaxWebSocketMessageSize(maxMessage).setMaxWebSocketFrameSize(maxMessage);
+    if (http.tls().enabled()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(http.tls().certFile().orElseThrow().toString())
+          .setKeyPath(http.tls().keyFile().orElseThrow().toString()));
+    }
+    server = vertx.createHttpServer(options);
+    var security = mesh.config().security();
     return server.requestHandler(router(vertx, context, mesh)).listen()
-        .onSuccess(s -> LOG.info("HTTP gateway listening on {}:{}", http.host(), s.actualPort()));
+        .onSuccess(s -> LOG.info("HTTP gateway listening on {}://{}:{}; anonymous requests {}; {} principal(s), JWT {}",
+            http.tls().enabled() ? "https" : "http", http.host(), s.actualPort(),
+            security.anonymousAccepted() ? "accepted" : "refused", security.principals().size(),
+            security.jwt().enabled() ? "on" : "off"));
   }
 
   /** Every route of the API; each is described in {@code openapi.json}, which a test holds to that. */
@@ -43,10 +55,16 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
-    router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
+    Security security = SecurityHandler.shared(vertx, mesh);
+    SecurityHandler authenticate = new SecurityHandler(security);
+    // A WebSocket upgrade is authenticated before it happens; other requests once their body is read (the body
+    // handler must be installed before anything asynchronous runs, or the body is lost).
+    router.route("/ws").handler(authenticate);
+    router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security));
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
+    router.route().handler(authenticate);
     new HealthRoutes(vertx, mesh).mount(router);
-    new EventRoutes(mesh, publications).mount(router);
+    new EventRoutes(mesh, publications, security).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);
     new SubscriptionRoutes(vertx, mesh).mount(router);
     new ReplayRoutes(vertx, mesh).mount(router);
@@ -63,7 +81,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** {@code GET /ws}: the upgrade to a {@link StreamSocket}, refused while the process has its most clients. */
-  private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications) {
+  private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications, Security security) {
     if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       ApiErrors.send(ctx, 426, "upgrade_required", "GET /ws is a WebSocket endpoint; connect with a WebSocket client");
       return;
@@ -76,7 +94,8 @@ public final class GatewayVerticle extends VerticleBase {
     }
     Context context = Vertx.currentContext();
     ctx.request().toWebSocket()
-        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications).open())
+        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications, security,
+            SecurityHandler.principal(ctx), SecurityHandler.remote(ctx)).open())
         .onFailure(e -> {
           LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());
           mesh.metrics().webSocketClosed();

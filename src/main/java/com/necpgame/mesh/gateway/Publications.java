@@ -34,12 +34,19 @@ final class Publications {
     final int status;
     final String code;
     final JsonArray details;
+    /** For a 429: whole seconds to wait before trying again (0: not said). */
+    final long retryAfterSeconds;
 
     Refusal(int status, String code, String message, JsonArray details) {
+      this(status, code, message, details, 0);
+    }
+
+    Refusal(int status, String code, String message, JsonArray details, long retryAfterSeconds) {
       super(message, null, false, false);
       this.status = status;
       this.code = code;
       this.details = details;
+      this.retryAfterSeconds = retryAfterSeconds;
     }
 
     /** The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else. */
@@ -54,6 +61,14 @@ final class Publications {
     }
   }
 
+  /** Whether a caller may publish one event to a topic now: null, or the refusal (403, 429) it gets. */
+  @FunctionalInterface
+  interface Admission {
+    Admission ANY = topic -> null;
+
+    Refusal admit(String topic);
+  }
+
   private final MeshContext mesh;
   private final EnvelopePublisher publisher;
   private final TopicGate topics;
@@ -64,8 +79,11 @@ final class Publications {
     this.topics = new TopicGate(vertx, mesh);
   }
 
-  /** One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}. */
-  Future<JsonObject> publish(Object item) {
+  /**
+   * One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}.
+   * A valid event is then let through by {@code admission} (the caller's ACL and rate limits) or refused.
+   */
+  Future<JsonObject> publish(Object item, Admission admission) {
     if (!(item instanceof JsonObject request)) {
       return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
     }
@@ -77,6 +95,10 @@ final class Publications {
     }
     if (!problems.isEmpty()) {
       return Future.failedFuture(new Refusal(400, "invalid_event", "the event is not valid", problems));
+    }
+    Refusal refused = admission.admit(topic);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     return topics.open(topic)
         .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))

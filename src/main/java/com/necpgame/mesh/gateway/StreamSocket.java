@@ -3,6 +3,9 @@ package com.necpgame.mesh.gateway;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.gateway.Publications.Refusal;
+import com.necpgame.mesh.security.AuditLog;
+import com.necpgame.mesh.security.Principal;
+import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -51,20 +54,31 @@ final class StreamSocket {
   private final MeshConfig.WebSocket config;
   private final Publications publications;
   private final SubscriptionRegistry registry;
+  private final Security security;
+  private final Principal principal;
+  private final String remote;
+  private final Publications.Admission admission;
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private TopicStream stream;
   private Object subscriptionId;
   private int inFlight;
   private boolean readPaused;
+  /** Over its rate limit: not read until this {@link System#nanoTime()} (0: not limited). */
+  private long limitedUntil;
   private boolean closed;
 
-  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications) {
+  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications, Security security,
+      Principal principal, String remote) {
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;
     this.config = mesh.config().webSocket();
     this.publications = publications;
     this.registry = new SubscriptionRegistry(mesh.pool());
+    this.security = security;
+    this.principal = principal;
+    this.remote = remote;
+    this.admission = PublishAdmission.webSocket(security, principal, remote, this::limited);
   }
 
   void open() {
@@ -160,6 +174,14 @@ final class StreamSocket {
   }
 
   private void open(StreamRequest request, Object id) {
+    List<String> denied = request.patterns().stream().filter(p -> !principal.acl().maySubscribe(p)).toList();
+    if (!denied.isEmpty()) {
+      security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "subscribe",
+          String.join(",", denied), "topic patterns not in the principal's subscribe ACL", remote);
+      security.refused("forbidden", "subscribe");
+      error(id, 403, "forbidden", "principal " + principal.name() + " may not subscribe to " + denied, null);
+      return;
+    }
     subscriptionId = id;
     Output output = new Output(id);
     stream = new TopicStream(mesh.kafka(), request, output, config.bufferEvents(), config.slowClientCloseMs(),
@@ -291,7 +313,7 @@ final class StreamSocket {
     for (int i = 0; i < events.size(); i++) {
       int index = i;
       inFlight++;
-      Future<JsonObject> result = publications.publish(events.getValue(i));
+      Future<JsonObject> result = publications.publish(events.getValue(i), admission);
       results.add(result);
       result.onComplete(done -> {
         inFlight--;
@@ -300,7 +322,7 @@ final class StreamSocket {
         }
         if (readPaused && inFlight <= config.maxInFlightPublishes() / 2) {
           readPaused = false;
-          ws.resume();
+          resumeReading();
         }
       });
     }
@@ -310,6 +332,39 @@ final class StreamSocket {
     if (!readPaused && inFlight >= config.maxInFlightPublishes()) {
       readPaused = true;
       ws.pause();
+    }
+  }
+
+  /**
+   * An event left this socket's principal or its topic in debt: the socket is not read until the debt is paid (the
+   * client's TCP window fills and it slows down); it is not disconnected.
+   */
+  private void limited(long waitNanos) {
+    long until = System.nanoTime() + waitNanos;
+    if (until <= limitedUntil) {
+      return;
+    }
+    boolean wasLimited = limitedUntil != 0;
+    limitedUntil = until;
+    ws.pause();
+    if (!wasLimited) {
+      context.owner().setTimer(Math.max(1, waitNanos / 1_000_000), t -> endLimit());
+    }
+  }
+
+  private void endLimit() {
+    long left = limitedUntil - System.nanoTime();
+    if (left > 0) {
+      context.owner().setTimer(Math.max(1, left / 1_000_000), t -> endLimit());
+      return;
+    }
+    limitedUntil = 0;
+    resumeReading();
+  }
+
+  private void resumeReading() {
+    if (!readPaused && limitedUntil == 0 && !closed) {
+      ws.resume();
     }
   }
 

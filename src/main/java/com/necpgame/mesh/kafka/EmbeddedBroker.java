@@ -40,6 +40,14 @@ public final class EmbeddedBroker implements AutoCloseable {
   }
 
   public static EmbeddedBroker start(EmbeddedKafka config) throws Exception {
+    return start(config, java.util.Map.of());
+  }
+
+  /**
+   * With broker properties that replace or add to the mesh's own, e.g. a SASL listener beside the plain one (tests of
+   * the clients' security settings). The bootstrap servers reported stay those of the PLAINTEXT listener.
+   */
+  public static EmbeddedBroker start(EmbeddedKafka config, java.util.Map<String, String> overrides) throws Exception {
     long started = System.nanoTime();
     guardProcessExit();
     Path logDir = config.dir().toAbsolutePath().resolve("logs");
@@ -80,6 +88,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     props.put("num.io.threads", "4");
     props.put("num.recovery.threads.per.data.dir", "1");
     props.put("log.cleaner.dedupe.buffer.size", String.valueOf(16 * 1024 * 1024));
+    props.putAll(overrides);
 
     if (!Files.exists(logDir.resolve("meta.properties"))) {
       format(logDir);

@@ -67,6 +67,11 @@ public final class WsClient implements AutoCloseable {
     return new WsClient("ws://127.0.0.1:" + port + "/ws", true);
   }
 
+  /** Connects to {@code ws://127.0.0.1:<port>/ws?<query>} (credentials in {@code access_token}). */
+  public static WsClient connect(int port, String query) {
+    return new WsClient("ws://127.0.0.1:" + port + "/ws?" + query, true);
+  }
+
   /** Connects but reads one message only, until {@link #read()}. */
   public static WsClient connectNotReading(int port) {
     return new WsClient("ws://127.0.0.1:" + port + "/ws", false);

@@ -1,0 +1,200 @@
+package com.necpgame.mesh.config;
+
+import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Who may use the gateway ({@code security.*}): principals with their API keys, ACLs and rate limits, how JWTs are
+ * verified, whether requests without credentials are accepted, the per-topic producer limits and where audit events
+ * go. Secrets (API keys, the JWT HMAC secret) never appear in {@link #toString()}.
+ */
+public record SecurityConfig(
+    Anonymous anonymous,
+    boolean anonymousAccepted,
+    List<String> publicPaths,
+    Map<String, PrincipalSpec> principals,
+    Jwt jwt,
+    Limits limits,
+    Map<String, TopicLimit> topicLimits,
+    Audit audit) {
+
+  /** Requests without credentials: accepted while HTTP binds loopback only (the default), always, or never. */
+  public enum Anonymous { LOOPBACK, ALLOW, DENY }
+
+  /** The principal requests without credentials act as, when accepted; its ACL is {@code principals.anonymous}. */
+  public static final String ANONYMOUS = "anonymous";
+
+  /** The endpoint groups an ACL names ({@code endpoints}); {@code *} is all of them. */
+  public static final Set<String> ENDPOINTS = Set.of("events", "ws", "topics", "subscriptions", "replay", "dlq",
+      "stats", "market", "diplomacy", "docs");
+
+  private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
+      "requests_per_second", "request_burst", "events_per_second", "event_burst");
+
+  /**
+   * One principal: its API keys (clear text or {@code sha256:<hex>}), the topic globs it may publish to and subscribe
+   * to, the endpoint groups it may call, and its rate limits.
+   */
+  public record PrincipalSpec(String name, List<String> apiKeys, List<String> publish, List<String> subscribe,
+      List<String> endpoints, Limits limits) {
+    @Override
+    public String toString() {
+      return "PrincipalSpec[name=" + name + ", apiKeys=" + apiKeys.size() + " (masked), publish=" + publish
+          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + "]";
+    }
+  }
+
+  /** Token buckets of one principal: requests and events per second (0 is unlimited) and how many at once. */
+  public record Limits(double requestsPerSecond, double requestBurst, double eventsPerSecond, double eventBurst) {}
+
+  /** A producer limit for one topic in one process: events per second and burst (the seed's producer_limits). */
+  public record TopicLimit(double eventsPerSecond, double burst) {}
+
+  /**
+   * JWT verification: an HMAC secret (HS256), a PEM public key file with its algorithm, or a JWKS file; the issuer and
+   * audience required (empty: not checked), and the claim naming the principal.
+   */
+  public record Jwt(String hmacSecret, Optional<Path> publicKeyFile, String algorithm, Optional<Path> jwksFile,
+      String issuer, String audience, String principalClaim) {
+    public boolean enabled() {
+      return !hmacSecret.isEmpty() || publicKeyFile.isPresent() || jwksFile.isPresent();
+    }
+
+    @Override
+    public String toString() {
+      return "Jwt[hmacSecret=" + (hmacSecret.isEmpty() ? "" : "****") + ", publicKeyFile=" + publicKeyFile
+          + ", algorithm=" + algorithm + ", jwksFile=" + jwksFile + ", issuer=" + issuer + ", audience=" + audience
+          + ", principalClaim=" + principalClaim + "]";
+    }
+  }
+
+  /** Where audit events go and at most how many a second a process writes (the rest are counted, not written). */
+  public record Audit(String topic, double maxPerSecond) {}
+
+  static SecurityConfig from(ConfigReader r, String httpHost) {
+    Anonymous anonymous = r.enumOf("security.anonymous", Anonymous.class, Anonymous.LOOPBACK);
+    List<String> publicPaths = strings(r, "security.public_paths");
+    publicPaths.stream().filter(p -> !p.startsWith("/")).forEach(p ->
+        r.problem("security.public_paths", "expected paths starting with /, got \"" + p + "\""));
+    Limits defaults = new Limits(r.longIn("security.rate_limits.requests_per_second", 0, 10_000_000),
+        r.longIn("security.rate_limits.request_burst", 1, 10_000_000),
+        r.longIn("security.rate_limits.events_per_second", 0, 100_000_000),
+        r.longIn("security.rate_limits.event_burst", 1, 100_000_000));
+    Map<String, PrincipalSpec> principals = new LinkedHashMap<>();
+    for (String name : r.object("security.principals").fieldNames()) {
+      ConfigReader entry = r.entry("security.principals", name);
+      if (!name.matches("[A-Za-z0-9._@:-]{1,100}")) {
+        r.problem("security.principals." + name, "a principal name is 1-100 of A-Z a-z 0-9 . _ @ : -");
+      }
+      if (entry != null) {
+        principals.put(name, principal(entry, name, defaults));
+      }
+    }
+    Map<String, TopicLimit> topicLimits = new LinkedHashMap<>();
+    for (String topic : r.object("security.topic_limits").fieldNames()) {
+      if (!topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+        r.problem("security.topic_limits." + topic, "expected a Kafka topic name");
+      }
+      ConfigReader entry = r.entry("security.topic_limits", topic);
+      if (entry != null) {
+        topicLimits.put(topic, new TopicLimit(entry.longIn("events_per_second", 0, 100_000_000),
+            entry.longIn("burst", 1, 100_000_000)));
+      }
+    }
+    String publicKey = r.string("security.jwt.public_key_file");
+    String jwks = r.string("security.jwt.jwks_file");
+    Jwt jwt = new Jwt(r.string("security.jwt.hmac_secret"),
+        publicKey.isBlank() ? Optional.empty() : Optional.of(Path.of(publicKey)),
+        r.oneOf("security.jwt.algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")),
+        jwks.isBlank() ? Optional.empty() : Optional.of(Path.of(jwks)), r.string("security.jwt.issuer"),
+        r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"));
+    if (!jwt.hmacSecret().isEmpty() && jwt.hmacSecret().length() < 32) {
+      r.problem("security.jwt.hmac_secret", "must have at least 32 characters (HS256 needs a 256-bit secret)");
+    }
+    jwt.publicKeyFile().filter(p -> !Files.isReadable(p)).ifPresent(p ->
+        r.problem("security.jwt.public_key_file", "cannot read " + p));
+    jwt.jwksFile().filter(p -> !Files.isReadable(p)).ifPresent(p ->
+        r.problem("security.jwt.jwks_file", "cannot read " + p));
+    Audit audit = new Audit(r.topicName("security.audit.topic"), r.longIn("security.audit.max_per_second", 1, 1_000_000));
+
+    boolean accepted = switch (anonymous) {
+      case ALLOW -> true;
+      case DENY -> false;
+      case LOOPBACK -> isLoopback(httpHost);
+    };
+    boolean anyCredential = jwt.enabled() || principals.values().stream().anyMatch(p -> !p.apiKeys().isEmpty());
+    if (!accepted && !anyCredential) {
+      r.problem("security", "clients must authenticate (security.anonymous is " + anonymous.name().toLowerCase()
+          + (anonymous == Anonymous.LOOPBACK ? " and http.host " + httpHost + " is not a loopback address" : "")
+          + ") but no principal has api_keys and security.jwt has no key: configure one, or bind http.host to "
+          + "127.0.0.1");
+    }
+    return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit);
+  }
+
+  private static PrincipalSpec principal(ConfigReader r, String name, Limits defaults) {
+    ((JsonObject) r.raw("")).fieldNames().stream().filter(k -> !PRINCIPAL_KEYS.contains(k)).sorted().forEach(k ->
+        r.problem(k, "unknown key; expected one of " + PRINCIPAL_KEYS.stream().sorted().toList()));
+    List<String> keys = optionalStrings(r, "api_keys");
+    keys.stream().filter(k -> k.startsWith("sha256:") ? !k.matches("sha256:[0-9a-f]{64}") : k.length() < 16)
+        .findFirst().ifPresent(k -> r.problem("api_keys", "an API key has at least 16 characters, or is "
+            + "sha256:<64 lower-case hex digits> (the key itself is not shown)"));
+    List<String> publish = globs(r, "publish");
+    List<String> subscribe = globs(r, "subscribe");
+    List<String> endpoints = optionalStrings(r, "endpoints");
+    endpoints.stream().filter(e -> !e.equals("*") && !ENDPOINTS.contains(e)).forEach(e ->
+        r.problem("endpoints", "unknown endpoint group \"" + e + "\"; expected * or any of "
+            + ENDPOINTS.stream().sorted().toList()));
+    Limits limits = new Limits(limit(r, "requests_per_second", defaults.requestsPerSecond()),
+        Math.max(1, limit(r, "request_burst", defaults.requestBurst())),
+        limit(r, "events_per_second", defaults.eventsPerSecond()),
+        Math.max(1, limit(r, "event_burst", defaults.eventBurst())));
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits);
+  }
+
+  private static double limit(ConfigReader r, String key, double fallback) {
+    return r.raw(key) == null ? fallback : r.longIn(key, 0, 100_000_000);
+  }
+
+  private static List<String> globs(ConfigReader r, String key) {
+    List<String> globs = optionalStrings(r, key);
+    globs.stream().filter(g -> !g.matches("[a-zA-Z0-9._*?-]{1,249}")).forEach(g ->
+        r.problem(key, "expected topic names or globs (a-z A-Z 0-9 . _ - * ?), got \"" + g + "\""));
+    return globs;
+  }
+
+  private static List<String> optionalStrings(ConfigReader r, String key) {
+    return r.raw(key) == null ? List.of() : strings(r, key);
+  }
+
+  private static List<String> strings(ConfigReader r, String key) {
+    List<String> out = new java.util.ArrayList<>();
+    for (Object item : r.array(key)) {
+      if (item instanceof String s) {
+        out.add(s);
+      } else {
+        r.problem(key, "expected an array of strings");
+        break;
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** A host name that resolves to loopback only: {@code 127.0.0.1}, {@code ::1}, {@code localhost}. */
+  static boolean isLoopback(String host) {
+    try {
+      InetAddress[] all = InetAddress.getAllByName(host);
+      return all.length > 0 && java.util.Arrays.stream(all).allMatch(InetAddress::isLoopbackAddress);
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

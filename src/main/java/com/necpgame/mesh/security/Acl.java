@@ -1,0 +1,67 @@
+package com.necpgame.mesh.security;
+
+import com.necpgame.mesh.kafka.TopicPatterns;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What one principal may do: publish to topics matching its {@code publish} globs, subscribe to topics matching its
+ * {@code subscribe} globs, call the endpoint groups it lists ({@code *}: all). Nothing listed is nothing allowed.
+ */
+public final class Acl {
+
+  /** Everything: the ACL of anonymous requests on a laptop. */
+  public static final Acl ALL = new Acl(List.of("*"), List.of("*"), List.of("*"));
+
+  private final List<String> subscribe;
+  private final Pattern publishPattern;
+  private final Pattern subscribePattern;
+  private final Set<String> endpoints;
+
+  public Acl(List<String> publish, List<String> subscribe, List<String> endpoints) {
+    this.subscribe = List.copyOf(subscribe);
+    this.publishPattern = publish.isEmpty() ? null : TopicPatterns.compile(publish);
+    this.subscribePattern = subscribe.isEmpty() ? null : TopicPatterns.compile(subscribe);
+    this.endpoints = Set.copyOf(endpoints);
+  }
+
+  public boolean mayPublish(String topic) {
+    return publishPattern != null && TopicPatterns.matches(publishPattern, topic);
+  }
+
+  public boolean maySubscribeTo(String topic) {
+    return subscribePattern != null && TopicPatterns.matches(subscribePattern, topic);
+  }
+
+  /**
+   * Whether every topic a client's glob can match is one this principal may subscribe to: the glob is an allowed
+   * topic itself, or an allowed glob ending in {@code *} (with no other wildcard) is a prefix of the glob's literal
+   * start ({@code game.*} covers {@code game.combat.*} and {@code game.combat.events}, not {@code *.events}).
+   */
+  public boolean maySubscribe(String glob) {
+    int wildcard = firstWildcard(glob);
+    if (wildcard < 0) {
+      return maySubscribeTo(glob);
+    }
+    String literal = glob.substring(0, wildcard);
+    for (String allowed : subscribe) {
+      int w = firstWildcard(allowed);
+      if (allowed.equals(glob) || (w == allowed.length() - 1 && allowed.endsWith("*")
+          && literal.startsWith(allowed.substring(0, w)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public boolean mayCall(String endpoint) {
+    return endpoints.contains("*") || endpoints.contains(endpoint);
+  }
+
+  private static int firstWildcard(String glob) {
+    int star = glob.indexOf('*');
+    int any = glob.indexOf('?');
+    return star < 0 ? any : any < 0 ? star : Math.min(star, any);
+  }
+}

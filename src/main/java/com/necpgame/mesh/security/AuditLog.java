@@ -1,0 +1,92 @@
+package com.necpgame.mesh.security;
+
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Security events to the audit topic ({@code security.audit.topic}, {@code game.system.audit}): authentication
+ * failures ({@code system.auth.failed}) and denials ({@code system.access.denied}), each an envelope saying who,
+ * what, when and from where. At most {@code security.audit.max_per_second} are written a second by a process, so a
+ * flood of bad requests cannot flood the topic; the rest are counted ({@link #dropped()}). Never blocks: the send is
+ * asynchronous, and a failed send is logged once per failure without the credentials.
+ */
+public final class AuditLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+  public static final String AUTH_FAILED = "system.auth.failed";
+  public static final String ACCESS_DENIED = "system.access.denied";
+  static final String KEY_FIELD = "data.remote_address";
+
+  private final Supplier<Producer<String, byte[]>> producer;
+  private final String topic;
+  private final String source;
+  private final TokenBucket limit;
+  private final AtomicLong dropped = new AtomicLong();
+
+  public AuditLog(Supplier<Producer<String, byte[]>> producer, String topic, String source, TokenBucket limit) {
+    this.producer = producer;
+    this.topic = topic;
+    this.source = source;
+    this.limit = limit;
+  }
+
+  /**
+   * One audit event. {@code principal} is who the caller is or claimed to be (null when unknown), {@code action} what
+   * was attempted ({@code POST /events/publish}, {@code publish}, {@code subscribe}), {@code resource} on what (a
+   * topic, an endpoint group), {@code reason} why it was refused, {@code remote} the peer address.
+   */
+  public void record(String type, String principal, String via, String action, String resource, String reason,
+      String remote) {
+    if (limit.tryTake(1, System.nanoTime()) != 0) {
+      dropped.incrementAndGet();
+      return;
+    }
+    JsonObject envelope = envelope(type, principal, via, action, resource, reason, remote, Instant.now());
+    try {
+      producer.get().send(EnvelopeRecords.record(topic, KEY_FIELD, envelope), (meta, error) -> {
+        if (error != null) {
+          LOG.warn("audit event {} to {} not written: {}", envelope.getString("event_id"), topic, error.toString());
+        }
+      });
+    } catch (RuntimeException e) {
+      LOG.warn("audit event {} to {} not written: {}", envelope.getString("event_id"), topic, e.toString());
+    }
+  }
+
+  /** The envelope of one audit event (its data is described by {@code schemas/system/<type>.json}). */
+  JsonObject envelope(String type, String principal, String via, String action, String resource, String reason,
+      String remote, Instant at) {
+    JsonObject data = new JsonObject()
+        .put("principal", principal)
+        .put("authenticated_by", via)
+        .put("action", clip(action, 300))
+        .put("resource", resource == null ? null : clip(resource, 3000))
+        .put("reason", reason)
+        .put("remote_address", remote == null ? "unknown" : remote)
+        .put("at", at.toString());
+    return new JsonObject()
+        .put("event_id", EventIds.newId().toString())
+        .put("event_type", type)
+        .put("timestamp", at.toString())
+        .put("version", Envelope.CURRENT_VERSION)
+        .put("source", source)
+        .put("data", data)
+        .put("metadata", new JsonObject().put("priority", "high").put("ttl", "90d").put("retry_count", 0));
+  }
+
+  private static String clip(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max - 3) + "...";
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+}

@@ -1,0 +1,25 @@
+package com.necpgame.mesh.security;
+
+import com.necpgame.mesh.config.SecurityConfig.Limits;
+
+/**
+ * Who a request is: the principal's name, how it proved it ({@code api_key}, {@code jwt}, {@code anonymous}), its ACL
+ * and its token buckets for requests and events (null: unlimited), shared by every connection of that principal in
+ * this process.
+ */
+public record Principal(String name, String via, Acl acl, TokenBucket requests, TokenBucket events) {
+
+  static Principal of(String name, String via, Acl acl, Limits limits, long now) {
+    return new Principal(name, via, acl, bucket(limits.requestsPerSecond(), limits.requestBurst(), now),
+        bucket(limits.eventsPerSecond(), limits.eventBurst(), now));
+  }
+
+  /** The same principal (same buckets) authenticated another way. */
+  Principal via(String how) {
+    return new Principal(name, how, acl, requests, events);
+  }
+
+  static TokenBucket bucket(double perSecond, double burst, long now) {
+    return perSecond <= 0 ? null : new TokenBucket(perSecond, burst, now);
+  }
+}
