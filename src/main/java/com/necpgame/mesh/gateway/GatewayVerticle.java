@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,9 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
+    router.route().handler(GatewayVerticle::refuseBadPercentEncoding);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
+    router.route().handler(GatewayVerticle::refuseForms);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
     new EventRoutes(mesh, publications).mount(router);
@@ -62,10 +65,43 @@ public final class GatewayVerticle extends VerticleBase {
     return router;
   }
 
+  /**
+   * A {@code %} in the path or query not followed by two hex digits ({@code /topics/%zz}) is 400 here: left to the
+   * router, decoding the path parameters failed without a cause and the request was answered 500.
+   */
+  private static void refuseBadPercentEncoding(RoutingContext ctx) {
+    String uri = ctx.request().uri();
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
+          || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        ApiErrors.send(ctx, 400, "bad_request", "the request path or query has a % not followed by two hex digits");
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  /**
+   * The API takes JSON only: a form or multipart body is 415 before the body handler sees it (it would try to decode
+   * a multipart GET and fail with a 500).
+   */
+  private static void refuseForms(RoutingContext ctx) {
+    String type = String.valueOf(ctx.request().getHeader("content-type")).toLowerCase(Locale.ROOT).trim();
+    if (type.startsWith("multipart/") || type.startsWith("application/x-www-form-urlencoded")) {
+      ApiErrors.send(ctx, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    } else {
+      ctx.next();
+    }
+  }
+
   /** {@code GET /ws}: the upgrade to a {@link StreamSocket}, refused while the process has its most clients. */
   private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications) {
     if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       ApiErrors.send(ctx, 426, "upgrade_required", "GET /ws is a WebSocket endpoint; connect with a WebSocket client");
+      return;
+    }
+    if (!String.valueOf(ctx.request().getHeader("connection")).toLowerCase(Locale.ROOT).contains("upgrade")) {
+      ApiErrors.send(ctx, 400, "bad_request", "a WebSocket upgrade needs Connection: Upgrade");
       return;
     }
     int max = mesh.config().webSocket().maxClients();
