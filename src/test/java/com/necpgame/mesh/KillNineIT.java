@@ -25,4 +25,15 @@ class KillNineIT {
     assertEquals(0, cycle.lost(), cycle.toString());
     assertEquals(0, cycle.duplicated(), cycle.toString());
   }
+
+  /** The default deployment: the broker and PostgreSQL embedded in the killed jar, read after it starts again. */
+  @Test
+  void withTheEmbeddedBrokerEveryAcknowledgedEventIsThereAfterKillMinus9AndRestart(@TempDir Path dir)
+      throws Exception {
+    KillNine.Cycle cycle = KillNine.runEmbedded("kill9-embedded", dir, 8, 2000);
+    System.out.println("kill -9 cycle, embedded broker: " + cycle);
+    assertTrue(cycle.acked() >= 2000, cycle.toString());
+    assertEquals(0, cycle.lost(), cycle.toString());
+    assertEquals(0, cycle.duplicated(), cycle.toString());
+  }
 }

@@ -44,7 +44,7 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
-    router.route().handler(GatewayVerticle::refuseBadPercentEncoding);
+    router.route().handler(GatewayVerticle::refuseBadUri);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
     router.route().handler(GatewayVerticle::refuseForms);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
@@ -67,14 +67,19 @@ public final class GatewayVerticle extends VerticleBase {
 
   /**
    * A {@code %} in the path or query not followed by two hex digits ({@code /topics/%zz}) is 400 here: left to the
-   * router, decoding the path parameters failed without a cause and the request was answered 500.
+   * router, decoding the path parameters failed without a cause and the request was answered 500. So is a NUL
+   * ({@code %00}): no name or id of the API can hold one, and PostgreSQL refused the query with it (answered 503).
    */
-  private static void refuseBadPercentEncoding(RoutingContext ctx) {
+  private static void refuseBadUri(RoutingContext ctx) {
     String uri = ctx.request().uri();
     for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
       if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
           || Character.digit(uri.charAt(i + 2), 16) < 0) {
         ApiErrors.send(ctx, 400, "bad_request", "the request path or query has a % not followed by two hex digits");
+        return;
+      }
+      if (uri.charAt(i + 1) == '0' && uri.charAt(i + 2) == '0') {
+        ApiErrors.send(ctx, 400, "bad_request", "the request path or query holds a NUL character (%00)");
         return;
       }
     }

@@ -43,7 +43,25 @@ public final class KillNine {
 
   public static Cycle run(String name, Path dir, int clients, int acksBeforeKill) throws Exception {
     String topic = TestKafka.unique("game.kill9");
+    return run(name, dir, config(dir, topic), topic, TestKafka.bootstrapServers(), clients, acksBeforeKill, false);
+  }
+
+  /**
+   * The default deployment: the jar's own embedded broker and PostgreSQL die with it. The mesh is started again on
+   * the same data directory (the broker recovers its log, the orphaned postmaster is stopped) and the events are read
+   * from the restarted broker.
+   */
+  public static Cycle runEmbedded(String name, Path dir, int clients, int acksBeforeKill) throws Exception {
+    String topic = TestKafka.unique("game.kill9");
+    int kafkaPort = TestMesh.freePort();
     JsonObject config = config(dir, topic);
+    config.put("kafka", new JsonObject().put("embedded", new JsonObject().put("port", kafkaPort)));
+    config.remove("database");
+    return run(name, dir, config, topic, "127.0.0.1:" + kafkaPort, clients, acksBeforeKill, true);
+  }
+
+  private static Cycle run(String name, Path dir, JsonObject config, String topic, String bootstrap, int clients,
+      int acksBeforeKill, boolean restart) throws Exception {
     PublishLoad load;
     try (MeshProcess mesh = MeshProcess.start(name, dir, config)) {
       load = PublishLoad.start(mesh.port(), topic, clients);
@@ -57,8 +75,15 @@ public final class KillNine {
         load.close();
       }
     }
+    Map<String, Integer> found;
+    if (restart) {
+      try (MeshProcess again = MeshProcess.start(name + "-restarted", dir, config)) {
+        found = PublishLoad.eventIds(bootstrap, topic);
+      }
+    } else {
+      found = PublishLoad.eventIds(bootstrap, topic);
+    }
     Set<String> acked = load.acked();
-    Map<String, Integer> found = PublishLoad.eventIds(TestKafka.bootstrapServers(), topic);
     int lost = (int) acked.stream().filter(id -> !found.containsKey(id)).count();
     int duplicated = (int) found.values().stream().filter(n -> n > 1).count();
     int unacked = (int) found.keySet().stream().filter(id -> !acked.contains(id)).count();
