@@ -80,6 +80,7 @@ class DatabaseDownIT {
       assertEquals("DOWN", new JsonObject(ready.body()).getJsonObject("checks").getJsonObject("database")
           .getString("status"), ready.body());
       Thread.sleep(2000); // the store and the delivery router fail against the stopped server meanwhile
+      assertTrue(during.stream().noneMatch(delivered::contains), "webhook deliveries wait for their queue in PostgreSQL");
 
       db = EmbeddedDatabase.start(dir.resolve("pg"), pgPort);
       await("the 50 published during the outage delivered", () -> delivered.containsAll(during));
