@@ -176,6 +176,20 @@ class FuzzIT {
   }
 
   @Test
+  void webSocketFramesOf100kNestingAndInvalidUtf8AreErrorFramesAndTheSocketStaysOpen() throws Exception {
+    try (WsClient ws = WsClient.connect(port)) {
+      ws.sendText(FuzzCases.nested(100_000, true));
+      JsonObject error = ws.next(f -> "error".equals(f.getString("type")), 30);
+      assertEquals("malformed_json", error.getJsonObject("error").getString("code"), error.encode());
+      ws.sendBinary(new byte[] {'{', (byte) 0xc3, 0x28, '}'});
+      error = ws.next(f -> "error".equals(f.getString("type")), 30);
+      assertFalse(LEAK.matcher(error.encode()).find(), error.encode());
+      ws.send(new JsonObject().put("op", "ping").put("ref", "still-open"));
+      assertEquals("still-open", ws.next(f -> "pong".equals(f.getString("type")), 30).getString("ref"));
+    }
+  }
+
+  @Test
   void hundredThousandNestedArraysOrObjectsAre400OnEveryJsonEndpoint() throws Exception {
     for (boolean arrays : new boolean[] {true, false}) {
       byte[] body = FuzzCases.nested(100_000, arrays).getBytes(StandardCharsets.UTF_8);
