@@ -4,7 +4,9 @@ import com.necpgame.mesh.testsupport.KillNine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Ten (or {@code args[0]}) kill -9 cycles of the packaged jar while {@code args[1]} (8) HTTP clients publish: in
@@ -36,6 +38,9 @@ public final class KillNineBenchmark {
     long duplicated = results.stream().mapToLong(KillNine.Cycle::duplicated).sum();
     System.out.printf("%s broker, %d cycles, %d clients: acknowledged %d, found in Kafka %d, lost %d, duplicated %d%n", embedded ? "embedded" : "external", cycles,
         clients, acked, acked - lost, lost, duplicated);
+    try (Stream<Path> paths = Files.walk(dir)) { // the cycles' Kafka and PostgreSQL data: hundreds of MB
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
     System.exit(lost == 0 && duplicated == 0 ? 0 : 1);
   }
 }
