@@ -235,7 +235,7 @@ public final class WebhookDispatcher {
         .timeout(config.webhookTimeoutMs(), TimeUnit.MILLISECONDS)
         .onComplete(ar -> {
           if (ar.failed()) {
-            promise.fail(new Failed(new Outcome(null, null, ar.cause().toString(), null)));
+            promise.fail(new Failed(new Outcome(null, null, reason(ar.cause()), null)));
           } else if (ar.result().statusCode() / 100 == 2) {
             promise.complete(ar.result());
           } else {
@@ -244,7 +244,7 @@ public final class WebhookDispatcher {
         }));
     return sent.transform(ar -> {
       Outcome outcome = ar.succeeded() ? ar.result()
-          : ar.cause() instanceof Failed f ? f.outcome : new Outcome(null, null, ar.cause().toString(), null);
+          : ar.cause() instanceof Failed f ? f.outcome : new Outcome(null, null, reason(ar.cause()), null);
       settle(s, items, outcome, ar.succeeded(), (System.nanoTime() - started) / 1e6, outcomes);
       return Future.succeededFuture();
     });
@@ -335,5 +335,14 @@ public final class WebhookDispatcher {
       super(outcome.describe(), null, false, false);
       this.outcome = outcome;
     }
+  }
+
+  /**
+   * Why a request failed, as a delivery row and {@code GET /deliveries} show it: the message ({@code Connection
+   * refused: /127.0.0.1:1}), not the exception's class name (the fuzz found {@code io.netty...ConnectException} there).
+   */
+  static String reason(Throwable e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
   }
 }

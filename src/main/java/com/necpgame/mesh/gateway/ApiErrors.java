@@ -31,17 +31,33 @@ public final class ApiErrors {
 
   /** The router's error handler: Vert.x Web's own statuses (no route, wrong method or type, body limit) and crashes. */
   public static void onFailure(RoutingContext ctx) {
-    String what = ctx.request().method() + " " + ctx.normalizedPath();
+    String what = ctx.request().method() + " " + path(ctx);
     switch (ctx.statusCode()) {
       case 404 -> send(ctx, 404, "not_found", "no route for " + what);
       case 405 -> send(ctx, 405, "method_not_allowed", "method not allowed for " + what);
       case 413 -> send(ctx, 413, "payload_too_large", "the request body is larger than http.max_body_bytes");
       case 415 -> send(ctx, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
-      case 400 -> send(ctx, 400, "bad_request", ctx.failure() == null ? "bad request" : ctx.failure().getMessage());
+      case 400 -> send(ctx, 400, "bad_request", ctx.failure() == null ? "bad request for " + what
+          : "bad request for " + what + ": " + ctx.failure().getMessage());
       default -> {
-        LOG.error("{} failed", what, ctx.failure());
+        LOG.error("{} failed (status {})", what, ctx.statusCode(), ctx.failure());
         send(ctx, 500, "internal_error", "the mesh failed to handle this request; see its log");
       }
     }
+  }
+
+  /**
+   * The request's path for a message, at most 200 characters: normalised where it can be, else as sent (a path with a
+   * bad percent-encoding such as {@code /topics/%zz} cannot be normalised, and asking threw in the error handler).
+   */
+  static String path(RoutingContext ctx) {
+    String path;
+    try {
+      path = ctx.normalizedPath();
+    } catch (IllegalArgumentException e) {
+      path = ctx.request().path();
+    }
+    path = String.valueOf(path);
+    return path.length() <= 200 ? path : path.substring(0, 200) + "...";
   }
 }

@@ -144,7 +144,11 @@ final class EventRoutes {
       return null;
     }
     try {
-      return ctx.body().asJsonObject();
+      JsonObject body = ctx.body().asJsonObject();
+      if (body == null) { // the JSON text null: answered here, or the caller would wait for an answer never sent
+        ApiErrors.send(ctx, 400, "malformed_json", "the body is null; expected a JSON object");
+      }
+      return body;
     } catch (DecodeException | ClassCastException e) {
       ApiErrors.send(ctx, 400, "malformed_json", "the body is not a JSON object: " + e.getMessage());
       return null;

@@ -14,6 +14,7 @@ import com.necpgame.mesh.security.Security;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,10 +58,12 @@ public final class GatewayVerticle extends VerticleBase {
     Publications publications = new Publications(vertx, mesh, publisher);
     Security security = SecurityHandler.shared(vertx, mesh);
     SecurityHandler authenticate = new SecurityHandler(security);
+    router.route().handler(GatewayVerticle::refuseBadUri);
     // A WebSocket upgrade is authenticated before it happens; other requests once their body is read (the body
     // handler must be installed before anything asynchronous runs, or the body is lost).
     router.route("/ws").handler(authenticate);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security));
+    router.route().handler(GatewayVerticle::refuseForms);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     router.route().handler(authenticate);
     new HealthRoutes(vertx, mesh).mount(router);
@@ -80,10 +83,48 @@ public final class GatewayVerticle extends VerticleBase {
     return router;
   }
 
+  /**
+   * A {@code %} in the path or query not followed by two hex digits ({@code /topics/%zz}) is 400 here: left to the
+   * router, decoding the path parameters failed without a cause and the request was answered 500. So is a NUL
+   * ({@code %00}): no name or id of the API can hold one, and PostgreSQL refused the query with it (answered 503).
+   */
+  private static void refuseBadUri(RoutingContext ctx) {
+    String uri = ctx.request().uri();
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
+          || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        ApiErrors.send(ctx, 400, "bad_request", "the request path or query has a % not followed by two hex digits");
+        return;
+      }
+      if (uri.charAt(i + 1) == '0' && uri.charAt(i + 2) == '0') {
+        ApiErrors.send(ctx, 400, "bad_request", "the request path or query holds a NUL character (%00)");
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  /**
+   * The API takes JSON only: a form or multipart body is 415 before the body handler sees it (it would try to decode
+   * a multipart GET and fail with a 500).
+   */
+  private static void refuseForms(RoutingContext ctx) {
+    String type = String.valueOf(ctx.request().getHeader("content-type")).toLowerCase(Locale.ROOT).trim();
+    if (type.startsWith("multipart/") || type.startsWith("application/x-www-form-urlencoded")) {
+      ApiErrors.send(ctx, 415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    } else {
+      ctx.next();
+    }
+  }
+
   /** {@code GET /ws}: the upgrade to a {@link StreamSocket}, refused while the process has its most clients. */
   private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications, Security security) {
     if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       ApiErrors.send(ctx, 426, "upgrade_required", "GET /ws is a WebSocket endpoint; connect with a WebSocket client");
+      return;
+    }
+    if (!String.valueOf(ctx.request().getHeader("connection")).toLowerCase(Locale.ROOT).contains("upgrade")) {
+      ApiErrors.send(ctx, 400, "bad_request", "a WebSocket upgrade needs Connection: Upgrade");
       return;
     }
     int max = mesh.config().webSocket().maxClients();
