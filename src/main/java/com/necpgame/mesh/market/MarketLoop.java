@@ -76,12 +76,14 @@ final class MarketLoop {
   }
 
   void start() {
-    thread = new Thread(this::run, "market");
+    thread = new Thread(() -> ConsumerThreads.supervise("market loop", () -> running, this::run), "market");
     thread.setDaemon(true);
     thread.start();
   }
 
+  /** One life of the loop, with clients of its own: it takes its partitions' state again when they are assigned. */
   private void run() {
+    shards.clear();
     Map<String, Object> props = kafka.producerProps("market");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.group() + "." + UUID.randomUUID());
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, config.maxStateBytes());
@@ -119,10 +121,6 @@ final class MarketLoop {
       }
     } catch (WakeupException e) {
       // stopping
-    } catch (RuntimeException e) {
-      if (running) {
-        LOG.error("market loop failed; this process stops clearing (its partitions move to another)", e);
-      }
     }
   }
 

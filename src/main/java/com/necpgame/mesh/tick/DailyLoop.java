@@ -97,12 +97,15 @@ public final class DailyLoop {
   }
 
   public void start() {
-    thread = new Thread(this::run, name);
+    thread = new Thread(() -> ConsumerThreads.supervise(name + " daily loop", () -> running, this::run), name);
     thread.setDaemon(true);
     thread.start();
   }
 
+  /** One life of the loop, with clients of its own: it takes the step's state again when the ticks are assigned. */
   private void run() {
+    step = null;
+    reader = null;
     Map<String, Object> props = kafka.producerProps(name);
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, group + "." + UUID.randomUUID());
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
@@ -144,10 +147,6 @@ public final class DailyLoop {
       }
     } catch (WakeupException e) {
       // stopping
-    } catch (RuntimeException e) {
-      if (running) {
-        LOG.error("{}: daily loop failed; this process stops stepping (another takes over)", name, e);
-      }
     }
   }
 

@@ -46,7 +46,8 @@ final class Leadership implements AutoCloseable {
   }
 
   void start() {
-    thread = new Thread(this::run, "leadership-" + group);
+    thread = new Thread(() -> ConsumerThreads.supervise(group + " election", () -> running, this::run),
+        "leadership-" + group);
     thread.setDaemon(true);
     thread.start();
   }
@@ -82,8 +83,6 @@ final class Leadership implements AutoCloseable {
       }
     } catch (WakeupException e) {
       // closing
-    } catch (RuntimeException e) {
-      LOG.error("{}: leader election failed", group, e);
     } finally {
       listener.accept(false);
     }
