@@ -156,6 +156,36 @@ public final class Mesh implements AutoCloseable {
     return vertx;
   }
 
+  /**
+   * The graceful stop (SIGTERM): {@code /ready} answers 503 at once, the process serves on for
+   * {@code shutdown.ready_delay_ms}, then {@link #close()} stops accepting, drains in-flight publishes, commits and
+   * closes. True when all of it finished within {@code shutdown.grace_ms}; false when the rest was abandoned.
+   */
+  public boolean shutdown() {
+    MeshConfig.Shutdown settings = config.shutdown();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.graceMs());
+    if (context != null) {
+      context.metrics().startDraining(settings.graceMs());
+      LOG.info("draining: /ready answers 503; serving on for {} ms, then closing within {} ms of the stop request",
+          settings.readyDelayMs(), settings.graceMs());
+    }
+    try {
+      Thread.sleep(settings.readyDelayMs());
+      Thread closing = new Thread(this::close, "mesh-close");
+      closing.setDaemon(true);
+      closing.start();
+      closing.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      if (closing.isAlive()) {
+        LOG.error("not closed within shutdown.grace_ms ({} ms); abandoning the rest", settings.graceMs());
+        return false;
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Stops verticles (consumers commit), flushes and closes the producer, then the database and broker. */
   @Override
   public synchronized void close() {
@@ -173,7 +203,8 @@ public final class Mesh implements AutoCloseable {
       vertx = null;
     }
     if (producer != null) {
-      producer.close(Duration.ofSeconds(10));
+      long left = context == null ? 0 : context.metrics().drainMillisLeft();
+      producer.close(Duration.ofMillis(left > 0 ? left : 10_000)); // sends what is buffered first
       producer = null;
     }
     if (admin != null) {

@@ -29,6 +29,8 @@ public final class MeshMetrics {
   private final AtomicInteger workers = new AtomicInteger();
   private final AtomicInteger webSockets = new AtomicInteger();
   private final AtomicInteger pausedStreams = new AtomicInteger();
+  /** {@link System#nanoTime()} by which a draining process must be closed; 0 while it is not draining. */
+  private volatile long drainDeadline;
   private final Counter slowCloses;
   private final Timer publishLatency;
   private final Timer storeWrites;
@@ -42,6 +44,8 @@ public final class MeshMetrics {
         .description("WebSocket clients connected to this process").register(registry);
     Gauge.builder("event_bus_websocket_paused_streams", pausedStreams, AtomicInteger::get)
         .description("WebSocket streams waiting for their client to catch up (Kafka holds the rest)").register(registry);
+    Gauge.builder("event_bus_draining", this, m -> m.draining() ? 1 : 0)
+        .description("1 once the process was asked to stop: /ready answers 503 and it drains").register(registry);
     slowCloses = Counter.builder("event_bus_websocket_slow_closes_total")
         .description("WebSocket clients closed for staying behind past websocket.slow_client_close_ms").register(registry);
     publishLatency = Timer.builder("event_bus_event_processing_duration_seconds").tag("operation", "publish")
@@ -101,6 +105,26 @@ public final class MeshMetrics {
 
   public void storeWrite(Duration took) {
     storeWrites.record(took);
+  }
+
+  /** From now on {@code /ready} answers 503; everything must be closed within {@code graceMillis}. */
+  public void startDraining(long graceMillis) {
+    drainDeadline = Math.max(1, System.nanoTime() + graceMillis * 1_000_000);
+  }
+
+  public boolean draining() {
+    return drainDeadline != 0;
+  }
+
+  /** Milliseconds left of the shutdown grace period; 0 when not draining or past it. */
+  public long drainMillisLeft() {
+    long deadline = drainDeadline;
+    return deadline == 0 ? 0 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+  }
+
+  /** Events handed to Kafka and not yet acknowledged. */
+  public int inFlight() {
+    return inFlight.get();
   }
 
   public void workerStarted() {

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +84,17 @@ public final class GatewayVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Closes the server. While the process drains (SIGTERM) it shuts down gracefully instead: no new connections,
+   * in-flight requests (publishes waiting for Kafka) answered, WebSockets closed with 1001, for at most half of the
+   * grace period left (the rest is for the producer and the consumers' commits).
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    long left = mesh.metrics().drainMillisLeft();
+    return left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close();
   }
 }
