@@ -30,7 +30,8 @@ public record MeshConfig(
     Map<String, VerticleSpec> verticles,
     Replay replay,
     WorldConfig world,
-    Shutdown shutdown) {
+    Shutdown shutdown,
+    Metrics metrics) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -166,6 +167,9 @@ public record MeshConfig(
    */
   public record Shutdown(long graceMs, long readyDelayMs) {}
 
+  /** How often the lag of the mesh's consumer groups is measured for {@code event_bus_consumer_lag}; 0: never. */
+  public record Metrics(long consumerLagIntervalMs) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -292,9 +296,10 @@ public record MeshConfig(
     if (shutdown.readyDelayMs() >= shutdown.graceMs()) {
       r.problem("shutdown.ready_delay_ms", "must be shorter than shutdown.grace_ms (draining happens after it)");
     }
+    Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, shutdown);
+        bridge, store, delivery, verticles, replay, world, shutdown, metrics);
   }
 
   /** A regular expression of topic names. */
