@@ -47,7 +47,7 @@ final class EventRoutes {
   private void publish(RoutingContext ctx) {
     JsonObject request = jsonBody(ctx);
     if (request != null) {
-      publications.publish(request).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+      publications.publish(request, RequestIds.of(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
     }
   }
 
@@ -89,7 +89,7 @@ final class EventRoutes {
         request.put(id, game.getValue(id));
       }
     }
-    publications.publish(request).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+    publications.publish(request, RequestIds.of(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
   }
 
   /**
@@ -113,8 +113,9 @@ final class EventRoutes {
       return;
     }
     List<Future<JsonObject>> results = new ArrayList<>(events.size());
+    RequestIds.Ids ids = RequestIds.of(ctx);
     for (Object event : events) {
-      results.add(publications.publish(event));
+      results.add(publications.publish(event, ids));
     }
     Publications.summary(results).onSuccess(summary -> {
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);

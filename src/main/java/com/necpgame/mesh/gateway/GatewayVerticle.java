@@ -42,6 +42,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** Every route of the API; each is described in {@code openapi.json}, which a test holds to that. */
   static Router router(Vertx vertx, Context context, MeshContext mesh) {
     Router router = Router.router(vertx);
+    router.route().handler(RequestIds::handle);
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
@@ -76,8 +77,9 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     Context context = Vertx.currentContext();
+    RequestIds.Ids ids = RequestIds.of(ctx);
     ctx.request().toWebSocket()
-        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications).open())
+        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications, ids).open())
         .onFailure(e -> {
           LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());
           mesh.metrics().webSocketClosed();

@@ -66,11 +66,19 @@ final class Publications {
 
   /** One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}. */
   Future<JsonObject> publish(Object item) {
+    return publish(item, RequestIds.Ids.NONE);
+  }
+
+  /**
+   * The same for a request with ids: the event takes the correlation id when it names none, and its record carries
+   * the request id.
+   */
+  Future<JsonObject> publish(Object item, RequestIds.Ids ids) {
     if (!(item instanceof JsonObject request)) {
       return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
     }
     JsonArray problems = new JsonArray();
-    JsonObject envelope = envelopeOf(request, problems);
+    JsonObject envelope = envelopeOf(request, ids.correlationId(), problems);
     String topic = request.getValue("topic") instanceof String t ? t : null;
     if (topic == null || !TOPIC.matcher(topic).matches()) {
       problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
@@ -79,7 +87,7 @@ final class Publications {
       return Future.failedFuture(new Refusal(400, "invalid_event", "the event is not valid", problems));
     }
     return topics.open(topic)
-        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))
+        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope, ids.requestId()))
         .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
             .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
         .recover(e -> Future.failedFuture(e instanceof TopicGate.NoSuchTopic
@@ -115,7 +123,7 @@ final class Publications {
   }
 
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
-  private JsonObject envelopeOf(JsonObject request, JsonArray problems) {
+  private JsonObject envelopeOf(JsonObject request, String correlationId, JsonArray problems) {
     request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
         .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
             + FIELDS.stream().sorted().toList()).toJson()));
@@ -144,6 +152,9 @@ final class Publications {
       if (request.getValue(id) != null) {
         envelope.put(id, request.getValue(id));
       }
+    }
+    if (correlationId != null && !envelope.containsKey("correlation_id")) {
+      envelope.put("correlation_id", correlationId);
     }
     for (Violation v : mesh.validator().validate(envelope)) {
       problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());

@@ -57,8 +57,11 @@ final class StreamSocket {
   private int inFlight;
   private boolean readPaused;
   private boolean closed;
+  /** The upgrade request's ids: every event this socket publishes carries them. */
+  private final RequestIds.Ids ids;
 
-  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications) {
+  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications, RequestIds.Ids ids) {
+    this.ids = ids;
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;
@@ -291,7 +294,7 @@ final class StreamSocket {
     for (int i = 0; i < events.size(); i++) {
       int index = i;
       inFlight++;
-      Future<JsonObject> result = publications.publish(events.getValue(i));
+      Future<JsonObject> result = publications.publish(events.getValue(i), ids);
       results.add(result);
       result.onComplete(done -> {
         inFlight--;

@@ -77,10 +77,15 @@ public final class MeshProcess implements AutoCloseable {
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> post(String path, JsonObject body) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+  public HttpResponse<String> post(String path, JsonObject body, String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("content-type", "application/json").timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** A Prometheus gauge or counter of this process, or NaN when it does not answer (paused, dead). */
