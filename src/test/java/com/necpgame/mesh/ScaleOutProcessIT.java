@@ -81,6 +81,7 @@ class ScaleOutProcessIT {
       }
 
       MeshProcess killed = meshes.get(0);
+      long killedAt = System.nanoTime();
       killed.signal("KILL");
       killed.awaitExit(java.time.Duration.ofSeconds(30));
       sockets.remove(killed).forEach(WsClient::close);
@@ -95,6 +96,8 @@ class ScaleOutProcessIT {
         }
       }
       Set<Integer> owned = awaitGroupMembers(prefix + ".store", 2);
+      System.out.printf("scale-out: store partitions of the killed process taken over within %d ms of kill -9%n",
+          (System.nanoTime() - killedAt) / 1_000_000);
       assertEquals(PARTITIONS, owned.size(), "the two survivors own every partition of the store group: " + owned);
 
       Set<String> stored = awaitStored(databaseUrl, topic, published);
