@@ -69,7 +69,7 @@ class ScaleOutProcessIT {
         }
         sockets.put(mesh, clients);
       }
-      awaitGroupMembers(prefix + ".store", 3);
+      awaitGroupMembers(prefix + ".store", topic, 3);
 
       for (MeshProcess mesh : meshes) { // phase 1: every process publishes
         publish(mesh, topic, 60, published, matching);
@@ -95,7 +95,7 @@ class ScaleOutProcessIT {
           assertEquals(phase2, receive(ws, phase2.size()), "a surviving socket sees every later matching event once");
         }
       }
-      Set<Integer> owned = awaitGroupMembers(prefix + ".store", 2);
+      Set<Integer> owned = awaitGroupMembers(prefix + ".store", topic, 2);
       System.out.printf("scale-out: store partitions of the killed process taken over within %d ms of kill -9%n",
           (System.nanoTime() - killedAt) / 1_000_000);
       assertEquals(PARTITIONS, owned.size(), "the two survivors own every partition of the store group: " + owned);
@@ -151,15 +151,19 @@ class ScaleOutProcessIT {
     return ids;
   }
 
-  /** Waits until the group has {@code members} members with partitions; returns the partitions they own. */
-  private static Set<Integer> awaitGroupMembers(String group, int members) throws Exception {
+  /**
+   * Waits until the group has {@code members} members owning every partition of {@code topic} (the store group
+   * also reads the other tests' game topics); returns the partitions of {@code topic} they own.
+   */
+  private static Set<Integer> awaitGroupMembers(String group, String topic, int members) throws Exception {
     long deadline = System.currentTimeMillis() + 90_000;
     String seen = "";
     while (System.currentTimeMillis() < deadline) {
       ConsumerGroupDescription d = TestKafka.admin().describeConsumerGroups(List.of(group)).all()
           .get(10, TimeUnit.SECONDS).get(group);
       Set<Integer> owned = d.members().stream().map(MemberDescription::assignment)
-          .flatMap(a -> a.topicPartitions().stream()).map(tp -> tp.partition()).collect(Collectors.toSet());
+          .flatMap(a -> a.topicPartitions().stream()).filter(tp -> tp.topic().equals(topic)).map(tp -> tp.partition())
+          .collect(Collectors.toSet());
       seen = d.state() + " " + d.members().size() + " members " + owned;
       if (d.members().size() == members && owned.size() == PARTITIONS) {
         return owned;

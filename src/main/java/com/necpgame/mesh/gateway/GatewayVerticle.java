@@ -47,6 +47,7 @@ public final class GatewayVerticle extends VerticleBase {
     Publications publications = new Publications(vertx, mesh, publisher);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
+    router.route().handler(RequestIds::again); // the body arrived later: the ids go back in the MDC for the route
     new HealthRoutes(vertx, mesh).mount(router);
     new EventRoutes(mesh, publications).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);

@@ -12,7 +12,8 @@ import org.slf4j.MDC;
  * The ids that follow a request: {@code X-Request-Id} (the caller's, or a new one) is answered back and put on every
  * Kafka record the request publishes as the {@code request_id} header; {@code X-Correlation-Id} becomes the
  * {@code correlation_id} of events that do not name their own (so also their {@code correlation_id} header). Both
- * are in the log MDC while the request's handlers run and when it is logged as done (DEBUG).
+ * are in the log MDC while the request's handlers run (their synchronous part: the MDC is per thread, and an event
+ * loop serves many requests) and when it is logged as done (DEBUG).
  */
 final class RequestIds {
 
@@ -46,6 +47,11 @@ final class RequestIds {
           ctx.request().path(), ctx.response().getStatusCode(), (System.nanoTime() - started) / 1_000_000)));
     }
     inMdc(ids, ctx::next);
+  }
+
+  /** After a handler that went asynchronous (the body handler): the ids in the MDC again for the next ones. */
+  static void again(RoutingContext ctx) {
+    inMdc(of(ctx), ctx::next);
   }
 
   /** The ids of the request {@code ctx} belongs to ({@link Ids#NONE} before {@link #handle} ran). */
