@@ -10,6 +10,7 @@ import com.necpgame.mesh.gateway.GatewayVerticle;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.tick.TickVerticle;
 import com.necpgame.mesh.market.MarketVerticle;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.Producer;
@@ -117,6 +119,7 @@ public final class Mesh implements AutoCloseable {
     context = new MeshContext(config, kafka, producer, admin, pool, EnvelopeValidator.load(config.schemasDir()),
         new MeshMetrics());
 
+    watchConsumerLag();
     for (String name : MeshConfig.VERTICLE_NAMES) {
       VerticleSpec spec = config.verticles().get(name);
       if (spec != null && spec.enabled()) {
@@ -130,6 +133,36 @@ public final class Mesh implements AutoCloseable {
     LOG.info("mesh {} ready in {} ms (Kafka {}, PostgreSQL {})", config.nodeId(),
         (System.nanoTime() - started) / 1_000_000, bootstrap,
         database != null ? "embedded on port " + database.port() : "external");
+  }
+
+  /**
+   * Measures, every {@code metrics.consumer_lag_interval_ms} on a worker, how many brokers answer and the lag of the
+   * mesh's consumer groups.
+   */
+  private void watchConsumerLag() {
+    long every = config.metrics().consumerLagIntervalMs();
+    if (every == 0) {
+      return;
+    }
+    TopicInspector inspector = new TopicInspector(admin, Duration.ofMillis(config.kafka().requestTimeoutMs()));
+    String prefix = config.kafka().consumer().groupPrefix();
+    AtomicBoolean busy = new AtomicBoolean();
+    vertx.setPeriodic(0, every, id -> {
+      if (busy.compareAndSet(false, true)) {
+        vertx.executeBlocking(() -> {
+          try {
+            context.metrics().kafkaBrokers(inspector.brokers());
+          } catch (Exception e) {
+            context.metrics().kafkaBrokers(0);
+            throw e;
+          }
+          return inspector.groupLag(prefix);
+        }, false)
+            .onSuccess(context.metrics()::consumerLag)
+            .onFailure(e -> LOG.debug("Kafka not measured: {}", e.toString()))
+            .onComplete(ar -> busy.set(false));
+      }
+    });
   }
 
   private EmbeddedDatabase startEmbeddedDatabase() {
@@ -156,6 +189,36 @@ public final class Mesh implements AutoCloseable {
     return vertx;
   }
 
+  /**
+   * The graceful stop (SIGTERM): {@code /ready} answers 503 at once, the process serves on for
+   * {@code shutdown.ready_delay_ms}, then {@link #close()} stops accepting, drains in-flight publishes, commits and
+   * closes. True when all of it finished within {@code shutdown.grace_ms}; false when the rest was abandoned.
+   */
+  public boolean shutdown() {
+    MeshConfig.Shutdown settings = config.shutdown();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.graceMs());
+    if (context != null) {
+      context.metrics().startDraining(settings.graceMs());
+      LOG.info("draining: /ready answers 503; serving on for {} ms, then closing within {} ms of the stop request",
+          settings.readyDelayMs(), settings.graceMs());
+    }
+    try {
+      Thread.sleep(settings.readyDelayMs());
+      Thread closing = new Thread(this::close, "mesh-close");
+      closing.setDaemon(true);
+      closing.start();
+      closing.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      if (closing.isAlive()) {
+        LOG.error("not closed within shutdown.grace_ms ({} ms); abandoning the rest", settings.graceMs());
+        return false;
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Stops verticles (consumers commit), flushes and closes the producer, then the database and broker. */
   @Override
   public synchronized void close() {
@@ -173,7 +236,8 @@ public final class Mesh implements AutoCloseable {
       vertx = null;
     }
     if (producer != null) {
-      producer.close(Duration.ofSeconds(10));
+      long left = context == null ? 0 : context.metrics().drainMillisLeft();
+      producer.close(Duration.ofMillis(left > 0 ? left : 10_000)); // sends what is buffered first
       producer = null;
     }
     if (admin != null) {

@@ -1,6 +1,5 @@
 package com.necpgame.mesh;
 
-import ch.qos.logback.classic.Level;
 import com.necpgame.mesh.config.ConfigException;
 import com.necpgame.mesh.config.ConfigLoader;
 import com.necpgame.mesh.config.MeshConfig;
@@ -13,7 +12,8 @@ import sun.misc.Signal;
 
 /**
  * {@code java -jar event-mesh.jar [-conf file.json | --config file.json]}. Exit codes: 0 after a clean stop on
- * SIGTERM or SIGINT, 1 when start-up failed, 2 for a bad command line or an invalid setting (nothing was opened).
+ * SIGTERM or SIGINT (within {@code shutdown.grace_ms}), 1 when start-up failed or the stop outran the grace period, 2
+ * for a bad command line or an invalid setting (nothing was opened).
  */
 public final class MeshMain {
 
@@ -31,8 +31,7 @@ public final class MeshMain {
       System.exit(2);
       return;
     }
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-        .setLevel(Level.toLevel(config.logLevel()));
+    Logging.configure(config.logLevel(), config.logFormat());
     Logger log = LoggerFactory.getLogger(MeshMain.class);
     log.info("starting mesh {} with {}", config.nodeId(), config);
 
@@ -55,8 +54,10 @@ public final class MeshMain {
       Thread.currentThread().interrupt();
     }
     log.info("stop requested");
-    mesh.close();
     Runtime.getRuntime().removeShutdownHook(hook);
+    if (!mesh.shutdown()) {
+      Runtime.getRuntime().halt(1); // the grace period is over: what is still closing is abandoned
+    }
     System.exit(0);
   }
 

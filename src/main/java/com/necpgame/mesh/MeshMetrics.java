@@ -3,10 +3,14 @@ package com.necpgame.mesh;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,9 +33,13 @@ public final class MeshMetrics {
   private final AtomicInteger workers = new AtomicInteger();
   private final AtomicInteger webSockets = new AtomicInteger();
   private final AtomicInteger pausedStreams = new AtomicInteger();
+  private final AtomicInteger kafkaBrokers = new AtomicInteger(-1);
+  /** {@link System#nanoTime()} by which a draining process must be closed; 0 while it is not draining. */
+  private volatile long drainDeadline;
   private final Counter slowCloses;
   private final Timer publishLatency;
   private final Timer storeWrites;
+  private final MultiGauge lag;
 
   public MeshMetrics() {
     Gauge.builder("event_bus_event_buffer_size", inFlight, AtomicInteger::get)
@@ -42,10 +50,17 @@ public final class MeshMetrics {
         .description("WebSocket clients connected to this process").register(registry);
     Gauge.builder("event_bus_websocket_paused_streams", pausedStreams, AtomicInteger::get)
         .description("WebSocket streams waiting for their client to catch up (Kafka holds the rest)").register(registry);
+    Gauge.builder("event_bus_kafka_brokers", kafkaBrokers, AtomicInteger::get)
+        .description("Brokers that answered the last metadata request (0: Kafka unreachable; -1: not measured yet)")
+        .register(registry);
+    Gauge.builder("event_bus_draining", this, m -> m.draining() ? 1 : 0)
+        .description("1 once the process was asked to stop: /ready answers 503 and it drains").register(registry);
     slowCloses = Counter.builder("event_bus_websocket_slow_closes_total")
         .description("WebSocket clients closed for staying behind past websocket.slow_client_close_ms").register(registry);
     publishLatency = Timer.builder("event_bus_event_processing_duration_seconds").tag("operation", "publish")
         .description("From handing an event to Kafka to its acknowledgement").register(registry);
+    lag = MultiGauge.builder("event_bus_consumer_lag")
+        .description("Records not yet committed by the mesh's consumer group on the topic").register(registry);
     storeWrites = Timer.builder("event_bus_database_query_duration_seconds").tag("operation", "event_store")
         .description("One batched insert into the event store").publishPercentiles(0.5, 0.95, 0.99).register(registry);
   }
@@ -99,8 +114,54 @@ public final class MeshMetrics {
         .register(registry);
   }
 
+  /**
+   * {@code event_bus_simulation_step_duration_seconds{step}}: one market clearing of the shards a process owns
+   * ({@code market_clear}), one day of diplomacy ({@code diplomacy_evaluate}) or of the crowd ({@code crowd_step}).
+   */
+  public java.util.function.LongConsumer simulationTimer(String step) {
+    Timer timer = Timer.builder("event_bus_simulation_step_duration_seconds").tag("step", step)
+        .description("One step of the world simulation on this process").publishPercentiles(0.5, 0.99)
+        .register(registry);
+    return nanos -> timer.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * {@code event_bus_consumer_lag{group,topic}}: records not yet committed by each of the mesh's consumer groups, as
+   * last measured (the same on every process: take the max across processes, not the sum).
+   */
+  public void consumerLag(Map<String, Map<String, Long>> byGroupAndTopic) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    byGroupAndTopic.forEach((group, topics) -> topics.forEach((topic, lag) ->
+        rows.add(MultiGauge.Row.of(Tags.of("group", group, "topic", topic), lag))));
+    lag.register(rows, true);
+  }
+
+  public void kafkaBrokers(int brokers) {
+    kafkaBrokers.set(brokers);
+  }
+
   public void storeWrite(Duration took) {
     storeWrites.record(took);
+  }
+
+  /** From now on {@code /ready} answers 503; everything must be closed within {@code graceMillis}. */
+  public void startDraining(long graceMillis) {
+    drainDeadline = Math.max(1, System.nanoTime() + graceMillis * 1_000_000);
+  }
+
+  public boolean draining() {
+    return drainDeadline != 0;
+  }
+
+  /** Milliseconds left of the shutdown grace period; 0 when not draining or past it. */
+  public long drainMillisLeft() {
+    long deadline = drainDeadline;
+    return deadline == 0 ? 0 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+  }
+
+  /** Events handed to Kafka and not yet acknowledged. */
+  public int inFlight() {
+    return inFlight.get();
   }
 
   public void workerStarted() {

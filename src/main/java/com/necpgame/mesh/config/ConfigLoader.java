@@ -33,6 +33,7 @@ public final class ConfigLoader {
     env.put("MESH_NODE_ID", "node_id");
     env.put("MESH_DATA_DIR", "data_dir");
     env.put("MESH_LOG_LEVEL", "log.level");
+    env.put("MESH_LOG_FORMAT", "log.format");
     env.put("MESH_HTTP_HOST", "http.host");
     env.put("MESH_HTTP_PORT", "http.port");
     env.put("MESH_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers");

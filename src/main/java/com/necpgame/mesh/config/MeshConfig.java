@@ -17,6 +17,7 @@ public record MeshConfig(
     String nodeId,
     Path dataDir,
     String logLevel,
+    String logFormat,
     Http http,
     WebSocket webSocket,
     Kafka kafka,
@@ -29,7 +30,9 @@ public record MeshConfig(
     Map<String, VerticleSpec> verticles,
     Replay replay,
     WorldConfig world,
-    SecurityConfig security) {
+    SecurityConfig security,
+    Shutdown shutdown,
+    Metrics metrics) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -161,6 +164,16 @@ public record MeshConfig(
    */
   public record Replay(int batchSize, long checkpointMs, long pollMs, long leaseMs, int maxJobs) {}
 
+  /**
+   * Stopping on SIGTERM: {@code /ready} answers 503 at once and the process goes on serving for {@code readyDelayMs}
+   * (time for a load balancer to take it out), then stops accepting, drains in-flight publishes, commits and closes,
+   * all within {@code graceMs} (what is not done by then is abandoned and the process exits with 1).
+   */
+  public record Shutdown(long graceMs, long readyDelayMs) {}
+
+  /** How often the lag of the mesh's consumer groups is measured for {@code event_bus_consumer_lag}; 0: never. */
+  public record Metrics(long consumerLagIntervalMs) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -172,6 +185,7 @@ public record MeshConfig(
       nodeId = defaultNodeId();
     }
     String logLevel = r.oneOf("log.level", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"));
+    String logFormat = r.oneOf("log.format", List.of("text", "json"));
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
         r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000), tls(r));
@@ -282,9 +296,15 @@ public record MeshConfig(
     }
     WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
     SecurityConfig security = SecurityConfig.from(r, http.host());
+    Shutdown shutdown = new Shutdown(r.longIn("shutdown.grace_ms", 1000, 3_600_000),
+        r.longIn("shutdown.ready_delay_ms", 0, 3_600_000));
+    if (shutdown.readyDelayMs() >= shutdown.graceMs()) {
+      r.problem("shutdown.ready_delay_ms", "must be shorter than shutdown.grace_ms (draining happens after it)");
+    }
+    Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
     r.check();
-    return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles, replay, world, security);
+    return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics);
   }
 
   private static Tls tls(ConfigReader r) {

@@ -48,6 +48,7 @@ public final class CrowdVerticle extends VerticleBase {
         saved -> saved == null ? new Step(new Crowd(commodities, world.factions().size(), world.crowd().population(),
             world.crowd().seed()), references(), new TreeSet<>())
             : restore(new JsonObject(new String(saved, StandardCharsets.UTF_8))));
+    loop.timeStepsWith(mesh.metrics().simulationTimer("crowd_step"));
     loop.start();
     return Future.succeededFuture();
   }

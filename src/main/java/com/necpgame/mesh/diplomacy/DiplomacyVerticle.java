@@ -47,6 +47,7 @@ public final class DiplomacyVerticle extends VerticleBase {
         world.stateTopic(), world.market().group().replace(".market", ".diplomacy"), world.market().graceMs(),
         world.tick().maxCatchUp(), saved -> new Step(saved == null ? new Relations(world.factions(), world.diplomacy())
             : Relations.restore(json(saved), world.diplomacy())));
+    loop.timeStepsWith(mesh.metrics().simulationTimer("diplomacy_evaluate"));
     loop.start();
     view = new CompactedView(mesh.kafka(), world.stateTopic(), r -> {
       if (KEY.equals(r.key()) && r.value() != null) {

@@ -50,7 +50,8 @@ final class EventRoutes {
   private void publish(RoutingContext ctx) {
     JsonObject request = jsonBody(ctx);
     if (request != null) {
-      publications.publish(request, admission(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+      publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
+          .onFailure(e -> send(ctx, Refusal.of(e)));
     }
   }
 
@@ -92,7 +93,8 @@ final class EventRoutes {
         request.put(id, game.getValue(id));
       }
     }
-    publications.publish(request, admission(ctx)).onSuccess(ctx::json).onFailure(e -> send(ctx, Refusal.of(e)));
+    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
+        .onFailure(e -> send(ctx, Refusal.of(e)));
   }
 
   /**
@@ -117,8 +119,9 @@ final class EventRoutes {
     }
     List<Future<JsonObject>> results = new ArrayList<>(events.size());
     Publications.Admission admission = admission(ctx);
+    RequestIds.Ids ids = RequestIds.of(ctx);
     for (Object event : events) {
-      results.add(publications.publish(event, admission));
+      results.add(publications.publish(event, admission, ids));
     }
     Publications.summary(results).onSuccess(summary -> {
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);

@@ -15,6 +15,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** Every route of the API; each is described in {@code openapi.json}, which a test holds to that. */
   static Router router(Vertx vertx, Context context, MeshContext mesh) {
     Router router = Router.router(vertx);
+    router.route().handler(RequestIds::handle);
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
     Security security = SecurityHandler.shared(vertx, mesh);
@@ -65,6 +67,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security));
     router.route().handler(GatewayVerticle::refuseForms);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
+    router.route().handler(RequestIds::again); // the body arrived later: the ids go back in the MDC for the route
     router.route().handler(authenticate);
     new HealthRoutes(vertx, mesh).mount(router);
     new EventRoutes(mesh, publications, security).mount(router);
@@ -134,17 +137,27 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     Context context = Vertx.currentContext();
+    RequestIds.Ids ids = RequestIds.of(ctx);
     ctx.request().toWebSocket()
         .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications, security,
-            SecurityHandler.principal(ctx), SecurityHandler.remote(ctx)).open())
+            SecurityHandler.principal(ctx), SecurityHandler.remote(ctx), ids).open())
         .onFailure(e -> {
           LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());
           mesh.metrics().webSocketClosed();
         });
   }
 
+  /**
+   * Closes the server. While the process drains (SIGTERM) it shuts down gracefully instead: no new connections,
+   * in-flight requests (publishes waiting for Kafka) answered, WebSockets closed with 1001, for at most half of the
+   * grace period left (the rest is for the producer and the consumers' commits).
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    long left = mesh.metrics().drainMillisLeft();
+    return left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close();
   }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code GET /health}: the process is alive. {@code GET /ready}: Kafka and PostgreSQL answer, so this instance can
- * take traffic (503 with the failing check otherwise).
+ * take traffic (503 with the failing check otherwise, and 503 {@code DRAINING} from the moment it was asked to stop).
  */
 public final class HealthRoutes {
 
@@ -32,6 +32,11 @@ public final class HealthRoutes {
   }
 
   private void ready(RoutingContext ctx) {
+    if (mesh.metrics().draining()) {
+      ctx.response().setStatusCode(503);
+      ctx.json(new JsonObject().put("status", "DRAINING").put("node_id", mesh.config().nodeId()));
+      return;
+    }
     Future<JsonObject> kafka = check(kafkaReachable());
     Future<JsonObject> database = check(mesh.pool().query("SELECT 1").execute().mapEmpty());
     Future.join(kafka, database).onComplete(ar -> {

@@ -91,7 +91,11 @@ final class MarketRoutes {
       return;
     }
     String topic = world.market().ordersTopic();
-    publisher.publish(topic, "data.commodity", envelope).onSuccess(ack -> ctx.response().setStatusCode(202)
+    RequestIds.Ids ids = RequestIds.of(ctx);
+    if (ids.correlationId() != null) {
+      envelope.put("correlation_id", ids.correlationId());
+    }
+    publisher.publish(topic, "data.commodity", envelope, ids.requestId()).onSuccess(ack -> ctx.response().setStatusCode(202)
         .putHeader("content-type", "application/json").end(new JsonObject()
             .put("order_id", data.getString("order_id")).put("event_id", envelope.getString("event_id"))
             .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))

@@ -81,14 +81,15 @@ final class Publications {
 
   /**
    * One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}.
-   * A valid event is then let through by {@code admission} (the caller's ACL and rate limits) or refused.
+   * A valid event is then let through by {@code admission} (the caller's ACL and rate limits) or refused. The event
+   * takes the request's correlation id when it names none, and its record carries the request id.
    */
-  Future<JsonObject> publish(Object item, Admission admission) {
+  Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids) {
     if (!(item instanceof JsonObject request)) {
       return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
     }
     JsonArray problems = new JsonArray();
-    JsonObject envelope = envelopeOf(request, problems);
+    JsonObject envelope = envelopeOf(request, ids.correlationId(), problems);
     String topic = request.getValue("topic") instanceof String t ? t : null;
     if (topic == null || !TOPIC.matcher(topic).matches()) {
       problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
@@ -101,7 +102,7 @@ final class Publications {
       return Future.failedFuture(refused);
     }
     return topics.open(topic)
-        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope))
+        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope, ids.requestId()))
         .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
             .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
         .recover(e -> Future.failedFuture(e instanceof TopicGate.NoSuchTopic
@@ -137,7 +138,7 @@ final class Publications {
   }
 
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
-  private JsonObject envelopeOf(JsonObject request, JsonArray problems) {
+  private JsonObject envelopeOf(JsonObject request, String correlationId, JsonArray problems) {
     request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
         .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
             + FIELDS.stream().sorted().toList()).toJson()));
@@ -166,6 +167,9 @@ final class Publications {
       if (request.getValue(id) != null) {
         envelope.put(id, request.getValue(id));
       }
+    }
+    if (correlationId != null && !envelope.containsKey("correlation_id")) {
+      envelope.put("correlation_id", correlationId);
     }
     for (Violation v : mesh.validator().validate(envelope)) {
       problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());

@@ -66,9 +66,12 @@ final class StreamSocket {
   /** Over its rate limit: not read until this {@link System#nanoTime()} (0: not limited). */
   private long limitedUntil;
   private boolean closed;
+  /** The upgrade request's ids: every event this socket publishes carries them. */
+  private final RequestIds.Ids ids;
 
   StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications, Security security,
-      Principal principal, String remote) {
+      Principal principal, String remote, RequestIds.Ids ids) {
+    this.ids = ids;
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;
@@ -313,7 +316,7 @@ final class StreamSocket {
     for (int i = 0; i < events.size(); i++) {
       int index = i;
       inFlight++;
-      Future<JsonObject> result = publications.publish(events.getValue(i), admission);
+      Future<JsonObject> result = publications.publish(events.getValue(i), admission, ids);
       results.add(result);
       result.onComplete(done -> {
         inFlight--;

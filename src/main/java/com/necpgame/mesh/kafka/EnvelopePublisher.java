@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -33,6 +34,12 @@ public final class EnvelopePublisher {
 
   /** The topic's metadata must already be loaded (see {@link TopicProvisioner#describe}), or this blocks to load it. */
   public void publish(String topic, String keyField, JsonObject envelope, Consumer<JsonObject> done) {
+    publish(topic, keyField, envelope, null, done);
+  }
+
+  /** The same, with the id of the request that published it as the record's {@code request_id} header. */
+  public void publish(String topic, String keyField, JsonObject envelope, String requestId,
+      Consumer<JsonObject> done) {
     if (envelope == null) {
       done.accept(failure(400, "the body must be an envelope: a JSON object"));
       return;
@@ -44,6 +51,9 @@ public final class EnvelopePublisher {
       done.accept(failure(400, e.getMessage()));
       return;
     }
+    if (requestId != null) {
+      record.headers().add(EnvelopeRecords.HEADER_REQUEST_ID, requestId.getBytes(StandardCharsets.UTF_8));
+    }
     MeshMetrics.PublishOutcome outcome = metrics.publishing(topic, EnvelopeRecords.header(record.headers(),
         EnvelopeRecords.HEADER_EVENT_TYPE));
     try {
@@ -52,7 +62,8 @@ public final class EnvelopePublisher {
         if (error instanceof RecordTooLargeException) {
           done.accept(failure(413, "the event is larger than Kafka accepts: " + error.getMessage()));
         } else if (error != null) {
-          LOG.warn("publish to {} failed for event {}: {}", topic, envelope.getValue("event_id"), error.toString());
+          LOG.warn("publish to {} failed for event {} (request {}, correlation {}): {}", topic,
+              envelope.getValue("event_id"), requestId, envelope.getValue("correlation_id"), error.toString());
           done.accept(failure(503, "Kafka did not acknowledge the event: " + error.getMessage()));
         } else {
           done.accept(new JsonObject().put("topic", metadata.topic()).put("partition", metadata.partition())
@@ -67,8 +78,13 @@ public final class EnvelopePublisher {
 
   /** The same as a Future: failed with a {@link PublishException} carrying the code. */
   public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope) {
+    return publish(topic, keyField, envelope, (String) null);
+  }
+
+  /** The same as a Future, with the publishing request's id as the {@code request_id} header (null: none). */
+  public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope, String requestId) {
     Promise<JsonObject> promise = Promise.promise();
-    publish(topic, keyField, envelope, result -> {
+    publish(topic, keyField, envelope, requestId, result -> {
       JsonObject error = result.getJsonObject("error");
       if (error == null) {
         promise.complete(result);

@@ -21,6 +21,8 @@ public final class EnvelopeRecords {
   public static final String HEADER_EVENT_TYPE = "event_type";
   public static final String HEADER_EVENT_ID = "event_id";
   public static final String HEADER_CORRELATION_ID = "correlation_id";
+  /** The id of the HTTP request (or WebSocket connection) that published the record, when there was one. */
+  public static final String HEADER_REQUEST_ID = "request_id";
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final ThreadLocal<ByteArrayOutputStream> BUFFER =

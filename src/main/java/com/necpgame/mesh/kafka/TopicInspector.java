@@ -81,6 +81,44 @@ public final class TopicInspector {
         .put("consumer_groups", lag(topic, latest)));
   }
 
+  /** How many brokers the cluster reports. */
+  public int brokers() throws InterruptedException, ExecutionException, TimeoutException {
+    return get(admin.describeCluster().nodes()).size();
+  }
+
+  /**
+   * Lag per topic of every consumer group whose id starts with {@code groupPrefix} (the mesh's own): end offset minus
+   * committed offset, summed over the partitions the group has committed on.
+   */
+  public Map<String, Map<String, Long>> groupLag(String groupPrefix)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<String> groups = get(admin.listGroups().all()).stream().map(GroupListing::groupId)
+        .filter(g -> g.startsWith(groupPrefix)).sorted().toList();
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> committed = new HashMap<>();
+    if (!groups.isEmpty()) {
+      var offsets = admin.listConsumerGroupOffsets(
+          groups.stream().collect(Collectors.toMap(g -> g, g -> new ListConsumerGroupOffsetsSpec())));
+      for (String group : groups) {
+        try {
+          committed.put(group, get(offsets.partitionsToOffsetAndMetadata(group)));
+        } catch (ExecutionException e) {
+          // not a consumer group, or gone meanwhile
+        }
+      }
+    }
+    List<TopicPartition> partitions = committed.values().stream().flatMap(m -> m.keySet().stream()).distinct().toList();
+    Map<TopicPartition, ListOffsetsResultInfo> ends = partitions.isEmpty() ? Map.of()
+        : offsets(partitions, OffsetSpec.latest());
+    Map<String, Map<String, Long>> lag = new java.util.TreeMap<>();
+    committed.forEach((group, offsets) -> offsets.forEach((tp, at) -> {
+      if (at != null && ends.containsKey(tp)) {
+        lag.computeIfAbsent(group, g -> new java.util.TreeMap<>())
+            .merge(tp.topic(), Math.max(0, ends.get(tp).offset() - at.offset()), Long::sum);
+      }
+    }));
+    return lag;
+  }
+
   private JsonArray lag(String topic, Map<TopicPartition, ListOffsetsResultInfo> latest)
       throws InterruptedException, ExecutionException, TimeoutException {
     List<String> groups = get(admin.listGroups().all()).stream().map(GroupListing::groupId).sorted().toList();

@@ -62,6 +62,8 @@ final class MarketLoop {
   private volatile KafkaConsumer<String, byte[]> ticks;
   private KafkaProducer<String, byte[]> producer;
   private Thread thread;
+  /** Told how many nanoseconds each hour's clearing of the owned shards took (a meter). */
+  private volatile java.util.function.LongConsumer clearTimer = nanos -> { };
 
   /** @param commodities the configured commodities and their initial reference prices in cents */
   MarketLoop(KafkaClients kafka, WorldConfig.Market config, Map<String, Long> commodities, GameClock clock,
@@ -75,6 +77,11 @@ final class MarketLoop {
     this.commodities = commodities;
   }
 
+
+  /** Where the duration of each hour's clearing goes (nanoseconds), before {@link #start()}. */
+  void timeClearingsWith(java.util.function.LongConsumer timer) {
+    this.clearTimer = timer;
+  }
   void start() {
     thread = new Thread(() -> ConsumerThreads.supervise("market loop", () -> running, this::run), "market");
     thread.setDaemon(true);
@@ -170,6 +177,7 @@ final class MarketLoop {
     List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     int cleared = 0;
+    long started = System.nanoTime();
     for (Map.Entry<TopicPartition, MarketShard> e : shards.entrySet()) {
       MarketShard shard = e.getValue();
       if (shard.lastHour() != Long.MIN_VALUE && shard.lastHour() >= hour) {
@@ -186,6 +194,7 @@ final class MarketLoop {
     if (cleared == 0) {
       return;
     }
+    clearTimer.accept(System.nanoTime() - started);
     try {
       producer.beginTransaction();
       out.forEach(producer::send);

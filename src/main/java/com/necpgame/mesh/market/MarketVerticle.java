@@ -41,6 +41,7 @@ public final class MarketVerticle extends VerticleBase {
     follower = new CompactedView(mesh.kafka(), world.market().stateTopic(), this::onState).start();
     loop = new MarketLoop(mesh.kafka(), world.market(), world.commodities(), world.tick().clock(),
         world.tick().hourlyTopic(), mesh.config().world().outputTopic());
+    loop.timeClearingsWith(mesh.metrics().simulationTimer("market_clear"));
     loop.start();
     vertx.eventBus().<String>consumer(BOOK, m -> {
       JsonObject book = book(m.body());

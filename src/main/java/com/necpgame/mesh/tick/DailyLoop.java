@@ -62,6 +62,8 @@ public final class DailyLoop {
   }
 
   private final String name;
+  /** Told how many nanoseconds each day's step took (a meter). */
+  private volatile java.util.function.LongConsumer stepTimer = nanos -> { };
   private final KafkaClients kafka;
   private final GameClock clock;
   private final String dailyTopic;
@@ -96,6 +98,11 @@ public final class DailyLoop {
     this.restore = restore;
   }
 
+
+  /** Where the duration of each day's step goes (nanoseconds), before {@link #start()}. */
+  public void timeStepsWith(java.util.function.LongConsumer timer) {
+    this.stepTimer = timer;
+  }
   public void start() {
     thread = new Thread(() -> ConsumerThreads.supervise(name + " daily loop", () -> running, this::run), name);
     thread.setDaemon(true);
@@ -193,7 +200,9 @@ public final class DailyLoop {
           LOG.debug("{}: input {}-{}/{} is not an envelope: {}", name, r.topic(), r.partition(), r.offset(), e.toString());
         }
       }));
+      long started = System.nanoTime();
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>(step.step(d, gameTime, cut));
+      stepTimer.accept(System.nanoTime() - started);
       out.add(new ProducerRecord<>(state.topic(), name, withPositions(step.snapshot(), next)));
       try {
         producer.beginTransaction();

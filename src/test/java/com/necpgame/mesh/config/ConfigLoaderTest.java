@@ -91,6 +91,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shutdownAndLogFormatAreValidatedAndTheFormatComesFromTheEnvironment() {
+    MeshConfig config = ConfigLoader.load(new JsonObject(), Map.of("MESH_LOG_FORMAT", "json"));
+    assertEquals("json", config.logFormat());
+    assertEquals(new MeshConfig.Shutdown(30_000, 0), config.shutdown());
+    String p = problemsOf(() -> ConfigLoader.load(new JsonObject()
+        .put("log", new JsonObject().put("format", "xml"))
+        .put("shutdown", new JsonObject().put("grace_ms", 5000).put("ready_delay_ms", 5000)), Map.of()));
+    assertTrue(p.contains("log.format: expected one of [text, json], got \"xml\""), p);
+    assertTrue(p.contains("shutdown.ready_delay_ms: must be shorter than shutdown.grace_ms"), p);
+    assertTrue(problemsOf(() -> ConfigLoader.load(new JsonObject().put("shutdown",
+        new JsonObject().put("grace_ms", 10)), Map.of())).contains("shutdown.grace_ms: expected an integer from 1000"));
+  }
+
+  @Test
   void unknownKeyIsAMistakeButClientPropertiesAreFreeForm() {
     assertEquals("htp: unknown key", problemsOf(() -> ConfigLoader.load(new JsonObject().put("htp", 1), Map.of())));
     assertEquals("kafka.embedded.prot: unknown key", problemsOf(() -> ConfigLoader.load(

@@ -77,10 +77,15 @@ public final class MeshProcess implements AutoCloseable {
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> post(String path, JsonObject body) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+  public HttpResponse<String> post(String path, JsonObject body, String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("content-type", "application/json").timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** A Prometheus gauge or counter of this process, or NaN when it does not answer (paused, dead). */
@@ -102,6 +107,32 @@ public final class MeshProcess implements AutoCloseable {
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
     }
+  }
+
+  /** The exit code once the process ended, failing after {@code limit}. */
+  public int awaitExit(Duration limit) throws Exception {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " still runs after " + limit + ":\n" + log());
+    }
+    return process.exitValue();
+  }
+
+  /**
+   * Settings for processes that share the test broker and a fresh database: no topics created at start (the test
+   * makes its own), consumer groups named after {@code groupPrefix}, the bridge (its outbound topics are not there)
+   * and the world's verticles off.
+   */
+  public static JsonObject sharedConfig(String groupPrefix) {
+    JsonObject off = new JsonObject().put("enabled", false);
+    return new JsonObject()
+        .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers())
+            .put("consumer", new JsonObject().put("group_prefix", groupPrefix)
+                .put("properties", new JsonObject().put("session.timeout.ms", "6000")
+                    .put("heartbeat.interval.ms", "1000"))))
+        .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("topics", new JsonObject().put("create_on_start", false))
+        .put("verticles", new JsonObject().put("bridge", off).put("tick", off).put("market", off).put("diplomacy", off)
+            .put("crowd", off).put("gateway", new JsonObject().put("instances", 1)));
   }
 
   public boolean alive() {

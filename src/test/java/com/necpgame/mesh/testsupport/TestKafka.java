@@ -101,6 +101,11 @@ public final class TestKafka {
 
   /** Every envelope on a topic, in order (ticks of a schedule share one partition). */
   public static List<JsonObject> envelopes(String topic) {
+    return records(topic).stream().map(r -> new JsonObject(new String(r.value(), StandardCharsets.UTF_8))).toList();
+  }
+
+  /** Every record on a topic, headers and all, in order per partition. */
+  public static List<ConsumerRecord<String, byte[]>> records(String topic) {
     KafkaClients clients = clients(config(new JsonObject()));
     try (KafkaConsumer<String, byte[]> c = clients.consumer("tick-it", null, "earliest")) {
       List<TopicPartition> parts = c.partitionsFor(topic).stream()
@@ -108,12 +113,10 @@ public final class TestKafka {
       c.assign(parts);
       c.seekToBeginning(parts);
       var ends = c.endOffsets(parts);
-      List<JsonObject> out = new ArrayList<>();
+      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
       long deadline = System.currentTimeMillis() + 30_000;
       while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p)) && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(new JsonObject(new String(r.value(), StandardCharsets.UTF_8)));
-        }
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
       }
       return out;
     }
