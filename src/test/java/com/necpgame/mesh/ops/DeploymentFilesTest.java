@@ -232,10 +232,21 @@ class DeploymentFilesTest {
     return "prefix".equals(resource.get("patternType")) ? topic.startsWith(name) : topic.equals(name);
   }
 
+  /**
+   * The ConfigMap's config as the mesh loads it in the pod, where the Secret's JWKS is mounted at the path it names
+   * (here: a temporary file with the Secret's value).
+   */
   private static MeshConfig meshConfig() throws IOException {
     Map<String, Object> data = map(only("ConfigMap", "event-mesh-config"), "data");
-    return ConfigLoader.load(new JsonObject((String) data.get("mesh.json")),
-        Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh"));
+    Path jwks = Files.createTempFile("jwks", ".json");
+    Files.writeString(jwks, (String) map(only("Secret", "event-mesh-secrets"), "stringData").get("jwks.json"));
+    try {
+      return ConfigLoader.load(new JsonObject(((String) data.get("mesh.json"))
+          .replace("/etc/event-mesh/auth/jwks.json", jwks.toString())),
+          Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh"));
+    } finally {
+      Files.delete(jwks);
+    }
   }
 
   private static Map<String, Object> only(String kind) throws IOException {
