@@ -28,7 +28,8 @@ public record MeshConfig(
     Delivery delivery,
     Map<String, VerticleSpec> verticles,
     Replay replay,
-    WorldConfig world) {
+    WorldConfig world,
+    Console console) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -37,6 +38,7 @@ public record MeshConfig(
   private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
+  private static final Pattern TOPIC_GLOB = Pattern.compile("[A-Za-z0-9._*?-]{1,249}");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
   private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
@@ -156,6 +158,12 @@ public record MeshConfig(
    * without a checkpoint, and how many jobs one process runs at the same time.
    */
   public record Replay(int batchSize, long checkpointMs, long pollMs, long leaseMs, int maxJobs) {}
+
+  /**
+   * The web console at {@code /}: topic patterns (the {@code /ws} glob syntax) it streams besides the world's own
+   * topics, for matches, the robot pool and events per second.
+   */
+  public record Console(List<String> topics) {}
 
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
@@ -277,9 +285,25 @@ public record MeshConfig(
       }
     }
     WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
+    Console console = new Console(globs(r, "console.topics"));
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles, replay, world);
+        delivery, verticles, replay, world, console);
+  }
+
+  /** A list of distinct topic globs: topic-name characters plus {@code *} and {@code ?}. */
+  private static List<String> globs(ConfigReader r, String key) {
+    List<String> globs = new java.util.ArrayList<>();
+    io.vertx.core.json.JsonArray listed = r.array(key);
+    for (int i = 0; i < listed.size(); i++) {
+      if (listed.getValue(i) instanceof String g && TOPIC_GLOB.matcher(g).matches() && !globs.contains(g)) {
+        globs.add(g);
+      } else {
+        r.problem(key + "[" + i + "]", "a distinct topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)", listed.getValue(i),
+            null);
+      }
+    }
+    return List.copyOf(globs);
   }
 
   /** A regular expression of topic names. */
