@@ -27,7 +27,7 @@ final class ConsoleRoutes {
   private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json");
   /** The page loads only its own scripts and styles and talks only to its own origin (HTTP and WebSocket). */
-  private static final String POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+  private static final String POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private final Map<String, Asset> assets = new LinkedHashMap<>();
