@@ -32,7 +32,8 @@ public record MeshConfig(
     WorldConfig world,
     SecurityConfig security,
     Shutdown shutdown,
-    Metrics metrics) {
+    Metrics metrics,
+    Console console) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -41,6 +42,7 @@ public record MeshConfig(
   private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
+  private static final Pattern TOPIC_GLOB = Pattern.compile("[A-Za-z0-9._*?-]{1,249}");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
   private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
@@ -174,6 +176,12 @@ public record MeshConfig(
   /** How often the lag of the mesh's consumer groups is measured for {@code event_bus_consumer_lag}; 0: never. */
   public record Metrics(long consumerLagIntervalMs) {}
 
+  /**
+   * The web console at {@code /}: topic patterns (the {@code /ws} glob syntax) it streams besides the world's own
+   * topics, for matches, the robot pool and events per second.
+   */
+  public record Console(List<String> topics) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -302,9 +310,10 @@ public record MeshConfig(
       r.problem("shutdown.ready_delay_ms", "must be shorter than shutdown.grace_ms (draining happens after it)");
     }
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
+    Console console = new Console(globs(r, "console.topics"));
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics);
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console);
   }
 
   private static Tls tls(ConfigReader r) {
@@ -320,6 +329,21 @@ public record MeshConfig(
       }
     }
     return new Tls(enabled, cert, key);
+  }
+
+  /** A list of distinct topic globs: topic-name characters plus {@code *} and {@code ?}. */
+  private static List<String> globs(ConfigReader r, String key) {
+    List<String> globs = new java.util.ArrayList<>();
+    io.vertx.core.json.JsonArray listed = r.array(key);
+    for (int i = 0; i < listed.size(); i++) {
+      if (listed.getValue(i) instanceof String g && TOPIC_GLOB.matcher(g).matches() && !globs.contains(g)) {
+        globs.add(g);
+      } else {
+        r.problem(key + "[" + i + "]", "a distinct topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)", listed.getValue(i),
+            null);
+      }
+    }
+    return List.copyOf(globs);
   }
 
   /** A regular expression of topic names. */

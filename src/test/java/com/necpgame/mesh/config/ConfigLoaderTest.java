@@ -197,6 +197,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void consoleTopicsAreDistinctTopicPatterns() {
+    assertEquals(List.of("match-events", "robot-orchestration-events"),
+        ConfigLoader.load(new JsonObject(), Map.of()).console().topics());
+    JsonObject tree = new JsonObject().put("console", new JsonObject()
+        .put("topics", new JsonArray().add("game.*").add("bad topic").add(7).add("game.*")));
+    String problems = problemsOf(() -> ConfigLoader.load(tree, Map.of()));
+    for (String key : List.of("console.topics[1]: expected a distinct topic pattern", "console.topics[2]: expected",
+        "console.topics[3]: expected")) {
+      assertTrue(problems.contains(key), key + " in " + problems);
+    }
+    assertFalse(problems.contains("console.topics[0]"), problems);
+  }
+
+  @Test
   void verticlesEnvironmentEnablesExactlyTheNamedOnes() {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());

@@ -1,5 +1,7 @@
 package com.necpgame.mesh.gateway;
 
+import static com.necpgame.mesh.testsupport.Commands.onPath;
+import static com.necpgame.mesh.testsupport.Commands.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,20 +11,16 @@ import com.necpgame.mesh.testsupport.TestMesh;
 import com.necpgame.mesh.testsupport.WsClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,32 +88,5 @@ class NodeClientIT {
         assertEquals("hello from node", event.getJsonObject("data").getString("text"));
       }
     }
-  }
-
-  private static boolean onPath(String command) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, command))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Runs a command in {@code dir}; its standard output lines, or an assertion error with both outputs. */
-  private static List<String> run(Path dir, int seconds, String... command) throws IOException, InterruptedException {
-    Path err = Files.createTempFile("node-client", ".err");
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectError(err.toFile()).start();
-    List<String> out = new ArrayList<>();
-    Thread reader = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-        StandardCharsets.UTF_8)).lines().forEach(out::add));
-    reader.start();
-    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError(String.join(" ", command) + " did not finish in " + seconds + " s");
-    }
-    reader.join(10_000);
-    assertEquals(0, process.exitValue(), String.join(" ", command) + " failed:\n" + String.join("\n", out) + "\n"
-        + Files.readString(err));
-    return out;
   }
 }

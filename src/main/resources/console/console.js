@@ -1,0 +1,315 @@
+// The live console: reads the mesh's settings, prices and diplomacy over HTTP, then follows the world over /ws.
+import { drawLineChart } from './chart.js';
+
+const HISTORY_MS = 5 * 60 * 1000;   // the stream starts this far back, so charts and the tick show at once
+const RATE_WINDOW_MS = 10 * 1000;
+const MAX_POINTS = 72;              // game hours kept per price chart
+const STATES = ['PEACE', 'ALLIANCE', 'COLD_WAR', 'WAR'];
+const ENDED = /^match\.(completed|cancelled|failed|aborted|ended)$/;
+
+const $ = id => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+const state = {
+  settings: null,
+  tick: null,
+  arrivals: new Map(),     // topic -> arrival times (ms) of live events
+  liveSince: 0,            // records older than this are history: drawn, not counted as a rate
+  prices: new Map(),       // commodity -> Map(game_hour -> price)
+  pairs: new Map(),        // "a|b" -> {state, love, fear, since_day}
+  diplomacyDay: null,
+  crowd: new Map(),        // commodity -> signal data
+  matches: new Map(),      // match id -> {event_type, round, at}
+  robots: new Map(),       // robot id -> {type, busy}
+  pool: null,              // the last pool figures an event carried: {busy, total}
+};
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!response.ok) {
+    throw new Error(`${path}: HTTP ${response.status}`);
+  }
+  return response.json();
+}
+
+async function start() {
+  state.settings = await getJson('/console/settings');
+  for (const name of Object.keys(state.settings.commodities)) {
+    state.prices.set(name, new Map());
+  }
+  renderPrices();
+  renderDiplomacy();
+  loadPrices();
+  loadDiplomacy();
+  connect(0);
+  setInterval(renderRates, 1000);
+}
+
+async function loadPrices() {
+  try {
+    for (const p of (await getJson('/market/prices')).prices) {
+      if (p.price !== null && p.game_hour !== null) {
+        series(p.commodity).set(p.game_hour, p.price);
+      }
+    }
+    renderPrices();
+  } catch (e) {
+    console.warn('prices unavailable', e);
+  }
+}
+
+async function loadDiplomacy() {
+  try {
+    const matrix = await getJson('/diplomacy');
+    state.diplomacyDay = matrix.game_day;
+    for (const p of matrix.pairs) {
+      state.pairs.set(`${p.a}|${p.b}`, { state: p.state, love: p.love, fear: p.fear, since_day: p.since_day });
+    }
+    renderDiplomacy();
+  } catch (e) {
+    console.warn('diplomacy unavailable', e);
+  }
+}
+
+function connect(attempt) {
+  const t = state.settings.topics;
+  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  setConnection('connecting', 'connecting…');
+  socket.onopen = () => {
+    state.liveSince = Date.now() - 2000;
+    socket.send(JSON.stringify({
+      op: 'subscribe', id: 'console',
+      topics: [t.hourly, t.daily, t.simulation, t.orders, ...t.other],
+      start: { timestamp: Date.now() - HISTORY_MS },
+    }));
+  };
+  socket.onmessage = message => {
+    const frame = JSON.parse(message.data);
+    if (frame.type === 'subscribed') {
+      attempt = 0;
+      setConnection('live', `live · ${state.settings.node_id}`);
+    } else if (frame.type === 'event') {
+      onEvent(frame);
+    } else if (frame.type === 'error') {
+      setConnection('closed', frame.error.message);
+    }
+  };
+  socket.onclose = () => {
+    const delay = Math.min(30000, 1000 * 2 ** attempt);
+    setConnection('closed', `disconnected; reconnecting in ${Math.round(delay / 1000)} s`);
+    setTimeout(() => connect(attempt + 1), delay);
+  };
+}
+
+function setConnection(which, text) {
+  $('connection').dataset.state = which;
+  $('connection').querySelector('span').textContent = text;
+}
+
+function onEvent(frame) {
+  if (frame.timestamp >= state.liveSince) {
+    const times = state.arrivals.get(frame.topic) || [];
+    times.push(Date.now());
+    state.arrivals.set(frame.topic, times);
+  }
+  const type = frame.event.event_type || '';
+  const data = frame.event.data || {};
+  if (type === 'world.tick.hourly' || type === 'world.tick.daily') {
+    onTick(type, data);
+  } else if (type === 'economy.market.cleared') {
+    if (data.price !== null && data.price !== undefined) {
+      const points = series(data.commodity);
+      points.set(data.game_hour, data.price);
+      [...points.keys()].sort((a, b) => a - b).slice(0, -MAX_POINTS).forEach(h => points.delete(h));
+      renderPrices();
+    }
+  } else if (type === 'world.diplomacy.changed') {
+    state.pairs.set(data.pair, { state: data.to, love: data.love, fear: data.fear, since_day: data.game_day });
+    renderDiplomacy();
+  } else if (type === 'world.crowd.signal') {
+    state.crowd.set(data.commodity, data);
+    renderCrowd();
+  } else if (type.startsWith('match.') || type.startsWith('round.')) {
+    onMatch(type, data, frame.timestamp);
+  }
+  if (type.startsWith('robot.') || type === 'round.robots_assigned' || type.startsWith('robot_pool.')) {
+    onRobot(type, data);
+  }
+}
+
+function onTick(type, data) {
+  if (state.tick && data.game_hour < state.tick.game_hour) {
+    return; // history arriving after a newer tick
+  }
+  const newDay = !state.tick || data.game_day !== state.tick.game_day;
+  state.tick = data;
+  const tick = $('tick');
+  tick.textContent = data.game_time.replace('T', ' ').replace(/:00(\.0+)?Z$/, ' UTC');
+  tick.dataset.gameHour = String(data.game_hour);
+  $('tick-day').textContent = data.game_day;
+  $('tick-hour').textContent = data.hour_of_day;
+  $('tick-id').textContent = data.tick_id;
+  $('tick-late').textContent = `${data.late_ms} ms`;
+  if (type === 'world.tick.daily' || newDay) {
+    loadDiplomacy();
+  }
+}
+
+function onMatch(type, data, at) {
+  const id = data.match_id;
+  if (!id) {
+    return;
+  }
+  if (ENDED.test(type)) {
+    state.matches.delete(id);
+  } else {
+    const known = state.matches.get(id) || {};
+    state.matches.set(id, { event_type: type, round: data.round ?? data.round_number ?? known.round, at });
+  }
+  renderMatches();
+}
+
+function onRobot(type, data) {
+  const ids = [data.robot_id, ...(data.robot_ids || []),
+    ...(data.robots || []).map(r => (typeof r === 'string' ? r : r.robot_id || r.id))].filter(Boolean);
+  for (const id of ids) {
+    const robot = state.robots.get(id) || { type: data.robot_type || data.type || 'robot', busy: false };
+    if (type === 'robot.terminated' || type === 'robot.removed') {
+      state.robots.delete(id);
+      continue;
+    }
+    robot.busy = type === 'round.robots_assigned' || type === 'robot.assigned' ? true
+      : type === 'robot.released' || type === 'robot.instantiated' ? false : robot.busy;
+    state.robots.set(id, robot);
+  }
+  const figures = data.pool || data;
+  if (Number.isFinite(figures.busy) && Number.isFinite(figures.total)) {
+    state.pool = { busy: figures.busy, total: figures.total };
+  }
+  renderRobots();
+}
+
+function series(commodity) {
+  if (!state.prices.has(commodity)) {
+    state.prices.set(commodity, new Map());
+  }
+  return state.prices.get(commodity);
+}
+
+function renderRates() {
+  const now = Date.now();
+  const rates = [];
+  for (const [topic, times] of state.arrivals) {
+    while (times.length && times[0] < now - RATE_WINDOW_MS) {
+      times.shift();
+    }
+    rates.push({ topic, rate: times.length / (RATE_WINDOW_MS / 1000) });
+  }
+  rates.sort((a, b) => b.rate - a.rate || a.topic.localeCompare(b.topic));
+  const max = Math.max(0.1, ...rates.map(r => r.rate));
+  const list = $('rates');
+  if (rates.length === 0) {
+    return;
+  }
+  list.replaceChildren(...rates.map(r => el('li', { className: 'rate' },
+    el('span', { className: 'name', textContent: r.topic, title: r.topic }),
+    el('span', { className: 'value', textContent: `${r.rate.toFixed(1)}/s` }),
+    el('span', { className: 'bar', style: `width: ${(r.rate / max * 100).toFixed(1)}%` }))));
+}
+
+function renderPrices() {
+  const box = $('prices');
+  for (const [commodity, points] of [...state.prices].sort((a, b) => a[0].localeCompare(b[0]))) {
+    let chart = box.querySelector(`[data-commodity="${CSS.escape(commodity)}"]`);
+    if (!chart) {
+      chart = el('div', { className: 'chart' },
+        el('header', {}, el('span', { textContent: commodity }), el('b', { textContent: '–' })),
+        el('canvas', { className: 'price-chart', id: `chart-${commodity}` }));
+      chart.dataset.commodity = commodity;
+      box.append(chart);
+    }
+    const sorted = [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }));
+    chart.querySelector('b').textContent = sorted.length ? sorted[sorted.length - 1].y.toFixed(2) : '–';
+    drawLineChart(chart.querySelector('canvas'), sorted);
+  }
+}
+
+function renderDiplomacy() {
+  const factions = state.settings.factions;
+  const table = $('diplomacy');
+  const head = el('tr', {}, el('th'), ...factions.map(f => el('th', { textContent: f })));
+  const rows = factions.map(a => el('tr', {}, el('th', { textContent: a }), ...factions.map(b => {
+    if (a === b) {
+      return el('td', { className: 'self' });
+    }
+    const key = factions.indexOf(a) < factions.indexOf(b) ? `${a}|${b}` : `${b}|${a}`;
+    const pair = state.pairs.get(key) || { state: 'PEACE' };
+    const cell = el('td', { className: `state-${STATES.includes(pair.state) ? pair.state : 'PEACE'}` });
+    cell.title = `${a} · ${b}: ${pair.state}` + (pair.love === undefined ? ''
+      : ` (love ${pair.love.toFixed(1)}, fear ${pair.fear.toFixed(1)}, since day ${pair.since_day})`);
+    cell.dataset.state = pair.state;
+    return cell;
+  })));
+  table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
+  $('diplomacy-day').textContent = state.diplomacyDay === null ? '' : `as of game day ${state.diplomacyDay}`;
+}
+
+function renderCrowd() {
+  const rows = [...state.crowd.values()].sort((a, b) => a.commodity.localeCompare(b.commodity)).map(s => {
+    const at = nearest(s.price_levels, s.reference_price);
+    return el('tr', {}, el('td', { textContent: s.commodity }),
+      el('td', { textContent: s.reference_price.toFixed(2) }),
+      el('td', { textContent: Math.round(s.demand[at]).toLocaleString() }),
+      el('td', { textContent: Math.round(s.supply[at]).toLocaleString() }),
+      el('td', { textContent: s.mean_mood.toFixed(2) }));
+  });
+  $('crowd').tBodies[0].replaceChildren(...rows);
+  const days = [...state.crowd.values()].map(s => s.game_day);
+  $('crowd-day').textContent = `game day ${Math.max(...days)}`;
+}
+
+function nearest(levels, price) {
+  let best = 0;
+  levels.forEach((level, i) => {
+    if (Math.abs(level - price) < Math.abs(levels[best] - price)) {
+      best = i;
+    }
+  });
+  return best;
+}
+
+function renderMatches() {
+  const list = $('matches');
+  $('match-count').textContent = String(state.matches.size);
+  if (state.matches.size === 0) {
+    list.replaceChildren(el('li', { className: 'empty', textContent: 'no active match' }));
+    return;
+  }
+  list.replaceChildren(...[...state.matches].sort((a, b) => b[1].at - a[1].at).slice(0, 20).map(([id, m]) =>
+    el('li', {}, el('span', { textContent: id }),
+      el('span', { className: 'muted', textContent: (m.round ? `round ${m.round} · ` : '') + m.event_type }))));
+}
+
+function renderRobots() {
+  const robots = [...state.robots.values()];
+  const busy = state.pool ? state.pool.busy : robots.filter(r => r.busy).length;
+  const total = state.pool ? state.pool.total : robots.length;
+  $('robot-meter').style.width = total ? `${(busy / total * 100).toFixed(1)}%` : '0';
+  $('robot-summary').textContent = total ? `${busy} of ${total} busy (${Math.round(busy / total * 100)} %)`
+    : 'no robot in the pool';
+  const byType = new Map();
+  for (const r of robots) {
+    const t = byType.get(r.type) || { busy: 0, total: 0 };
+    t.total += 1;
+    t.busy += r.busy ? 1 : 0;
+    byType.set(r.type, t);
+  }
+  $('robot-types').replaceChildren(...[...byType].sort().map(([type, t]) =>
+    el('li', {}, el('span', { textContent: type }), el('span', { className: 'muted', textContent: `${t.busy}/${t.total} busy` }))));
+}
+
+start().catch(e => setConnection('closed', `console failed to start: ${e.message}`));
