@@ -28,8 +28,23 @@ const state = {
   pool: null,              // the last pool figures an event carried: {busy, total}
 };
 
+// Where the gateway wants credentials (security.*), open the page as /#token=<API key or JWT>: the token is kept for
+// this tab only (sessionStorage), taken off the address bar, and sent as a bearer token and as ?access_token= on /ws.
+const TOKEN = (() => {
+  const given = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (given) {
+    sessionStorage.setItem('mesh-token', given);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem('mesh-token');
+})();
+
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const headers = { accept: 'application/json' };
+  if (TOKEN) {
+    headers.authorization = `Bearer ${TOKEN}`;
+  }
+  const response = await fetch(path, { headers });
   if (!response.ok) {
     throw new Error(`${path}: HTTP ${response.status}`);
   }
@@ -77,7 +92,8 @@ async function loadDiplomacy() {
 
 function connect(attempt) {
   const t = state.settings.topics;
-  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  const query = TOKEN ? `?access_token=${encodeURIComponent(TOKEN)}` : '';
+  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
   setConnection('connecting', 'connecting…');
   socket.onopen = () => {
     state.liveSince = Date.now() - 2000;
