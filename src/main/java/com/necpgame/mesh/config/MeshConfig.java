@@ -28,13 +28,15 @@ public record MeshConfig(
     Delivery delivery,
     Map<String, VerticleSpec> verticles,
     Replay replay,
-    WorldConfig world) {
+    WorldConfig world,
+    MatchConfig games) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
-      "diplomacy", "crowd", "gateway");
+      "diplomacy", "crowd", "matches", "robots", "robot-workers", "gateway");
   /** Verticles of the world simulation: one per process, each elects or shares its work through Kafka groups. */
-  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd");
+  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd", "matches",
+      "robots", "robot-workers");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
@@ -277,9 +279,10 @@ public record MeshConfig(
       }
     }
     WorldConfig world = WorldConfig.from(r, kafka.consumer().groupPrefix());
+    MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, http, webSocket, kafka, database, topics, schemasDir, bridge, store,
-        delivery, verticles, replay, world);
+        delivery, verticles, replay, world, games);
   }
 
   /** A regular expression of topic names. */

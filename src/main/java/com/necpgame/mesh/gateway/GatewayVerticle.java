@@ -54,6 +54,7 @@ public final class GatewayVerticle extends VerticleBase {
     new StatsRoutes(vertx, mesh).mount(router);
     new MarketRoutes(vertx, mesh, publisher).mount(router);
     new DiplomacyRoutes(vertx).mount(router);
+    new MatchRoutes(vertx).mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

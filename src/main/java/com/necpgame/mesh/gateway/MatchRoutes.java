@@ -1,0 +1,125 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.match.MatchVerticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Matches among robots for the human player: create one ({@code POST /matches}), read it ({@code GET /matches/{id}},
+ * or follow it on {@code GET /matches/{id}/ws}), answer the round's prompt ({@code POST /matches/{id}/responses}) and
+ * vote ({@code POST /matches/{id}/votes}) with the match's token as a bearer token. Asked of the match verticle of
+ * this process over the event bus.
+ */
+final class MatchRoutes {
+
+  private static final int MAX_TEXT = 2000;
+
+  private final Vertx vertx;
+
+  MatchRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.post("/matches").consumes("application/json").handler(this::create);
+    router.get("/matches/:matchId/ws").handler(this::follow);
+    router.get("/matches/:matchId").handler(this::get);
+    router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
+    router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
+  }
+
+  /** {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes. */
+  private void create(RoutingContext ctx) {
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    if (!(body.getValue("player_id") instanceof String p) || !p.matches("[A-Za-z0-9._:-]{1,128}")) {
+      invalid(ctx, "/player_id", "required: 1-128 of letters, digits and . _ : -");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(MatchVerticle.CREATE, new JsonObject().put("player_id", p))
+        .onSuccess(r -> ctx.response().setStatusCode(201).putHeader("content-type", "application/json")
+            .end(r.body().encode()))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void get(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(MatchVerticle.GET, ctx.pathParam("matchId"))
+        .onSuccess(r -> ctx.json(r.body())).onFailure(e -> fail(ctx, e));
+  }
+
+  /** {@code {round, text}} or {@code {round, identity}}: 202 with the match as it is now. */
+  private void act(RoutingContext ctx, boolean response) {
+    String auth = ctx.request().getHeader("authorization");
+    if (auth == null || !auth.startsWith("Bearer ") || auth.length() <= 7) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      ApiErrors.send(ctx, 401, "unauthorized", "send the match's token as Authorization: Bearer <token>");
+      return;
+    }
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    if (!(body.getValue("round") instanceof Integer round) || round < 1) {
+      invalid(ctx, "/round", "required: the round number (an integer from 1)");
+      return;
+    }
+    String field = response ? "text" : "identity";
+    Object value = body.getValue(field);
+    if (response && (!(value instanceof String t) || t.isBlank() || t.length() > MAX_TEXT)) {
+      invalid(ctx, "/text", "required: the answer, 1-" + MAX_TEXT + " characters");
+      return;
+    }
+    if (!response && (!(value instanceof String i) || !i.matches("[A-Z]"))) {
+      invalid(ctx, "/identity", "required: the identity letter (A-Z) of the participant you think is the human");
+      return;
+    }
+    JsonObject ask = new JsonObject().put("match_id", ctx.pathParam("matchId")).put("token", auth.substring(7))
+        .put("round", round).put(field, value);
+    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
+        .onSuccess(r -> ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
+            .end(r.body().encode()))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  /** The WebSocket of a match: its current view, then every change, as JSON text frames. */
+  private void follow(RoutingContext ctx) {
+    String id = ctx.pathParam("matchId");
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
+      ApiErrors.send(ctx, 426, "upgrade_required", "GET /matches/{id}/ws is a WebSocket endpoint");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id).onSuccess(first -> ctx.request().toWebSocket()
+        .onSuccess(ws -> {
+          MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
+              m -> ws.writeTextMessage(m.body().encode()));
+          ws.closeHandler(v -> changes.unregister());
+          ws.writeTextMessage(first.body().encode());
+        })).onFailure(e -> fail(ctx, e));
+  }
+
+  private static void invalid(RoutingContext ctx, String pointer, String message) {
+    ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid",
+        new JsonArray().add(new Violation(pointer, message).toJson()));
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    if (e instanceof ReplyException r && r.failureCode() == 404) {
+      ApiErrors.send(ctx, 404, "match_not_found", r.getMessage());
+    } else if (e instanceof ReplyException r && r.failureCode() == 403) {
+      ApiErrors.send(ctx, 403, "forbidden", r.getMessage());
+    } else if (e instanceof ReplyException r && r.failureCode() == 409) {
+      ApiErrors.send(ctx, 409, "out_of_order", r.getMessage());
+    } else {
+      ApiErrors.send(ctx, 503, "matches_unavailable", "the match service is not running in this process: enable "
+          + "verticles.matches (" + e.getMessage() + ")");
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package com.necpgame.mesh.robot;
+
+import com.necpgame.mesh.config.MatchConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.tick.TickEvents;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Robot orchestration: answers {@code round.robots_needed} from the {@link RobotPool} with {@code
+ * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
+ * (keyed by robot id) when its round starts and its voting starts, with its earlier answers in the match, releases a
+ * match's robots on {@code match.completed}, scales and health-checks the pool, and writes the pool to {@code
+ * robot-pool-state} when it changed. One thread.
+ */
+public final class Orchestration {
+
+  public static final String SOURCE = "event-mesh.robots";
+  static final String POOL_KEY = "pool";
+
+  private final MatchConfig.Match matchConfig;
+  private final MatchConfig.Robots config;
+  private final LongSupplier clock;
+  private RobotPool pool;
+  /** Match -> identity -> robot of its current round; match -> robot -> its answers. */
+  private final Map<String, Map<String, RobotPool.Assigned>> rounds = new HashMap<>();
+  private final Map<String, Map<String, List<String>>> answers = new HashMap<>();
+  private final java.util.Set<String> requests = new java.util.HashSet<>();
+  private boolean changed = true;
+
+  public Orchestration(MatchConfig.Match matchConfig, MatchConfig.Robots config, LongSupplier clock) {
+    this.matchConfig = matchConfig;
+    this.config = config;
+    this.clock = clock;
+    this.pool = new RobotPool(rules(config));
+  }
+
+  public static RobotPool.Rules rules(MatchConfig.Robots c) {
+    return new RobotPool.Rules(c.types(), c.minIdlePerType(), c.maxTotal(), c.scaleUpBusyRatio(), c.scaleDownAfterMs(),
+        c.healthTimeoutMs());
+  }
+
+  public void restore(byte[] saved) {
+    if (saved != null) {
+      pool = RobotPool.fromJson(rules(config), new JsonObject(new String(saved, StandardCharsets.UTF_8)));
+    }
+  }
+
+  public RobotPool pool() {
+    return pool;
+  }
+
+  public void input(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+    JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+    JsonObject d = envelope.getJsonObject("data");
+    String type = envelope.getString("event_type");
+    if (d == null || type == null) {
+      return;
+    }
+    String matchId = d.getString("match_id");
+    long now = clock.getAsLong();
+    switch (type) {
+      case "round.robots_needed" -> assign(d, now, out);
+      case "round.started" -> command("generate.response", d, now, out);
+      case "round.voting_started" -> command("generate.vote", d, now, out);
+      case "response.submitted", "vote.submitted" -> {
+        if ("robot".equals(d.getString("kind"))) {
+          pool.answered(d.getString("participant"));
+          changed = true;
+          if (type.equals("response.submitted")) {
+            answers.computeIfAbsent(matchId, k -> new HashMap<>())
+                .computeIfAbsent(d.getString("participant"), k -> new ArrayList<>()).add(d.getString("text"));
+          }
+        }
+      }
+      case "match.completed" -> {
+        pool.release(matchId, now);
+        rounds.remove(matchId);
+        answers.remove(matchId);
+        requests.removeIf(c -> c.startsWith("robots:" + matchId + ":"));
+        changed = true;
+      }
+      default -> { }
+    }
+  }
+
+  private void assign(JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
+    String matchId = d.getString("match_id");
+    List<String> exclude = d.getJsonArray("exclude_robots").stream().map(String::valueOf).toList();
+    List<String> identities = d.getJsonArray("identities").stream().map(String::valueOf).toList();
+    String correlation = d.getString("correlation_id");
+    if (!requests.add(correlation)) {
+      return;
+    }
+    List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),
+        d.getInteger("count"))), exclude, now);
+    Map<String, RobotPool.Assigned> byIdentity = new HashMap<>();
+    JsonArray robots = new JsonArray();
+    for (RobotPool.Assigned a : assigned) {
+      byIdentity.put(a.identity(), a);
+      robots.add(new JsonObject().put("id", a.id()).put("type", a.type()).put("identity", a.identity()));
+    }
+    rounds.put(matchId, byIdentity);
+    changed = true;
+    JsonObject data = new JsonObject().put("match_id", matchId).put("round", d.getInteger("round"))
+        .put("correlation_id", correlation).put("robots", robots);
+    out.add(EnvelopeRecords.record(matchConfig.orchestrationTopic(), "data.match_id",
+        envelope("round.robots_assigned", correlation, matchId, data, now)));
+  }
+
+  private void command(String action, JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
+    String matchId = d.getString("match_id");
+    Map<String, RobotPool.Assigned> robots = rounds.get(matchId);
+    if (robots == null) {
+      return;
+    }
+    JsonObject responses = new JsonObject();
+    if (d.getJsonArray("responses") != null) {
+      d.getJsonArray("responses").forEach(o -> {
+        JsonObject r = (JsonObject) o;
+        responses.put(r.getString("identity"), r.getString("text"));
+      });
+    }
+    for (RobotPool.Assigned a : robots.values()) {
+      List<String> history = answers.getOrDefault(matchId, Map.of()).getOrDefault(a.id(), List.of());
+      String commandId = action + ":" + matchId + ":" + d.getInteger("round") + ":" + a.id();
+      JsonObject data = new JsonObject().put("command_id", commandId).put("robot_id", a.id())
+          .put("robot_type", a.type()).put("action", action).put("match_id", matchId).put("round", d.getInteger("round"))
+          .put("identity", a.identity()).put("prompt", d.getString("prompt")).put("history", new JsonArray(history))
+          .put("deadline_ms", d.getLong("deadline_ms"));
+      if (action.equals("generate.vote")) {
+        data.put("responses", responses);
+      }
+      out.add(EnvelopeRecords.record(config.commandsTopic(), "data.robot_id",
+          envelope(action, commandId, matchId, data, now)));
+      pool.commanded(a.id(), now);
+      changed = true;
+    }
+  }
+
+  /** Scaling and health, then the pool's state when anything changed. */
+  public void step(List<ProducerRecord<String, byte[]>> out) {
+    long now = clock.getAsLong();
+    changed |= !pool.checkHealth(now).isEmpty();
+    changed |= !pool.scale(now).isEmpty();
+    if (changed) {
+      out.add(new ProducerRecord<>(config.poolStateTopic(), POOL_KEY, EnvelopeRecords.utf8(pool.toJson())));
+      changed = false;
+    }
+  }
+
+  private static JsonObject envelope(String type, String name, String matchId, JsonObject data, long now) {
+    return new Envelope(TickEvents.idOf(type + ":" + name), type, Instant.ofEpochMilli(now), Envelope.CURRENT_VERSION,
+        SOURCE, matchId, null, null, data, null).toJson();
+  }
+}

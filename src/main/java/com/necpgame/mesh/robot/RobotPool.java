@@ -1,0 +1,199 @@
+package com.necpgame.mesh.robot;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The robots of the orchestration: instances of personality types, idle or busy in one match. Assigns robots to a
+ * round (never an excluded one, types mixed), releases a match's robots, and scales by the rules: at least
+ * {@code minIdlePerType} idle of every type, never more than {@code maxTotal}, one more of every type when the busy
+ * share reaches {@code scaleUpBusyRatio}, and an idle robot above the minimum retired after {@code scaleDownAfterMs}.
+ * A robot sent a command that stays silent past {@code healthTimeoutMs} is replaced by a new one of its type.
+ * Time is given by the caller, so a test runs it on a fast clock.
+ */
+public final class RobotPool {
+
+  public enum Status { IDLE, BUSY }
+
+  /** One robot: its type, status, match while busy, since when in that status, since when a command is unanswered. */
+  public record Robot(String id, String type, Status status, String matchId, long since, long awaitingSince) {
+    Robot with(Status s, String match, long at) {
+      return new Robot(id, type, s, match, at, 0);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("id", id).put("type", type).put("status", status.name().toLowerCase())
+          .put("match_id", matchId).put("since", since).put("awaiting_since", awaitingSince);
+    }
+  }
+
+  /** A robot given to a round under an identity letter. */
+  public record Assigned(String id, String type, String identity) {}
+
+  /** What a scaling or health pass changed. */
+  public record Changes(List<Robot> added, List<Robot> removed) {
+    public boolean isEmpty() {
+      return added.isEmpty() && removed.isEmpty();
+    }
+  }
+
+  /** The scaling rules. */
+  public record Rules(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
+      long scaleDownAfterMs, long healthTimeoutMs) {}
+
+  private final Rules rules;
+  private final Map<String, Robot> robots = new LinkedHashMap<>();
+  private long nextId = 1;
+
+  public RobotPool(Rules rules) {
+    this.rules = rules;
+  }
+
+  /**
+   * Up to {@code identities.size()} idle robots not in {@code exclude}, one per identity, types taken in turn; grows
+   * the pool when idle robots run out and {@code maxTotal} allows. Fewer (or none) when the pool is full.
+   */
+  public List<Assigned> assign(String matchId, List<String> identities, Collection<String> exclude, long now) {
+    Set<String> excluded = Set.copyOf(exclude);
+    List<Assigned> out = new ArrayList<>();
+    int turn = Math.floorMod(matchId.hashCode(), rules.types().size());
+    for (String identity : identities) {
+      Robot pick = null;
+      for (int t = 0; t < rules.types().size() && pick == null; t++) {
+        String type = rules.types().get((turn + t) % rules.types().size());
+        pick = robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type)
+            && !excluded.contains(r.id())).min(Comparator.comparingLong(Robot::since)).orElse(null);
+        if (pick == null && robots.size() < rules.maxTotal()) {
+          pick = spawn(type, now);
+        }
+      }
+      if (pick == null) {
+        break;
+      }
+      turn++;
+      robots.put(pick.id(), pick.with(Status.BUSY, matchId, now));
+      out.add(new Assigned(pick.id(), pick.type(), identity));
+    }
+    return out;
+  }
+
+  /** Every robot busy in the match becomes idle; returns them. */
+  public List<Robot> release(String matchId, long now) {
+    List<Robot> released = new ArrayList<>();
+    for (Robot r : List.copyOf(robots.values())) {
+      if (r.status() == Status.BUSY && matchId.equals(r.matchId())) {
+        Robot idle = r.with(Status.IDLE, null, now);
+        robots.put(r.id(), idle);
+        released.add(idle);
+      }
+    }
+    return released;
+  }
+
+  /** A command went to the robot: it must answer within the health timeout. */
+  public void commanded(String robotId, long now) {
+    Robot r = robots.get(robotId);
+    if (r != null && r.awaitingSince() == 0) {
+      robots.put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), now));
+    }
+  }
+
+  /** The robot answered. */
+  public void answered(String robotId) {
+    Robot r = robots.get(robotId);
+    if (r != null && r.awaitingSince() != 0) {
+      robots.put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0));
+    }
+  }
+
+  /** Robots silent past the health timeout are removed, each replaced by a new idle robot of its type. */
+  public Changes checkHealth(long now) {
+    List<Robot> added = new ArrayList<>();
+    List<Robot> removed = new ArrayList<>();
+    for (Robot r : List.copyOf(robots.values())) {
+      if (r.awaitingSince() != 0 && now - r.awaitingSince() > rules.healthTimeoutMs()) {
+        robots.remove(r.id());
+        removed.add(r);
+        added.add(spawn(r.type(), now));
+      }
+    }
+    return new Changes(added, removed);
+  }
+
+  /** One scaling pass by the rules. */
+  public Changes scale(long now) {
+    List<Robot> added = new ArrayList<>();
+    List<Robot> removed = new ArrayList<>();
+    for (String type : rules.types()) {
+      while (idle(type) < rules.minIdlePerType() && robots.size() < rules.maxTotal()) {
+        added.add(spawn(type, now));
+      }
+    }
+    if (!robots.isEmpty() && busy() >= rules.scaleUpBusyRatio() * robots.size()) {
+      for (String type : rules.types()) {
+        if (robots.size() < rules.maxTotal()) {
+          added.add(spawn(type, now));
+        }
+      }
+    } else {
+      for (String type : rules.types()) {
+        List<Robot> idle = robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type))
+            .sorted(Comparator.comparingLong(Robot::since)).toList();
+        for (int i = 0; i < idle.size() - rules.minIdlePerType(); i++) {
+          if (now - idle.get(i).since() >= rules.scaleDownAfterMs()) {
+            robots.remove(idle.get(i).id());
+            removed.add(idle.get(i));
+          }
+        }
+      }
+    }
+    return new Changes(added, removed);
+  }
+
+  private Robot spawn(String type, long now) {
+    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0);
+    robots.put(r.id(), r);
+    return r;
+  }
+
+  public int size() {
+    return robots.size();
+  }
+
+  public long busy() {
+    return robots.values().stream().filter(r -> r.status() == Status.BUSY).count();
+  }
+
+  public long idle(String type) {
+    return robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type)).count();
+  }
+
+  public Robot robot(String id) {
+    return robots.get(id);
+  }
+
+  public JsonObject toJson() {
+    JsonArray all = new JsonArray();
+    robots.values().forEach(r -> all.add(r.toJson()));
+    return new JsonObject().put("next_id", nextId).put("size", robots.size()).put("busy", busy()).put("robots", all);
+  }
+
+  public static RobotPool fromJson(Rules rules, JsonObject j) {
+    RobotPool pool = new RobotPool(rules);
+    pool.nextId = j.getLong("next_id");
+    for (Object o : j.getJsonArray("robots")) {
+      JsonObject r = (JsonObject) o;
+      pool.robots.put(r.getString("id"), new Robot(r.getString("id"), r.getString("type"),
+          Status.valueOf(r.getString("status").toUpperCase()), r.getString("match_id"), r.getLong("since"),
+          r.getLong("awaiting_since")));
+    }
+    return pool;
+  }
+}
