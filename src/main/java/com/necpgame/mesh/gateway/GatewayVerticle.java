@@ -44,6 +44,8 @@ public final class GatewayVerticle extends VerticleBase {
     EnvelopePublisher publisher = new EnvelopePublisher(mesh.producer(), mesh.metrics(), context);
     Publications publications = new Publications(vertx, mesh, publisher);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications));
+    MatchRoutes matches = new MatchRoutes(vertx);
+    matches.mountSocket(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     new HealthRoutes(vertx, mesh).mount(router);
     new EventRoutes(mesh, publications).mount(router);
@@ -54,7 +56,7 @@ public final class GatewayVerticle extends VerticleBase {
     new StatsRoutes(vertx, mesh).mount(router);
     new MarketRoutes(vertx, mesh, publisher).mount(router);
     new DiplomacyRoutes(vertx).mount(router);
-    new MatchRoutes(vertx).mount(router);
+    matches.mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

@@ -26,9 +26,13 @@ final class MatchRoutes {
     this.vertx = vertx;
   }
 
+  /** The WebSocket route: before the body handler, which would read the upgrade request. */
+  void mountSocket(Router router) {
+    router.get("/matches/:matchId/ws").handler(this::follow);
+  }
+
   void mount(Router router) {
     router.post("/matches").consumes("application/json").handler(this::create);
-    router.get("/matches/:matchId/ws").handler(this::follow);
     router.get("/matches/:matchId").handler(this::get);
     router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
@@ -96,13 +100,20 @@ final class MatchRoutes {
       ApiErrors.send(ctx, 426, "upgrade_required", "GET /matches/{id}/ws is a WebSocket endpoint");
       return;
     }
-    vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id).onSuccess(first -> ctx.request().toWebSocket()
-        .onSuccess(ws -> {
-          MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
-              m -> ws.writeTextMessage(m.body().encode()));
-          ws.closeHandler(v -> changes.unregister());
-          ws.writeTextMessage(first.body().encode());
-        })).onFailure(e -> fail(ctx, e));
+    ctx.request().toWebSocket().onSuccess(ws -> {
+      MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
+          m -> ws.writeTextMessage(m.body().encode()));
+      ws.closeHandler(v -> changes.unregister());
+      vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id)
+          .onSuccess(first -> ws.writeTextMessage(first.body().encode()))
+          .onFailure(e -> {
+            boolean missing = e instanceof ReplyException r && r.failureCode() == 404;
+            ws.writeTextMessage(new JsonObject().put("error", new JsonObject()
+                .put("code", missing ? "match_not_found" : "matches_unavailable").put("message", e.getMessage())
+                .put("details", new JsonArray())).encode());
+            ws.close((short) (missing ? 4404 : 1011));
+          });
+    });
   }
 
   private static void invalid(RoutingContext ctx, String pointer, String message) {

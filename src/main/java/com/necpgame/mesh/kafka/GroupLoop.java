@@ -121,9 +121,17 @@ public final class GroupLoop implements AutoCloseable {
     }
   }
 
+  /** Lets the current turn finish (its outputs sent, its offsets committed), then wakes the consumer if need be. */
   @Override
   public void close() {
     running = false;
+    if (thread != null) {
+      try {
+        thread.join(stepMs * 2 + 5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     ConsumerThreads.stop(thread, 15_000, consumer);
   }
 }

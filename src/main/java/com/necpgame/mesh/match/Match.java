@@ -109,15 +109,20 @@ public final class Match {
   private void begin(long now, List<Out> out) {
     phase = Phase.RESPONDING;
     deadline = now + rules.roundMs();
+    out.add(new Out("round.started", base().put("prompt", prompt)
+        .put("participants", new JsonArray(new ArrayList<>(participants.keySet()))).put("robots", robots())
+        .put("deadline_ms", deadline)));
+  }
+
+  /** The round's robots and their letters: whom the orchestration sends commands to. */
+  private JsonArray robots() {
     JsonArray robots = new JsonArray();
     participants.forEach((identity, who) -> {
       if (!HUMAN.equals(who)) {
         robots.add(new JsonObject().put("id", who).put("identity", identity));
       }
     });
-    out.add(new Out("round.started", base().put("prompt", prompt)
-        .put("participants", new JsonArray(new ArrayList<>(participants.keySet()))).put("robots", robots)
-        .put("deadline_ms", deadline)));
+    return robots;
   }
 
   /**
@@ -143,7 +148,7 @@ public final class Match {
     participants.keySet().forEach(identity -> answers.add(new JsonObject().put("identity", identity)
         .put("text", responses.get(identity))));
     out.add(new Out("round.voting_started", base().put("prompt", prompt).put("responses", answers)
-        .put("deadline_ms", deadline)));
+        .put("robots", robots()).put("deadline_ms", deadline)));
   }
 
   /** A vote for the identity its voter thinks is the human; false when it does not count. */
@@ -294,16 +299,29 @@ public final class Match {
         .put("deadline_ms", deadline == Long.MAX_VALUE ? null : deadline)
         .put("responded", new JsonArray(new ArrayList<>(responses.keySet())))
         .put("voted", new JsonArray(new ArrayList<>(votes.keySet())))
-        .put("results", results.copy());
+        .put("results", playerResults());
     if (phase == Phase.VOTING) {
       JsonArray answers = new JsonArray();
       responses.forEach((identity, text) -> answers.add(new JsonObject().put("identity", identity).put("text", text)));
       v.put("responses", answers);
     }
     if (phase == Phase.COMPLETED) {
-      v.put("scores", json(scores)).put("your_score", scores.get(HUMAN));
+      v.put("your_score", scores.get(HUMAN)).put("robot_scores", new JsonArray(scores.entrySet().stream()
+          .filter(e -> !HUMAN.equals(e.getKey())).map(Map.Entry::getValue).sorted((a, b) -> b - a).toList()));
     }
     return v;
+  }
+
+  /** Each finished round as the player may see it: letters and votes, their points, never a robot's id. */
+  private JsonArray playerResults() {
+    JsonArray out = new JsonArray();
+    for (Object o : results) {
+      JsonObject r = (JsonObject) o;
+      out.add(new JsonObject().put("round", r.getInteger("round")).put("human_identity", r.getString("human_identity"))
+          .put("votes", r.getJsonArray("votes").copy()).put("your_points", r.getJsonObject("points").getInteger(HUMAN))
+          .put("your_score", r.getJsonObject("scores").getInteger(HUMAN)));
+    }
+    return out;
   }
 
   public JsonObject toJson() {

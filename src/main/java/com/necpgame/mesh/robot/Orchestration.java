@@ -19,7 +19,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Robot orchestration: answers {@code round.robots_needed} from the {@link RobotPool} with {@code
  * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
- * (keyed by robot id) when its round starts and its voting starts, with its earlier answers in the match, releases a
+ * (keyed by robot id) when its round starts and its voting starts (those events name the round's robots), with its
+ * earlier answers in the match, releases a
  * match's robots on {@code match.completed}, scales and health-checks the pool, and writes the pool to {@code
  * robot-pool-state} when it changed. One thread.
  */
@@ -32,8 +33,7 @@ public final class Orchestration {
   private final MatchConfig.Robots config;
   private final LongSupplier clock;
   private RobotPool pool;
-  /** Match -> identity -> robot of its current round; match -> robot -> its answers. */
-  private final Map<String, Map<String, RobotPool.Assigned>> rounds = new HashMap<>();
+  /** Match -> robot -> its answers so far. */
   private final Map<String, Map<String, List<String>>> answers = new HashMap<>();
   private final java.util.Set<String> requests = new java.util.HashSet<>();
   private boolean changed = true;
@@ -85,7 +85,6 @@ public final class Orchestration {
       }
       case "match.completed" -> {
         pool.release(matchId, now);
-        rounds.remove(matchId);
         answers.remove(matchId);
         requests.removeIf(c -> c.startsWith("robots:" + matchId + ":"));
         changed = true;
@@ -104,13 +103,10 @@ public final class Orchestration {
     }
     List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),
         d.getInteger("count"))), exclude, now);
-    Map<String, RobotPool.Assigned> byIdentity = new HashMap<>();
     JsonArray robots = new JsonArray();
     for (RobotPool.Assigned a : assigned) {
-      byIdentity.put(a.identity(), a);
       robots.add(new JsonObject().put("id", a.id()).put("type", a.type()).put("identity", a.identity()));
     }
-    rounds.put(matchId, byIdentity);
     changed = true;
     JsonObject data = new JsonObject().put("match_id", matchId).put("round", d.getInteger("round"))
         .put("correlation_id", correlation).put("robots", robots);
@@ -120,10 +116,6 @@ public final class Orchestration {
 
   private void command(String action, JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
     String matchId = d.getString("match_id");
-    Map<String, RobotPool.Assigned> robots = rounds.get(matchId);
-    if (robots == null) {
-      return;
-    }
     JsonObject responses = new JsonObject();
     if (d.getJsonArray("responses") != null) {
       d.getJsonArray("responses").forEach(o -> {
@@ -131,7 +123,11 @@ public final class Orchestration {
         responses.put(r.getString("identity"), r.getString("text"));
       });
     }
-    for (RobotPool.Assigned a : robots.values()) {
+    for (Object o : d.getJsonArray("robots")) {
+      JsonObject robot = (JsonObject) o;
+      RobotPool.Robot known = pool.robot(robot.getString("id"));
+      RobotPool.Assigned a = new RobotPool.Assigned(robot.getString("id"),
+          known != null ? known.type() : config.types().get(0), robot.getString("identity"));
       List<String> history = answers.getOrDefault(matchId, Map.of()).getOrDefault(a.id(), List.of());
       String commandId = action + ":" + matchId + ":" + d.getInteger("round") + ":" + a.id();
       JsonObject data = new JsonObject().put("command_id", commandId).put("robot_id", a.id())
