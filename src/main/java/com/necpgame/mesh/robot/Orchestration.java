@@ -21,8 +21,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
  * (keyed by robot id) when its round starts and its voting starts (those events name the round's robots), with its
  * earlier answers in the match, releases a
- * match's robots on {@code match.completed}, scales and health-checks the pool, and writes the pool to {@code
- * robot-pool-state} when it changed. One thread.
+ * match's robots on {@code match.completed}, scales and health-checks the pool, and writes each changed robot to
+ * {@code robot-pool-state} (keyed by robot id; a removed one is a tombstone) with the pool's summary under {@code
+ * pool}. One thread.
  */
 public final class Orchestration {
 
@@ -50,10 +51,20 @@ public final class Orchestration {
         c.healthTimeoutMs());
   }
 
-  public void restore(byte[] saved) {
-    if (saved != null) {
-      pool = RobotPool.fromJson(rules(config), new JsonObject(new String(saved, StandardCharsets.UTF_8)));
+  /** The pool from {@code robot-pool-state}: one record per robot (keyed by its id) and {@link #POOL_KEY}. */
+  public void restore(Map<String, byte[]> saved) {
+    byte[] meta = saved.get(POOL_KEY);
+    if (meta == null) {
+      return;
     }
+    List<JsonObject> robots = new ArrayList<>();
+    saved.forEach((k, v) -> {
+      if (!POOL_KEY.equals(k)) {
+        robots.add(new JsonObject(new String(v, StandardCharsets.UTF_8)));
+      }
+    });
+    pool = RobotPool.restore(rules(config), new JsonObject(new String(meta, StandardCharsets.UTF_8))
+        .getLong("next_id"), robots);
   }
 
   public RobotPool pool() {
@@ -150,7 +161,10 @@ public final class Orchestration {
     changed |= !pool.checkHealth(now).isEmpty();
     changed |= !pool.scale(now).isEmpty();
     if (changed) {
-      out.add(new ProducerRecord<>(config.poolStateTopic(), POOL_KEY, EnvelopeRecords.utf8(pool.toJson())));
+      pool.drainChanged().forEach((id, robot) -> out.add(new ProducerRecord<>(config.poolStateTopic(), id,
+          robot == null ? null : EnvelopeRecords.utf8(robot))));
+      out.add(new ProducerRecord<>(config.poolStateTopic(), POOL_KEY, EnvelopeRecords.utf8(new JsonObject()
+          .put("next_id", pool.nextId()).put("size", pool.size()).put("busy", pool.busy()))));
       changed = false;
     }
   }

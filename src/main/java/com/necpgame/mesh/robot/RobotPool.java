@@ -50,6 +50,8 @@ public final class RobotPool {
 
   private final Rules rules;
   private final Map<String, Robot> robots = new LinkedHashMap<>();
+  /** Robots changed or removed since {@link #drainChanged()}. */
+  private final Set<String> changed = new java.util.LinkedHashSet<>();
   private long nextId = 1;
 
   public RobotPool(Rules rules) {
@@ -78,7 +80,7 @@ public final class RobotPool {
         break;
       }
       turn++;
-      robots.put(pick.id(), pick.with(Status.BUSY, matchId, now));
+      put(pick.id(), pick.with(Status.BUSY, matchId, now));
       out.add(new Assigned(pick.id(), pick.type(), identity));
     }
     return out;
@@ -90,7 +92,7 @@ public final class RobotPool {
     for (Robot r : List.copyOf(robots.values())) {
       if (r.status() == Status.BUSY && matchId.equals(r.matchId())) {
         Robot idle = r.with(Status.IDLE, null, now);
-        robots.put(r.id(), idle);
+        put(r.id(), idle);
         released.add(idle);
       }
     }
@@ -101,7 +103,7 @@ public final class RobotPool {
   public void commanded(String robotId, long now) {
     Robot r = robots.get(robotId);
     if (r != null && r.awaitingSince() == 0) {
-      robots.put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), now));
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), now));
     }
   }
 
@@ -109,7 +111,7 @@ public final class RobotPool {
   public void answered(String robotId) {
     Robot r = robots.get(robotId);
     if (r != null && r.awaitingSince() != 0) {
-      robots.put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0));
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0));
     }
   }
 
@@ -119,7 +121,7 @@ public final class RobotPool {
     List<Robot> removed = new ArrayList<>();
     for (Robot r : List.copyOf(robots.values())) {
       if (r.awaitingSince() != 0 && now - r.awaitingSince() > rules.healthTimeoutMs()) {
-        robots.remove(r.id());
+        remove(r.id());
         removed.add(r);
         added.add(spawn(r.type(), now));
       }
@@ -148,7 +150,7 @@ public final class RobotPool {
             .sorted(Comparator.comparingLong(Robot::since)).toList();
         for (int i = 0; i < idle.size() - rules.minIdlePerType(); i++) {
           if (now - idle.get(i).since() >= rules.scaleDownAfterMs()) {
-            robots.remove(idle.get(i).id());
+            remove(idle.get(i).id());
             removed.add(idle.get(i));
           }
         }
@@ -157,9 +159,48 @@ public final class RobotPool {
     return new Changes(added, removed);
   }
 
+  private void put(String id, Robot r) {
+    robots.put(id, r);
+    changed.add(id);
+  }
+
+  private void remove(String id) {
+    robots.remove(id);
+    changed.add(id);
+  }
+
+  /**
+   * What changed since the last call, for the compacted state topic: robot id to its JSON, or to null when it is gone
+   * (a tombstone).
+   */
+  public Map<String, JsonObject> drainChanged() {
+    Map<String, JsonObject> out = new LinkedHashMap<>();
+    changed.forEach(id -> out.put(id, robots.containsKey(id) ? robots.get(id).toJson() : null));
+    changed.clear();
+    return out;
+  }
+
+  public long nextId() {
+    return nextId;
+  }
+
+  /** A pool from its state records: each robot's JSON, and the next id to give. */
+  public static RobotPool restore(Rules rules, long nextId, java.util.Collection<JsonObject> saved) {
+    RobotPool pool = new RobotPool(rules);
+    pool.nextId = nextId;
+    saved.stream().sorted(Comparator.comparingLong(r -> Long.parseLong(r.getString("id").substring("robot-".length()))))
+        .forEach(r -> pool.robots.put(r.getString("id"), robotOf(r)));
+    return pool;
+  }
+
+  private static Robot robotOf(JsonObject r) {
+    return new Robot(r.getString("id"), r.getString("type"), Status.valueOf(r.getString("status").toUpperCase()),
+        r.getString("match_id"), r.getLong("since"), r.getLong("awaiting_since"));
+  }
+
   private Robot spawn(String type, long now) {
     Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0);
-    robots.put(r.id(), r);
+    put(r.id(), r);
     return r;
   }
 
@@ -190,9 +231,7 @@ public final class RobotPool {
     pool.nextId = j.getLong("next_id");
     for (Object o : j.getJsonArray("robots")) {
       JsonObject r = (JsonObject) o;
-      pool.robots.put(r.getString("id"), new Robot(r.getString("id"), r.getString("type"),
-          Status.valueOf(r.getString("status").toUpperCase()), r.getString("match_id"), r.getLong("since"),
-          r.getLong("awaiting_since")));
+      pool.robots.put(r.getString("id"), robotOf(r));
     }
     return pool;
   }

@@ -7,7 +7,6 @@ import com.necpgame.mesh.kafka.StateTopic;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
-import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -27,8 +26,8 @@ public final class RobotVerticle extends VerticleBase {
   public Future<?> start() {
     Orchestration orchestration = new Orchestration(games.match(), games.robots(), System::currentTimeMillis);
     return vertx.executeBlocking(() -> new StateTopic(mesh.kafka(), games.robots().poolStateTopic())
-        .load(Set.of(Orchestration.POOL_KEY))).map(saved -> {
-          orchestration.restore(saved.get(Orchestration.POOL_KEY));
+        .load(null)).map(saved -> {
+          orchestration.restore(saved);
           loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.match().eventsTopic(),
               games.match().responsesTopic()), games.robots().group(), games.robots().checkMs(),
               new GroupLoop.Handler() {

@@ -97,4 +97,28 @@ class RobotPoolTest {
     pool.assign("m", List.of("A", "B"), List.of(), 5);
     assertEquals(pool.toJson(), RobotPool.fromJson(RULES, pool.toJson()).toJson());
   }
+
+  @Test
+  void restoresFromItsChangedRecordsWithTombstones() {
+    RobotPool pool = new RobotPool(RULES);
+    java.util.Map<String, io.vertx.core.json.JsonObject> state = new java.util.HashMap<>();
+    pool.scale(0);
+    pool.assign("m", List.of("A", "B"), List.of(), 5);
+    pool.scale(6);
+    assertEquals(8, pool.size());
+    pool.drainChanged().forEach((id, r) -> state.put(id, r));
+    pool.release("m", 10);
+    pool.scale(400_000);
+    pool.drainChanged().forEach((id, r) -> {
+      if (r == null) {
+        state.remove(id);
+      } else {
+        state.put(id, r);
+      }
+    });
+    assertTrue(pool.drainChanged().isEmpty());
+    assertEquals(6, state.size(), "two retired robots are tombstones");
+    RobotPool back = RobotPool.restore(RULES, pool.nextId(), state.values());
+    assertEquals(pool.toJson(), back.toJson());
+  }
 }
