@@ -52,6 +52,11 @@ public final class RobotPool {
   private final Map<String, Robot> robots = new LinkedHashMap<>();
   /** Robots changed or removed since {@link #drainChanged()}. */
   private final Set<String> changed = new java.util.LinkedHashSet<>();
+  /** Indexes kept with {@link #robots}: idle robots of each type (longest idle first), busy ones by match, silent ones. */
+  private final Map<String, LinkedHashMap<String, Robot>> idleByType = new java.util.HashMap<>();
+  private final Map<String, Set<String>> busyByMatch = new java.util.HashMap<>();
+  private final Set<String> awaiting = new java.util.LinkedHashSet<>();
+  private long busyCount;
   private long nextId = 1;
 
   public RobotPool(Rules rules) {
@@ -70,8 +75,12 @@ public final class RobotPool {
       Robot pick = null;
       for (int t = 0; t < rules.types().size() && pick == null; t++) {
         String type = rules.types().get((turn + t) % rules.types().size());
-        pick = robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type)
-            && !excluded.contains(r.id())).min(Comparator.comparingLong(Robot::since)).orElse(null);
+        for (Robot r : idleByType.getOrDefault(type, new LinkedHashMap<>()).values()) {
+          if (!excluded.contains(r.id())) {
+            pick = r;
+            break;
+          }
+        }
         if (pick == null && robots.size() < rules.maxTotal()) {
           pick = spawn(type, now);
         }
@@ -89,12 +98,10 @@ public final class RobotPool {
   /** Every robot busy in the match becomes idle; returns them. */
   public List<Robot> release(String matchId, long now) {
     List<Robot> released = new ArrayList<>();
-    for (Robot r : List.copyOf(robots.values())) {
-      if (r.status() == Status.BUSY && matchId.equals(r.matchId())) {
-        Robot idle = r.with(Status.IDLE, null, now);
-        put(r.id(), idle);
-        released.add(idle);
-      }
+    for (String id : List.copyOf(busyByMatch.getOrDefault(matchId, Set.of()))) {
+      Robot idle = robots.get(id).with(Status.IDLE, null, now);
+      put(id, idle);
+      released.add(idle);
     }
     return released;
   }
@@ -119,8 +126,9 @@ public final class RobotPool {
   public Changes checkHealth(long now) {
     List<Robot> added = new ArrayList<>();
     List<Robot> removed = new ArrayList<>();
-    for (Robot r : List.copyOf(robots.values())) {
-      if (r.awaitingSince() != 0 && now - r.awaitingSince() > rules.healthTimeoutMs()) {
+    for (String id : List.copyOf(awaiting)) {
+      Robot r = robots.get(id);
+      if (now - r.awaitingSince() > rules.healthTimeoutMs()) {
         remove(r.id());
         removed.add(r);
         added.add(spawn(r.type(), now));
@@ -146,7 +154,7 @@ public final class RobotPool {
       }
     } else {
       for (String type : rules.types()) {
-        List<Robot> idle = robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type))
+        List<Robot> idle = idleByType.getOrDefault(type, new LinkedHashMap<>()).values().stream()
             .sorted(Comparator.comparingLong(Robot::since)).toList();
         for (int i = 0; i < idle.size() - rules.minIdlePerType(); i++) {
           if (now - idle.get(i).since() >= rules.scaleDownAfterMs()) {
@@ -160,13 +168,43 @@ public final class RobotPool {
   }
 
   private void put(String id, Robot r) {
-    robots.put(id, r);
+    unindex(robots.put(id, r));
+    index(r);
     changed.add(id);
   }
 
   private void remove(String id) {
-    robots.remove(id);
+    unindex(robots.remove(id));
     changed.add(id);
+  }
+
+  private void index(Robot r) {
+    if (r.status() == Status.IDLE) {
+      idleByType.computeIfAbsent(r.type(), t -> new LinkedHashMap<>()).put(r.id(), r);
+    } else {
+      busyByMatch.computeIfAbsent(r.matchId(), m -> new java.util.HashSet<>()).add(r.id());
+      busyCount++;
+    }
+    if (r.awaitingSince() != 0) {
+      awaiting.add(r.id());
+    }
+  }
+
+  private void unindex(Robot r) {
+    if (r == null) {
+      return;
+    }
+    if (r.status() == Status.IDLE) {
+      idleByType.get(r.type()).remove(r.id());
+    } else {
+      Set<String> ofMatch = busyByMatch.get(r.matchId());
+      ofMatch.remove(r.id());
+      if (ofMatch.isEmpty()) {
+        busyByMatch.remove(r.matchId());
+      }
+      busyCount--;
+    }
+    awaiting.remove(r.id());
   }
 
   /**
@@ -189,7 +227,11 @@ public final class RobotPool {
     RobotPool pool = new RobotPool(rules);
     pool.nextId = nextId;
     saved.stream().sorted(Comparator.comparingLong(r -> Long.parseLong(r.getString("id").substring("robot-".length()))))
-        .forEach(r -> pool.robots.put(r.getString("id"), robotOf(r)));
+        .forEach(r -> {
+          Robot robot = robotOf(r);
+          pool.robots.put(robot.id(), robot);
+          pool.index(robot);
+        });
     return pool;
   }
 
@@ -209,11 +251,12 @@ public final class RobotPool {
   }
 
   public long busy() {
-    return robots.values().stream().filter(r -> r.status() == Status.BUSY).count();
+    return busyCount;
   }
 
   public long idle(String type) {
-    return robots.values().stream().filter(r -> r.status() == Status.IDLE && r.type().equals(type)).count();
+    LinkedHashMap<String, Robot> idle = idleByType.get(type);
+    return idle == null ? 0 : idle.size();
   }
 
   public Robot robot(String id) {
@@ -230,8 +273,9 @@ public final class RobotPool {
     RobotPool pool = new RobotPool(rules);
     pool.nextId = j.getLong("next_id");
     for (Object o : j.getJsonArray("robots")) {
-      JsonObject r = (JsonObject) o;
-      pool.robots.put(r.getString("id"), robotOf(r));
+      Robot robot = robotOf((JsonObject) o);
+      pool.robots.put(robot.id(), robot);
+      pool.index(robot);
     }
     return pool;
   }
