@@ -36,7 +36,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class MatchLoad {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10)).build();
+  /** Requests in flight at most (the JDK client opens a connection per concurrent request). */
+  private static final Semaphore IN_FLIGHT = new Semaphore(64);
+  private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   public static void main(String[] args) throws Exception {
     int matches = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
@@ -71,24 +76,29 @@ public final class MatchLoad {
       String base = "http://127.0.0.1:" + port;
       Map<String, String> tokens = new ConcurrentHashMap<>();
       AtomicInteger completed = new AtomicInteger();
-      AtomicInteger refused = new AtomicInteger();
+      Map<Integer, Integer> refused = new HashMap<>();
       Thread player = new Thread(() -> play(base, topics.get("match-events"), tokens, completed, refused, matches,
           thinkMs));
       player.setDaemon(true);
       player.start();
       Thread.sleep(3000); // the player's consumer is assigned
       long started = System.nanoTime();
-      Semaphore inFlight = new Semaphore(64);
+      Semaphore inFlight = IN_FLIGHT;
       for (int i = 0; i < matches; i++) {
         inFlight.acquire();
         HTTP.sendAsync(post(base + "/matches", null, new JsonObject().put("player_id", "player-" + i)),
             HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
               inFlight.release();
+              if (e != null) {
+                FIRST_ERROR.compareAndSet(null, e.toString());
+              }
               if (e == null && r.statusCode() == 201) {
                 JsonObject b = new JsonObject(r.body());
                 tokens.put(b.getString("match_id"), b.getString("token"));
               } else {
-                refused.incrementAndGet();
+                synchronized (refused) {
+                  refused.merge(e != null ? -1 : r.statusCode(), 1, Integer::sum);
+                }
               }
             });
       }
@@ -98,7 +108,9 @@ public final class MatchLoad {
         Thread.sleep(200);
       }
       long wallMs = (System.nanoTime() - started) / 1_000_000;
-      report(matches, phaseMs, createdMs, wallMs, completed.get(), refused.get(), topics);
+      report(matches, phaseMs, createdMs, wallMs, completed.get(), new JsonObject(new HashMap<>(refused).entrySet()
+          .stream().collect(java.util.stream.Collectors.toMap(e -> String.valueOf(e.getKey()), Map.Entry::getValue))),
+          topics);
     }
     System.exit(0); // the test broker's and database's threads would keep the JVM up
   }
@@ -114,7 +126,7 @@ public final class MatchLoad {
 
   /** The scripted players: answer on round.started, vote for another letter on round.voting_started. */
   private static void play(String base, String topic, Map<String, String> tokens, AtomicInteger completed,
-      AtomicInteger refused, int matches, long thinkMs) {
+      Map<Integer, Integer> refused, int matches, long thinkMs) {
     java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newScheduledThreadPool(2);
     try (KafkaConsumer<String, byte[]> c = TestKafka.clients(TestKafka.config(new JsonObject()))
         .consumer("match-load", null, "latest")) {
@@ -129,19 +141,17 @@ public final class MatchLoad {
           JsonObject d = e.getJsonObject("data");
           String id = d.getString("match_id");
           switch (e.getString("event_type")) {
-            case "round.started" -> {
-              String token = waitFor(tokens, id);
-              HttpRequest answer = post(base + "/matches/" + id + "/responses", token, new JsonObject()
-                  .put("round", d.getInteger("round")).put("text", "eh, whatever comes to mind first"));
-              later.schedule(() -> send(answer, refused), thinkMs, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
+            case "round.started" -> later.schedule(() -> send(() -> post(base + "/matches/" + id + "/responses",
+                tokens.get(id), new JsonObject().put("round", d.getInteger("round"))
+                    .put("text", "eh, whatever comes to mind first")), refused, tokens, id, later, 0), thinkMs,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
             case "round.voting_started" -> {
               List<String> robots = new ArrayList<>();
               d.getJsonArray("robots").forEach(o -> robots.add(((JsonObject) o).getString("identity")));
               if (!robots.isEmpty()) {
-                HttpRequest vote = post(base + "/matches/" + id + "/votes", waitFor(tokens, id), new JsonObject()
-                    .put("round", d.getInteger("round")).put("identity", robots.get(0)));
-                later.schedule(() -> send(vote, refused), thinkMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+                later.schedule(() -> send(() -> post(base + "/matches/" + id + "/votes", tokens.get(id),
+                    new JsonObject().put("round", d.getInteger("round")).put("identity", robots.get(0))), refused, tokens,
+                    id, later, 0), thinkMs, java.util.concurrent.TimeUnit.MILLISECONDS);
               }
             }
             case "match.completed" -> completed.incrementAndGet();
@@ -152,26 +162,29 @@ public final class MatchLoad {
     }
   }
 
-  private static String waitFor(Map<String, String> tokens, String id) {
-    for (int i = 0; i < 1000 && !tokens.containsKey(id); i++) {
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+  /** Sends once the match's token is known (its creation's answer may still be on its way). */
+  private static void send(java.util.function.Supplier<HttpRequest> request, Map<Integer, Integer> refused,
+      Map<String, String> tokens, String id, java.util.concurrent.ScheduledExecutorService later, int tries) {
+    if (!tokens.containsKey(id) && tries < 200) {
+      later.schedule(() -> send(request, refused, tokens, id, later, tries + 1), 50,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+      return;
     }
-    return tokens.getOrDefault(id, "");
-  }
-
-  private static void send(HttpRequest request, AtomicInteger refused) {
-    HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
+    IN_FLIGHT.acquireUninterruptibly();
+    HTTP.sendAsync(request.get(), HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
+      IN_FLIGHT.release();
+      if (e != null) {
+        FIRST_ERROR.compareAndSet(null, e.toString());
+      }
       if (e != null || r.statusCode() != 202) {
-        refused.incrementAndGet();
+        synchronized (refused) {
+          refused.merge(e != null ? -1 : r.statusCode(), 1, Integer::sum);
+        }
       }
     });
   }
 
-  private static void report(int matches, long phaseMs, long createdMs, long wallMs, int completed, int refused,
+  private static void report(int matches, long phaseMs, long createdMs, long wallMs, int completed, JsonObject refused,
       Map<String, String> topics) {
     Map<String, Long> needed = new HashMap<>();
     Histogram assign = new Histogram(3_600_000L, 3);
@@ -227,7 +240,7 @@ public final class MatchLoad {
     }
     JsonObject result = new JsonObject().put("peak_concurrent_matches", peak).put("matches", matches).put("phase_ms", phaseMs)
         .put("created_in_ms", createdMs).put("wall_ms", wallMs).put("completed", completed)
-        .put("refused_requests", refused).put("rounds", rounds).put("rounds_missing_a_response", missedResponses)
+        .put("refused_requests", refused).put("first_error", FIRST_ERROR.get()).put("rounds", rounds).put("rounds_missing_a_response", missedResponses)
         .put("rounds_missing_a_vote", missedVotes).put("phases_closed_by_deadline", lateClose)
         .put("assign_ms", new JsonObject().put("count", assign.getTotalCount())
             .put("p50", assign.getValueAtPercentile(50)).put("p99", assign.getValueAtPercentile(99))
