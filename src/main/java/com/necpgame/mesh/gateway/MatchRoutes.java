@@ -71,20 +71,14 @@ final class MatchRoutes {
     if (body == null) {
       return;
     }
-    if (!(body.getValue("round") instanceof Integer round) || round < 1) {
-      invalid(ctx, "/round", "required: the round number (an integer from 1)");
+    Violation problem = problem(body, response);
+    if (problem != null) {
+      ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid", new JsonArray().add(problem.toJson()));
       return;
     }
     String field = response ? "text" : "identity";
+    int round = body.getInteger("round");
     Object value = body.getValue(field);
-    if (response && (!(value instanceof String t) || t.isBlank() || t.length() > MAX_TEXT)) {
-      invalid(ctx, "/text", "required: the answer, 1-" + MAX_TEXT + " characters");
-      return;
-    }
-    if (!response && (!(value instanceof String i) || !i.matches("[A-Z]"))) {
-      invalid(ctx, "/identity", "required: the identity letter (A-Z) of the participant you think is the human");
-      return;
-    }
     JsonObject ask = new JsonObject().put("match_id", ctx.pathParam("matchId")).put("token", auth.substring(7))
         .put("round", round).put(field, value);
     vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
@@ -93,7 +87,26 @@ final class MatchRoutes {
         .onFailure(e -> fail(ctx, e));
   }
 
-  /** The WebSocket of a match: its current view, then every change, as JSON text frames. */
+  /** What is wrong with an answer {@code {round, text}} or a vote {@code {round, identity}}, or null. */
+  private static Violation problem(JsonObject body, boolean response) {
+    if (!(body.getValue("round") instanceof Integer round) || round < 1) {
+      return new Violation("/round", "required: the round number (an integer from 1)");
+    }
+    Object value = body.getValue(response ? "text" : "identity");
+    if (response && (!(value instanceof String t) || t.isBlank() || t.length() > MAX_TEXT)) {
+      return new Violation("/text", "required: the answer, 1-" + MAX_TEXT + " characters");
+    }
+    if (!response && (!(value instanceof String i) || !i.matches("[A-Z]"))) {
+      return new Violation("/identity", "required: the identity letter (A-Z) of the participant you think is the human");
+    }
+    return null;
+  }
+
+  /**
+   * The WebSocket of a match: its current view, then every change, as JSON text frames. The player may also play on
+   * it: {@code {action: "respond", token, round, text}} or {@code {action: "vote", token, round, identity}}, answered by
+   * {@code {ack: action, round}} or an error frame {@code {error: {code, message, details}}}.
+   */
   private void follow(RoutingContext ctx) {
     String id = ctx.pathParam("matchId");
     if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
@@ -104,6 +117,7 @@ final class MatchRoutes {
       MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
           m -> ws.writeTextMessage(m.body().encode()));
       ws.closeHandler(v -> changes.unregister());
+      ws.textMessageHandler(text -> play(ws, id, text));
       vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id)
           .onSuccess(first -> ws.writeTextMessage(first.body().encode()))
           .onFailure(e -> {
@@ -114,6 +128,52 @@ final class MatchRoutes {
             ws.close((short) (missing ? 4404 : 1011));
           });
     });
+  }
+
+  private void play(io.vertx.core.http.ServerWebSocket ws, String id, String text) {
+    JsonObject frame;
+    try {
+      frame = new JsonObject(text);
+    } catch (RuntimeException e) {
+      ws.writeTextMessage(error("malformed_json", "the frame is not a JSON object", null));
+      return;
+    }
+    String action = frame.getValue("action") instanceof String a ? a : "";
+    if (!action.equals("respond") && !action.equals("vote")) {
+      ws.writeTextMessage(error("invalid_request", "the frame is not valid",
+          new Violation("/action", "required: respond or vote")));
+      return;
+    }
+    if (!(frame.getValue("token") instanceof String token) || token.isEmpty()) {
+      ws.writeTextMessage(error("unauthorized", "the frame needs the match's token in \"token\"", null));
+      return;
+    }
+    boolean response = action.equals("respond");
+    Violation problem = problem(frame, response);
+    if (problem != null) {
+      ws.writeTextMessage(error("invalid_request", "the frame is not valid", problem));
+      return;
+    }
+    String field = response ? "text" : "identity";
+    JsonObject ask = new JsonObject().put("match_id", id).put("token", token).put("round", frame.getInteger("round"))
+        .put(field, frame.getValue(field));
+    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
+        .onSuccess(r -> ws.writeTextMessage(new JsonObject().put("ack", action).put("round", frame.getInteger("round"))
+            .encode()))
+        .onFailure(e -> {
+          int code = e instanceof ReplyException r ? r.failureCode() : 503;
+          ws.writeTextMessage(error(switch (code) {
+            case 403 -> "forbidden";
+            case 404 -> "match_not_found";
+            case 409 -> "out_of_order";
+            default -> "matches_unavailable";
+          }, e.getMessage(), null));
+        });
+  }
+
+  private static String error(String code, String message, Violation detail) {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
+        .put("details", detail == null ? new JsonArray() : new JsonArray().add(detail.toJson()))).encode();
   }
 
   private static void invalid(RoutingContext ctx, String pointer, String message) {

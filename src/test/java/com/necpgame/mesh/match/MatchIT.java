@@ -53,6 +53,16 @@ class MatchIT {
               return null;
             }
           }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      ws.sendText("{bad", true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      awaitFrame(frames, "malformed_json");
+      ws.sendText(new JsonObject().put("action", "dance").encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      awaitFrame(frames, "invalid_request");
+      ws.sendText(new JsonObject().put("action", "vote").put("round", 1).put("identity", "A").encode(), true)
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      awaitFrame(frames, "unauthorized");
+      ws.sendText(new JsonObject().put("action", "respond").put("token", "wrong").put("round", 1).put("text", "x")
+          .encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      awaitFrame(frames, "forbidden");
       assertEquals(400, rawStatus(base + "/matches", "application/json", "{not json"));
       assertEquals(415, rawStatus(base + "/matches", "text/plain", "{}"));
       assertEquals(413, rawStatus(base + "/matches", "application/json",
@@ -75,14 +85,24 @@ class MatchIT {
         assertEquals(4, view.getJsonArray("participants").size());
         assertEquals(409, status(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", round)
             .put("identity", "A")));
-        send(base + "/matches/" + id + "/responses", token, new JsonObject().put("round", round)
-            .put("text", "honestly no idea, round " + round), 202);
+        if (round < 3) {
+          send(base + "/matches/" + id + "/responses", token, new JsonObject().put("round", round)
+              .put("text", "honestly no idea, round " + round), 202);
+        } else { // the last round is played on the WebSocket
+          ws.sendText(new JsonObject().put("action", "respond").put("token", token).put("round", round)
+              .put("text", "no idea, last round").encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
         view = await(base, id, round, "voting");
         String mine = view.getString("your_identity");
         String other = view.getJsonArray("participants").stream().map(String::valueOf)
             .filter(l -> !l.equals(mine)).findFirst().orElseThrow();
-        send(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", round).put("identity", other),
-            202);
+        if (round < 3) {
+          send(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", round).put("identity", other),
+              202);
+        } else {
+          ws.sendText(new JsonObject().put("action", "vote").put("token", token).put("round", round)
+              .put("identity", other).encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
       }
       JsonObject done = await(base, id, 3, "completed");
       assertTrue(done.getInteger("your_score") >= 0);
@@ -97,6 +117,7 @@ class MatchIT {
       }
       assertTrue(frames.stream().anyMatch(f -> "completed".equals(f.getString("phase"))), "the socket saw the end");
       assertTrue(frames.stream().anyMatch(f -> "voting".equals(f.getString("phase"))), "and the voting");
+      assertTrue(frames.stream().anyMatch(f -> "vote".equals(f.getString("ack"))), "the vote was acknowledged");
       frames.forEach(f -> assertTrue(f.encode().indexOf("robot-") < 0, "no robot id shown to the player: " + f));
       ws.abort();
 
@@ -170,6 +191,18 @@ class MatchIT {
     }
     assertEquals(1, types.stream().filter("match.completed"::equals).count());
     assertEquals(3, types.stream().filter("round.completed"::equals).count());
+  }
+
+  private static void awaitFrame(List<JsonObject> frames, String errorCode) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (frames.stream().anyMatch(f -> f.getJsonObject("error") != null
+          && errorCode.equals(f.getJsonObject("error").getString("code")))) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no error frame " + errorCode + " in " + frames);
   }
 
   private static String other(JsonObject view) {
