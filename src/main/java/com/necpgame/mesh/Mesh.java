@@ -49,16 +49,19 @@ public final class Mesh implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
 
   /** How each verticle named in config is built. */
-  private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.of(
-      "bridge", KafkaBridgeVerticle::new,
-      "store", EventStoreVerticle::new,
-      "delivery", DeliveryVerticle::new,
-      "replay", ReplayVerticle::new,
-      "tick", TickVerticle::new,
-      "market", MarketVerticle::new,
-      "diplomacy", DiplomacyVerticle::new,
-      "crowd", CrowdVerticle::new,
-      "gateway", GatewayVerticle::new);
+  private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.ofEntries(
+      Map.entry("bridge", KafkaBridgeVerticle::new),
+      Map.entry("store", EventStoreVerticle::new),
+      Map.entry("delivery", DeliveryVerticle::new),
+      Map.entry("replay", ReplayVerticle::new),
+      Map.entry("tick", TickVerticle::new),
+      Map.entry("market", MarketVerticle::new),
+      Map.entry("diplomacy", DiplomacyVerticle::new),
+      Map.entry("crowd", CrowdVerticle::new),
+      Map.entry("matches", com.necpgame.mesh.match.MatchVerticle::new),
+      Map.entry("robots", com.necpgame.mesh.robot.RobotVerticle::new),
+      Map.entry("robot-workers", com.necpgame.mesh.robot.RobotWorkerVerticle::new),
+      Map.entry("gateway", GatewayVerticle::new));
 
   private final MeshConfig config;
   private EmbeddedBroker broker;

@@ -37,7 +37,7 @@ class MeshIT {
           HttpResponse.BodyHandlers.ofString());
       assertEquals(200, ready.statusCode(), ready.body());
 
-      JsonObject envelope = Envelope.create("match.created", "it", new JsonObject()).withPlayer("p1", "match-7").toJson();
+      JsonObject envelope = Envelope.create("game.match.ended", "it", new JsonObject()).withPlayer("p1", "match-7").toJson();
       JsonObject ack = mesh.vertx().eventBus().<JsonObject>request("it.out", envelope)
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).body();
       assertEquals(topic, ack.getString("topic"));

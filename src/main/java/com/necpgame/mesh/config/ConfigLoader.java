@@ -45,6 +45,10 @@ public final class ConfigLoader {
     env.put("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port");
     env.put("MESH_TOPICS_FILE", "topics.file");
     env.put("MESH_SCHEMAS_DIR", "schemas.dir");
+    env.put("MESH_LLM_PROVIDER", "llm.provider");
+    env.put("MESH_LLM_BASE_URL", "llm.base_url");
+    env.put("MESH_LLM_MODEL", "llm.model");
+    env.put("MESH_LLM_API_KEY", "llm.api_key");
     return Map.copyOf(env);
   }
 

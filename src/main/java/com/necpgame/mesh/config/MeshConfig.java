@@ -33,13 +33,15 @@ public record MeshConfig(
     SecurityConfig security,
     Shutdown shutdown,
     Metrics metrics,
-    Console console) {
+    Console console,
+    MatchConfig games) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
-      "diplomacy", "crowd", "gateway");
+      "diplomacy", "crowd", "matches", "robots", "robot-workers", "gateway");
   /** Verticles of the world simulation: one per process, each elects or shares its work through Kafka groups. */
-  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd");
+  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd", "matches",
+      "robots", "robot-workers");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern TOPIC_GLOB = Pattern.compile("[A-Za-z0-9._*?-]{1,249}");
@@ -311,9 +313,10 @@ public record MeshConfig(
     }
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
     Console console = new Console(globs(r, "console.topics"));
+    MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console);
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games);
   }
 
   private static Tls tls(ConfigReader r) {

@@ -65,6 +65,9 @@ public final class GatewayVerticle extends VerticleBase {
     // handler must be installed before anything asynchronous runs, or the body is lost).
     router.route("/ws").handler(authenticate);
     router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security));
+    MatchRoutes matches = new MatchRoutes(vertx);
+    router.route("/matches/:matchId/ws").handler(authenticate);
+    matches.mountSocket(router);
     router.route().handler(GatewayVerticle::refuseForms);
     router.route().handler(BodyHandler.create(false).setBodyLimit(mesh.config().http().maxBodyBytes()));
     router.route().handler(RequestIds::again); // the body arrived later: the ids go back in the MDC for the route
@@ -79,6 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
     new MarketRoutes(vertx, mesh, publisher).mount(router);
     new DiplomacyRoutes(vertx).mount(router);
     new ConsoleRoutes(vertx, mesh.config()).mount(router);
+    matches.mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(openapi));
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

@@ -35,7 +35,10 @@ public final class TestMesh {
         .put("verticles", new JsonObject().put("tick", new JsonObject().put("enabled", false))
             .put("market", new JsonObject().put("enabled", false))
             .put("diplomacy", new JsonObject().put("enabled", false))
-            .put("crowd", new JsonObject().put("enabled", false)))
+            .put("crowd", new JsonObject().put("enabled", false))
+            .put("matches", new JsonObject().put("enabled", false))
+            .put("robots", new JsonObject().put("enabled", false))
+            .put("robot-workers", new JsonObject().put("enabled", false)))
         .mergeIn(extra, true);
     return ConfigLoader.load(tree, Map.of());
   }

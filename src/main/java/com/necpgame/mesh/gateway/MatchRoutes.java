@@ -1,0 +1,197 @@
+package com.necpgame.mesh.gateway;
+
+import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.match.MatchVerticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Matches among robots for the human player: create one ({@code POST /matches}), read it ({@code GET /matches/{id}},
+ * or follow it on {@code GET /matches/{id}/ws}), answer the round's prompt ({@code POST /matches/{id}/responses}) and
+ * vote ({@code POST /matches/{id}/votes}) with the match's token in {@code X-Match-Token} (the {@code Authorization}
+ * header is the gateway's, for the caller's API key or JWT). Asked of the match verticle of this process over the
+ * event bus.
+ */
+final class MatchRoutes {
+
+  private static final int MAX_TEXT = 2000;
+  static final String TOKEN_HEADER = "X-Match-Token";
+
+  private final Vertx vertx;
+
+  MatchRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** The WebSocket route: before the body handler, which would read the upgrade request. */
+  void mountSocket(Router router) {
+    router.get("/matches/:matchId/ws").handler(this::follow);
+  }
+
+  void mount(Router router) {
+    router.post("/matches").consumes("application/json").handler(this::create);
+    router.get("/matches/:matchId").handler(this::get);
+    router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
+    router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
+  }
+
+  /** {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes. */
+  private void create(RoutingContext ctx) {
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    if (!(body.getValue("player_id") instanceof String p) || !p.matches("[A-Za-z0-9._:-]{1,128}")) {
+      invalid(ctx, "/player_id", "required: 1-128 of letters, digits and . _ : -");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(MatchVerticle.CREATE, new JsonObject().put("player_id", p))
+        .onSuccess(r -> ctx.response().setStatusCode(201).putHeader("content-type", "application/json")
+            .end(r.body().encode()))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void get(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(MatchVerticle.GET, ctx.pathParam("matchId"))
+        .onSuccess(r -> ctx.json(r.body())).onFailure(e -> fail(ctx, e));
+  }
+
+  /** {@code {round, text}} or {@code {round, identity}}: 202 with the match as it is now. */
+  private void act(RoutingContext ctx, boolean response) {
+    String token = ctx.request().getHeader(TOKEN_HEADER);
+    if (token == null || token.isBlank()) {
+      ApiErrors.send(ctx, 401, "unauthorized", "send the match's token (from POST /matches) in " + TOKEN_HEADER);
+      return;
+    }
+    JsonObject body = EventRoutes.jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    Violation problem = problem(body, response);
+    if (problem != null) {
+      ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid", new JsonArray().add(problem.toJson()));
+      return;
+    }
+    String field = response ? "text" : "identity";
+    int round = body.getInteger("round");
+    Object value = body.getValue(field);
+    JsonObject ask = new JsonObject().put("match_id", ctx.pathParam("matchId")).put("token", token)
+        .put("round", round).put(field, value);
+    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
+        .onSuccess(r -> ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
+            .end(r.body().encode()))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  /** What is wrong with an answer {@code {round, text}} or a vote {@code {round, identity}}, or null. */
+  private static Violation problem(JsonObject body, boolean response) {
+    if (!(body.getValue("round") instanceof Integer round) || round < 1) {
+      return new Violation("/round", "required: the round number (an integer from 1)");
+    }
+    Object value = body.getValue(response ? "text" : "identity");
+    if (response && (!(value instanceof String t) || t.isBlank() || t.length() > MAX_TEXT)) {
+      return new Violation("/text", "required: the answer, 1-" + MAX_TEXT + " characters");
+    }
+    if (!response && (!(value instanceof String i) || !i.matches("[A-Z]"))) {
+      return new Violation("/identity", "required: the identity letter (A-Z) of the participant you think is the human");
+    }
+    return null;
+  }
+
+  /**
+   * The WebSocket of a match: its current view, then every change, as JSON text frames. The player may also play on
+   * it: {@code {action: "respond", token, round, text}} or {@code {action: "vote", token, round, identity}}, answered by
+   * {@code {ack: action, round}} or an error frame {@code {error: {code, message, details}}}.
+   */
+  private void follow(RoutingContext ctx) {
+    String id = ctx.pathParam("matchId");
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
+      ApiErrors.send(ctx, 426, "upgrade_required", "GET /matches/{id}/ws is a WebSocket endpoint");
+      return;
+    }
+    ctx.request().toWebSocket().onSuccess(ws -> {
+      MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
+          m -> ws.writeTextMessage(m.body().encode()));
+      ws.closeHandler(v -> changes.unregister());
+      ws.textMessageHandler(text -> play(ws, id, text));
+      vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id)
+          .onSuccess(first -> ws.writeTextMessage(first.body().encode()))
+          .onFailure(e -> {
+            boolean missing = e instanceof ReplyException r && r.failureCode() == 404;
+            ws.writeTextMessage(new JsonObject().put("error", new JsonObject()
+                .put("code", missing ? "match_not_found" : "matches_unavailable").put("message", e.getMessage())
+                .put("details", new JsonArray())).encode());
+            ws.close((short) (missing ? 4404 : 1011));
+          });
+    });
+  }
+
+  private void play(io.vertx.core.http.ServerWebSocket ws, String id, String text) {
+    JsonObject frame;
+    try {
+      frame = new JsonObject(text);
+    } catch (RuntimeException e) {
+      ws.writeTextMessage(error("malformed_json", "the frame is not a JSON object", null));
+      return;
+    }
+    String action = frame.getValue("action") instanceof String a ? a : "";
+    if (!action.equals("respond") && !action.equals("vote")) {
+      ws.writeTextMessage(error("invalid_request", "the frame is not valid",
+          new Violation("/action", "required: respond or vote")));
+      return;
+    }
+    if (!(frame.getValue("token") instanceof String token) || token.isEmpty()) {
+      ws.writeTextMessage(error("unauthorized", "the frame needs the match's token in \"token\"", null));
+      return;
+    }
+    boolean response = action.equals("respond");
+    Violation problem = problem(frame, response);
+    if (problem != null) {
+      ws.writeTextMessage(error("invalid_request", "the frame is not valid", problem));
+      return;
+    }
+    String field = response ? "text" : "identity";
+    JsonObject ask = new JsonObject().put("match_id", id).put("token", token).put("round", frame.getInteger("round"))
+        .put(field, frame.getValue(field));
+    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
+        .onSuccess(r -> ws.writeTextMessage(new JsonObject().put("ack", action).put("round", frame.getInteger("round"))
+            .encode()))
+        .onFailure(e -> {
+          int code = e instanceof ReplyException r ? r.failureCode() : 503;
+          ws.writeTextMessage(error(switch (code) {
+            case 403 -> "forbidden";
+            case 404 -> "match_not_found";
+            case 409 -> "out_of_order";
+            default -> "matches_unavailable";
+          }, e.getMessage(), null));
+        });
+  }
+
+  private static String error(String code, String message, Violation detail) {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
+        .put("details", detail == null ? new JsonArray() : new JsonArray().add(detail.toJson()))).encode();
+  }
+
+  private static void invalid(RoutingContext ctx, String pointer, String message) {
+    ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid",
+        new JsonArray().add(new Violation(pointer, message).toJson()));
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    if (e instanceof ReplyException r && r.failureCode() == 404) {
+      ApiErrors.send(ctx, 404, "match_not_found", r.getMessage());
+    } else if (e instanceof ReplyException r && r.failureCode() == 403) {
+      ApiErrors.send(ctx, 403, "forbidden", r.getMessage());
+    } else if (e instanceof ReplyException r && r.failureCode() == 409) {
+      ApiErrors.send(ctx, 409, "out_of_order", r.getMessage());
+    } else {
+      ApiErrors.send(ctx, 503, "matches_unavailable", "the match service is not running in this process: enable "
+          + "verticles.matches (" + e.getMessage() + ")");
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package com.necpgame.mesh.robot;
+
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The built-in provider: no network, deterministic for a seed. An answer is stitched from the persona's phrases and
+ * the prompt's own words, and refers back to the robot's earlier answer; a vote picks the answer that reads most like
+ * a hurried human (short, lower-case, no persona phrasing), ties broken by the seeded random.
+ */
+public final class LocalProvider implements TextProvider {
+
+  private static final List<String> SUBJECTS = List.of("my sister", "the bus", "a cat next door", "work", "rain",
+      "an old friend", "the kitchen", "my phone", "a small cafe", "the night shift");
+
+  private final long seed;
+
+  public LocalProvider(long seed) {
+    this.seed = seed;
+  }
+
+  @Override
+  public Future<String> answer(Task task) {
+    return Future.succeededFuture(task.kind() == Task.Kind.VOTE ? vote(task) : respond(task));
+  }
+
+  /** The text of an answer. */
+  public String respond(Task task) {
+    Persona p = Persona.of(task.type());
+    Random r = random(task);
+    String topic = topic(task.prompt());
+    StringBuilder text = new StringBuilder();
+    text.append(pick(p.openers(), r)).append(' ').append(pick(p.fillers(), r)).append(" it has to do with ")
+        .append(pick(SUBJECTS, r)).append(" and ").append(topic).append('.');
+    if (!task.history().isEmpty()) {
+      text.append(" Like I said before, ").append(firstWords(task.history().get(task.history().size() - 1), 6))
+          .append('…');
+    }
+    text.append(' ').append(pick(p.closers(), r));
+    return text.toString();
+  }
+
+  /** The identity letter voted for: never the robot's own. */
+  public String vote(Task task) {
+    Random r = random(task);
+    String best = null;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (Map.Entry<String, String> e : task.responses().entrySet()) {
+      if (e.getKey().equals(task.ownIdentity())) {
+        continue;
+      }
+      double score = humanLike(e.getValue()) + r.nextDouble();
+      if (score > bestScore) {
+        bestScore = score;
+        best = e.getKey();
+      }
+    }
+    return best == null ? "" : best;
+  }
+
+  /** How much a text reads like a person typing: short, casual, none of the personas' stock phrases. */
+  static double humanLike(String text) {
+    if (text == null || text.isBlank()) {
+      return -5;
+    }
+    double score = 0;
+    score += text.length() < 80 ? 2 : text.length() < 160 ? 1 : 0;
+    score += Character.isLowerCase(text.charAt(0)) ? 1 : 0;
+    score += text.contains("…") || text.contains("Like I said before") ? -1 : 0;
+    score += text.endsWith(".") ? 0 : 0.5;
+    return score;
+  }
+
+  private Random random(Task task) {
+    return new Random(seed * 1_000_003L + (task.robotId() + ":" + task.matchId() + ":" + task.round() + ":"
+        + task.kind()).hashCode());
+  }
+
+  private static String topic(String prompt) {
+    List<String> words = new ArrayList<>();
+    for (String w : prompt.toLowerCase().replaceAll("[^a-z ]", " ").split(" +")) {
+      if (w.length() > 4) {
+        words.add(w);
+      }
+    }
+    return words.isEmpty() ? "that question" : String.join(" ", words.subList(0, Math.min(2, words.size())));
+  }
+
+  private static String firstWords(String text, int n) {
+    String[] words = text.split(" +");
+    return String.join(" ", java.util.Arrays.copyOfRange(words, 0, Math.min(n, words.length)));
+  }
+
+  private static String pick(List<String> options, Random r) {
+    return options.get(r.nextInt(options.size()));
+  }
+}

@@ -1,0 +1,176 @@
+package com.necpgame.mesh.robot;
+
+import com.necpgame.mesh.config.MatchConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.tick.TickEvents;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Robot orchestration: answers {@code round.robots_needed} from the {@link RobotPool} with {@code
+ * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
+ * (keyed by robot id) when its round starts and its voting starts (those events name the round's robots), with its
+ * earlier answers in the match, releases a
+ * match's robots on {@code match.completed}, scales and health-checks the pool, and writes each changed robot to
+ * {@code robot-pool-state} (keyed by robot id; a removed one is a tombstone) with the pool's summary under {@code
+ * pool}. One thread.
+ */
+public final class Orchestration {
+
+  public static final String SOURCE = "event-mesh.robots";
+  static final String POOL_KEY = "pool";
+
+  private final MatchConfig.Match matchConfig;
+  private final MatchConfig.Robots config;
+  private final LongSupplier clock;
+  private RobotPool pool;
+  /** Match -> robot -> its answers so far. */
+  private final Map<String, Map<String, List<String>>> answers = new HashMap<>();
+  private final java.util.Set<String> requests = new java.util.HashSet<>();
+  private boolean changed = true;
+
+  public Orchestration(MatchConfig.Match matchConfig, MatchConfig.Robots config, LongSupplier clock) {
+    this.matchConfig = matchConfig;
+    this.config = config;
+    this.clock = clock;
+    this.pool = new RobotPool(rules(config));
+  }
+
+  public static RobotPool.Rules rules(MatchConfig.Robots c) {
+    return new RobotPool.Rules(c.types(), c.minIdlePerType(), c.maxTotal(), c.scaleUpBusyRatio(), c.scaleDownAfterMs(),
+        c.healthTimeoutMs());
+  }
+
+  /** The pool from {@code robot-pool-state}: one record per robot (keyed by its id) and {@link #POOL_KEY}. */
+  public void restore(Map<String, byte[]> saved) {
+    byte[] meta = saved.get(POOL_KEY);
+    if (meta == null) {
+      return;
+    }
+    List<JsonObject> robots = new ArrayList<>();
+    saved.forEach((k, v) -> {
+      if (!POOL_KEY.equals(k)) {
+        robots.add(new JsonObject(new String(v, StandardCharsets.UTF_8)));
+      }
+    });
+    pool = RobotPool.restore(rules(config), new JsonObject(new String(meta, StandardCharsets.UTF_8))
+        .getLong("next_id"), robots);
+  }
+
+  public RobotPool pool() {
+    return pool;
+  }
+
+  public void input(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+    JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+    JsonObject d = envelope.getJsonObject("data");
+    String type = envelope.getString("event_type");
+    if (d == null || type == null) {
+      return;
+    }
+    String matchId = d.getString("match_id");
+    long now = clock.getAsLong();
+    switch (type) {
+      case "round.robots_needed" -> assign(d, now, out);
+      case "round.started" -> command("generate.response", d, now, out);
+      case "round.voting_started" -> command("generate.vote", d, now, out);
+      case "response.submitted", "vote.submitted" -> {
+        if ("robot".equals(d.getString("kind"))) {
+          pool.answered(d.getString("participant"));
+          changed = true;
+          if (type.equals("response.submitted")) {
+            answers.computeIfAbsent(matchId, k -> new HashMap<>())
+                .computeIfAbsent(d.getString("participant"), k -> new ArrayList<>()).add(d.getString("text"));
+          }
+        }
+      }
+      case "match.completed" -> {
+        pool.release(matchId, now);
+        answers.remove(matchId);
+        requests.removeIf(c -> c.startsWith("robots:" + matchId + ":"));
+        changed = true;
+      }
+      default -> { }
+    }
+  }
+
+  private void assign(JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
+    String matchId = d.getString("match_id");
+    List<String> exclude = d.getJsonArray("exclude_robots").stream().map(String::valueOf).toList();
+    List<String> identities = d.getJsonArray("identities").stream().map(String::valueOf).toList();
+    String correlation = d.getString("correlation_id");
+    if (!requests.add(correlation)) {
+      return;
+    }
+    List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),
+        d.getInteger("count"))), exclude, now);
+    JsonArray robots = new JsonArray();
+    for (RobotPool.Assigned a : assigned) {
+      robots.add(new JsonObject().put("id", a.id()).put("type", a.type()).put("identity", a.identity()));
+    }
+    changed = true;
+    JsonObject data = new JsonObject().put("match_id", matchId).put("round", d.getInteger("round"))
+        .put("correlation_id", correlation).put("robots", robots);
+    out.add(EnvelopeRecords.record(matchConfig.orchestrationTopic(), "data.match_id",
+        envelope("round.robots_assigned", correlation, matchId, data, now)));
+  }
+
+  private void command(String action, JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
+    String matchId = d.getString("match_id");
+    JsonObject responses = new JsonObject();
+    if (d.getJsonArray("responses") != null) {
+      d.getJsonArray("responses").forEach(o -> {
+        JsonObject r = (JsonObject) o;
+        responses.put(r.getString("identity"), r.getString("text"));
+      });
+    }
+    for (Object o : d.getJsonArray("robots")) {
+      JsonObject robot = (JsonObject) o;
+      RobotPool.Robot known = pool.robot(robot.getString("id"));
+      RobotPool.Assigned a = new RobotPool.Assigned(robot.getString("id"),
+          known != null ? known.type() : config.types().get(0), robot.getString("identity"));
+      List<String> history = answers.getOrDefault(matchId, Map.of()).getOrDefault(a.id(), List.of());
+      String commandId = action + ":" + matchId + ":" + d.getInteger("round") + ":" + a.id();
+      JsonObject data = new JsonObject().put("command_id", commandId).put("robot_id", a.id())
+          .put("robot_type", a.type()).put("action", action).put("match_id", matchId).put("round", d.getInteger("round"))
+          .put("identity", a.identity()).put("prompt", d.getString("prompt")).put("history", new JsonArray(history))
+          .put("deadline_ms", d.getLong("deadline_ms"));
+      if (action.equals("generate.vote")) {
+        data.put("responses", responses);
+      }
+      out.add(EnvelopeRecords.record(config.commandsTopic(), "data.robot_id",
+          envelope(action, commandId, matchId, data, now)));
+      pool.commanded(a.id(), now);
+      changed = true;
+    }
+  }
+
+  /** Scaling and health, then the pool's state when anything changed. */
+  public void step(List<ProducerRecord<String, byte[]>> out) {
+    long now = clock.getAsLong();
+    changed |= !pool.checkHealth(now).isEmpty();
+    changed |= !pool.scale(now).isEmpty();
+    if (changed) {
+      pool.drainChanged().forEach((id, robot) -> out.add(new ProducerRecord<>(config.poolStateTopic(), id,
+          robot == null ? null : EnvelopeRecords.utf8(robot))));
+      out.add(new ProducerRecord<>(config.poolStateTopic(), POOL_KEY, EnvelopeRecords.utf8(new JsonObject()
+          .put("next_id", pool.nextId()).put("size", pool.size()).put("busy", pool.busy()))));
+      changed = false;
+    }
+  }
+
+  private static JsonObject envelope(String type, String name, String matchId, JsonObject data, long now) {
+    return new Envelope(TickEvents.idOf(type + ":" + name), type, Instant.ofEpochMilli(now), Envelope.CURRENT_VERSION,
+        SOURCE, matchId, null, null, data, null).toJson();
+  }
+}

@@ -1,0 +1,282 @@
+package com.necpgame.mesh.robot;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The robots of the orchestration: instances of personality types, idle or busy in one match. Assigns robots to a
+ * round (never an excluded one, types mixed), releases a match's robots, and scales by the rules: at least
+ * {@code minIdlePerType} idle of every type, never more than {@code maxTotal}, one more of every type when the busy
+ * share reaches {@code scaleUpBusyRatio}, and an idle robot above the minimum retired after {@code scaleDownAfterMs}.
+ * A robot sent a command that stays silent past {@code healthTimeoutMs} is replaced by a new one of its type.
+ * Time is given by the caller, so a test runs it on a fast clock.
+ */
+public final class RobotPool {
+
+  public enum Status { IDLE, BUSY }
+
+  /** One robot: its type, status, match while busy, since when in that status, since when a command is unanswered. */
+  public record Robot(String id, String type, Status status, String matchId, long since, long awaitingSince) {
+    Robot with(Status s, String match, long at) {
+      return new Robot(id, type, s, match, at, 0);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("id", id).put("type", type).put("status", status.name().toLowerCase())
+          .put("match_id", matchId).put("since", since).put("awaiting_since", awaitingSince);
+    }
+  }
+
+  /** A robot given to a round under an identity letter. */
+  public record Assigned(String id, String type, String identity) {}
+
+  /** What a scaling or health pass changed. */
+  public record Changes(List<Robot> added, List<Robot> removed) {
+    public boolean isEmpty() {
+      return added.isEmpty() && removed.isEmpty();
+    }
+  }
+
+  /** The scaling rules. */
+  public record Rules(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
+      long scaleDownAfterMs, long healthTimeoutMs) {}
+
+  private final Rules rules;
+  private final Map<String, Robot> robots = new LinkedHashMap<>();
+  /** Robots changed or removed since {@link #drainChanged()}. */
+  private final Set<String> changed = new java.util.LinkedHashSet<>();
+  /** Indexes kept with {@link #robots}: idle robots of each type (longest idle first), busy ones by match, silent ones. */
+  private final Map<String, LinkedHashMap<String, Robot>> idleByType = new java.util.HashMap<>();
+  private final Map<String, Set<String>> busyByMatch = new java.util.HashMap<>();
+  private final Set<String> awaiting = new java.util.LinkedHashSet<>();
+  private long busyCount;
+  private long nextId = 1;
+
+  public RobotPool(Rules rules) {
+    this.rules = rules;
+  }
+
+  /**
+   * Up to {@code identities.size()} idle robots not in {@code exclude}, one per identity, types taken in turn; grows
+   * the pool when idle robots run out and {@code maxTotal} allows. Fewer (or none) when the pool is full.
+   */
+  public List<Assigned> assign(String matchId, List<String> identities, Collection<String> exclude, long now) {
+    Set<String> excluded = Set.copyOf(exclude);
+    List<Assigned> out = new ArrayList<>();
+    int turn = Math.floorMod(matchId.hashCode(), rules.types().size());
+    for (String identity : identities) {
+      Robot pick = null;
+      for (int t = 0; t < rules.types().size() && pick == null; t++) {
+        String type = rules.types().get((turn + t) % rules.types().size());
+        for (Robot r : idleByType.getOrDefault(type, new LinkedHashMap<>()).values()) {
+          if (!excluded.contains(r.id())) {
+            pick = r;
+            break;
+          }
+        }
+        if (pick == null && robots.size() < rules.maxTotal()) {
+          pick = spawn(type, now);
+        }
+      }
+      if (pick == null) {
+        break;
+      }
+      turn++;
+      put(pick.id(), pick.with(Status.BUSY, matchId, now));
+      out.add(new Assigned(pick.id(), pick.type(), identity));
+    }
+    return out;
+  }
+
+  /** Every robot busy in the match becomes idle; returns them. */
+  public List<Robot> release(String matchId, long now) {
+    List<Robot> released = new ArrayList<>();
+    for (String id : List.copyOf(busyByMatch.getOrDefault(matchId, Set.of()))) {
+      Robot idle = robots.get(id).with(Status.IDLE, null, now);
+      put(id, idle);
+      released.add(idle);
+    }
+    return released;
+  }
+
+  /** A command went to the robot: it must answer within the health timeout. */
+  public void commanded(String robotId, long now) {
+    Robot r = robots.get(robotId);
+    if (r != null && r.awaitingSince() == 0) {
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), now));
+    }
+  }
+
+  /** The robot answered. */
+  public void answered(String robotId) {
+    Robot r = robots.get(robotId);
+    if (r != null && r.awaitingSince() != 0) {
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0));
+    }
+  }
+
+  /** Robots silent past the health timeout are removed, each replaced by a new idle robot of its type. */
+  public Changes checkHealth(long now) {
+    List<Robot> added = new ArrayList<>();
+    List<Robot> removed = new ArrayList<>();
+    for (String id : List.copyOf(awaiting)) {
+      Robot r = robots.get(id);
+      if (now - r.awaitingSince() > rules.healthTimeoutMs()) {
+        remove(r.id());
+        removed.add(r);
+        added.add(spawn(r.type(), now));
+      }
+    }
+    return new Changes(added, removed);
+  }
+
+  /** One scaling pass by the rules. */
+  public Changes scale(long now) {
+    List<Robot> added = new ArrayList<>();
+    List<Robot> removed = new ArrayList<>();
+    for (String type : rules.types()) {
+      while (idle(type) < rules.minIdlePerType() && robots.size() < rules.maxTotal()) {
+        added.add(spawn(type, now));
+      }
+    }
+    if (!robots.isEmpty() && busy() >= rules.scaleUpBusyRatio() * robots.size()) {
+      for (String type : rules.types()) {
+        if (robots.size() < rules.maxTotal()) {
+          added.add(spawn(type, now));
+        }
+      }
+    } else {
+      for (String type : rules.types()) {
+        List<Robot> idle = idleByType.getOrDefault(type, new LinkedHashMap<>()).values().stream()
+            .sorted(Comparator.comparingLong(Robot::since)).toList();
+        for (int i = 0; i < idle.size() - rules.minIdlePerType(); i++) {
+          if (now - idle.get(i).since() >= rules.scaleDownAfterMs()) {
+            remove(idle.get(i).id());
+            removed.add(idle.get(i));
+          }
+        }
+      }
+    }
+    return new Changes(added, removed);
+  }
+
+  private void put(String id, Robot r) {
+    unindex(robots.put(id, r));
+    index(r);
+    changed.add(id);
+  }
+
+  private void remove(String id) {
+    unindex(robots.remove(id));
+    changed.add(id);
+  }
+
+  private void index(Robot r) {
+    if (r.status() == Status.IDLE) {
+      idleByType.computeIfAbsent(r.type(), t -> new LinkedHashMap<>()).put(r.id(), r);
+    } else {
+      busyByMatch.computeIfAbsent(r.matchId(), m -> new java.util.HashSet<>()).add(r.id());
+      busyCount++;
+    }
+    if (r.awaitingSince() != 0) {
+      awaiting.add(r.id());
+    }
+  }
+
+  private void unindex(Robot r) {
+    if (r == null) {
+      return;
+    }
+    if (r.status() == Status.IDLE) {
+      idleByType.get(r.type()).remove(r.id());
+    } else {
+      Set<String> ofMatch = busyByMatch.get(r.matchId());
+      ofMatch.remove(r.id());
+      if (ofMatch.isEmpty()) {
+        busyByMatch.remove(r.matchId());
+      }
+      busyCount--;
+    }
+    awaiting.remove(r.id());
+  }
+
+  /**
+   * What changed since the last call, for the compacted state topic: robot id to its JSON, or to null when it is gone
+   * (a tombstone).
+   */
+  public Map<String, JsonObject> drainChanged() {
+    Map<String, JsonObject> out = new LinkedHashMap<>();
+    changed.forEach(id -> out.put(id, robots.containsKey(id) ? robots.get(id).toJson() : null));
+    changed.clear();
+    return out;
+  }
+
+  public long nextId() {
+    return nextId;
+  }
+
+  /** A pool from its state records: each robot's JSON, and the next id to give. */
+  public static RobotPool restore(Rules rules, long nextId, java.util.Collection<JsonObject> saved) {
+    RobotPool pool = new RobotPool(rules);
+    pool.nextId = nextId;
+    saved.stream().sorted(Comparator.comparingLong(r -> Long.parseLong(r.getString("id").substring("robot-".length()))))
+        .forEach(r -> {
+          Robot robot = robotOf(r);
+          pool.robots.put(robot.id(), robot);
+          pool.index(robot);
+        });
+    return pool;
+  }
+
+  private static Robot robotOf(JsonObject r) {
+    return new Robot(r.getString("id"), r.getString("type"), Status.valueOf(r.getString("status").toUpperCase()),
+        r.getString("match_id"), r.getLong("since"), r.getLong("awaiting_since"));
+  }
+
+  private Robot spawn(String type, long now) {
+    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0);
+    put(r.id(), r);
+    return r;
+  }
+
+  public int size() {
+    return robots.size();
+  }
+
+  public long busy() {
+    return busyCount;
+  }
+
+  public long idle(String type) {
+    LinkedHashMap<String, Robot> idle = idleByType.get(type);
+    return idle == null ? 0 : idle.size();
+  }
+
+  public Robot robot(String id) {
+    return robots.get(id);
+  }
+
+  public JsonObject toJson() {
+    JsonArray all = new JsonArray();
+    robots.values().forEach(r -> all.add(r.toJson()));
+    return new JsonObject().put("next_id", nextId).put("size", robots.size()).put("busy", busy()).put("robots", all);
+  }
+
+  public static RobotPool fromJson(Rules rules, JsonObject j) {
+    RobotPool pool = new RobotPool(rules);
+    pool.nextId = j.getLong("next_id");
+    for (Object o : j.getJsonArray("robots")) {
+      Robot robot = robotOf((JsonObject) o);
+      pool.robots.put(robot.id(), robot);
+      pool.index(robot);
+    }
+    return pool;
+  }
+}
