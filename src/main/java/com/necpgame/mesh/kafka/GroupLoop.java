@@ -60,7 +60,7 @@ public final class GroupLoop implements AutoCloseable {
   }
 
   public GroupLoop start() {
-    thread = new Thread(this::run, "loop-" + group);
+    thread = new Thread(() -> ConsumerThreads.supervise("loop " + group, () -> running, this::run), "loop-" + group);
     thread.setDaemon(true);
     thread.start();
     return this;
@@ -71,6 +71,7 @@ public final class GroupLoop implements AutoCloseable {
     tasks.add(task);
   }
 
+  /** One life of the loop, with a consumer of its own: after a failure it resumes from the last commit. */
   private void run() {
     try (KafkaConsumer<String, byte[]> c = kafka.consumer("loop-" + group, group, "earliest")) {
       consumer = c;
@@ -101,8 +102,6 @@ public final class GroupLoop implements AutoCloseable {
       }
     } catch (WakeupException e) {
       // closing
-    } catch (RuntimeException e) {
-      LOG.error("loop {} stopped", group, e);
     }
   }
 

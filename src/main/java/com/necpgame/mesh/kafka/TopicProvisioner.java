@@ -4,6 +4,7 @@ import com.necpgame.mesh.config.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -65,10 +68,24 @@ public final class TopicProvisioner {
       }
     }
     if (!created.isEmpty()) {
-      describe(created); // created means usable: wait until the brokers' metadata knows them
+      awaitLeaders(describe(created)); // created means usable: the brokers' metadata knows them, the leaders serve them
       LOG.info("created {} topic(s): {}", created.size(), created);
     }
     return created;
+  }
+
+  /**
+   * Waits until the leader of every partition answers for it (a ListOffsets, which the admin client retries while the
+   * leader has not applied the partition yet). An idempotent producer whose first requests to a brand-new partition
+   * race that moment can have one of them reordered behind a later one and rejected as out of sequence until it
+   * expires (KAFKA-15591), so a topic is not handed out before.
+   */
+  private void awaitLeaders(Map<String, TopicDescription> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    topics.forEach((name, d) -> d.partitions().forEach(p -> partitions.put(new TopicPartition(name, p.partition()),
+        OffsetSpec.latest())));
+    admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**

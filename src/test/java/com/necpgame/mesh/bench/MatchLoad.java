@@ -119,7 +119,7 @@ public final class MatchLoad {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
     if (token != null) {
-      b.header("authorization", "Bearer " + token);
+      b.header("x-match-token", token);
     }
     return b.build();
   }
