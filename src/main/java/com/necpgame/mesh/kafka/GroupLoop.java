@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -31,6 +33,22 @@ public final class GroupLoop implements AutoCloseable {
 
     /** Called after every poll (at most {@code stepMs} apart). */
     void step(List<ProducerRecord<String, byte[]>> out);
+
+    /** A handler of these two functions. */
+    static Handler of(BiConsumer<ConsumerRecord<String, byte[]>, List<ProducerRecord<String, byte[]>>> record,
+        Consumer<List<ProducerRecord<String, byte[]>>> step) {
+      return new Handler() {
+        @Override
+        public void record(ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out) {
+          record.accept(r, out);
+        }
+
+        @Override
+        public void step(List<ProducerRecord<String, byte[]>> out) {
+          step.accept(out);
+        }
+      };
+    }
   }
 
   /** A task run on the loop's thread. */

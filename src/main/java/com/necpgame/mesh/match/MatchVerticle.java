@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Wires the {@link MatchService} of this process: its state read back from {@code match-state}, a {@link GroupLoop}
@@ -55,17 +53,7 @@ public final class MatchVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> new StateTopic(mesh.kafka(), config.stateTopic()).load(null)).map(saved -> {
       service.restore(saved);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
-          config.group(), config.checkMs(), new GroupLoop.Handler() {
-            @Override
-            public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
-              service.input(record, out);
-            }
-
-            @Override
-            public void step(List<ProducerRecord<String, byte[]>> out) {
-              service.tick(out);
-            }
-          }).start();
+          config.group(), config.checkMs(), GroupLoop.Handler.of(service::input, service::tick)).start();
       vertx.eventBus().<JsonObject>consumer(CREATE, this::create);
       vertx.eventBus().<String>consumer(GET, m -> {
         JsonObject view = views.get(m.body());

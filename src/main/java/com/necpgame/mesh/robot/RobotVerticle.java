@@ -7,8 +7,6 @@ import com.necpgame.mesh.kafka.StateTopic;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /** Wires the robot {@link Orchestration}: its pool read back from {@code robot-pool-state}, then its loop. */
 public final class RobotVerticle extends VerticleBase {
@@ -30,17 +28,7 @@ public final class RobotVerticle extends VerticleBase {
           orchestration.restore(saved);
           loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.match().eventsTopic(),
               games.match().responsesTopic()), games.robots().group(), games.robots().checkMs(),
-              new GroupLoop.Handler() {
-                @Override
-                public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
-                  orchestration.input(record, out);
-                }
-
-                @Override
-                public void step(List<ProducerRecord<String, byte[]>> out) {
-                  orchestration.step(out);
-                }
-              }).start();
+              GroupLoop.Handler.of(orchestration::input, orchestration::step)).start();
           return null;
         });
   }

@@ -15,8 +15,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,17 +49,10 @@ public final class RobotWorkerVerticle extends VerticleBase {
     TextProvider chosen = provider;
     Context ctx = context;
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.robots().commandsTopic()),
-        games.robots().workerGroup(), games.robots().checkMs(), new GroupLoop.Handler() {
-          @Override
-          public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
-            JsonObject command = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
-            ctx.runOnContext(v -> work(chosen, command));
-          }
-
-          @Override
-          public void step(List<ProducerRecord<String, byte[]>> out) {
-          }
-        }).start();
+        games.robots().workerGroup(), games.robots().checkMs(), GroupLoop.Handler.of((record, out) -> {
+          JsonObject command = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+          ctx.runOnContext(v -> work(chosen, command));
+        }, out -> { })).start();
     LOG.info("robot workers answer with the {} provider", games.llm().provider());
     return Future.succeededFuture();
   }
