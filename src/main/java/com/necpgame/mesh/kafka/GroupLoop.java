@@ -1,19 +1,29 @@
 package com.necpgame.mesh.kafka;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One thread that owns a piece of state: it consumes topics in a group, runs tasks handed to it from other threads,
  * and calls a periodic step; everything the handlers emit is produced with the shared producer and acknowledged
- * before the input offsets are committed (at least once; the handlers ignore what they have already seen).
+ * before the input offsets are committed (at least once; the handlers ignore what they have already seen). The next
+ * poll does not wait for those acknowledgements; partitions are handed over, and the loop stops, only after them.
  */
 public final class GroupLoop implements AutoCloseable {
 
@@ -33,6 +44,12 @@ public final class GroupLoop implements AutoCloseable {
 
     /** Called after every poll (at most {@code stepMs} apart). */
     void step(List<ProducerRecord<String, byte[]>> out);
+
+    /** Partitions given to this member (their inputs follow). */
+    default void assigned(Collection<TopicPartition> partitions) {}
+
+    /** Partitions taken away (revoked after this member's outputs and commits, or lost). */
+    default void revoked(Collection<TopicPartition> partitions) {}
 
     /** A handler of these two functions. */
     static Handler of(BiConsumer<ConsumerRecord<String, byte[]>, List<ProducerRecord<String, byte[]>>> record,
@@ -84,18 +101,48 @@ public final class GroupLoop implements AutoCloseable {
     return this;
   }
 
-  /** Runs {@code task} on the loop's thread at its next turn (within {@code stepMs}). */
+  /** Runs {@code task} on the loop's thread at its next turn: the loop is woken for it. */
   public void submit(Task task) {
     tasks.add(task);
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
   }
 
   /** One life of the loop, with a consumer of its own: after a failure it resumes from the last commit. */
   private void run() {
+    Deque<Turn> inFlight = new ArrayDeque<>();
     try (KafkaConsumer<String, byte[]> c = kafka.consumer("loop-" + group, group, "earliest")) {
       consumer = c;
-      c.subscribe(topics);
+      c.subscribe(topics, new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          drain(inFlight, c);
+          handler.revoked(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+          inFlight.clear();
+          handler.revoked(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          handler.assigned(partitions);
+        }
+      });
       while (running) {
-        ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(stepMs));
+        ConsumerRecords<String, byte[]> records;
+        try {
+          records = c.poll(Duration.ofMillis(stepMs));
+        } catch (WakeupException e) {
+          if (!running) {
+            throw e;
+          }
+          records = ConsumerRecords.empty(); // woken by submit: run the tasks now
+        }
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : records) {
           try {
@@ -113,28 +160,75 @@ public final class GroupLoop implements AutoCloseable {
           }
         }
         handler.step(out);
-        send(out);
-        if (!records.isEmpty()) {
-          c.commitSync();
-        }
+        inFlight.add(new Turn(send(out), offsetsAfter(records)));
+        commitDone(inFlight, c);
       }
+      drain(inFlight, c);
     } catch (WakeupException e) {
       // closing
     }
   }
 
-  private void send(List<ProducerRecord<String, byte[]>> out) {
+  /** A turn's outputs on their way, and the input offsets to commit once they are all acknowledged. */
+  private record Turn(List<Future<RecordMetadata>> acks, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    boolean done() {
+      return acks.stream().allMatch(Future::isDone);
+    }
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> offsetsAfter(ConsumerRecords<String, byte[]> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition p : records.partitions()) {
+      List<ConsumerRecord<String, byte[]>> of = records.records(p);
+      offsets.put(p, new OffsetAndMetadata(of.get(of.size() - 1).offset() + 1));
+    }
+    return offsets;
+  }
+
+  private List<Future<RecordMetadata>> send(List<ProducerRecord<String, byte[]>> out) {
     List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
-    out.forEach(r -> acks.add(producer.send(r)));
-    for (Future<RecordMetadata> ack : acks) {
-      try {
-        ack.get(kafka.config().requestTimeoutMs() * 3L, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new WakeupException();
-      } catch (Exception e) {
-        LOG.warn("{}: an output was not acknowledged: {}", group, e.toString());
+    out.forEach(r -> acks.add(producer.send(r, (meta, e) -> {
+      if (e != null) {
+        LOG.warn("{}: an output to {} was not acknowledged: {}", group, r.topic(), e.toString());
       }
+    })));
+    return acks;
+  }
+
+  /** Commits, without waiting, the inputs of the oldest turns whose outputs are all acknowledged. */
+  private void commitDone(Deque<Turn> inFlight, KafkaConsumer<String, byte[]> c) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    while (!inFlight.isEmpty() && inFlight.peek().done()) {
+      offsets.putAll(inFlight.poll().offsets());
+    }
+    if (!offsets.isEmpty()) {
+      c.commitAsync(offsets, (o, e) -> {
+        if (e != null) {
+          LOG.warn("{}: commit failed (the inputs will be seen again): {}", group, e.toString());
+        }
+      });
+    }
+  }
+
+  /** Waits for every turn's outputs, then commits all their inputs (before partitions move or the loop stops). */
+  private void drain(Deque<Turn> inFlight, KafkaConsumer<String, byte[]> c) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    long waitMs = kafka.config().requestTimeoutMs() * 3L;
+    for (Turn t = inFlight.poll(); t != null; t = inFlight.poll()) {
+      for (Future<RecordMetadata> ack : t.acks()) {
+        try {
+          ack.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new WakeupException();
+        } catch (ExecutionException | TimeoutException e) {
+          // logged by the send callback, or not acknowledged in time: committed anyway, as before
+        }
+      }
+      offsets.putAll(t.offsets());
+    }
+    if (!offsets.isEmpty()) {
+      c.commitSync(offsets);
     }
   }
 
