@@ -22,11 +22,12 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
   /**
    * The pool: personality types, the fewest idle robots kept per type, the most robots in all, the busy share that
    * makes it grow, how long an idle robot above the minimum lives, how long an assigned robot may stay silent before
-   * it is replaced; the topics of commands and of its state, and the groups of orchestration and workers.
+   * it is replaced; how soon another process takes over the pool when the one running it dies; the topics of commands
+   * and of its state (whose partition 0 elects that process), and the groups of orchestration and workers.
    */
   public record Robots(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
-      long scaleDownAfterMs, long healthTimeoutMs, long checkMs, String commandsTopic, String poolStateTopic,
-      String group, String workerGroup) {}
+      long scaleDownAfterMs, long healthTimeoutMs, long checkMs, long failoverMs, String commandsTopic,
+      String poolStateTopic, String group, String workerGroup) {}
 
   /** The text provider ({@code local} or {@code openai}), the remote one's endpoint, and the local one's seed. */
   public record Llm(String provider, URI baseUrl, String model, String apiKey, long timeoutMs, int maxRetries,
@@ -57,7 +58,7 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
     Robots robots = new Robots(types, r.intIn("robots.min_idle_per_type", 0, 1000), r.intIn("robots.max_total", 1,
         100_000), ratio, r.longIn("robots.scale_down_after_ms", 10, 86_400_000),
         r.longIn("robots.health_timeout_ms", 10, 3_600_000), r.longIn("robots.check_ms", 10, 60_000),
-        r.topicName("robots.topics.commands"), r.topicName("robots.topics.pool_state"), groupPrefix + ".robots",
+        r.longIn("robots.failover_ms", 6_000, 300_000), r.topicName("robots.topics.commands"), r.topicName("robots.topics.pool_state"), groupPrefix + ".robots",
         groupPrefix + ".robot-workers");
     if (robots.minIdlePerType() * types.size() > robots.maxTotal()) {
       r.problem("robots.max_total", "must hold robots.min_idle_per_type robots of every type");

@@ -9,9 +9,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -20,10 +21,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * Robot orchestration: answers {@code round.robots_needed} from the {@link RobotPool} with {@code
  * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
  * (keyed by robot id) when its round starts and its voting starts (those events name the round's robots), with its
- * earlier answers in the match, releases a
- * match's robots on {@code match.completed}, scales and health-checks the pool, and writes each changed robot to
- * {@code robot-pool-state} (keyed by robot id; a removed one is a tombstone) with the pool's summary under {@code
- * pool}. One thread.
+ * earlier answers in the match, releases a match's robots on {@code match.completed}, scales and health-checks the
+ * pool, and writes each changed robot to {@code robot-pool-state} (keyed by robot id; a removed one is a tombstone)
+ * with the pool's summary under {@code pool}. Tells of the pool on {@code robot-orchestration-events}: {@code
+ * robot.instantiated} for every new robot, {@code robot.released} for every robot a completed match frees, {@code
+ * robot.pool_scaled} for every scaling or health pass that changed the pool. One thread.
  */
 public final class Orchestration {
 
@@ -34,9 +36,7 @@ public final class Orchestration {
   private final MatchConfig.Robots config;
   private final LongSupplier clock;
   private RobotPool pool;
-  /** Match -> robot -> its answers so far. */
-  private final Map<String, Map<String, List<String>>> answers = new HashMap<>();
-  private final java.util.Set<String> requests = new java.util.HashSet<>();
+  private final Set<String> requests = new HashSet<>();
   private boolean changed = true;
 
   public Orchestration(MatchConfig.Match matchConfig, MatchConfig.Robots config, LongSupplier clock) {
@@ -86,17 +86,16 @@ public final class Orchestration {
       case "round.voting_started" -> command("generate.vote", d, now, out);
       case "response.submitted", "vote.submitted" -> {
         if ("robot".equals(d.getString("kind"))) {
-          pool.answered(d.getString("participant"));
+          pool.answered(d.getString("participant"), matchId, d.getInteger("round", 0),
+              type.equals("response.submitted") ? d.getString("text") : null);
           changed = true;
-          if (type.equals("response.submitted")) {
-            answers.computeIfAbsent(matchId, k -> new HashMap<>())
-                .computeIfAbsent(d.getString("participant"), k -> new ArrayList<>()).add(d.getString("text"));
-          }
         }
       }
       case "match.completed" -> {
-        pool.release(matchId, now);
-        answers.remove(matchId);
+        for (RobotPool.Robot r : pool.release(matchId, now)) {
+          robotEvent("robot.released", r.id() + ":" + matchId, new JsonObject().put("robot_id", r.id())
+              .put("robot_type", r.type()).put("match_id", matchId), now, out);
+        }
         requests.removeIf(c -> c.startsWith("robots:" + matchId + ":"));
         changed = true;
       }
@@ -114,6 +113,7 @@ public final class Orchestration {
     }
     List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),
         d.getInteger("count"))), exclude, now);
+    instantiated(now, out);
     JsonArray robots = new JsonArray();
     for (RobotPool.Assigned a : assigned) {
       robots.add(new JsonObject().put("id", a.id()).put("type", a.type()).put("identity", a.identity()));
@@ -139,7 +139,8 @@ public final class Orchestration {
       RobotPool.Robot known = pool.robot(robot.getString("id"));
       RobotPool.Assigned a = new RobotPool.Assigned(robot.getString("id"),
           known != null ? known.type() : config.types().get(0), robot.getString("identity"));
-      List<String> history = answers.getOrDefault(matchId, Map.of()).getOrDefault(a.id(), List.of());
+      List<String> history = known != null && matchId.equals(known.matchId())
+          ? List.copyOf(known.answers().values()) : List.of();
       String commandId = action + ":" + matchId + ":" + d.getInteger("round") + ":" + a.id();
       JsonObject data = new JsonObject().put("command_id", commandId).put("robot_id", a.id())
           .put("robot_type", a.type()).put("action", action).put("match_id", matchId).put("round", d.getInteger("round"))
@@ -158,8 +159,9 @@ public final class Orchestration {
   /** Scaling and health, then the pool's state when anything changed. */
   public void step(List<ProducerRecord<String, byte[]>> out) {
     long now = clock.getAsLong();
-    changed |= !pool.checkHealth(now).isEmpty();
-    changed |= !pool.scale(now).isEmpty();
+    scaled("health", pool.checkHealth(now), now, out);
+    scaled("scale", pool.scale(now), now, out);
+    instantiated(now, out);
     if (changed) {
       pool.drainChanged().forEach((id, robot) -> out.add(new ProducerRecord<>(config.poolStateTopic(), id,
           robot == null ? null : EnvelopeRecords.utf8(robot))));
@@ -167,6 +169,31 @@ public final class Orchestration {
           .put("next_id", pool.nextId()).put("size", pool.size()).put("busy", pool.busy()))));
       changed = false;
     }
+  }
+
+  private void instantiated(long now, List<ProducerRecord<String, byte[]>> out) {
+    for (RobotPool.Robot r : pool.drainSpawned()) {
+      robotEvent("robot.instantiated", r.id(), new JsonObject().put("robot_id", r.id()).put("robot_type", r.type()),
+          now, out);
+    }
+  }
+
+  private void scaled(String reason, RobotPool.Changes changes, long now, List<ProducerRecord<String, byte[]>> out) {
+    if (changes.isEmpty()) {
+      return;
+    }
+    changed = true;
+    JsonArray added = new JsonArray(changes.added().stream().map(RobotPool.Robot::id).toList());
+    JsonArray removed = new JsonArray(changes.removed().stream().map(RobotPool.Robot::id).toList());
+    out.add(EnvelopeRecords.record(matchConfig.orchestrationTopic(), "data.reason", envelope("robot.pool_scaled",
+        reason + ":" + now + ":" + added.encode() + removed.encode(), null, new JsonObject().put("reason", reason)
+            .put("added", added).put("removed", removed).put("total", pool.size()).put("busy", pool.busy()), now)));
+  }
+
+  private void robotEvent(String type, String name, JsonObject data, long now,
+      List<ProducerRecord<String, byte[]>> out) {
+    out.add(EnvelopeRecords.record(matchConfig.orchestrationTopic(), "data.robot_id", envelope(type, name,
+        data.getString("match_id"), data.put("total", pool.size()).put("busy", pool.busy()), now)));
   }
 
   private static JsonObject envelope(String type, String name, String matchId, JsonObject data, long now) {

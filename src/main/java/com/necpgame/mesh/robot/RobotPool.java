@@ -4,11 +4,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The robots of the orchestration: instances of personality types, idle or busy in one match. Assigns robots to a
@@ -22,15 +25,25 @@ public final class RobotPool {
 
   public enum Status { IDLE, BUSY }
 
-  /** One robot: its type, status, match while busy, since when in that status, since when a command is unanswered. */
-  public record Robot(String id, String type, Status status, String matchId, long since, long awaitingSince) {
+  /**
+   * One robot: its type, status, match while busy, since when in that status, since when a command is unanswered, and
+   * its answers in the match so far by round (kept with the pool, so they survive a restart).
+   */
+  public record Robot(String id, String type, Status status, String matchId, long since, long awaitingSince,
+      SortedMap<Integer, String> answers) {
     Robot with(Status s, String match, long at) {
-      return new Robot(id, type, s, match, at, 0);
+      return new Robot(id, type, s, match, at, 0, NO_ANSWERS);
+    }
+
+    Robot awaiting(long at) {
+      return new Robot(id, type, status, matchId, since, at, answers);
     }
 
     JsonObject toJson() {
+      JsonObject byRound = new JsonObject();
+      answers.forEach((round, text) -> byRound.put(round.toString(), text));
       return new JsonObject().put("id", id).put("type", type).put("status", status.name().toLowerCase())
-          .put("match_id", matchId).put("since", since).put("awaiting_since", awaitingSince);
+          .put("match_id", matchId).put("since", since).put("awaiting_since", awaitingSince).put("answers", byRound);
     }
   }
 
@@ -48,6 +61,8 @@ public final class RobotPool {
   public record Rules(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
       long scaleDownAfterMs, long healthTimeoutMs) {}
 
+  private static final SortedMap<Integer, String> NO_ANSWERS = Collections.unmodifiableSortedMap(new TreeMap<>());
+
   private final Rules rules;
   private final Map<String, Robot> robots = new LinkedHashMap<>();
   /** Robots changed or removed since {@link #drainChanged()}. */
@@ -56,6 +71,7 @@ public final class RobotPool {
   private final Map<String, LinkedHashMap<String, Robot>> idleByType = new java.util.HashMap<>();
   private final Map<String, Set<String>> busyByMatch = new java.util.HashMap<>();
   private final Set<String> awaiting = new java.util.LinkedHashSet<>();
+  private final List<Robot> spawned = new ArrayList<>();
   private long busyCount;
   private long nextId = 1;
 
@@ -110,15 +126,26 @@ public final class RobotPool {
   public void commanded(String robotId, long now) {
     Robot r = robots.get(robotId);
     if (r != null && r.awaitingSince() == 0) {
-      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), now));
+      put(robotId, r.awaiting(now));
     }
   }
 
-  /** The robot answered. */
-  public void answered(String robotId) {
+  /** The robot answered: a vote ({@code text} null), or its answer to a round, kept while busy in that match. */
+  public void answered(String robotId, String matchId, int round, String text) {
     Robot r = robots.get(robotId);
-    if (r != null && r.awaitingSince() != 0) {
-      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0));
+    if (r == null) {
+      return;
+    }
+    boolean keep = text != null && r.status() == Status.BUSY && r.matchId().equals(matchId)
+        && !r.answers().containsKey(round);
+    if (r.awaitingSince() != 0 || keep) {
+      SortedMap<Integer, String> answers = r.answers();
+      if (keep) {
+        answers = new TreeMap<>(answers);
+        answers.put(round, text);
+        answers = Collections.unmodifiableSortedMap(answers);
+      }
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0, answers));
     }
   }
 
@@ -237,13 +264,28 @@ public final class RobotPool {
 
   private static Robot robotOf(JsonObject r) {
     return new Robot(r.getString("id"), r.getString("type"), Status.valueOf(r.getString("status").toUpperCase()),
-        r.getString("match_id"), r.getLong("since"), r.getLong("awaiting_since"));
+        r.getString("match_id"), r.getLong("since"), r.getLong("awaiting_since"),
+        answersOf(r.getJsonObject("answers", new JsonObject())));
+  }
+
+  private static SortedMap<Integer, String> answersOf(JsonObject json) {
+    SortedMap<Integer, String> answers = new TreeMap<>();
+    json.forEach(e -> answers.put(Integer.valueOf(e.getKey()), String.valueOf(e.getValue())));
+    return Collections.unmodifiableSortedMap(answers);
   }
 
   private Robot spawn(String type, long now) {
-    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0);
+    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0, NO_ANSWERS);
     put(r.id(), r);
+    spawned.add(r);
     return r;
+  }
+
+  /** The robots created since the last call (by an assignment, a scaling or a health pass). */
+  public List<Robot> drainSpawned() {
+    List<Robot> out = List.copyOf(spawned);
+    spawned.clear();
+    return out;
   }
 
   public int size() {

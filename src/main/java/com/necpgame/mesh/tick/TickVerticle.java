@@ -2,6 +2,7 @@ package com.necpgame.mesh.tick;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.kafka.Leadership;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -141,12 +141,22 @@ class MatchIT {
           assertTrue(validator.validate(e).isEmpty(), e.encode() + " " + validator.validate(e));
         }
       }
-      List<JsonObject> assigned = TestKafka.envelopes(orchestration);
+      List<JsonObject> pool = TestKafka.envelopes(orchestration);
+      List<JsonObject> assigned = ofType(pool, "round.robots_assigned");
       assertEquals(3, assigned.size());
+      assertTrue(ofType(pool, "robot.instantiated").size() >= 9, "every robot's creation is told");
       Set<String> robots = new HashSet<>();
       assigned.forEach(a -> a.getJsonObject("data").getJsonArray("robots")
           .forEach(r -> assertTrue(robots.add(((JsonObject) r).getString("id")), "robot reused despite exclusion")));
       assertEquals(9, robots.size());
+      long until = System.currentTimeMillis() + 30_000;
+      while (ofType(pool, "robot.released").size() < 9 && System.currentTimeMillis() < until) {
+        Thread.sleep(200);
+        pool = TestKafka.envelopes(orchestration);
+      }
+      assertEquals(robots, ofType(pool, "robot.released").stream()
+          .map(e -> e.getJsonObject("data").getString("robot_id")).collect(java.util.stream.Collectors.toSet()),
+          "the match's nine robots are released when it completes");
     }
   }
 
@@ -191,6 +201,10 @@ class MatchIT {
     }
     assertEquals(1, types.stream().filter("match.completed"::equals).count());
     assertEquals(3, types.stream().filter("round.completed"::equals).count());
+  }
+
+  private static List<JsonObject> ofType(List<JsonObject> events, String type) {
+    return events.stream().filter(e -> type.equals(e.getString("event_type"))).toList();
   }
 
   private static void awaitFrame(List<JsonObject> frames, String errorCode) throws InterruptedException {

@@ -86,7 +86,7 @@ class RobotPoolTest {
     assertEquals(null, pool.robot(a.id()));
     RobotPool.Assigned b = pool.assign("m", List.of("B"), List.of(), 40_000).get(0);
     pool.commanded(b.id(), 40_000);
-    pool.answered(b.id());
+    pool.answered(b.id(), "m", 1, null);
     assertTrue(pool.checkHealth(100_000).isEmpty());
   }
 

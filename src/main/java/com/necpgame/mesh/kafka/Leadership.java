@@ -1,7 +1,5 @@
-package com.necpgame.mesh.tick;
+package com.necpgame.mesh.kafka;
 
-import com.necpgame.mesh.kafka.ConsumerThreads;
-import com.necpgame.mesh.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -17,13 +15,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Leader election through a Kafka consumer group on a topic of one partition: the member the group gives that
- * partition leads. A member that dies stops heartbeating and the group moves the partition within
+ * Leader election through a Kafka consumer group on a topic: the member the group gives the topic's partition 0
+ * leads (the other partitions, if any, mean nothing here). A member that dies stops heartbeating and the group moves the partition within
  * {@code sessionTimeoutMs}; one that stops cleanly leaves the group at once. The sticky assignor keeps the leader
  * where it is when members join. Leadership alone does not fence a leader that is paused rather than dead; what it
  * leads must fence itself (the tick emitter's transactional id does).
  */
-final class Leadership implements AutoCloseable {
+public final class Leadership implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Leadership.class);
 
@@ -32,20 +30,22 @@ final class Leadership implements AutoCloseable {
   private final String topic;
   private final long sessionTimeoutMs;
   private final Consumer<Boolean> listener;
+  private final TopicPartition first;
   private volatile boolean running = true;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private Thread thread;
 
   /** @param listener told true when this member becomes leader, false when it stops being one; on the group's thread */
-  Leadership(KafkaClients kafka, String group, String topic, long sessionTimeoutMs, Consumer<Boolean> listener) {
+  public Leadership(KafkaClients kafka, String group, String topic, long sessionTimeoutMs, Consumer<Boolean> listener) {
     this.kafka = kafka;
     this.group = group;
     this.topic = topic;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.listener = listener;
+    this.first = new TopicPartition(topic, 0);
   }
 
-  void start() {
+  public void start() {
     thread = new Thread(() -> ConsumerThreads.supervise(group + " election", () -> running, this::run),
         "leadership-" + group);
     thread.setDaemon(true);
@@ -61,7 +61,7 @@ final class Leadership implements AutoCloseable {
       c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          if (!partitions.isEmpty()) {
+          if (partitions.contains(first)) {
             LOG.info("{}: leading", group);
             listener.accept(true);
           }
@@ -89,7 +89,7 @@ final class Leadership implements AutoCloseable {
   }
 
   private void lost(Collection<TopicPartition> partitions) {
-    if (!partitions.isEmpty()) {
+    if (partitions.contains(first)) {
       LOG.info("{}: no longer leading", group);
       listener.accept(false);
     }
