@@ -25,11 +25,15 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class MatchService {
 
   public static final String SOURCE = "event-mesh.matches";
+  private static final java.util.Set<String> INPUTS = java.util.Set.of("round.robots_assigned", "response.submitted",
+      "vote.submitted");
 
   private final MatchConfig.Match config;
   private final LongSupplier clock;
   private final BiConsumer<String, JsonObject> onChange;
   private final Map<String, Match> matches = new HashMap<>();
+  /** No match has a deadline before this. */
+  private long nextDeadline = Long.MIN_VALUE;
 
   public MatchService(MatchConfig.Match config, LongSupplier clock, BiConsumer<String, JsonObject> onChange) {
     this.config = config;
@@ -103,6 +107,10 @@ public final class MatchService {
 
   /** An input from Kafka: robots assigned, a robot's answer or vote. */
   public void input(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+    String header = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
+    if (header != null && !INPUTS.contains(header)) {
+      return; // not read: the robot pool's own events
+    }
     JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
     JsonObject d = envelope.getJsonObject("data");
     String type = envelope.getString("event_type");
@@ -133,19 +141,30 @@ public final class MatchService {
     emit(m, events, out);
   }
 
-  /** Closes the phases whose deadline passed. */
+  /** Closes the phases whose deadline passed (looks at the matches only once the earliest deadline is due). */
   public void tick(List<ProducerRecord<String, byte[]>> out) {
     long now = clock.getAsLong();
-    for (Match m : List.copyOf(matches.values())) {
+    if (now < nextDeadline) {
+      return;
+    }
+    List<Match> due = new ArrayList<>();
+    nextDeadline = Long.MAX_VALUE;
+    for (Match m : matches.values()) {
       if (m.deadline() <= now) {
-        List<Match.Out> events = new ArrayList<>();
-        m.tick(now, events);
-        emit(m, events, out);
+        due.add(m);
+      } else {
+        nextDeadline = Math.min(nextDeadline, m.deadline());
       }
+    }
+    for (Match m : due) {
+      List<Match.Out> events = new ArrayList<>();
+      m.tick(now, events);
+      emit(m, events, out);
     }
   }
 
   private void emit(Match m, List<Match.Out> events, List<ProducerRecord<String, byte[]>> out) {
+    nextDeadline = Math.min(nextDeadline, m.deadline());
     if (events.isEmpty()) {
       return;
     }

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +32,15 @@ public final class Orchestration {
 
   public static final String SOURCE = "event-mesh.robots";
   static final String POOL_KEY = "pool";
+  private static final Set<String> INPUTS = Set.of("round.robots_needed", "round.started", "round.voting_started",
+      "response.submitted", "vote.submitted", "match.completed");
 
   private final MatchConfig.Match matchConfig;
   private final MatchConfig.Robots config;
   private final LongSupplier clock;
   private RobotPool pool;
-  private final Set<String> requests = new HashSet<>();
+  /** Match -> the correlation ids of its requests for robots already answered. */
+  private final Map<String, Set<String>> requests = new HashMap<>();
   private boolean changed = true;
 
   public Orchestration(MatchConfig.Match matchConfig, MatchConfig.Robots config, LongSupplier clock) {
@@ -72,6 +76,10 @@ public final class Orchestration {
   }
 
   public void input(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+    String header = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
+    if (header != null && !INPUTS.contains(header)) {
+      return; // not read: most of what the match topics carry is not for the orchestration
+    }
     JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
     JsonObject d = envelope.getJsonObject("data");
     String type = envelope.getString("event_type");
@@ -96,7 +104,7 @@ public final class Orchestration {
           robotEvent("robot.released", r.id() + ":" + matchId, new JsonObject().put("robot_id", r.id())
               .put("robot_type", r.type()).put("match_id", matchId), now, out);
         }
-        requests.removeIf(c -> c.startsWith("robots:" + matchId + ":"));
+        requests.remove(matchId);
         changed = true;
       }
       default -> { }
@@ -108,7 +116,7 @@ public final class Orchestration {
     List<String> exclude = d.getJsonArray("exclude_robots").stream().map(String::valueOf).toList();
     List<String> identities = d.getJsonArray("identities").stream().map(String::valueOf).toList();
     String correlation = d.getString("correlation_id");
-    if (!requests.add(correlation)) {
+    if (!requests.computeIfAbsent(matchId, m -> new HashSet<>()).add(correlation)) {
       return;
     }
     List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),

@@ -153,13 +153,15 @@ public final class RobotPool {
   public Changes checkHealth(long now) {
     List<Robot> added = new ArrayList<>();
     List<Robot> removed = new ArrayList<>();
-    for (String id : List.copyOf(awaiting)) {
+    for (String id : awaiting) {
       Robot r = robots.get(id);
       if (now - r.awaitingSince() > rules.healthTimeoutMs()) {
-        remove(r.id());
         removed.add(r);
-        added.add(spawn(r.type(), now));
       }
+    }
+    for (Robot r : removed) {
+      remove(r.id());
+      added.add(spawn(r.type(), now));
     }
     return new Changes(added, removed);
   }

@@ -195,12 +195,20 @@ public final class MatchLoad {
     Map<String, Long> respondingDeadline = new HashMap<>();
     Map<String, Long> votingDeadline = new HashMap<>();
     java.util.TreeMap<Long, Integer> activeDelta = new java.util.TreeMap<>();
-    for (JsonObject e : TestKafka.envelopes(topics.get("match-events"))) {
+    Map<String, Long> neededSent = new HashMap<>();
+    Histogram toSend = new Histogram(3_600_000L, 3);
+    Histogram sentToAssigned = new Histogram(3_600_000L, 3);
+    for (ConsumerRecord<String, byte[]> r : TestKafka.records(topics.get("match-events"))) {
+      JsonObject e = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
       JsonObject d = e.getJsonObject("data");
       String key = d.getString("match_id") + ":" + d.getInteger("round");
       long at = Instant.parse(e.getString("timestamp")).toEpochMilli();
       switch (e.getString("event_type")) {
-        case "round.robots_needed" -> needed.put(key, at);
+        case "round.robots_needed" -> {
+          needed.put(key, at);
+          neededSent.put(key, r.timestamp());
+          toSend.recordValue(Math.max(0, r.timestamp() - at));
+        }
         case "match.created" -> activeDelta.merge(at, 1, Integer::sum);
         case "match.completed" -> activeDelta.merge(at, -1, Integer::sum);
         case "round.started" -> respondingDeadline.put(key, d.getLong("deadline_ms"));
@@ -227,9 +235,12 @@ public final class MatchLoad {
     }
     for (JsonObject e : TestKafka.envelopes(topics.get("robot-orchestration-events"))) {
       JsonObject d = e.getJsonObject("data");
-      Long from = needed.get(d.getString("match_id") + ":" + d.getInteger("round"));
-      if (from != null) {
-        assign.recordValue(Math.max(0, Instant.parse(e.getString("timestamp")).toEpochMilli() - from));
+      String key = d.getString("match_id") + ":" + d.getInteger("round");
+      Long from = needed.get(key);
+      if ("round.robots_assigned".equals(e.getString("event_type")) && from != null) {
+        long at = Instant.parse(e.getString("timestamp")).toEpochMilli();
+        assign.recordValue(Math.max(0, at - from));
+        sentToAssigned.recordValue(Math.max(0, at - neededSent.get(key)));
       }
     }
     int active = 0;
@@ -244,7 +255,14 @@ public final class MatchLoad {
         .put("rounds_missing_a_vote", missedVotes).put("phases_closed_by_deadline", lateClose)
         .put("assign_ms", new JsonObject().put("count", assign.getTotalCount())
             .put("p50", assign.getValueAtPercentile(50)).put("p99", assign.getValueAtPercentile(99))
-            .put("max", assign.getMaxValue()));
+            .put("max", assign.getMaxValue()))
+        .put("of_which_until_sent_ms", percentiles(toSend))
+        .put("of_which_sent_to_assigned_ms", percentiles(sentToAssigned));
     System.out.println("RESULT " + result.encode());
+  }
+
+  private static JsonObject percentiles(Histogram h) {
+    return new JsonObject().put("p50", h.getValueAtPercentile(50)).put("p99", h.getValueAtPercentile(99))
+        .put("max", h.getMaxValue());
   }
 }
