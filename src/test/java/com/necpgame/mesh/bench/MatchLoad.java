@@ -29,10 +29,11 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Concurrent matches with the local provider, in one JVM: the mesh (matches, robots, robot workers, gateway; the
  * event store and delivery off) on the embedded broker, and N scripted players over REST who answer as soon as their
- * round starts and vote as soon as voting starts. All N matches are created up front, so they run at once. Reports
+ * round starts and vote as soon as voting starts. The matches overlap, so they run at once. Reports
  * robot assignment latency (round.robots_needed to round.robots_assigned, envelope timestamps), rounds that missed a
  * deadline (a phase closed at its deadline because a participant had not answered) and the wall time.
- * <pre>java -cp ... com.necpgame.mesh.bench.MatchLoad [matches=1000] [round_ms=20000] [think_ms=2000]</pre>
+ * Matches are created as fast as the gateway takes them, or evenly over {@code ramp_ms}.
+ * <pre>java -cp ... com.necpgame.mesh.bench.MatchLoad [matches=1000] [round_ms=20000] [think_ms=2000] [ramp_ms=0]</pre>
  */
 public final class MatchLoad {
 
@@ -47,6 +48,7 @@ public final class MatchLoad {
     int matches = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     long phaseMs = args.length > 1 ? Long.parseLong(args[1]) : 20_000;
     long thinkMs = args.length > 2 ? Long.parseLong(args[2]) : 2_000;
+    long rampMs = args.length > 3 ? Long.parseLong(args[3]) : 0;
     String prefix = TestKafka.unique("bench");
     Map<String, String> topics = new HashMap<>();
     for (String t : List.of("match-events", "robot-responses", "robot-orchestration-events", "robot-commands",
@@ -85,6 +87,10 @@ public final class MatchLoad {
       long started = System.nanoTime();
       Semaphore inFlight = IN_FLIGHT;
       for (int i = 0; i < matches; i++) {
+        long due = started + rampMs * 1_000_000L * i / matches;
+        if (System.nanoTime() < due) {
+          Thread.sleep((due - System.nanoTime()) / 1_000_000);
+        }
         inFlight.acquire();
         HTTP.sendAsync(post(base + "/matches", null, new JsonObject().put("player_id", "player-" + i)),
             HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
