@@ -7,7 +7,6 @@ import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.OwnedPartitions;
 import com.necpgame.mesh.kafka.StateTopic;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -54,12 +53,12 @@ public final class MatchVerticle extends VerticleBase {
   public static final String CHANGED = "mesh.match.changed.";
 
   private static final Logger LOG = LoggerFactory.getLogger(MatchVerticle.class);
-  private static final long JOIN_WAIT_MS = 30_000;
+  private static final long READY_WAIT_MS = 30_000;
 
   private final MeshContext mesh;
   private final MatchConfig.Match config;
   private final MatchViews views = new MatchViews();
-  /** Completed at the loop's first assignment (an empty one too): until then this process cannot create matches. */
+  /** Completed at the loop's first assignment (an empty one too): until then this process creates no match. */
   private final Promise<Void> joined = Promise.promise();
   private MatchService service;
   private GroupLoop loop;
@@ -72,16 +71,15 @@ public final class MatchVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Context ctx = context;
     return vertx.executeBlocking(this::partitions).compose(count -> {
-      service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), m -> changed(ctx, m));
+      service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), this::changed);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
           config.group(), config.checkMs(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())), Map.of(
               ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
               ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())).start();
       tail = new CompactedView(mesh.kafka(), config.stateTopic(), r -> {
         if (r.value() != null) {
-          changed(ctx, Match.fromJson(new JsonObject(new String(r.value(), StandardCharsets.UTF_8))));
+          changed(Match.fromJson(new JsonObject(new String(r.value(), StandardCharsets.UTF_8))));
         }
       }).start();
       vertx.eventBus().<JsonObject>consumer(CREATE, this::create);
@@ -96,10 +94,12 @@ public final class MatchVerticle extends VerticleBase {
       vertx.eventBus().<JsonObject>consumer(RESPOND, m -> act(m, true));
       vertx.eventBus().<JsonObject>consumer(VOTE, m -> act(m, false));
       LOG.info("matches: {} partitions, run by the members of group {}", count, config.group());
-      return joined.future().timeout(JOIN_WAIT_MS, TimeUnit.MILLISECONDS).recover(e -> {
-        LOG.warn("matches: no partitions assigned after {} ms; POST /matches answers 503 until then", JOIN_WAIT_MS);
-        return Future.succeededFuture();
-      });
+      return Future.all(joined.future(), Future.fromCompletionStage(tail.caughtUp(), context))
+          .timeout(READY_WAIT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().recover(e -> {
+            LOG.warn("matches: not assigned partitions or not caught up with {} after {} ms; POST /matches answers "
+                + "503 and reads may answer 404 until then", config.stateTopic(), READY_WAIT_MS);
+            return Future.succeededFuture();
+          });
     });
   }
 
@@ -122,10 +122,10 @@ public final class MatchVerticle extends VerticleBase {
   }
 
   /** A newer copy of a match (this process's change, or read from match-state): its view goes to the followers. */
-  private void changed(Context ctx, Match copy) {
+  private void changed(Match copy) {
     if (views.offer(copy)) {
       JsonObject view = copy.view();
-      ctx.runOnContext(v -> vertx.eventBus().publish(CHANGED + copy.id(), view));
+      context.runOnContext(v -> vertx.eventBus().publish(CHANGED + copy.id(), view));
     }
   }
 
