@@ -106,13 +106,36 @@ class MatchClusterIT {
     return new JsonObject(r.body());
   }
 
-  /** The settings of one process: the test's topics, one database; robots on the first process only. */
-  private static JsonObject settings(Topics t, String database, boolean robots) {
-    return t.config(20_000).mergeIn(new JsonObject()
-        .put("database", new JsonObject().put("url", database))
-        .put("robots", new JsonObject().put("max_total", 100))
-        .put("verticles", new JsonObject().put("robots", new JsonObject().put("enabled", robots))
-            .put("robot-workers", new JsonObject().put("enabled", robots))), true);
+  /** The two processes of a test: its topics, one database, their ports; the robots run on the first only. */
+  private record Cluster(Path dir, Topics topics, String database, int portOne, int portTwo) {
+    static Cluster create(Path dir) throws Exception {
+      return new Cluster(dir, Topics.create(6), TestDatabase.url(TestDatabase.freshDatabase()), TestMesh.freePort(),
+          TestMesh.freePort());
+    }
+
+    String one() {
+      return "http://127.0.0.1:" + portOne;
+    }
+
+    String two() {
+      return "http://127.0.0.1:" + portTwo;
+    }
+
+    Mesh startOne() throws Exception {
+      return Mesh.start(TestMesh.config(dir.resolve("one"), portOne, settings(true)));
+    }
+
+    Mesh startTwo() throws Exception {
+      return Mesh.start(TestMesh.config(dir.resolve("two"), portTwo, settings(false)));
+    }
+
+    private JsonObject settings(boolean robots) {
+      return topics.config(20_000).mergeIn(new JsonObject()
+          .put("database", new JsonObject().put("url", database))
+          .put("robots", new JsonObject().put("max_total", 100))
+          .put("verticles", new JsonObject().put("robots", new JsonObject().put("enabled", robots))
+              .put("robot-workers", new JsonObject().put("enabled", robots))), true);
+    }
   }
 
   /** Each game played concurrently from round {@code from} to {@code to}; their last views. */
@@ -166,14 +189,10 @@ class MatchClusterIT {
 
   @Test
   void playsMatchesCreatedOnEitherProcessThroughTheOtherWithEveryEventOnce(@TempDir Path dir) throws Exception {
-    Topics t = Topics.create(6);
-    String database = TestDatabase.url(TestDatabase.freshDatabase());
-    int portOne = TestMesh.freePort();
-    int portTwo = TestMesh.freePort();
-    String one = "http://127.0.0.1:" + portOne;
-    String two = "http://127.0.0.1:" + portTwo;
-    try (Mesh a = Mesh.start(TestMesh.config(dir.resolve("one"), portOne, settings(t, database, true)));
-        Mesh b = Mesh.start(TestMesh.config(dir.resolve("two"), portTwo, settings(t, database, false)))) {
+    Cluster c = Cluster.create(dir);
+    String one = c.one();
+    String two = c.two();
+    try (Mesh a = c.startOne(); Mesh b = c.startTwo()) {
       List<Game> games = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         games.add(i % 2 == 0 ? Game.create(one, two, "p-" + i) : Game.create(two, one, "p-" + i));
@@ -188,7 +207,7 @@ class MatchClusterIT {
           new JsonObject().put("round", 1).put("identity", "A")), 409, "out_of_order");
       assertError(post(two + "/matches/" + g.id() + "/responses", g.token(),
           new JsonObject().put("round", 2).put("text", "hi")), 409, "out_of_order");
-      MatchClient.Follower follower = MatchClient.Follower.open(portTwo, g.id());
+      MatchClient.Follower follower = MatchClient.Follower.open(c.portTwo(), g.id());
 
       for (JsonObject done : playAll(games, 1, ROUNDS)) {
         assertEquals("completed", done.getString("phase"), done.encode());
@@ -205,21 +224,18 @@ class MatchClusterIT {
       follower.socket().abort();
       assertError(post(two + "/matches/" + g.id() + "/votes", g.token(),
           new JsonObject().put("round", ROUNDS).put("identity", "A")), 409, "out_of_order");
-      assertEachEventOnce(t, games);
+      assertEachEventOnce(c.topics(), games);
     }
   }
 
   @Test
   void theOtherProcessFinishesTheMatchesOfAProcessThatStops(@TempDir Path dir) throws Exception {
-    Topics t = Topics.create(6);
-    String database = TestDatabase.url(TestDatabase.freshDatabase());
-    int portOne = TestMesh.freePort();
-    int portTwo = TestMesh.freePort();
-    String one = "http://127.0.0.1:" + portOne;
-    String two = "http://127.0.0.1:" + portTwo;
-    try (Mesh a = Mesh.start(TestMesh.config(dir.resolve("one"), portOne, settings(t, database, true)))) {
+    Cluster c = Cluster.create(dir);
+    String one = c.one();
+    String two = c.two();
+    try (Mesh a = c.startOne()) {
       List<Game> games = new ArrayList<>();
-      try (Mesh b = Mesh.start(TestMesh.config(dir.resolve("two"), portTwo, settings(t, database, false)))) {
+      try (Mesh b = c.startTwo()) {
         for (int i = 0; i < 4; i++) {
           games.add(i % 2 == 0 ? Game.create(one, two, "p-" + i) : Game.create(two, one, "p-" + i));
         }
@@ -232,7 +248,7 @@ class MatchClusterIT {
       for (JsonObject done : playAll(survivors, 2, ROUNDS)) {
         assertEquals("completed", done.getString("phase"), done.encode());
       }
-      assertEachEventOnce(t, games);
+      assertEachEventOnce(c.topics(), games);
     }
   }
 
