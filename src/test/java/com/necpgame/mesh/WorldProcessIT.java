@@ -58,8 +58,8 @@ class WorldProcessIT {
                 .put("state", "market.state." + suffix))))
         .put("verticles", new JsonObject()
             .put("bridge", off()).put("store", off()).put("delivery", off()).put("replay", off())
-            .put("diplomacy", off()).put("crowd", off())
-            .put("gateway", new JsonObject().put("instances", 1)));
+            .put("diplomacy", off()).put("crowd", off()).put("matches", off()).put("robots", off())
+            .put("robot-workers", off()).put("gateway", new JsonObject().put("instances", 1)));
     List<MeshProcess> meshes = new ArrayList<>();
     List<Long> failovers = new ArrayList<>();
     try {

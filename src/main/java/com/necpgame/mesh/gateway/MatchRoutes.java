@@ -15,7 +15,8 @@ import io.vertx.ext.web.RoutingContext;
  * or follow it on {@code GET /matches/{id}/ws}), answer the round's prompt ({@code POST /matches/{id}/responses}) and
  * vote ({@code POST /matches/{id}/votes}) with the match's token in {@code X-Match-Token} (the {@code Authorization}
  * header is the gateway's, for the caller's API key or JWT). Asked of the match verticle of this process over the
- * event bus.
+ * event bus; any process answers for any match (one of them runs it, the others follow its state and pass the
+ * player's answers and votes on to it).
  */
 final class MatchRoutes {
 
@@ -40,7 +41,10 @@ final class MatchRoutes {
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
   }
 
-  /** {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes. */
+  /**
+   * {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes.
+   * 503 with {@code Retry-After} when this process runs no match partition now.
+   */
   private void create(RoutingContext ctx) {
     JsonObject body = EventRoutes.jsonBody(ctx);
     if (body == null) {
@@ -61,7 +65,11 @@ final class MatchRoutes {
         .onSuccess(r -> ctx.json(r.body())).onFailure(e -> fail(ctx, e));
   }
 
-  /** {@code {round, text}} or {@code {round, identity}}: 202 with the match as it is now. */
+  /**
+   * {@code {round, text}} or {@code {round, identity}}: 202 with the match after it, when this process runs the match;
+   * 202 {@code {accepted: true, match}} (the match before it) when another does: it counts if it reaches that process
+   * while the round's phase is still open.
+   */
   private void act(RoutingContext ctx, boolean response) {
     String token = ctx.request().getHeader(TOKEN_HEADER);
     if (token == null || token.isBlank()) {
@@ -189,6 +197,8 @@ final class MatchRoutes {
       ApiErrors.send(ctx, 403, "forbidden", r.getMessage());
     } else if (e instanceof ReplyException r && r.failureCode() == 409) {
       ApiErrors.send(ctx, 409, "out_of_order", r.getMessage());
+    } else if (e instanceof ReplyException r && r.failureCode() == 503) {
+      ApiErrors.send(ctx, 503, "matches_unavailable", r.getMessage());
     } else {
       ApiErrors.send(ctx, 503, "matches_unavailable", "the match service is not running in this process: enable "
           + "verticles.matches (" + e.getMessage() + ")");

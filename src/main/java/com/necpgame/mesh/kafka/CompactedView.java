@@ -2,6 +2,8 @@ package com.necpgame.mesh.kafka;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,6 +25,7 @@ public final class CompactedView implements AutoCloseable {
   private final Consumer<ConsumerRecord<String, byte[]>> handler;
   private volatile boolean running = true;
   private volatile KafkaConsumer<String, byte[]> consumer;
+  private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
   private Thread thread;
 
   public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler) {
@@ -45,7 +48,11 @@ public final class CompactedView implements AutoCloseable {
           .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
       c.assign(parts);
       c.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
       while (running) {
+        if (!caughtUp.isDone() && parts.stream().allMatch(p -> c.position(p) >= ends.get(p))) {
+          caughtUp.complete(null);
+        }
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofSeconds(1))) {
           try {
             handler.accept(r);
@@ -60,6 +67,11 @@ public final class CompactedView implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("view of {} stopped", topic, e);
     }
+  }
+
+  /** Completes once every record the topic held at start was handed to the handler. */
+  public CompletableFuture<Void> caughtUp() {
+    return caughtUp;
   }
 
   @Override

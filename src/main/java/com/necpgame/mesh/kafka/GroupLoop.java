@@ -79,6 +79,7 @@ public final class GroupLoop implements AutoCloseable {
   private final String group;
   private final long stepMs;
   private final Handler handler;
+  private final Map<String, Object> consumerProperties;
   private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   private volatile KafkaConsumer<String, byte[]> consumer;
@@ -86,12 +87,19 @@ public final class GroupLoop implements AutoCloseable {
 
   public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
       long stepMs, Handler handler) {
+    this(kafka, producer, topics, group, stepMs, handler, Map.of());
+  }
+
+  /** With consumer properties that win over the configured ones (an assignor, say). */
+  public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
+      long stepMs, Handler handler, Map<String, Object> consumerProperties) {
     this.kafka = kafka;
     this.producer = producer;
     this.topics = topics;
     this.group = group;
     this.stepMs = stepMs;
     this.handler = handler;
+    this.consumerProperties = consumerProperties;
   }
 
   public GroupLoop start() {
@@ -113,7 +121,7 @@ public final class GroupLoop implements AutoCloseable {
   /** One life of the loop, with a consumer of its own: after a failure it resumes from the last commit. */
   private void run() {
     Deque<Turn> inFlight = new ArrayDeque<>();
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("loop-" + group, group, "earliest")) {
+    try (KafkaConsumer<String, byte[]> c = kafka.consumer("loop-" + group, group, "earliest", consumerProperties)) {
       consumer = c;
       c.subscribe(topics, new ConsumerRebalanceListener() {
         @Override

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.kafka;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +30,20 @@ public final class StateTopic {
 
   /** The latest committed value of each of {@code keys} present (all keys when null): the whole topic is read. */
   public Map<String, byte[]> load(Set<String> keys) {
+    return read(null, keys);
+  }
+
+  /** The latest committed value of every key of these partitions, read up to their end offsets of now. */
+  public Map<String, byte[]> loadPartitions(Collection<Integer> partitions) {
+    return partitions.isEmpty() ? Map.of() : read(partitions, null);
+  }
+
+  private Map<String, byte[]> read(Collection<Integer> partitions, Set<String> keys) {
     Map<String, byte[]> latest = new HashMap<>();
     try (KafkaConsumer<String, byte[]> c = kafka.consumer("state-" + topic, null, "earliest")) {
       List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofMillis(kafka.config().requestTimeoutMs()))
-          .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+          .stream().filter(p -> partitions == null || partitions.contains(p.partition()))
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> ends = c.endOffsets(parts);

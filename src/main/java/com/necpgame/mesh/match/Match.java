@@ -49,6 +49,8 @@ public final class Match {
   private final Set<String> usedRobots = new LinkedHashSet<>();
   private final Map<String, Integer> scores = new TreeMap<>();
   private final JsonArray results = new JsonArray();
+  /** How many times this state was saved: of two copies of a match, the one with the higher version is newer. */
+  private long version;
 
   private Match(String id, String playerId, String tokenHash, Rules rules, List<String> prompts) {
     this.id = id;
@@ -130,11 +132,10 @@ public final class Match {
    * round, not responding, not a participant, already answered).
    */
   public boolean response(int forRound, String who, String text, long now, List<Out> out) {
-    String identity = identityOf(who);
-    if (phase != Phase.RESPONDING || forRound != round || identity == null || responses.containsKey(identity)) {
+    if (!canRespond(forRound, who)) {
       return false;
     }
-    responses.put(identity, text);
+    responses.put(identityOf(who), text);
     if (responses.size() == participants.size()) {
       startVoting(now, out);
     }
@@ -151,18 +152,29 @@ public final class Match {
         .put("robots", robots()).put("deadline_ms", deadline)));
   }
 
+  /** Whether an answer of {@code who} for round {@code forRound} would count now. */
+  public boolean canRespond(int forRound, String who) {
+    String identity = identityOf(who);
+    return phase == Phase.RESPONDING && forRound == round && identity != null && !responses.containsKey(identity);
+  }
+
   /** A vote for the identity its voter thinks is the human; false when it does not count. */
   public boolean vote(int forRound, String who, String votedIdentity, long now, List<Out> out) {
-    String identity = identityOf(who);
-    if (phase != Phase.VOTING || forRound != round || identity == null || votes.containsKey(identity)
-        || !participants.containsKey(votedIdentity) || identity.equals(votedIdentity)) {
+    if (!canVote(forRound, who, votedIdentity)) {
       return false;
     }
-    votes.put(identity, votedIdentity);
+    votes.put(identityOf(who), votedIdentity);
     if (votes.size() == participants.size()) {
       completeRound(now, out);
     }
     return true;
+  }
+
+  /** Whether a vote of {@code who} for {@code votedIdentity} in round {@code forRound} would count now. */
+  public boolean canVote(int forRound, String who, String votedIdentity) {
+    String identity = identityOf(who);
+    return phase == Phase.VOTING && forRound == round && identity != null && !votes.containsKey(identity)
+        && participants.containsKey(votedIdentity) && !identity.equals(votedIdentity);
   }
 
   /** Closes a phase whose deadline passed: assignment without robots, responses or votes missing. */
@@ -271,6 +283,15 @@ public final class Match {
     return tokenHash;
   }
 
+  public long version() {
+    return version;
+  }
+
+  /** Counts one more save of this state (before it is written). */
+  public void saving() {
+    version++;
+  }
+
   public Phase phase() {
     return phase;
   }
@@ -333,7 +354,7 @@ public final class Match {
         .put("deadline", deadline).put("prompt", prompt).put("human_identity", humanIdentity)
         .put("participants", identities()).put("responses", strings(responses)).put("votes", strings(votes))
         .put("used_robots", new JsonArray(new ArrayList<>(usedRobots))).put("scores", json(scores))
-        .put("results", results.copy());
+        .put("results", results.copy()).put("version", version);
   }
 
   private static JsonObject strings(Map<String, String> map) {
@@ -359,6 +380,7 @@ public final class Match {
     j.getJsonArray("used_robots").forEach(u -> m.usedRobots.add((String) u));
     j.getJsonObject("scores").forEach(e -> m.scores.put(e.getKey(), ((Number) e.getValue()).intValue()));
     j.getJsonArray("results").forEach(x -> m.results.add(x));
+    m.version = j.getLong("version", 0L);
     return m;
   }
 

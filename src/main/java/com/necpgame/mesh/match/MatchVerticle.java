@@ -3,26 +3,46 @@ package com.necpgame.mesh.match;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.GroupLoop;
+import com.necpgame.mesh.kafka.OwnedPartitions;
 import com.necpgame.mesh.kafka.StateTopic;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Wires the {@link MatchService} of this process: its state read back from {@code match-state}, a {@link GroupLoop}
- * over robot assignments and answers, and the human's requests over the event bus ({@link #CREATE}, {@link #GET},
- * {@link #RESPOND}, {@link #VOTE}); every change of a match is published to {@code mesh.match.changed.<id>}.
+ * Wires the {@link MatchService} of this process. A match is run by the process whose {@link GroupLoop} is assigned
+ * the partition of its id in the match inputs (robot assignments and answers, co-partitioned with {@code match-state}
+ * by a range assignor): it reads that partition's matches back from {@code match-state} when it gets it and lets them
+ * go when it loses it. Every process follows {@code match-state} into {@link MatchViews}, so any of them answers the
+ * human's requests over the event bus ({@link #CREATE}, {@link #GET}, {@link #RESPOND}, {@link #VOTE}): an answer or
+ * vote for a match another process runs is published for it to apply. Every newer view of a match is published to
+ * {@code mesh.match.changed.<id>}.
  */
 public final class MatchVerticle extends VerticleBase {
 
@@ -32,11 +52,17 @@ public final class MatchVerticle extends VerticleBase {
   public static final String VOTE = "mesh.match.vote";
   public static final String CHANGED = "mesh.match.changed.";
 
+  private static final Logger LOG = LoggerFactory.getLogger(MatchVerticle.class);
+  private static final long READY_WAIT_MS = 30_000;
+
   private final MeshContext mesh;
   private final MatchConfig.Match config;
-  private final Map<String, JsonObject> views = new ConcurrentHashMap<>();
+  private final MatchViews views = new MatchViews();
+  /** Completed at the loop's first assignment (an empty one too): until then this process creates no match. */
+  private final Promise<Void> joined = Promise.promise();
   private MatchService service;
   private GroupLoop loop;
+  private CompactedView tail;
 
   public MatchVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -45,18 +71,20 @@ public final class MatchVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Context ctx = context;
-    service = new MatchService(config, System::currentTimeMillis, (id, view) -> {
-      views.put(id, view);
-      ctx.runOnContext(v -> vertx.eventBus().publish(CHANGED + id, view));
-    });
-    return vertx.executeBlocking(() -> new StateTopic(mesh.kafka(), config.stateTopic()).load(null)).map(saved -> {
-      service.restore(saved);
+    return vertx.executeBlocking(this::partitions).compose(count -> {
+      service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), this::changed);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
-          config.group(), config.checkMs(), GroupLoop.Handler.of(service::input, service::tick)).start();
+          config.group(), config.checkMs(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())), Map.of(
+              ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
+              ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())).start();
+      tail = new CompactedView(mesh.kafka(), config.stateTopic(), r -> {
+        if (r.value() != null) {
+          changed(Match.fromJson(new JsonObject(new String(r.value(), StandardCharsets.UTF_8))));
+        }
+      }).start();
       vertx.eventBus().<JsonObject>consumer(CREATE, this::create);
       vertx.eventBus().<String>consumer(GET, m -> {
-        JsonObject view = views.get(m.body());
+        JsonObject view = views.view(m.body());
         if (view == null) {
           m.fail(404, "no match " + m.body());
         } else {
@@ -65,54 +93,144 @@ public final class MatchVerticle extends VerticleBase {
       });
       vertx.eventBus().<JsonObject>consumer(RESPOND, m -> act(m, true));
       vertx.eventBus().<JsonObject>consumer(VOTE, m -> act(m, false));
-      return null;
+      LOG.info("matches: {} partitions, run by the members of group {}", count, config.group());
+      return Future.all(joined.future(), Future.fromCompletionStage(tail.caughtUp(), context))
+          .timeout(READY_WAIT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().recover(e -> {
+            LOG.warn("matches: not assigned partitions or not caught up with {} after {} ms; POST /matches answers "
+                + "503 and reads may answer 404 until then", config.stateTopic(), READY_WAIT_MS);
+            return Future.succeededFuture();
+          });
     });
   }
 
-  /** {@code {player_id}}: a new match; reply {@code {match_id, token}} once its first events are written. */
+  /** The partition count the match inputs and state share; start-up stops when they differ or one is missing. */
+  private int partitions() throws Exception {
+    List<String> topics = List.of(config.orchestrationTopic(), config.responsesTopic(), config.stateTopic());
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    try {
+      mesh.admin().describeTopics(topics).allTopicNames()
+          .get(mesh.kafka().config().requestTimeoutMs() * 3L, TimeUnit.MILLISECONDS)
+          .forEach((topic, d) -> counts.put(topic, d.partitions().size()));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new IllegalStateException("verticles.matches needs the topics " + topics + " (" + e.getCause()
+            .getMessage() + "): create them (topics.create_on_start) or turn verticles.matches off", e);
+      }
+      throw e;
+    }
+    return OwnedPartitions.coPartitioned(counts);
+  }
+
+  /** A newer copy of a match (this process's change, or read from match-state): its view goes to the followers. */
+  private void changed(Match copy) {
+    if (views.offer(copy)) {
+      JsonObject view = copy.view();
+      context.runOnContext(v -> vertx.eventBus().publish(CHANGED + copy.id(), view));
+    }
+  }
+
+  /** The loop's handler: inputs and deadlines to the service, and the matches of the partitions that come and go. */
+  private final class Owner implements GroupLoop.Handler {
+    private final StateTopic state;
+
+    Owner(StateTopic state) {
+      this.state = state;
+    }
+
+    @Override
+    public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+      service.input(record, out);
+    }
+
+    @Override
+    public void step(List<ProducerRecord<String, byte[]>> out) {
+      service.tick(out);
+    }
+
+    @Override
+    public void assigned(Collection<TopicPartition> partitions) {
+      Set<Integer> numbers = numbers(partitions);
+      service.assigned(numbers, state.loadPartitions(numbers));
+      LOG.info("matches: partitions {} now run here ({} matches under way)", numbers, service.active());
+      context.runOnContext(v -> joined.tryComplete());
+    }
+
+    @Override
+    public void revoked(Collection<TopicPartition> partitions) {
+      service.revoked(numbers(partitions));
+    }
+
+    private static Set<Integer> numbers(Collection<TopicPartition> partitions) {
+      return partitions.stream().map(TopicPartition::partition).collect(Collectors.toSet());
+    }
+  }
+
+  /**
+   * {@code {player_id}}: a new match run here; reply {@code {match_id, token, match}} once its first events are
+   * written, or fail 503 when this process runs no partition.
+   */
   private void create(Message<JsonObject> m) {
-    String id = "match-" + EventIds.newId();
     String token = UUID.randomUUID().toString() + UUID.randomUUID();
     String player = m.body().getString("player_id");
     loop.submit(out -> {
-      service.create(id, player, hash(token), out);
-      context.runOnContext(v -> m.reply(new JsonObject().put("match_id", id).put("token", token)
-          .put("match", views.get(id))));
+      Optional<JsonObject> created = service.create(() -> "match-" + EventIds.newId(), player, hash(token), out)
+          .map(match -> new JsonObject().put("match_id", match.id()).put("token", token).put("match", match.view()));
+      context.runOnContext(v -> created.ifPresentOrElse(m::reply, () -> m.fail(503, "this process runs no match "
+          + "partition now (a rebalance under way, or more processes than partitions): retry, the next request may "
+          + "reach another process")));
     });
   }
 
-  /** {@code {match_id, token, round, text | identity}}: fails 404, 401 (token), 409 (not now) or replies the view. */
+  /**
+   * {@code {match_id, token, round, text | identity}}: applied here when this process runs the match (reply the
+   * view), else checked against the match's latest state and published for the process that does (reply
+   * {@code {accepted: true, match}}); fails 404, 403, 409 (not now) or 503 (not written).
+   */
   private void act(Message<JsonObject> m, boolean response) {
     JsonObject b = m.body();
     String id = b.getString("match_id");
+    String tokenHash = hash(b.getString("token", ""));
+    int round = b.getInteger("round");
+    String value = b.getString(response ? "text" : "identity");
     loop.submit(out -> {
       Match match = service.match(id);
-      int code;
-      String message;
       if (match == null) {
-        code = views.containsKey(id) ? 409 : 404;
-        message = views.containsKey(id) ? "match " + id + " is over" : "no match " + id;
-      } else if (!match.tokenHash().equals(hash(b.getString("token", "")))) {
-        code = 403;
-        message = "the token is not the one of this match's player";
-      } else if (response ? service.humanResponse(id, b.getInteger("round"), b.getString("text"), out)
-          : service.humanVote(id, b.getInteger("round"), b.getString("identity"), out)) {
-        code = 0;
-        message = null;
-      } else {
-        code = 409;
-        message = "not accepted now: the match is in round " + match.round() + ", phase "
-            + match.phase().name().toLowerCase() + (response ? " (one answer per round, while responding)"
-            : " (one vote per round, while voting, for another participant)");
+        context.runOnContext(v -> forward(m, id, tokenHash, response, round, value));
+        return;
       }
-      context.runOnContext(v -> {
-        if (code == 0) {
-          m.reply(views.get(id));
-        } else {
-          m.fail(code, message);
-        }
-      });
+      MatchViews.Refusal no = MatchViews.refusal(id, match, tokenHash, response, round, value);
+      if (no == null) {
+        service.human(response, id, round, value, out);
+      }
+      JsonObject view = match.view();
+      context.runOnContext(v -> reply(m, no, view));
     });
+  }
+
+  /** The player's answer or vote for a match another process runs (or none does now): to Kafka, for its owner. */
+  private void forward(Message<JsonObject> m, String id, String tokenHash, boolean response, int round, String value) {
+    Match known = views.get(id);
+    MatchViews.Refusal no = MatchViews.refusal(id, known, tokenHash, response, round, value);
+    if (no != null) {
+      reply(m, no, null);
+      return;
+    }
+    mesh.producer().send(service.forward(response, known, round, value), (meta, e) -> context.runOnContext(v -> {
+      if (e != null) {
+        LOG.warn("match {}: the player's {} was not written: {}", id, response ? "answer" : "vote", e.toString());
+        m.fail(503, "not written to Kafka (" + e.getMessage() + "): retry");
+      } else {
+        m.reply(new JsonObject().put("accepted", true).put("match", known.view()));
+      }
+    }));
+  }
+
+  private static void reply(Message<JsonObject> m, MatchViews.Refusal no, JsonObject view) {
+    if (no == null) {
+      m.reply(view);
+    } else {
+      m.fail(no.code(), no.message());
+    }
   }
 
   static String hash(String token) {
@@ -129,6 +247,9 @@ public final class MatchVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       if (loop != null) {
         loop.close();
+      }
+      if (tail != null) {
+        tail.close();
       }
       return null;
     });

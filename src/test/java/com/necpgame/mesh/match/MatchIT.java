@@ -1,18 +1,21 @@
 package com.necpgame.mesh.match;
 
+import static com.necpgame.mesh.match.MatchClient.await;
+import static com.necpgame.mesh.match.MatchClient.get;
+import static com.necpgame.mesh.match.MatchClient.other;
+import static com.necpgame.mesh.match.MatchClient.rawStatus;
+import static com.necpgame.mesh.match.MatchClient.send;
+import static com.necpgame.mesh.match.MatchClient.status;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
 import com.necpgame.mesh.envelope.EnvelopeValidator;
+import com.necpgame.mesh.match.MatchClient.Topics;
 import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -24,13 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** A whole match on the real broker: one scripted human over REST, three local-provider robots per round. */
 class MatchIT {
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
-  private static final List<String> ORDER = List.of("round.starting", "round.robots_needed", "round.started",
-      "round.voting_started", "round.completed");
-
   @Test
   void playsThreeRoundsToCompletionWithEveryEventValidOnceInOrder(@TempDir Path dir) throws Exception {
-    Topics t = Topics.create();
+    Topics t = Topics.create(3);
     int port = TestMesh.freePort();
     String events = t.events();
     String responses = t.responses();
@@ -42,33 +41,21 @@ class MatchIT {
       JsonObject created = send(base + "/matches", null, new JsonObject().put("player_id", "p-1"), 201);
       String id = created.getString("match_id");
       String token = created.getString("token");
-      List<JsonObject> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
-      java.net.http.WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port
-          + "/matches/" + id + "/ws"), new java.net.http.WebSocket.Listener() {
-            @Override
-            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket socket, CharSequence data,
-                boolean last) {
-              frames.add(new JsonObject(data.toString()));
-              socket.request(1);
-              return null;
-            }
-          }).get(10, java.util.concurrent.TimeUnit.SECONDS);
-      ws.sendText("{bad", true).get(10, java.util.concurrent.TimeUnit.SECONDS);
-      awaitFrame(frames, "malformed_json");
-      ws.sendText(new JsonObject().put("action", "dance").encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
-      awaitFrame(frames, "invalid_request");
-      ws.sendText(new JsonObject().put("action", "vote").put("round", 1).put("identity", "A").encode(), true)
-          .get(10, java.util.concurrent.TimeUnit.SECONDS);
-      awaitFrame(frames, "unauthorized");
-      ws.sendText(new JsonObject().put("action", "respond").put("token", "wrong").put("round", 1).put("text", "x")
-          .encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
-      awaitFrame(frames, "forbidden");
+      MatchClient.Follower ws = MatchClient.Follower.open(port, id);
+      ws.socket().sendText("{bad", true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      ws.awaitError("malformed_json");
+      ws.send(new JsonObject().put("action", "dance"));
+      ws.awaitError("invalid_request");
+      ws.send(new JsonObject().put("action", "vote").put("round", 1).put("identity", "A"));
+      ws.awaitError("unauthorized");
+      ws.send(new JsonObject().put("action", "respond").put("token", "wrong").put("round", 1).put("text", "x"));
+      ws.awaitError("forbidden");
       assertEquals(400, rawStatus(base + "/matches", "application/json", "{not json"));
       assertEquals(415, rawStatus(base + "/matches", "text/plain", "{}"));
       assertEquals(413, rawStatus(base + "/matches", "application/json",
           "{\"player_id\":\"" + "x".repeat(2_000_000) + "\"}"));
       assertEquals(400, status(base + "/matches", null, new JsonObject().put("player_id", "")));
-      assertEquals(404, getStatus(base + "/matches/match-unknown"));
+      assertEquals(404, get(base + "/matches/match-unknown").statusCode());
       assertEquals(400, status(base + "/matches/" + id + "/responses", token, new JsonObject().put("round", 1)
           .put("text", "x".repeat(2001))));
       assertEquals(400, status(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", 1)
@@ -89,19 +76,16 @@ class MatchIT {
           send(base + "/matches/" + id + "/responses", token, new JsonObject().put("round", round)
               .put("text", "honestly no idea, round " + round), 202);
         } else { // the last round is played on the WebSocket
-          ws.sendText(new JsonObject().put("action", "respond").put("token", token).put("round", round)
-              .put("text", "no idea, last round").encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+          ws.send(new JsonObject().put("action", "respond").put("token", token).put("round", round)
+              .put("text", "no idea, last round"));
         }
         view = await(base, id, round, "voting");
-        String mine = view.getString("your_identity");
-        String other = view.getJsonArray("participants").stream().map(String::valueOf)
-            .filter(l -> !l.equals(mine)).findFirst().orElseThrow();
         if (round < 3) {
-          send(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", round).put("identity", other),
-              202);
+          send(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", round)
+              .put("identity", other(view)), 202);
         } else {
-          ws.sendText(new JsonObject().put("action", "vote").put("token", token).put("round", round)
-              .put("identity", other).encode(), true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+          ws.send(new JsonObject().put("action", "vote").put("token", token).put("round", round)
+              .put("identity", other(view)));
         }
       }
       JsonObject done = await(base, id, 3, "completed");
@@ -110,16 +94,12 @@ class MatchIT {
       assertEquals(3, done.getJsonArray("results").size());
       assertEquals(409, status(base + "/matches/" + id + "/votes", token, new JsonObject().put("round", 3)
           .put("identity", "A")), "the match is over");
-      long wsDeadline = System.currentTimeMillis() + 30_000;
-      while (frames.stream().noneMatch(f -> "completed".equals(f.getString("phase")))
-          && System.currentTimeMillis() < wsDeadline) {
-        Thread.sleep(50);
-      }
-      assertTrue(frames.stream().anyMatch(f -> "completed".equals(f.getString("phase"))), "the socket saw the end");
-      assertTrue(frames.stream().anyMatch(f -> "voting".equals(f.getString("phase"))), "and the voting");
-      assertTrue(frames.stream().anyMatch(f -> "vote".equals(f.getString("ack"))), "the vote was acknowledged");
-      frames.forEach(f -> assertTrue(f.encode().indexOf("robot-") < 0, "no robot id shown to the player: " + f));
-      ws.abort();
+      ws.awaitPhase("completed");
+      assertTrue(ws.saw("completed"), "the socket saw the end");
+      assertTrue(ws.saw("voting"), "and the voting");
+      assertTrue(ws.frames().stream().anyMatch(f -> "vote".equals(f.getString("ack"))), "the vote was acknowledged");
+      ws.frames().forEach(f -> assertTrue(f.encode().indexOf("robot-") < 0, "no robot id shown to the player: " + f));
+      ws.socket().abort();
 
       EnvelopeValidator validator = EnvelopeValidator.load(Optional.empty());
       List<JsonObject> out = TestKafka.envelopes(events);
@@ -130,12 +110,7 @@ class MatchIT {
       }
       List<String> types = out.stream().filter(e -> id.equals(e.getJsonObject("data").getString("match_id")))
           .map(e -> e.getString("event_type")).toList();
-      List<String> expected = new java.util.ArrayList<>(List.of("match.created"));
-      for (int i = 0; i < 3; i++) {
-        expected.addAll(ORDER);
-      }
-      expected.add("match.completed");
-      assertEquals(expected, types);
+      assertEquals(MatchClient.events(3), types);
       for (String topic : List.of(responses, orchestration, commands)) {
         for (JsonObject e : TestKafka.envelopes(topic)) {
           assertTrue(validator.validate(e).isEmpty(), e.encode() + " " + validator.validate(e));
@@ -162,7 +137,7 @@ class MatchIT {
 
   @Test
   void resumesAMatchFromMatchStateAfterARestart(@TempDir Path dir) throws Exception {
-    Topics t = Topics.create();
+    Topics t = Topics.create(3);
     JsonObject extra = t.config(20_000);
     String id;
     String token;
@@ -205,94 +180,5 @@ class MatchIT {
 
   private static List<JsonObject> ofType(List<JsonObject> events, String type) {
     return events.stream().filter(e -> type.equals(e.getString("event_type"))).toList();
-  }
-
-  private static void awaitFrame(List<JsonObject> frames, String errorCode) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (frames.stream().anyMatch(f -> f.getJsonObject("error") != null
-          && errorCode.equals(f.getJsonObject("error").getString("code")))) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no error frame " + errorCode + " in " + frames);
-  }
-
-  private static String other(JsonObject view) {
-    String mine = view.getString("your_identity");
-    return view.getJsonArray("participants").stream().map(String::valueOf).filter(l -> !l.equals(mine)).findFirst()
-        .orElseThrow();
-  }
-
-  /** The six topics of one test, and the config that points the match verticles at them. */
-  private record Topics(String events, String responses, String orchestration, String commands, String state,
-      String pool, String groupPrefix) {
-    static Topics create() throws Exception {
-      return new Topics(TestKafka.createTopic("match-events", 3), TestKafka.createTopic("robot-responses", 3),
-          TestKafka.createTopic("robot-orchestration-events", 3), TestKafka.createTopic("robot-commands", 3),
-          TestKafka.createTopic("match-state", 3), TestKafka.createTopic("robot-pool-state", 1),
-          TestKafka.unique("match"));
-    }
-
-    JsonObject config(long phaseMs) {
-      return new JsonObject()
-          .put("kafka", new JsonObject().put("consumer", new JsonObject().put("group_prefix", groupPrefix)))
-          .put("match", new JsonObject().put("round_ms", phaseMs).put("voting_ms", phaseMs).put("check_ms", 20)
-              .put("topics", new JsonObject().put("events", events).put("responses", responses)
-                  .put("orchestration", orchestration).put("state", state)))
-          .put("robots", new JsonObject().put("check_ms", 50)
-              .put("topics", new JsonObject().put("commands", commands).put("pool_state", pool)))
-          .put("verticles", new JsonObject().put("matches", new JsonObject().put("enabled", true))
-              .put("robots", new JsonObject().put("enabled", true))
-              .put("robot-workers", new JsonObject().put("enabled", true)));
-    }
-  }
-
-  private static int rawStatus(String url, String type, String body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("content-type", type)
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
-  }
-
-  private static int getStatus(String url) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString())
-        .statusCode();
-  }
-
-  private static JsonObject await(String base, String id, int round, String phase) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    JsonObject view = null;
-    while (System.currentTimeMillis() < deadline) {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/matches/" + id)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) {
-        view = new JsonObject(r.body());
-        if (view.getInteger("round") == round && phase.equals(view.getString("phase"))) {
-          return view;
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("match " + id + " never reached round " + round + " " + phase + "; last " + view);
-  }
-
-  private static int status(String url, String token, JsonObject body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (token != null) {
-      b.header("x-match-token", token);
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
-  }
-
-  private static JsonObject send(String url, String token, JsonObject body, int expected) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (token != null) {
-      b.header("x-match-token", token);
-    }
-    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(expected, r.statusCode(), r.body());
-    return new JsonObject(r.body());
   }
 }

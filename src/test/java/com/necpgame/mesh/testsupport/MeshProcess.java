@@ -119,8 +119,8 @@ public final class MeshProcess implements AutoCloseable {
 
   /**
    * Settings for processes that share the test broker and a fresh database: no topics created at start (the test
-   * makes its own), consumer groups named after {@code groupPrefix}, the bridge (its outbound topics are not there)
-   * and the world's verticles off.
+   * makes its own), consumer groups named after {@code groupPrefix}, the bridge (its outbound topics are not there),
+   * the world's verticles and the matches (their topics are not there either) off.
    */
   public static JsonObject sharedConfig(String groupPrefix) {
     JsonObject off = new JsonObject().put("enabled", false);
@@ -132,7 +132,8 @@ public final class MeshProcess implements AutoCloseable {
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         .put("topics", new JsonObject().put("create_on_start", false))
         .put("verticles", new JsonObject().put("bridge", off).put("tick", off).put("market", off).put("diplomacy", off)
-            .put("crowd", off).put("gateway", new JsonObject().put("instances", 1)));
+            .put("crowd", off).put("matches", off).put("robots", off).put("robot-workers", off)
+            .put("gateway", new JsonObject().put("instances", 1)));
   }
 
   public boolean alive() {

@@ -1,0 +1,62 @@
+package com.necpgame.mesh.match;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What this process knows of every match, whichever process owns it: the latest saved copy of each, from
+ * {@code match-state} or from this process's own changes before they come back from it; a copy replaces another only
+ * when its version is higher. The copies are never changed once offered, so any thread may read them.
+ */
+public final class MatchViews {
+
+  /** Why the player's answer or vote is refused: the status and what to tell them. */
+  public record Refusal(int code, String message) {}
+
+  private final Map<String, Match> latest = new ConcurrentHashMap<>();
+
+  /** Keeps {@code copy} when it is newer than what is known of its match; true when it was (tell the followers). */
+  public boolean offer(Match copy) {
+    boolean[] newer = {false};
+    latest.compute(copy.id(), (id, known) -> {
+      newer[0] = known == null || copy.version() > known.version();
+      return newer[0] ? copy : known;
+    });
+    return newer[0];
+  }
+
+  /** The latest copy of a match, or null. */
+  public Match get(String id) {
+    return latest.get(id);
+  }
+
+  /** The match as its player sees it (never the token's hash), or null. */
+  public JsonObject view(String id) {
+    Match m = latest.get(id);
+    return m == null ? null : m.view();
+  }
+
+  /**
+   * Why the player's answer ({@code response}) or vote for {@code value} in {@code round} may not go to match
+   * {@code m} (null: unknown) now, or null when it may: 404 unknown, 403 for another token, 409 when the match is
+   * over or not in that round's answering (or voting) phase, or the player did that already.
+   */
+  public static Refusal refusal(String id, Match m, String tokenHash, boolean response, int round, String value) {
+    if (m == null) {
+      return new Refusal(404, "no match " + id);
+    }
+    if (!m.tokenHash().equals(tokenHash)) {
+      return new Refusal(403, "the token is not the one of this match's player");
+    }
+    if (m.phase() == Match.Phase.COMPLETED) {
+      return new Refusal(409, "match " + id + " is over");
+    }
+    if (response ? m.canRespond(round, Match.HUMAN) : m.canVote(round, Match.HUMAN, value)) {
+      return null;
+    }
+    return new Refusal(409, "not accepted now: the match is in round " + m.round() + ", phase "
+        + m.phase().name().toLowerCase() + (response ? " (one answer per round, while responding)"
+        : " (one vote per round, while voting, for another participant)"));
+  }
+}
