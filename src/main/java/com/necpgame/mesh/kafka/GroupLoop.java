@@ -146,10 +146,7 @@ public final class GroupLoop implements AutoCloseable {
         try {
           records = c.poll(Duration.ofMillis(stepMs));
         } catch (WakeupException e) {
-          if (!running) {
-            throw e;
-          }
-          records = ConsumerRecords.empty(); // woken by submit: run the tasks now
+          records = ConsumerRecords.empty(); // woken by submit (run the tasks now) or by close (a last turn)
         }
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -236,21 +233,21 @@ public final class GroupLoop implements AutoCloseable {
       offsets.putAll(t.offsets());
     }
     if (!offsets.isEmpty()) {
-      c.commitSync(offsets);
+      try {
+        c.commitSync(offsets);
+      } catch (WakeupException e) {
+        c.commitSync(offsets); // a wake-up meant for a poll came first
+      }
     }
   }
 
-  /** Lets the current turn finish (its outputs sent, its offsets committed), then wakes the consumer if need be. */
+  /**
+   * Wakes the loop for a last turn (its tasks run, its outputs acknowledged and its inputs committed) and waits for
+   * it, for at most three request timeouts and a bit.
+   */
   @Override
   public void close() {
     running = false;
-    if (thread != null) {
-      try {
-        thread.join(stepMs * 2 + 5_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    ConsumerThreads.stop(thread, 15_000, consumer);
+    ConsumerThreads.stop(thread, kafka.config().requestTimeoutMs() * 3L + 5_000, consumer);
   }
 }

@@ -58,17 +58,25 @@ class GroupLoopIT {
   }
 
   @Test
-  void aTaskIsRunAtOnceNotAtTheNextStep() throws Exception {
+  void aTaskIsRunAtOnceAndCloseDoesNotWaitForTheNextStep() throws Exception {
     String in = TestKafka.createTopic("loop-in", 1);
-    try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it");
-        GroupLoop loop = new GroupLoop(KAFKA, producer, List.of(in), TestKafka.unique("wake"), 600_000,
-            new Echo(in)).start()) {
+    try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it")) {
+      GroupLoop loop = new GroupLoop(KAFKA, producer, List.of(in), TestKafka.unique("wake"), 600_000, new Echo(in))
+          .start();
       Thread.sleep(2000); // the loop is in its long poll
       CountDownLatch ran = new CountDownLatch(1);
       long at = System.nanoTime();
       loop.submit(out -> ran.countDown());
       assertTrue(ran.await(60, TimeUnit.SECONDS), "the task ran while the loop's step is ten minutes away");
       System.out.printf("task ran %d ms after submit%n", (System.nanoTime() - at) / 1_000_000);
+      Thread.sleep(500); // back in its long poll
+      CountDownLatch last = new CountDownLatch(1);
+      loop.submit(out -> last.countDown());
+      at = System.nanoTime();
+      loop.close();
+      long closeMs = (System.nanoTime() - at) / 1_000_000;
+      assertTrue(closeMs < 120_000, "close took " + closeMs + " ms: it waited for the ten-minute poll");
+      assertEquals(0, last.getCount(), "a task submitted just before close ran");
     }
   }
 
