@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,8 +34,9 @@ import org.apache.kafka.common.TopicPartition;
  * round starts and vote as soon as voting starts. The matches overlap, so they run at once. Reports
  * robot assignment latency (round.robots_needed to round.robots_assigned, envelope timestamps), rounds that missed a
  * deadline (a phase closed at its deadline because a participant had not answered) and the wall time.
- * Matches are created as fast as the gateway takes them, or evenly over {@code ramp_ms}.
- * <pre>java -cp ... com.necpgame.mesh.bench.MatchLoad [matches=1000] [round_ms=20000] [think_ms=2000] [ramp_ms=0]</pre>
+ * Matches are created as fast as the gateway takes them, or evenly over {@code ramp_ms}; {@code warmup} matches run
+ * first, unmeasured, so that the JIT has compiled the match path.
+ * <pre>java -cp ... MatchLoad [matches=1000] [round_ms=20000] [think_ms=2000] [ramp_ms=0] [warmup=0]</pre>
  */
 public final class MatchLoad {
 
@@ -49,6 +52,7 @@ public final class MatchLoad {
     long phaseMs = args.length > 1 ? Long.parseLong(args[1]) : 20_000;
     long thinkMs = args.length > 2 ? Long.parseLong(args[2]) : 2_000;
     long rampMs = args.length > 3 ? Long.parseLong(args[3]) : 0;
+    int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 0;
     String prefix = TestKafka.unique("bench");
     Map<String, String> topics = new HashMap<>();
     for (String t : List.of("match-events", "robot-responses", "robot-orchestration-events", "robot-commands",
@@ -79,46 +83,65 @@ public final class MatchLoad {
       Map<String, String> tokens = new ConcurrentHashMap<>();
       AtomicInteger completed = new AtomicInteger();
       Map<Integer, Integer> refused = new HashMap<>();
-      Thread player = new Thread(() -> play(base, topics.get("match-events"), tokens, completed, refused, matches,
-          thinkMs));
+      Thread player = new Thread(() -> play(base, topics.get("match-events"), tokens, completed, refused, thinkMs));
       player.setDaemon(true);
       player.start();
       Thread.sleep(3000); // the player's consumer is assigned
+      if (warmup > 0) { // not measured: the JIT compiles the match path, as it would have in a running mesh
+        create(base, "warmup-", warmup, rampMs * warmup / matches, tokens, refused);
+        await(completed, warmup, phaseMs);
+        System.out.printf("warm-up: %d of %d matches completed%n", completed.get(), warmup);
+        completed.set(0);
+        refused.clear();
+      }
+      Set<String> warm = Set.copyOf(tokens.keySet());
       long started = System.nanoTime();
-      Semaphore inFlight = IN_FLIGHT;
-      for (int i = 0; i < matches; i++) {
-        long due = started + rampMs * 1_000_000L * i / matches;
-        if (System.nanoTime() < due) {
-          Thread.sleep((due - System.nanoTime()) / 1_000_000);
-        }
-        inFlight.acquire();
-        HTTP.sendAsync(post(base + "/matches", null, new JsonObject().put("player_id", "player-" + i)),
-            HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
-              inFlight.release();
-              if (e != null) {
-                FIRST_ERROR.compareAndSet(null, e.toString());
-              }
-              if (e == null && r.statusCode() == 201) {
-                JsonObject b = new JsonObject(r.body());
-                tokens.put(b.getString("match_id"), b.getString("token"));
-              } else {
-                synchronized (refused) {
-                  refused.merge(e != null ? -1 : r.statusCode(), 1, Integer::sum);
-                }
-              }
-            });
-      }
+      create(base, "player-", matches, rampMs, tokens, refused);
       long createdMs = (System.nanoTime() - started) / 1_000_000;
-      long deadline = System.currentTimeMillis() + 3 * (3 * phaseMs + phaseMs) + 180_000;
-      while (completed.get() < matches && System.currentTimeMillis() < deadline) {
-        Thread.sleep(200);
-      }
+      await(completed, matches, phaseMs);
       long wallMs = (System.nanoTime() - started) / 1_000_000;
+      Set<String> measured = new HashSet<>(tokens.keySet());
+      measured.removeAll(warm);
       report(matches, phaseMs, createdMs, wallMs, completed.get(), new JsonObject(new HashMap<>(refused).entrySet()
           .stream().collect(java.util.stream.Collectors.toMap(e -> String.valueOf(e.getKey()), Map.Entry::getValue))),
-          topics);
+          topics, measured);
     }
     System.exit(0); // the test broker's and database's threads would keep the JVM up
+  }
+
+  /** Creates {@code n} matches, evenly over {@code rampMs} (or as fast as the gateway takes them). */
+  private static void create(String base, String prefix, int n, long rampMs, Map<String, String> tokens,
+      Map<Integer, Integer> refused) throws InterruptedException {
+    long started = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      long due = started + rampMs * 1_000_000L * i / n;
+      if (System.nanoTime() < due) {
+        Thread.sleep((due - System.nanoTime()) / 1_000_000);
+      }
+      IN_FLIGHT.acquire();
+      HTTP.sendAsync(post(base + "/matches", null, new JsonObject().put("player_id", prefix + i)),
+          HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
+            IN_FLIGHT.release();
+            if (e != null) {
+              FIRST_ERROR.compareAndSet(null, e.toString());
+            }
+            if (e == null && r.statusCode() == 201) {
+              JsonObject b = new JsonObject(r.body());
+              tokens.put(b.getString("match_id"), b.getString("token"));
+            } else {
+              synchronized (refused) {
+                refused.merge(e != null ? -1 : r.statusCode(), 1, Integer::sum);
+              }
+            }
+          });
+    }
+  }
+
+  private static void await(AtomicInteger completed, int n, long phaseMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 3 * (3 * phaseMs + phaseMs) + 180_000;
+    while (completed.get() < n && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+    }
   }
 
   private static HttpRequest post(String url, String token, JsonObject body) {
@@ -132,7 +155,7 @@ public final class MatchLoad {
 
   /** The scripted players: answer on round.started, vote for another letter on round.voting_started. */
   private static void play(String base, String topic, Map<String, String> tokens, AtomicInteger completed,
-      Map<Integer, Integer> refused, int matches, long thinkMs) {
+      Map<Integer, Integer> refused, long thinkMs) {
     java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newScheduledThreadPool(2);
     try (KafkaConsumer<String, byte[]> c = TestKafka.clients(TestKafka.config(new JsonObject()))
         .consumer("match-load", null, "latest")) {
@@ -141,7 +164,7 @@ public final class MatchLoad {
       c.assign(parts);
       c.seekToEnd(parts);
       parts.forEach(c::position);
-      while (completed.get() < matches) {
+      while (true) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
           JsonObject e = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
           JsonObject d = e.getJsonObject("data");
@@ -191,7 +214,7 @@ public final class MatchLoad {
   }
 
   private static void report(int matches, long phaseMs, long createdMs, long wallMs, int completed, JsonObject refused,
-      Map<String, String> topics) {
+      Map<String, String> topics, Set<String> measured) {
     Map<String, Long> needed = new HashMap<>();
     Histogram assign = new Histogram(3_600_000L, 3);
     int rounds = 0;
@@ -207,6 +230,9 @@ public final class MatchLoad {
     for (ConsumerRecord<String, byte[]> r : TestKafka.records(topics.get("match-events"))) {
       JsonObject e = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
       JsonObject d = e.getJsonObject("data");
+      if (!measured.contains(d.getString("match_id"))) {
+        continue;
+      }
       String key = d.getString("match_id") + ":" + d.getInteger("round");
       long at = Instant.parse(e.getString("timestamp")).toEpochMilli();
       switch (e.getString("event_type")) {
