@@ -37,8 +37,8 @@ public final class KillNine {
         .put("topics", new JsonObject().put("file", topics.toString()).put("default_replication_factor", 1))
         .put("bridge", new JsonObject().put("outbound", new JsonArray()))
         .put("verticles", new JsonObject().put("store", off).put("delivery", off).put("replay", off)
-            .put("tick", off).put("market", off).put("diplomacy", off).put("crowd", off)
-            .put("gateway", new JsonObject().put("instances", 2)));
+            .put("tick", off).put("market", off).put("diplomacy", off).put("crowd", off).put("matches", off)
+            .put("robots", off).put("robot-workers", off).put("gateway", new JsonObject().put("instances", 2)));
   }
 
   public static Cycle run(String name, Path dir, int clients, int acksBeforeKill) throws Exception {
