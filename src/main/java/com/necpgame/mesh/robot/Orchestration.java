@@ -9,8 +9,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,8 +37,6 @@ public final class Orchestration {
   private final MatchConfig.Robots config;
   private final LongSupplier clock;
   private RobotPool pool;
-  /** Match -> the correlation ids of its requests for robots already answered. */
-  private final Map<String, Set<String>> requests = new HashMap<>();
   private boolean changed = true;
 
   public Orchestration(MatchConfig.Match matchConfig, MatchConfig.Robots config, LongSupplier clock) {
@@ -104,7 +100,6 @@ public final class Orchestration {
           robotEvent("robot.released", r.id() + ":" + matchId, new JsonObject().put("robot_id", r.id())
               .put("robot_type", r.type()).put("match_id", matchId), now, out);
         }
-        requests.remove(matchId);
         changed = true;
       }
       default -> { }
@@ -116,18 +111,20 @@ public final class Orchestration {
     List<String> exclude = d.getJsonArray("exclude_robots").stream().map(String::valueOf).toList();
     List<String> identities = d.getJsonArray("identities").stream().map(String::valueOf).toList();
     String correlation = d.getString("correlation_id");
-    if (!requests.computeIfAbsent(matchId, m -> new HashSet<>()).add(correlation)) {
-      return;
+    int round = d.getInteger("round");
+    // a request seen again (after a restart or a failover) gets the same answer, with the same event id
+    List<RobotPool.Assigned> assigned = pool.assignedTo(matchId, round);
+    if (assigned.isEmpty()) {
+      assigned = pool.assign(matchId, round, identities.subList(0, Math.min(identities.size(), d.getInteger("count"))),
+          exclude, now);
+      instantiated(now, out);
     }
-    List<RobotPool.Assigned> assigned = pool.assign(matchId, identities.subList(0, Math.min(identities.size(),
-        d.getInteger("count"))), exclude, now);
-    instantiated(now, out);
     JsonArray robots = new JsonArray();
     for (RobotPool.Assigned a : assigned) {
       robots.add(new JsonObject().put("id", a.id()).put("type", a.type()).put("identity", a.identity()));
     }
     changed = true;
-    JsonObject data = new JsonObject().put("match_id", matchId).put("round", d.getInteger("round"))
+    JsonObject data = new JsonObject().put("match_id", matchId).put("round", round)
         .put("correlation_id", correlation).put("robots", robots);
     out.add(EnvelopeRecords.record(matchConfig.orchestrationTopic(), "data.match_id",
         envelope("round.robots_assigned", correlation, matchId, data, now)));

@@ -26,24 +26,30 @@ public final class RobotPool {
   public enum Status { IDLE, BUSY }
 
   /**
-   * One robot: its type, status, match while busy, since when in that status, since when a command is unanswered, and
-   * its answers in the match so far by round (kept with the pool, so they survive a restart).
+   * One robot: its type, status, while busy its match and the round and identity letter it was assigned under, since
+   * when in that status, since when a command is unanswered, and its answers in the match so far by round (kept with
+   * the pool, so they survive a restart).
    */
-  public record Robot(String id, String type, Status status, String matchId, long since, long awaitingSince,
-      SortedMap<Integer, String> answers) {
-    Robot with(Status s, String match, long at) {
-      return new Robot(id, type, s, match, at, 0, NO_ANSWERS);
+  public record Robot(String id, String type, Status status, String matchId, int round, String identity, long since,
+      long awaitingSince, SortedMap<Integer, String> answers) {
+    Robot busy(String match, int inRound, String as, long at) {
+      return new Robot(id, type, Status.BUSY, match, inRound, as, at, 0, NO_ANSWERS);
+    }
+
+    Robot idle(long at) {
+      return new Robot(id, type, Status.IDLE, null, 0, null, at, 0, NO_ANSWERS);
     }
 
     Robot awaiting(long at) {
-      return new Robot(id, type, status, matchId, since, at, answers);
+      return new Robot(id, type, status, matchId, round, identity, since, at, answers);
     }
 
     JsonObject toJson() {
       JsonObject byRound = new JsonObject();
       answers.forEach((round, text) -> byRound.put(round.toString(), text));
       return new JsonObject().put("id", id).put("type", type).put("status", status.name().toLowerCase())
-          .put("match_id", matchId).put("since", since).put("awaiting_since", awaitingSince).put("answers", byRound);
+          .put("match_id", matchId).put("round", round).put("identity", identity).put("since", since)
+          .put("awaiting_since", awaitingSince).put("answers", byRound);
     }
   }
 
@@ -83,7 +89,8 @@ public final class RobotPool {
    * Up to {@code identities.size()} idle robots not in {@code exclude}, one per identity, types taken in turn; grows
    * the pool when idle robots run out and {@code maxTotal} allows. Fewer (or none) when the pool is full.
    */
-  public List<Assigned> assign(String matchId, List<String> identities, Collection<String> exclude, long now) {
+  public List<Assigned> assign(String matchId, int round, List<String> identities, Collection<String> exclude,
+      long now) {
     Set<String> excluded = Set.copyOf(exclude);
     List<Assigned> out = new ArrayList<>();
     int turn = Math.floorMod(matchId.hashCode(), rules.types().size());
@@ -105,17 +112,23 @@ public final class RobotPool {
         break;
       }
       turn++;
-      put(pick.id(), pick.with(Status.BUSY, matchId, now));
+      put(pick.id(), pick.busy(matchId, round, identity, now));
       out.add(new Assigned(pick.id(), pick.type(), identity));
     }
     return out;
+  }
+
+  /** The robots a round of a match was given, by identity letter (none when it was not given any yet). */
+  public List<Assigned> assignedTo(String matchId, int round) {
+    return busyByMatch.getOrDefault(matchId, Set.of()).stream().map(robots::get).filter(r -> r.round() == round)
+        .sorted(Comparator.comparing(Robot::identity)).map(r -> new Assigned(r.id(), r.type(), r.identity())).toList();
   }
 
   /** Every robot busy in the match becomes idle; returns them. */
   public List<Robot> release(String matchId, long now) {
     List<Robot> released = new ArrayList<>();
     for (String id : List.copyOf(busyByMatch.getOrDefault(matchId, Set.of()))) {
-      Robot idle = robots.get(id).with(Status.IDLE, null, now);
+      Robot idle = robots.get(id).idle(now);
       put(id, idle);
       released.add(idle);
     }
@@ -145,7 +158,8 @@ public final class RobotPool {
         answers.put(round, text);
         answers = Collections.unmodifiableSortedMap(answers);
       }
-      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.since(), 0, answers));
+      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.round(), r.identity(), r.since(), 0,
+          answers));
     }
   }
 
@@ -266,7 +280,8 @@ public final class RobotPool {
 
   private static Robot robotOf(JsonObject r) {
     return new Robot(r.getString("id"), r.getString("type"), Status.valueOf(r.getString("status").toUpperCase()),
-        r.getString("match_id"), r.getLong("since"), r.getLong("awaiting_since"),
+        r.getString("match_id"), r.getInteger("round", 0), r.getString("identity"), r.getLong("since"),
+        r.getLong("awaiting_since"),
         answersOf(r.getJsonObject("answers", new JsonObject())));
   }
 
@@ -277,7 +292,7 @@ public final class RobotPool {
   }
 
   private Robot spawn(String type, long now) {
-    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, now, 0, NO_ANSWERS);
+    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, 0, null, now, 0, NO_ANSWERS);
     put(r.id(), r);
     spawned.add(r);
     return r;

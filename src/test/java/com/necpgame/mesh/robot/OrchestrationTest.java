@@ -59,6 +59,21 @@ class OrchestrationTest {
   }
 
   @Test
+  void aRequestReadAgainAfterARestartGetsTheSameAnswer() {
+    JsonObject request = new JsonObject().put("match_id", MATCH).put("round", 1).put("count", 3)
+        .put("identities", new JsonArray().add("B").add("C").add("D")).put("exclude_robots", new JsonArray())
+        .put("correlation_id", "robots:" + MATCH + ":1");
+    JsonObject first = only(feed(started(), "match-events", "round.robots_needed", request), "round.robots_assigned");
+    Orchestration restarted = started();
+    int size = restarted.pool().size();
+    JsonObject again = only(feed(restarted, "match-events", "round.robots_needed", request), "round.robots_assigned");
+    assertEquals(first.getString("event_id"), again.getString("event_id"));
+    assertEquals(first.getJsonObject("data"), again.getJsonObject("data"));
+    assertEquals(size, restarted.pool().size(), "no robot taken for it twice");
+    assertEquals(3, restarted.pool().busy());
+  }
+
+  @Test
   void everyNewRobotAndEveryScalingPassIsAnEvent() {
     Orchestration o = new Orchestration(GAMES.match(), GAMES.robots(), clock::get);
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>();

@@ -27,13 +27,13 @@ class RobotPoolTest {
   void neverAssignsAnExcludedRobot() {
     RobotPool pool = new RobotPool(RULES);
     pool.scale(0);
-    List<RobotPool.Assigned> first = pool.assign("m", List.of("A", "B", "C"), List.of(), 1);
+    List<RobotPool.Assigned> first = pool.assign("m", 1, List.of("A", "B", "C"), List.of(), 1);
     Set<String> used = new HashSet<>();
     first.forEach(a -> used.add(a.id()));
     assertEquals(3, used.size());
     assertEquals(3, first.stream().map(RobotPool.Assigned::type).distinct().count(), "types mixed");
     pool.release("m", 2);
-    List<RobotPool.Assigned> second = pool.assign("m", List.of("A", "B", "D"), used, 3);
+    List<RobotPool.Assigned> second = pool.assign("m", 2, List.of("A", "B", "D"), used, 3);
     assertEquals(3, second.size());
     second.forEach(a -> assertFalse(used.contains(a.id()), a.id() + " was excluded"));
   }
@@ -44,13 +44,13 @@ class RobotPoolTest {
     long now = 0;
     pool.scale(now);
     int match = 0;
-    while (pool.assign("m" + match++, List.of("A", "B", "C"), List.of(), now).size() == 3) {
+    while (pool.assign("m" + match++, 1, List.of("A", "B", "C"), List.of(), now).size() == 3) {
       pool.scale(now);
       assertTrue(pool.size() <= 20);
       now += 1000;
     }
     assertEquals(20, pool.size(), "grew to the maximum");
-    assertTrue(pool.assign("more", List.of("A"), List.of(), now).isEmpty(), "none left past the maximum");
+    assertTrue(pool.assign("more", 1, List.of("A"), List.of(), now).isEmpty(), "none left past the maximum");
     pool.scale(now);
     assertEquals(20, pool.size());
     for (int i = 0; i < match; i++) {
@@ -65,10 +65,10 @@ class RobotPoolTest {
   @Test
   void scalesUpAtTheBusyThreshold() {
     RobotPool pool = new RobotPool(new RobotPool.Rules(TYPES, 0, 20, 0.8, 300_000, 30_000));
-    pool.assign("m1", List.of("A", "B", "C", "D"), List.of(), 0);
+    pool.assign("m1", 1, List.of("A", "B", "C", "D"), List.of(), 0);
     assertEquals(3, pool.scale(1).added().size(), "4 of 4 busy: one more of every type");
     assertTrue(pool.scale(2).added().isEmpty(), "4 of 7 busy is under 80 %");
-    pool.assign("m2", List.of("A", "B"), List.of(), 3);
+    pool.assign("m2", 1, List.of("A", "B"), List.of(), 3);
     assertEquals(3, pool.scale(4).added().size(), "6 of 7 busy");
     assertEquals(10, pool.size());
   }
@@ -77,14 +77,14 @@ class RobotPoolTest {
   void replacesARobotThatStopsAnswering() {
     RobotPool pool = new RobotPool(RULES);
     pool.scale(0);
-    RobotPool.Assigned a = pool.assign("m", List.of("A"), List.of(), 0).get(0);
+    RobotPool.Assigned a = pool.assign("m", 1, List.of("A"), List.of(), 0).get(0);
     pool.commanded(a.id(), 10);
     assertTrue(pool.checkHealth(30_010).isEmpty());
     RobotPool.Changes changes = pool.checkHealth(30_011);
     assertEquals(a.id(), changes.removed().get(0).id());
     assertEquals(a.type(), changes.added().get(0).type());
     assertEquals(null, pool.robot(a.id()));
-    RobotPool.Assigned b = pool.assign("m", List.of("B"), List.of(), 40_000).get(0);
+    RobotPool.Assigned b = pool.assign("m", 1, List.of("B"), List.of(), 40_000).get(0);
     pool.commanded(b.id(), 40_000);
     pool.answered(b.id(), "m", 1, null);
     assertTrue(pool.checkHealth(100_000).isEmpty());
@@ -94,7 +94,7 @@ class RobotPoolTest {
   void survivesAJsonRoundTrip() {
     RobotPool pool = new RobotPool(RULES);
     pool.scale(0);
-    pool.assign("m", List.of("A", "B"), List.of(), 5);
+    pool.assign("m", 1, List.of("A", "B"), List.of(), 5);
     assertEquals(pool.toJson(), RobotPool.fromJson(RULES, pool.toJson()).toJson());
   }
 
@@ -103,7 +103,7 @@ class RobotPoolTest {
     RobotPool pool = new RobotPool(RULES);
     java.util.Map<String, io.vertx.core.json.JsonObject> state = new java.util.HashMap<>();
     pool.scale(0);
-    pool.assign("m", List.of("A", "B"), List.of(), 5);
+    pool.assign("m", 1, List.of("A", "B"), List.of(), 5);
     pool.scale(6);
     assertEquals(8, pool.size());
     pool.drainChanged().forEach((id, r) -> state.put(id, r));
