@@ -1,5 +1,6 @@
 package com.necpgame.mesh.config;
 
+import com.necpgame.mesh.security.JwtKeys;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -24,7 +25,8 @@ public record SecurityConfig(
     Jwt jwt,
     Limits limits,
     Map<String, TopicLimit> topicLimits,
-    Audit audit) {
+    Audit audit,
+    Browsers browsers) {
 
   /** Requests without credentials: accepted while HTTP binds loopback only (the default), always, or never. */
   public enum Anonymous { LOOPBACK, ALLOW, DENY }
@@ -63,7 +65,7 @@ public record SecurityConfig(
    * audience required (empty: not checked), and the claim naming the principal.
    */
   public record Jwt(String hmacSecret, Optional<Path> publicKeyFile, String algorithm, Optional<Path> jwksFile,
-      String issuer, String audience, String principalClaim) {
+      String issuer, String audience, String principalClaim, long maxLifetimeS) {
     public boolean enabled() {
       return !hmacSecret.isEmpty() || publicKeyFile.isPresent() || jwksFile.isPresent();
     }
@@ -72,12 +74,19 @@ public record SecurityConfig(
     public String toString() {
       return "Jwt[hmacSecret=" + (hmacSecret.isEmpty() ? "" : "****") + ", publicKeyFile=" + publicKeyFile
           + ", algorithm=" + algorithm + ", jwksFile=" + jwksFile + ", issuer=" + issuer + ", audience=" + audience
-          + ", principalClaim=" + principalClaim + "]";
+          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + "]";
     }
   }
 
   /** Where audit events go and at most how many a second a process writes (the rest are counted, not written). */
   public record Audit(String topic, double maxPerSecond) {}
+
+  /**
+   * What browsers may reach: the origins (besides the gateway's own) whose pages may open WebSockets and send requests
+   * ({@code security.allowed_origins}), and the {@code Host} names requests must carry while anonymous requests are
+   * accepted on loopback ({@code security.allowed_hosts}; {@code checkHost}), against DNS rebinding.
+   */
+  public record Browsers(List<String> allowedOrigins, List<String> allowedHosts, boolean checkHost) {}
 
   static SecurityConfig from(ConfigReader r, String httpHost) {
     Anonymous anonymous = r.enumOf("security.anonymous", Anonymous.class, Anonymous.LOOPBACK);
@@ -115,7 +124,8 @@ public record SecurityConfig(
         publicKey.isBlank() ? Optional.empty() : Optional.of(Path.of(publicKey)),
         r.oneOf("security.jwt.algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")),
         jwks.isBlank() ? Optional.empty() : Optional.of(Path.of(jwks)), r.string("security.jwt.issuer"),
-        r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"));
+        r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"),
+        r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000));
     if (!jwt.hmacSecret().isEmpty() && jwt.hmacSecret().length() < 32) {
       r.problem("security.jwt.hmac_secret", "must have at least 32 characters (HS256 needs a 256-bit secret)");
     }
@@ -123,6 +133,10 @@ public record SecurityConfig(
         r.problem("security.jwt.public_key_file", "cannot read " + p));
     jwt.jwksFile().filter(p -> !Files.isReadable(p)).ifPresent(p ->
         r.problem("security.jwt.jwks_file", "cannot read " + p));
+    if (jwt.enabled() && jwt.publicKeyFile().map(Files::isReadable).orElse(true)
+        && jwt.jwksFile().map(Files::isReadable).orElse(true)) {
+      jwtKeys(r, jwt);
+    }
     Audit audit = new Audit(r.topicName("security.audit.topic"), r.longIn("security.audit.max_per_second", 1, 1_000_000));
 
     boolean accepted = switch (anonymous) {
@@ -137,7 +151,46 @@ public record SecurityConfig(
           + ") but no principal has api_keys and security.jwt has no key: configure one, or bind http.host to "
           + "127.0.0.1");
     }
-    return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit);
+    Browsers browsers = new Browsers(origins(r), hosts(r), accepted && isLoopback(httpHost));
+    return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit,
+        browsers);
+  }
+
+  /**
+   * A JWT source is configured: at least one verification key must load from each (vertx-auth-jwt without keys accepts
+   * unsigned tokens), else start-up stops naming the setting and every key skipped with why.
+   */
+  private static void jwtKeys(ConfigReader r, Jwt jwt) {
+    try {
+      JwtKeys keys = JwtKeys.load(jwt.hmacSecret(), jwt.publicKeyFile(), jwt.algorithm(), jwt.jwksFile());
+      if (jwt.jwksFile().isPresent()
+          && keys.keys().stream().noneMatch(k -> k.source().equals("security.jwt.jwks_file"))) {
+        r.problem("security.jwt.jwks_file", jwt.jwksFile().orElseThrow() + " holds no key that verifies "
+            + "signatures" + (keys.skipped().isEmpty() ? " (its \"keys\" array is empty)" : "; skipped: "
+            + String.join("; ", keys.skipped())) + ". Put the identity provider's signature keys (use \"sig\", "
+            + "kty RSA, EC or oct) there, or remove security.jwt.jwks_file");
+      }
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      int colon = message.indexOf(": ");
+      r.problem(message.substring(0, colon), message.substring(colon + 2));
+    }
+  }
+
+  private static List<String> origins(ConfigReader r) {
+    List<String> origins = strings(r, "security.allowed_origins");
+    origins.stream().filter(o -> !o.equals("null") && !o.matches("https?://[^/?#@\\s]+")).forEach(o ->
+        r.problem("security.allowed_origins", "expected origins like https://console.example.com:8443 (scheme, "
+            + "host and port, no path), got \"" + o + "\""));
+    return origins;
+  }
+
+  private static List<String> hosts(ConfigReader r) {
+    List<String> hosts = strings(r, "security.allowed_hosts");
+    hosts.stream().filter(h -> !h.matches("[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}]")).forEach(h ->
+        r.problem("security.allowed_hosts", "expected host names or addresses without a port (IPv6 in brackets: "
+            + "[::1]), got \"" + h + "\""));
+    return hosts;
   }
 
   private static PrincipalSpec principal(ConfigReader r, String name, Limits defaults) {

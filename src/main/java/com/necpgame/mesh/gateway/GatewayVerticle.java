@@ -61,6 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
     Security security = SecurityHandler.shared(vertx, mesh);
     SecurityHandler authenticate = new SecurityHandler(security);
     router.route().handler(GatewayVerticle::refuseBadUri);
+    router.route().handler(new BrowserGuard(security));
     // A WebSocket upgrade is authenticated before it happens; other requests once their body is read (the body
     // handler must be installed before anything asynchronous runs, or the body is lost).
     router.route("/ws").handler(authenticate);

@@ -125,7 +125,11 @@ final class MatchRoutes {
     ctx.request().toWebSocket().onSuccess(ws -> {
       MessageConsumer<JsonObject> changes = vertx.eventBus().consumer(MatchVerticle.CHANGED + id,
           m -> ws.writeTextMessage(m.body().encode()));
-      ws.closeHandler(v -> changes.unregister());
+      long expiry = TokenExpiry.closeWhenExpired(vertx, ws, SecurityHandler.principal(ctx));
+      ws.closeHandler(v -> {
+        changes.unregister();
+        vertx.cancelTimer(expiry);
+      });
       ws.textMessageHandler(text -> play(ws, id, text));
       vertx.eventBus().<JsonObject>request(MatchVerticle.GET, id)
           .onSuccess(first -> ws.writeTextMessage(first.body().encode()))

@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  * stays open. Events wait in a queue of at most {@code websocket.buffer_events} while the client reads slowly; past
  * that the stream pauses, and a client paused for {@code websocket.slow_client_close_ms} is closed with 1008. A client
  * with {@code websocket.max_in_flight_publishes} unacknowledged publishes is not read until half of them are answered.
+ * A socket opened with a JWT is closed with 1008 "token expired" when the token's {@code exp} passes
+ * ({@link TokenExpiry}).
  */
 final class StreamSocket {
 
@@ -88,7 +90,9 @@ final class StreamSocket {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> error(null, 400, "unsupported_frame", "send JSON as text frames", null));
     ws.exceptionHandler(this::onException);
+    long expiry = TokenExpiry.closeWhenExpired(context.owner(), ws, principal);
     ws.closeHandler(v -> {
+      context.owner().cancelTimer(expiry);
       closed = true;
       stopStream();
       mesh.metrics().webSocketClosed();

@@ -5,18 +5,24 @@ import com.necpgame.mesh.config.SecurityConfig.Limits;
 /**
  * Who a request is: the principal's name, how it proved it ({@code api_key}, {@code jwt}, {@code anonymous}), its ACL
  * and its token buckets for requests and events (null: unlimited), shared by every connection of that principal in
- * this process.
+ * this process; {@code expiresAt} is when the credential stops being valid (epoch seconds of a JWT's {@code exp}; 0:
+ * never, as an API key), after which a WebSocket opened with it is closed.
  */
-public record Principal(String name, String via, Acl acl, TokenBucket requests, TokenBucket events) {
+public record Principal(String name, String via, Acl acl, TokenBucket requests, TokenBucket events, long expiresAt) {
 
   static Principal of(String name, String via, Acl acl, Limits limits, long now) {
     return new Principal(name, via, acl, bucket(limits.requestsPerSecond(), limits.requestBurst(), now),
-        bucket(limits.eventsPerSecond(), limits.eventBurst(), now));
+        bucket(limits.eventsPerSecond(), limits.eventBurst(), now), 0);
   }
 
   /** The same principal (same buckets) authenticated another way. */
   Principal via(String how) {
-    return new Principal(name, how, acl, requests, events);
+    return new Principal(name, how, acl, requests, events, expiresAt);
+  }
+
+  /** The same principal with a credential valid until {@code epochSeconds}. */
+  Principal until(long epochSeconds) {
+    return new Principal(name, via, acl, requests, events, epochSeconds);
   }
 
   static TokenBucket bucket(double perSecond, double burst, long now) {

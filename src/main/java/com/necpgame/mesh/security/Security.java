@@ -6,26 +6,18 @@ import io.micrometer.core.instrument.FunctionCounter;
 import com.necpgame.mesh.config.SecurityConfig.PrincipalSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.User;
-import io.vertx.ext.auth.authentication.TokenCredentials;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's security for one process: who a request is (an API key, a JWT, or anonymous where that is accepted),
@@ -34,6 +26,7 @@ import org.apache.kafka.clients.producer.Producer;
  */
 public final class Security {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Security.class);
   public static final String API_KEY = "api_key";
   public static final String JWT = "jwt";
 
@@ -41,7 +34,7 @@ public final class Security {
   private final Map<String, Principal> principals = new HashMap<>();
   private final Map<String, Principal> byKeyHash = new HashMap<>();
   private final Principal anonymous;
-  private final JWTAuth jwt;
+  private final JwtVerifier jwt;
   private final Map<String, TokenBucket> topicBuckets = new ConcurrentHashMap<>();
   private final AuditLog audit;
   private final MeshMetrics metrics;
@@ -68,7 +61,7 @@ public final class Security {
         topicBuckets.put(topic, bucket);
       }
     });
-    jwt = config.jwt().enabled() ? JWTAuth.create(vertx, jwtOptions(config.jwt())) : null;
+    jwt = config.jwt().enabled() ? jwtVerifier(config.jwt()) : null;
     audit = new AuditLog(producer, config.audit().topic(), source,
         new TokenBucket(config.audit().maxPerSecond(), config.audit().maxPerSecond(), now));
     FunctionCounter.builder("event_bus_audit_dropped_total", audit, AuditLog::dropped)
@@ -121,20 +114,17 @@ public final class Security {
   }
 
   private Future<Principal> byJwt(String token) {
-    return jwt.authenticate(new TokenCredentials(token))
-        .recover(e -> Future.failedFuture(new AuthenticationException("the token is not valid", null)))
-        .compose(user -> {
-          Object name = claim(user, config.jwt().principalClaim());
-          Principal p = name instanceof String s ? principals.get(s) : null;
-          return p != null ? Future.succeededFuture(p.via(JWT))
-              : Future.failedFuture(new AuthenticationException("the token's " + config.jwt().principalClaim()
-                  + " names no configured principal", name instanceof String s ? s : null));
-        });
-  }
-
-  private static Object claim(User user, String name) {
-    JsonObject claims = user.attributes().getJsonObject("accessToken");
-    return claims == null ? user.principal().getValue(name) : claims.getValue(name);
+    JsonObject claims;
+    try {
+      claims = jwt.verify(token, System.currentTimeMillis() / 1000);
+    } catch (AuthenticationException e) {
+      return Future.failedFuture(e);
+    }
+    Object name = claims.getValue(config.jwt().principalClaim());
+    Principal p = name instanceof String s ? principals.get(s) : null;
+    return p != null ? Future.succeededFuture(p.via(JWT).until(claims.getLong("exp")))
+        : Future.failedFuture(new AuthenticationException("the token's " + config.jwt().principalClaim()
+            + " names no configured principal", name instanceof String s ? s : null));
   }
 
   /** The producer limit of a topic in this process, or null when it has none. */
@@ -162,32 +152,12 @@ public final class Security {
     }
   }
 
-  private static JWTAuthOptions jwtOptions(SecurityConfig.Jwt cfg) {
-    JWTOptions verify = new JWTOptions().setLeeway(5);
-    if (!cfg.issuer().isEmpty()) {
-      verify.setIssuer(cfg.issuer());
-    }
-    if (!cfg.audience().isEmpty()) {
-      verify.setAudience(List.of(cfg.audience()));
-    }
-    JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(verify);
-    if (!cfg.hmacSecret().isEmpty()) {
-      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(cfg.hmacSecret()));
-    }
-    try {
-      if (cfg.publicKeyFile().isPresent()) {
-        options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(cfg.algorithm())
-            .setBuffer(Files.readString(cfg.publicKeyFile().get())));
-      }
-      if (cfg.jwksFile().isPresent()) {
-        JsonArray keys = new JsonObject(Files.readString(cfg.jwksFile().get())).getJsonArray("keys", new JsonArray());
-        for (Object key : keys) {
-          options.addJwk((JsonObject) key);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("security.jwt: cannot read the keys: " + e.getMessage(), e);
-    }
-    return options;
+  /** The verifier of the keys that loaded (the config refused a source none loaded from); skipped JWKs logged. */
+  private static JwtVerifier jwtVerifier(SecurityConfig.Jwt cfg) {
+    JwtKeys keys = JwtKeys.load(cfg.hmacSecret(), cfg.publicKeyFile(), cfg.algorithm(), cfg.jwksFile());
+    keys.skipped().forEach(why -> LOG.warn("security.jwt.jwks_file: JWK skipped, {}", why));
+    LOG.info("JWTs verified with {} key(s): {}", keys.keys().size(), keys.keys().stream()
+        .map(k -> (k.kid() == null ? k.source() : "kid " + k.kid()) + " " + k.alg()).toList());
+    return new JwtVerifier(keys.keys(), cfg.issuer(), cfg.audience(), cfg.maxLifetimeS());
   }
 }
