@@ -114,4 +114,25 @@ class SecurityConfigTest {
     assertFalse(dump.contains(HMAC), dump);
     assertTrue(dump.contains("hmacSecret=****"), dump);
   }
+
+  @Test
+  void browserChecksAreOnWhileAnonymousLoopbackAccessIsAndTheirListsAreValidated() {
+    SecurityConfig.Browsers laptop = load(new JsonObject()).security().browsers();
+    assertTrue(laptop.checkHost(), "anonymous requests on loopback: Host checked");
+    assertEquals(List.of("localhost", "127.0.0.1", "[::1]"), laptop.allowedHosts());
+    assertEquals(List.of(), laptop.allowedOrigins());
+    assertFalse(load(exposed(new JsonObject().put("anonymous", "allow"))).security().browsers().checkHost(),
+        "not loopback");
+    assertFalse(load(new JsonObject().put("security", new JsonObject().put("anonymous", "deny")
+        .put("jwt", new JsonObject().put("hmac_secret", HMAC)))).security().browsers().checkHost(), "no anonymous");
+    String p = problems(new JsonObject().put("security", new JsonObject()
+        .put("allowed_origins", new JsonArray().add("https://ok.example:8443").add("https://x.example/path"))
+        .put("allowed_hosts", new JsonArray().add("dev.local").add("dev.local:8080"))
+        .put("jwt", new JsonObject().put("max_lifetime_s", 0))));
+    assertTrue(p.contains("security.allowed_origins: expected origins like") && p.contains("x.example/path"), p);
+    assertFalse(p.contains("ok.example"), p);
+    assertTrue(p.contains("security.allowed_hosts: expected host names or addresses without a port")
+        && p.contains("\"dev.local:8080\""), p);
+    assertTrue(p.contains("security.jwt.max_lifetime_s: expected an integer from 1"), p);
+  }
 }

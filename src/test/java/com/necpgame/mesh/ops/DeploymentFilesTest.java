@@ -3,23 +3,34 @@ package com.necpgame.mesh.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.necpgame.mesh.config.ConfigException;
 import com.necpgame.mesh.config.ConfigLoader;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.security.Security;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPairGenerator;
+import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -33,6 +44,7 @@ import org.yaml.snakeyaml.Yaml;
 class DeploymentFilesTest {
 
   private static final Path K8S = Path.of("k8s");
+  private static final String PROMETHEUS_PLACEHOLDER = "sha256:SET-TO-THE-SHA256-OF-THE-SECRETS-prometheus-api-key";
 
   @Test
   void everyManifestParsesAndHasApiVersionKindAndName() throws IOException {
@@ -232,21 +244,62 @@ class DeploymentFilesTest {
     return "prefix".equals(resource.get("patternType")) ? topic.startsWith(name) : topic.equals(name);
   }
 
+  /** The ConfigMap's config in a pod whose Secret holds real values: an RSA JWKS and a Prometheus key. */
+  private static MeshConfig meshConfig() throws IOException {
+    RSAPublicKey pub;
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      generator.initialize(2048);
+      pub = (RSAPublicKey) generator.generateKeyPair().getPublic();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+    String jwks = new JsonObject().put("keys", new JsonArray().add(new JsonObject().put("kty", "RSA").put("kid", "idp-1")
+        .put("use", "sig").put("alg", "RS256").put("n", b64.encodeToString(unsigned(pub.getModulus())))
+        .put("e", b64.encodeToString(unsigned(pub.getPublicExponent()))))).encode();
+    return meshConfig(jwks, "prometheus-scrape-key-" + UUID.randomUUID());
+  }
+
+  private static byte[] unsigned(BigInteger n) {
+    byte[] bytes = n.toByteArray();
+    return bytes[0] == 0 ? Arrays.copyOfRange(bytes, 1, bytes.length) : bytes;
+  }
+
   /**
    * The ConfigMap's config as the mesh loads it in the pod, where the Secret's JWKS is mounted at the path it names
-   * (here: a temporary file with the Secret's value).
+   * (here: a temporary file with {@code jwks}) and the ConfigMap holds the SHA-256 of the Secret's Prometheus key (its
+   * placeholder replaced, as the deployment instructions say, with the hash of {@code prometheusKey}; left as it is
+   * when that is null).
    */
-  private static MeshConfig meshConfig() throws IOException {
+  private static MeshConfig meshConfig(String jwksJson, String prometheusKey) throws IOException {
     Map<String, Object> data = map(only("ConfigMap", "event-mesh-config"), "data");
     Path jwks = Files.createTempFile("jwks", ".json");
-    Files.writeString(jwks, (String) map(only("Secret", "event-mesh-secrets"), "stringData").get("jwks.json"));
+    Files.writeString(jwks, jwksJson);
+    String json = ((String) data.get("mesh.json")).replace("/etc/event-mesh/auth/jwks.json", jwks.toString());
+    if (prometheusKey != null) {
+      json = json.replace(PROMETHEUS_PLACEHOLDER, "sha256:" + Security.sha256(prometheusKey));
+    }
     try {
-      return ConfigLoader.load(new JsonObject(((String) data.get("mesh.json"))
-          .replace("/etc/event-mesh/auth/jwks.json", jwks.toString())),
+      return ConfigLoader.load(new JsonObject(json),
           Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh"));
     } finally {
       Files.delete(jwks);
     }
+  }
+
+  @Test
+  void shippedSecretsHoldNoCredentialAndTheMeshRefusesToStartWithThem() throws IOException {
+    Map<String, Object> secret = map(only("Secret", "event-mesh-secrets"), "stringData");
+    assertEquals("", secret.get("prometheus-api-key"), "no working Prometheus key is shipped");
+    assertTrue(((String) map(only("ConfigMap", "event-mesh-config"), "data").get("mesh.json"))
+        .contains(PROMETHEUS_PLACEHOLDER), "the ConfigMap holds a placeholder, not the hash of a shipped key");
+    ConfigException refused = assertThrows(ConfigException.class,
+        () -> meshConfig((String) secret.get("jwks.json"), null));
+    String problems = refused.getMessage();
+    assertTrue(problems.contains("security.jwt.jwks_file") && problems.contains("holds no key that verifies"),
+        problems);
+    assertTrue(problems.contains("security.principals.prometheus.api_keys"), problems);
   }
 
   private static Map<String, Object> only(String kind) throws IOException {
