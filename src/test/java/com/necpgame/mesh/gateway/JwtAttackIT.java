@@ -229,6 +229,27 @@ class JwtAttackIT {
   }
 
   @Test
+  void theJarWithAnEmptyKeySetExitsWith2NamingTheKey(@TempDir Path dir) throws Exception {
+    Path empty = Files.writeString(dir.resolve("jwks.json"), "{\"keys\": []}");
+    Path conf = Files.writeString(dir.resolve("mesh.json"), new JsonObject().put("data_dir", dir.resolve("data")
+        .toString()).put("http", new JsonObject().put("host", "0.0.0.0").put("port", TestMesh.freePort()))
+        .put("security", new JsonObject().put("jwt", new JsonObject().put("jwks_file", empty.toString())))
+        .encode());
+    Path log = dir.resolve("mesh.log");
+    ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar",
+        Path.of(System.getProperty("mesh.jar", "target/event-mesh.jar")).toAbsolutePath().toString(), "-conf",
+        conf.toString()).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("MESH_"));
+    Process mesh = pb.start();
+    assertTrue(mesh.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "exited");
+    String output = Files.readString(log);
+    assertEquals(2, mesh.exitValue(), output);
+    assertTrue(output.contains("security.jwt.jwks_file: " + empty + " holds no key that verifies signatures"),
+        output);
+    assertTrue(Files.notExists(dir.resolve("data")), "nothing was opened");
+  }
+
+  @Test
   void encryptionOnlyKeySetRefusesToStart(@TempDir Path dir) throws Exception {
     JsonObject opsOnly = rsaJwk.copy().put("kid", "enc-2").put("key_ops", new JsonArray().add("encrypt"));
     opsOnly.remove("use");
