@@ -5,6 +5,7 @@ import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.BrowserPolicy;
 import com.necpgame.mesh.security.Security;
 import io.vertx.core.Handler;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -28,7 +29,7 @@ final class BrowserGuard implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String host = ctx.request().getHeader("Host");
+    String host = host(ctx);
     String origin = ctx.request().getHeader("Origin");
     if (anonymousOnLoopback && !policy.hostAllowed(host)) {
       refuse(ctx, "host_not_allowed", "Host " + host + " is not one of security.allowed_hosts (this gateway "
@@ -42,6 +43,13 @@ final class BrowserGuard implements Handler<RoutingContext> {
       return;
     }
     ctx.next();
+  }
+
+  /** The Host header, or the HTTP/2 {@code :authority} (which carries the host there). */
+  private static String host(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Host");
+    HostAndPort authority = header == null ? ctx.request().authority() : null;
+    return authority == null ? header : authority.host() + (authority.port() >= 0 ? ":" + authority.port() : "");
   }
 
   private void refuse(RoutingContext ctx, String code, String message, String resource) {
