@@ -156,6 +156,8 @@ class SsrfIT {
     attacks.put("http://127.0.0.1:" + p + "/admin", "a loopback address");
     attacks.put("http://127.1.2.3:" + p + "/admin", "a loopback address");
     attacks.put("http://[::1]:" + p + "/admin", "a loopback address");
+    attacks.put("http://2130706433:" + p + "/admin", "127.0.0.1 is a loopback address"); // one decimal number
+    attacks.put("http://hooks.example.com@127.0.0.1:" + p + "/admin", "a loopback address"); // user info, not host
     attacks.put("http://localhost:" + p + "/admin", "host localhost resolves to a loopback address");
     attacks.put("https://localhost:" + p + "/admin", "host localhost resolves to a loopback address");
     attacks.put("http://[::ffff:127.0.0.1]:" + p + "/admin", "a loopback address");
