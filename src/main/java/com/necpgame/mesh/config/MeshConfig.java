@@ -1,5 +1,7 @@
 package com.necpgame.mesh.config;
 
+import com.necpgame.mesh.security.AddressPolicy;
+import com.necpgame.mesh.security.Cidr;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -155,11 +157,13 @@ public record MeshConfig(
    * how often subscriptions are re-read, the pause before a failed batch is tried again, how long a rotated webhook
    * secret keeps signing beside the new one; for webhooks the request timeout, how often due deliveries are looked
    * for and how many at once, the most events in one batched request, when an endpoint's breaker opens and how long it
-   * stays open, and where exhausted deliveries go.
+   * stays open, and where exhausted deliveries go; which addresses webhooks may reach ({@code
+   * delivery.webhook.allow_loopback}, {@code delivery.webhook.allowed_cidrs}).
    */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
-      int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
+      int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic,
+      AddressPolicy webhookAddresses) {}
 
   /**
    * Replay jobs: the most records delivered to the target at once (progress is saved after each delivery and at least
@@ -273,7 +277,8 @@ public record MeshConfig(
         r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
         r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.connections", 1, 1000),
         r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
-        r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"));
+        r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"),
+        webhookAddresses(r, http.host()));
 
     Replay replay = new Replay(r.intIn("replay.batch_size", 1, 100_000), r.longIn("replay.checkpoint_ms", 10, 60_000),
         r.longIn("replay.poll_ms", 10, 600_000), r.longIn("replay.lease_ms", 1000, 3_600_000),
@@ -317,6 +322,37 @@ public record MeshConfig(
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
         bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games);
+  }
+
+  /**
+   * The addresses webhooks may reach: loopback when {@code delivery.webhook.allow_loopback} is true, or "auto" and
+   * {@code http.host} is loopback (a laptop); the blocks {@code delivery.webhook.allowed_cidrs} lists.
+   */
+  private static AddressPolicy webhookAddresses(ConfigReader r, String httpHost) {
+    String key = "delivery.webhook.allow_loopback";
+    Object loopback = r.raw(key);
+    boolean allowLoopback = false;
+    if (loopback instanceof Boolean b) {
+      allowLoopback = b;
+    } else if ("auto".equals(loopback)) {
+      allowLoopback = SecurityConfig.isLoopback(httpHost);
+    } else {
+      r.problem(key, "\"auto\", true or false", loopback, null);
+    }
+    List<Cidr> cidrs = new java.util.ArrayList<>();
+    io.vertx.core.json.JsonArray listed = r.array("delivery.webhook.allowed_cidrs");
+    for (int i = 0; i < listed.size(); i++) {
+      try {
+        if (!(listed.getValue(i) instanceof String text)) {
+          throw new IllegalArgumentException("expected a CIDR block such as 10.0.0.0/8 or fd00::/8, got "
+              + listed.getValue(i));
+        }
+        cidrs.add(Cidr.parse(text));
+      } catch (IllegalArgumentException e) {
+        r.problem("delivery.webhook.allowed_cidrs[" + i + "]", e.getMessage());
+      }
+    }
+    return new AddressPolicy(allowLoopback, cidrs);
   }
 
   private static Tls tls(ConfigReader r) {

@@ -5,6 +5,8 @@ import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.delivery.WebhookQueue.Attempt;
 import com.necpgame.mesh.delivery.WebhookQueue.Item;
 import com.necpgame.mesh.kafka.DeadLetters;
+import com.necpgame.mesh.security.AddressPolicy;
+import com.necpgame.mesh.security.AddressPolicy.Target;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -12,6 +14,7 @@ import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -19,7 +22,11 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,11 +49,20 @@ import org.slf4j.LoggerFactory;
  * Backoff} schedule until {@code max_retries} retries were made, then the event goes to {@code
  * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}. Deliveries that
  * wait (paused subscription, open breaker, rate limit) are not attempts and are never lost.
+ *
+ * <p>Before each subscription's requests of a round its endpoint's host is resolved again and judged by {@code
+ * delivery.webhook}'s {@link AddressPolicy}; the requests then connect to that very address (the client resolves
+ * nothing, so a name that resolves elsewhere meanwhile, DNS rebinding, cannot slip between check and connect), with
+ * the endpoint's host kept as the Host header and as TLS server name and certificate check. A refused address is a
+ * failed attempt whose reason names the address class, and nothing is sent. Redirects are never followed.
  */
 public final class WebhookDispatcher {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookDispatcher.class);
   private static final int MAX_RESPONSE_CHARS = 1000;
+  /** The worker pool that resolves endpoint hosts (a slow DNS server holds these threads, not the event loop). */
+  private static final String LOOKUPS = "mesh-webhook-lookups";
+  private static final int LOOKUP_THREADS = 4;
 
   private final Vertx vertx;
   private final WebhookQueue queue;
@@ -55,6 +71,8 @@ public final class WebhookDispatcher {
   private final MeshConfig.Delivery config;
   private final MeshMetrics metrics;
   private final HttpClientAgent http;
+  private final AddressPolicy addresses;
+  private final WorkerExecutor lookups;
   private final Backoff backoff = new Backoff(() -> ThreadLocalRandom.current().nextDouble());
   private final Map<String, CircuitBreaker> breakers = new HashMap<>();
   private final Map<String, RateLimiter> limits = new HashMap<>();
@@ -66,6 +84,8 @@ public final class WebhookDispatcher {
   public WebhookDispatcher(Vertx vertx, WebhookQueue queue, SubscriptionRegistry registry,
       Producer<String, byte[]> producer, MeshConfig.Delivery config, MeshMetrics metrics) {
     this.vertx = vertx;
+    this.addresses = config.webhookAddresses();
+    this.lookups = vertx.createSharedWorkerExecutor(LOOKUPS, LOOKUP_THREADS);
     this.queue = queue;
     this.registry = registry;
     this.producer = producer;
@@ -82,7 +102,7 @@ public final class WebhookDispatcher {
   public Future<Void> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
-    return http.close();
+    return Future.join(http.close(), lookups.close()).mapEmpty();
   }
 
   private void schedule(long delayMs) {
@@ -177,8 +197,49 @@ public final class WebhookDispatcher {
     int allowed = limit.take(requests.size(), System.currentTimeMillis());
     requests.subList(allowed, requests.size())
         .forEach(r -> outcomes.wait(r, now.plusMillis(Math.max(1, limit.waitMs()))));
-    return Future.join(requests.subList(0, allowed).stream().map(r -> post(s, breaker, r, outcomes)).toList())
-        .mapEmpty();
+    List<List<Item>> sending = requests.subList(0, allowed);
+    if (sending.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return target(s).compose(target -> Future.join(sending.stream()
+        .map(r -> post(s, breaker, target, r, outcomes)).toList())).mapEmpty();
+  }
+
+  /**
+   * Where this round's requests to the subscription's endpoint go: its host resolved now (off the event loop) and
+   * judged by the address policy.
+   */
+  private Future<Target> target(JsonObject s) {
+    String host = URI.create(s.getString("endpoint")).getHost();
+    return lookups.executeBlocking(() -> addresses.target(host, AddressPolicy.Resolver.SYSTEM), false)
+        .otherwise(e -> new Target(Target.Status.UNRESOLVED, null, "host " + host + " could not be resolved"))
+        .onSuccess(t -> {
+          if (t.status() == Target.Status.REFUSED) {
+            LOG.warn("subscription {}: webhook {} not sent, {} is refused: {}", s.getString("subscription_id"),
+                host(s.getString("endpoint")), t.address().getHostAddress(), t.reason());
+          }
+        });
+  }
+
+  /**
+   * The request to {@code endpoint} sent to {@code address}: the client connects there and resolves nothing; the
+   * endpoint's host is the Host header and the TLS server name. The address is taken without its host name so that
+   * pooled connections are per address.
+   */
+  static RequestOptions request(String endpoint, InetAddress address) {
+    URI uri = URI.create(endpoint);
+    boolean ssl = "https".equals(uri.getScheme());
+    int port = uri.getPort() >= 0 ? uri.getPort() : ssl ? 443 : 80;
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    InetAddress bare;
+    try {
+      bare = InetAddress.getByAddress(address.getAddress());
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e); // 4 or 16 bytes: cannot happen
+    }
+    return new RequestOptions().setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(bare, port)))
+        .setHost(uri.getHost()).setPort(port).setSsl(ssl)
+        .setURI(path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())).setFollowRedirects(false);
   }
 
   /**
@@ -209,7 +270,8 @@ public final class WebhookDispatcher {
    * One request for these messages and what comes of it: a single event's envelope, or a JSON array of every event
    * they carry (a batching subscription's, or a message queued as a batch).
    */
-  private Future<Void> post(JsonObject s, CircuitBreaker breaker, List<Item> items, Outcomes outcomes) {
+  private Future<Void> post(JsonObject s, CircuitBreaker breaker, Target target, List<Item> items,
+      Outcomes outcomes) {
     Item first = items.get(0);
     boolean array = s.getBoolean("enable_batching") || items.size() > 1 || first.eventIds() != null;
     byte[] body = (array ? "[" + String.join(",", items.stream().map(i -> i.eventIds() == null ? i.payload()
@@ -221,18 +283,21 @@ public final class WebhookDispatcher {
     String previous = s.getString("previous_secret_expires_at") != null
         && Instant.parse(s.getString("previous_secret_expires_at")).isAfter(Instant.now())
         ? s.getString("previous_signing_secret") : null;
-    RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(s.getString("endpoint"))
-        .setIdleTimeout(config.webhookTimeoutMs())
+    // a refused address is a failed attempt of the endpoint, with the reason, and nothing is sent
+    RequestOptions request = !target.allowed() ? null : request(s.getString("endpoint"), target.address())
+        .setMethod(HttpMethod.POST).setIdleTimeout(config.webhookTimeoutMs())
         .putHeader("content-type", "application/json").putHeader("user-agent", "necp-event-mesh")
         .putHeader("webhook-id", messageId).putHeader("webhook-timestamp", String.valueOf(timestamp))
         .putHeader("webhook-signature", WebhookSignature.header(Arrays.asList(s.getString("signing_secret"), previous),
             messageId, timestamp, body));
     long started = System.nanoTime();
-    Future<Outcome> sent = breaker.<Outcome>execute(promise -> http.request(request)
-        .compose(req -> req.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> new Outcome(resp.statusCode(), truncate(b.toString()), null,
-            resp.getHeader("retry-after"))))
-        .timeout(config.webhookTimeoutMs(), TimeUnit.MILLISECONDS)
+    Future<Outcome> sent = breaker.<Outcome>execute(promise -> (request == null
+        ? Future.<Outcome>failedFuture(target.reason())
+        : http.request(request)
+            .compose(req -> req.send(Buffer.buffer(body)))
+            .compose(resp -> resp.body().map(b -> new Outcome(resp.statusCode(), truncate(b.toString()), null,
+                resp.getHeader("retry-after"))))
+            .timeout(config.webhookTimeoutMs(), TimeUnit.MILLISECONDS))
         .onComplete(ar -> {
           if (ar.failed()) {
             promise.fail(new Failed(new Outcome(null, null, reason(ar.cause()), null)));

@@ -9,9 +9,11 @@ import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicPatterns;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.security.AddressPolicy;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -44,17 +46,23 @@ final class SubscriptionRoutes {
   private static final Set<String> FIELDS = Set.of("subscription_id", "service_name", "topic_pattern", "event_types",
       "filter", "method", "endpoint", "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching",
       "requires_ack");
+  private static final String LOOKUPS = "mesh-endpoint-lookups";
 
   private final Vertx vertx;
   private final MeshContext mesh;
   private final SubscriptionRegistry registry;
   private final WebhookQueue deliveries;
+  private final AddressPolicy addresses;
+  /** Resolves webhook endpoint hosts (closed with the verticle that made it). */
+  private final WorkerExecutor lookups;
 
   SubscriptionRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.mesh = mesh;
     this.registry = new SubscriptionRegistry(mesh.pool());
     this.deliveries = new WebhookQueue(mesh.pool());
+    this.addresses = mesh.config().delivery().webhookAddresses();
+    this.lookups = vertx.createSharedWorkerExecutor(LOOKUPS, 4);
   }
 
   void mount(Router router) {
@@ -137,7 +145,7 @@ final class SubscriptionRoutes {
           return null;
         }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
             "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
-    topic.compose(v -> registry.create(s, secret)).onSuccess(row -> {
+    topic.compose(v -> reachable(s)).compose(v -> registry.create(s, secret)).onSuccess(row -> {
       ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
       ctx.json(secret == null ? row : row.put("secret", secret));
     }).onFailure(e -> failed(ctx, e));
@@ -204,6 +212,23 @@ final class SubscriptionRoutes {
         }
       }
     }
+  }
+
+  /**
+   * A webhook's endpoint host resolves to addresses {@code delivery.webhook}'s policy lets webhooks reach (a name
+   * that does not resolve yet is accepted: every delivery resolves and judges it again); else a 400 naming the
+   * address class. The host is resolved on a small worker pool, never on the event loop.
+   */
+  private Future<Void> reachable(JsonObject s) {
+    if (!"webhook".equals(s.getString("method"))) {
+      return Future.succeededFuture();
+    }
+    String host = URI.create(s.getString("endpoint")).getHost();
+    return lookups.executeBlocking(() -> addresses.target(host, AddressPolicy.Resolver.SYSTEM), false)
+        .compose(target -> target.status() != AddressPolicy.Target.Status.REFUSED ? Future.succeededFuture()
+            : Future.failedFuture(new Publications.Refusal(400, "invalid_subscription",
+                "the webhook endpoint is not an address webhooks may reach",
+                new JsonArray().add(new Violation("/endpoint", target.reason()).toJson()))));
   }
 
   private static boolean isHttpUrl(String text) {
@@ -277,8 +302,9 @@ final class SubscriptionRoutes {
       String secret = Boolean.TRUE.equals(rotate) ? WebhookSignature.newSecret() : null;
       OffsetDateTime overlap = OffsetDateTime.now(ZoneOffset.UTC)
           .plusHours(mesh.config().delivery().secretOverlapHours());
-      return registry.update(id, changes, secret, overlap).map(row -> row == null || secret == null ? row
-          : row.put("secret", secret).put("previous_secret_expires_at", overlap.toInstant().toString()));
+      return (request.containsKey("endpoint") ? reachable(merged) : Future.<Void>succeededFuture())
+          .compose(v -> registry.update(id, changes, secret, overlap)).map(row -> row == null || secret == null ? row
+              : row.put("secret", secret).put("previous_secret_expires_at", overlap.toInstant().toString()));
     }).onSuccess(row -> {
       if (row == null) {
         notFound(ctx, id);
