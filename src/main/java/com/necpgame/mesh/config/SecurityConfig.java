@@ -24,7 +24,9 @@ public record SecurityConfig(
     Jwt jwt,
     Limits limits,
     Map<String, TopicLimit> topicLimits,
-    Audit audit) {
+    Audit audit,
+    List<String> reservedTopics,
+    Quotas quotas) {
 
   /** Requests without credentials: accepted while HTTP binds loopback only (the default), always, or never. */
   public enum Anonymous { LOOPBACK, ALLOW, DENY }
@@ -37,18 +39,19 @@ public record SecurityConfig(
       "stats", "market", "diplomacy", "docs");
 
   private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
-      "requests_per_second", "request_burst", "events_per_second", "event_burst");
+      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin");
 
   /**
    * One principal: its API keys (clear text or {@code sha256:<hex>}), the topic globs it may publish to and subscribe
-   * to, the endpoint groups it may call, and its rate limits.
+   * to, the endpoint groups it may call, its rate limits, and whether it is an admin (sees and changes every
+   * principal's subscriptions, replay jobs and dead letters, not only its own).
    */
   public record PrincipalSpec(String name, List<String> apiKeys, List<String> publish, List<String> subscribe,
-      List<String> endpoints, Limits limits) {
+      List<String> endpoints, Limits limits, boolean admin) {
     @Override
     public String toString() {
       return "PrincipalSpec[name=" + name + ", apiKeys=" + apiKeys.size() + " (masked), publish=" + publish
-          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + "]";
+          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin + "]";
     }
   }
 
@@ -78,6 +81,9 @@ public record SecurityConfig(
 
   /** Where audit events go and at most how many a second a process writes (the rest are counted, not written). */
   public record Audit(String topic, double maxPerSecond) {}
+
+  /** What one principal may own at most: subscriptions ({@code security.quotas.subscriptions_per_principal}). */
+  public record Quotas(int subscriptionsPerPrincipal) {}
 
   static SecurityConfig from(ConfigReader r, String httpHost) {
     Anonymous anonymous = r.enumOf("security.anonymous", Anonymous.class, Anonymous.LOOPBACK);
@@ -124,6 +130,9 @@ public record SecurityConfig(
     jwt.jwksFile().filter(p -> !Files.isReadable(p)).ifPresent(p ->
         r.problem("security.jwt.jwks_file", "cannot read " + p));
     Audit audit = new Audit(r.topicName("security.audit.topic"), r.longIn("security.audit.max_per_second", 1, 1_000_000));
+    List<String> reserved = r.raw("security.reserved_topics") == null ? List.of()
+        : globs(r, "security.reserved_topics");
+    Quotas quotas = new Quotas(r.intIn("security.quotas.subscriptions_per_principal", 1, 1_000_000));
 
     boolean accepted = switch (anonymous) {
       case ALLOW -> true;
@@ -137,7 +146,8 @@ public record SecurityConfig(
           + ") but no principal has api_keys and security.jwt has no key: configure one, or bind http.host to "
           + "127.0.0.1");
     }
-    return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit);
+    return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit,
+        reserved, quotas);
   }
 
   private static PrincipalSpec principal(ConfigReader r, String name, Limits defaults) {
@@ -157,7 +167,11 @@ public record SecurityConfig(
         Math.max(1, limit(r, "request_burst", defaults.requestBurst())),
         limit(r, "events_per_second", defaults.eventsPerSecond()),
         Math.max(1, limit(r, "event_burst", defaults.eventBurst())));
-    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits);
+    Object admin = r.raw("admin");
+    if (admin != null && !(admin instanceof Boolean)) {
+      r.problem("admin", "expected true or false");
+    }
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, Boolean.TRUE.equals(admin));
   }
 
   private static double limit(ConfigReader r, String key, double fallback) {
