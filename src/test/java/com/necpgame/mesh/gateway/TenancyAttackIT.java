@@ -63,6 +63,8 @@ class TenancyAttackIT {
   private static String victimTopic;
   private static String victimOutput;
   private static String attackerTopic;
+  /** A topic both principals may read: the victim's websocket subscription streams it to the victim's sockets. */
+  private static String sharedTopic;
   private static String auditTopic;
   private static String deadTopic;
   private static HttpServer receiver;
@@ -77,6 +79,7 @@ class TenancyAttackIT {
     victimTopic = TestKafka.createTopic("game.victim", 1);
     victimOutput = TestKafka.createTopic("game.victim.out", 1);
     attackerTopic = TestKafka.createTopic("game.attacker", 1);
+    sharedTopic = TestKafka.createTopic("game.shared", 1);
     auditTopic = TestKafka.createTopic("tenancy.audit", 1);
     deadTopic = TestKafka.createTopic("tenancy.dead", 1);
     receiver = VERTX.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
@@ -88,11 +91,11 @@ class TenancyAttackIT {
         .add("topics");
     JsonObject principals = new JsonObject()
         .put("victim", new JsonObject().put("api_keys", new JsonArray().add(VICTIM))
-            .put("publish", new JsonArray().add("game.victim*")).put("subscribe", new JsonArray().add("game.victim*"))
-            .put("endpoints", groups))
+            .put("publish", new JsonArray().add("game.victim*").add("game.shared*"))
+            .put("subscribe", new JsonArray().add("game.victim*").add("game.shared*")).put("endpoints", groups))
         .put("attacker", new JsonObject().put("api_keys", new JsonArray().add(ATTACKER))
             .put("publish", new JsonArray().add("game.attacker*"))
-            .put("subscribe", new JsonArray().add("game.attacker*")).put("endpoints", groups))
+            .put("subscribe", new JsonArray().add("game.attacker*").add("game.shared*")).put("endpoints", groups))
         .put("operator", new JsonObject().put("api_keys", new JsonArray().add(OPERATOR)).put("admin", true)
             .put("publish", new JsonArray().add("*")).put("subscribe", new JsonArray().add("*"))
             .put("endpoints", new JsonArray().add("*")))
@@ -114,7 +117,7 @@ class TenancyAttackIT {
         .put("topic_pattern", victimTopic).put("endpoint", "http://127.0.0.1:" + receiver.actualPort() + "/hook")
         .put("retry_delay", 1));
     victimSocketSub = created(VICTIM, new JsonObject().put("service_name", "victim-stream").put("method", "websocket")
-        .put("topic_pattern", victimTopic)).getString("subscription_id");
+        .put("topic_pattern", sharedTopic)).getString("subscription_id");
     HttpResponse<String> replay = call(VICTIM, "POST", "/replay", new JsonObject().put("topic", victimTopic)
         .put("start_time", "2020-01-01T00:00:00Z").put("target", new JsonObject().put("topic", victimOutput)));
     assertEquals(202, replay.statusCode(), replay.body());
@@ -191,6 +194,10 @@ class TenancyAttackIT {
     assertTrue(call(OPERATOR, "GET", "/subscriptions?limit=1000", null).body().contains(id), "admins see all");
   }
 
+  /**
+   * The attacker may read the shared topic itself, but joining the victim's subscription would put its socket in the
+   * victim's group and take a share of the victim's events away from the victim's sockets.
+   */
   @Test
   void aWebSocketCannotJoinTheVictimsSubscriptionById() throws Exception {
     try (WsClient ws = WsClient.connect(port, "access_token=" + ATTACKER)) {
