@@ -152,8 +152,8 @@ final class SubscriptionRoutes {
           return null;
         }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
             "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
-    topic.compose(v -> registry.create(s, secret, security.config().quotas().subscriptionsPerPrincipal()))
-        .onSuccess(row -> {
+    int quota = security.config().quotas().subscriptionsPerPrincipal();
+    topic.compose(v -> registry.create(s, secret, quota)).onSuccess(row -> {
       Access.performed(ctx, security, "subscription.create", row.getString("subscription_id"), new JsonObject()
           .put("method", row.getString("method")).put("topic_pattern", row.getString("topic_pattern")));
       ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
@@ -337,9 +337,10 @@ final class SubscriptionRoutes {
 
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("subscriptionId");
-    registry.get(id).compose(row -> visible(ctx, row) ? registry.delete(id) : Future.succeededFuture(false))
-        .onSuccess(deleted -> {
-      if (deleted) {
+    Future<Boolean> deleted = registry.get(id)
+        .compose(row -> visible(ctx, row) ? registry.delete(id) : Future.succeededFuture(false));
+    deleted.onSuccess(done -> {
+      if (done) {
         Access.performed(ctx, security, "subscription.delete", id, new JsonObject());
         ctx.response().setStatusCode(204).end();
       } else {
