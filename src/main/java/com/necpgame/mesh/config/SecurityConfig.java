@@ -26,7 +26,9 @@ public record SecurityConfig(
     Limits limits,
     Map<String, TopicLimit> topicLimits,
     Audit audit,
-    Browsers browsers) {
+    Browsers browsers,
+    List<String> reservedTopics,
+    Quotas quotas) {
 
   /** Requests without credentials: accepted while HTTP binds loopback only (the default), always, or never. */
   public enum Anonymous { LOOPBACK, ALLOW, DENY }
@@ -39,18 +41,19 @@ public record SecurityConfig(
       "stats", "market", "diplomacy", "docs");
 
   private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
-      "requests_per_second", "request_burst", "events_per_second", "event_burst");
+      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin");
 
   /**
    * One principal: its API keys (clear text or {@code sha256:<hex>}), the topic globs it may publish to and subscribe
-   * to, the endpoint groups it may call, and its rate limits.
+   * to, the endpoint groups it may call, its rate limits, and whether it is an admin (sees and changes every
+   * principal's subscriptions, replay jobs and dead letters, not only its own).
    */
   public record PrincipalSpec(String name, List<String> apiKeys, List<String> publish, List<String> subscribe,
-      List<String> endpoints, Limits limits) {
+      List<String> endpoints, Limits limits, boolean admin) {
     @Override
     public String toString() {
       return "PrincipalSpec[name=" + name + ", apiKeys=" + apiKeys.size() + " (masked), publish=" + publish
-          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + "]";
+          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin + "]";
     }
   }
 
@@ -87,6 +90,9 @@ public record SecurityConfig(
    * accepted on loopback ({@code security.allowed_hosts}; {@code checkHost}), against DNS rebinding.
    */
   public record Browsers(List<String> allowedOrigins, List<String> allowedHosts, boolean checkHost) {}
+
+  /** What one principal may own at most: subscriptions ({@code security.quotas.subscriptions_per_principal}). */
+  public record Quotas(int subscriptionsPerPrincipal) {}
 
   static SecurityConfig from(ConfigReader r, String httpHost) {
     Anonymous anonymous = r.enumOf("security.anonymous", Anonymous.class, Anonymous.LOOPBACK);
@@ -138,6 +144,9 @@ public record SecurityConfig(
       jwtKeys(r, jwt);
     }
     Audit audit = new Audit(r.topicName("security.audit.topic"), r.longIn("security.audit.max_per_second", 1, 1_000_000));
+    List<String> reserved = r.raw("security.reserved_topics") == null ? List.of()
+        : globs(r, "security.reserved_topics");
+    Quotas quotas = new Quotas(r.intIn("security.quotas.subscriptions_per_principal", 1, 1_000_000));
 
     boolean accepted = switch (anonymous) {
       case ALLOW -> true;
@@ -153,7 +162,7 @@ public record SecurityConfig(
     }
     Browsers browsers = new Browsers(origins(r), hosts(r), accepted && isLoopback(httpHost));
     return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit,
-        browsers);
+        browsers, reserved, quotas);
   }
 
   /**
@@ -210,7 +219,11 @@ public record SecurityConfig(
         Math.max(1, limit(r, "request_burst", defaults.requestBurst())),
         limit(r, "events_per_second", defaults.eventsPerSecond()),
         Math.max(1, limit(r, "event_burst", defaults.eventBurst())));
-    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits);
+    Object admin = r.raw("admin");
+    if (admin != null && !(admin instanceof Boolean)) {
+      r.problem("admin", "expected true or false");
+    }
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, Boolean.TRUE.equals(admin));
   }
 
   private static double limit(ConfigReader r, String key, double fallback) {

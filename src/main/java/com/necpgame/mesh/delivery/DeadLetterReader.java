@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -49,6 +50,20 @@ public final class DeadLetterReader {
   /** A page of dead letters and how many there are in all. */
   public record Page(long total, JsonArray items) {}
 
+  /** A redrive would write a topic the caller may not write: nothing was sent. */
+  public static final class Forbidden extends RuntimeException {
+    private final String topic;
+
+    Forbidden(String topic) {
+      super("may not write " + topic, null, false, false);
+      this.topic = topic;
+    }
+
+    public String topic() {
+      return topic;
+    }
+  }
+
   private static final String SUBSCRIPTION = "subscription:";
 
   private final Supplier<Consumer<String, byte[]>> consumers;
@@ -69,6 +84,49 @@ public final class DeadLetterReader {
   /** Where the dead letters of {@code topic} are: the topic itself when it is a dead-letter topic, else its .dlq. */
   public String dlqOf(String topic) {
     return topic.equals(deadLetterTopic) || topic.endsWith(".dlq") ? topic : TopicSpec.dlqOf(topic);
+  }
+
+  /** The subscription a webhook's dead letter was for ({@code dlq.address} {@code subscription:<id>}), or null. */
+  public static String subscriptionOf(ConsumerRecord<String, byte[]> r) {
+    String address = header(r, DeadLetters.ADDRESS);
+    return address != null && address.startsWith(SUBSCRIPTION) ? address.substring(SUBSCRIPTION.length()) : null;
+  }
+
+  /**
+   * Dead letters of {@code topic} the caller may see ({@code visible}; null: all), ordered by partition, then offset
+   * (oldest first within a partition); {@code skip}, {@code limit} and the total count in that order. With a filter
+   * every dead letter is read to count those it lets through.
+   */
+  public Page list(String topic, long skip, int limit, Predicate<ConsumerRecord<String, byte[]>> visible) {
+    if (visible == null) {
+      return list(topic, skip, limit);
+    }
+    String dlq = dlqOf(topic);
+    try (Consumer<String, byte[]> c = consumers.get()) {
+      List<TopicPartition> parts = partitions(c, dlq);
+      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      long total = 0;
+      JsonArray items = new JsonArray();
+      for (TopicPartition p : parts) {
+        for (long from = begins.get(p); from < ends.get(p); ) {
+          List<ConsumerRecord<String, byte[]>> chunk = read(c, p, from, ends.get(p), 500);
+          if (chunk.isEmpty()) {
+            break;
+          }
+          for (ConsumerRecord<String, byte[]> r : chunk) {
+            if (visible.test(r)) {
+              if (total >= skip && items.size() < limit) {
+                items.add(describe(r));
+              }
+              total++;
+            }
+          }
+          from = chunk.get(chunk.size() - 1).offset() + 1;
+        }
+      }
+      return new Page(total, items);
+    }
   }
 
   /**
@@ -113,6 +171,15 @@ public final class DeadLetterReader {
    * ones. Answers {@code {redriven, results, missing}}.
    */
   public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since) throws Exception {
+    return redrive(topic, offsets, since, r -> true, t -> true);
+  }
+
+  /**
+   * The same for a caller: dead letters it may not see ({@code visible}) are missing to it, and when one it chose
+   * would go back to a topic it may not write ({@code mayWrite}) nothing is sent: {@link Forbidden}.
+   */
+  public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since,
+      Predicate<ConsumerRecord<String, byte[]>> visible, Predicate<String> mayWrite) throws Exception {
     String dlq = dlqOf(topic);
     List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
     JsonArray missing = new JsonArray();
@@ -126,7 +193,7 @@ public final class DeadLetterReader {
           for (long offset : e.getValue().stream().distinct().sorted().toList()) {
             List<ConsumerRecord<String, byte[]>> one = ends.containsKey(p) && offset >= begins.get(p)
                 && offset < ends.get(p) ? read(c, p, offset, offset + 1, 1) : List.of();
-            if (one.isEmpty() || one.get(0).offset() != offset) {
+            if (one.isEmpty() || one.get(0).offset() != offset || !visible.test(one.get(0))) {
               missing.add(new JsonObject().put("partition", e.getKey()).put("offset", offset));
             } else {
               chosen.add(one.get(0));
@@ -140,9 +207,17 @@ public final class DeadLetterReader {
         for (TopicPartition p : parts) {
           OffsetAndTimestamp at = found.get(p);
           if (at != null) {
-            chosen.addAll(read(c, p, at.offset(), ends.get(p), MAX_REDRIVE - chosen.size()));
+            read(c, p, at.offset(), ends.get(p), MAX_REDRIVE - chosen.size()).stream().filter(visible)
+                .forEach(chosen::add);
           }
         }
+      }
+    }
+    for (ConsumerRecord<String, byte[]> r : chosen) {
+      String origin = header(r, DeadLetters.SOURCE_TOPIC);
+      String target = origin == null ? topic : origin;
+      if (!(subscriptionOf(r) != null && r.value() != null) && !mayWrite.test(target)) {
+        throw new Forbidden(target);
       }
     }
     List<Future<RecordMetadata>> sent = new ArrayList<>();

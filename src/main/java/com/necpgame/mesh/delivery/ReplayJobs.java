@@ -36,8 +36,11 @@ public final class ReplayJobs {
   private static final String FINISH = "UPDATE replay_jobs SET state = $3, positions = COALESCE($4, positions), events_scanned = $5, "
       + "events_matched = $6, events_delivered = $7, errors = errors || $8::jsonb, owner = NULL, lease_until = NULL, "
       + "updated_at = NOW() WHERE replay_id = $1 AND owner = $2 AND state = 'running'";
+  /** The principal owning a job ({@code owner_principal}; {@code owner} is the process running it). */
+  private static final String OWNED_BY = "($2::text IS NULL OR owner_principal = $2)";
   private static final String CANCEL = "UPDATE replay_jobs SET state = 'cancelled', owner = NULL, lease_until = NULL, "
-      + "updated_at = NOW() WHERE replay_id = $1 AND state IN ('pending', 'running') RETURNING " + COLUMNS;
+      + "updated_at = NOW() WHERE replay_id = $1 AND state IN ('pending', 'running') AND " + OWNED_BY + " RETURNING "
+      + COLUMNS;
 
   private final Pool pool;
 
@@ -46,22 +49,40 @@ public final class ReplayJobs {
   }
 
   public Future<ReplayJob> create(String id, ReplayRequest request) {
-    return pool.preparedQuery("INSERT INTO replay_jobs (replay_id, topic, start_time, end_time, filter, target) "
-        + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " + COLUMNS)
+    return create(id, request, null);
+  }
+
+  /** A new job of principal {@code principal} (its owner, who alone but admins sees it). */
+  public Future<ReplayJob> create(String id, ReplayRequest request, String principal) {
+    return pool.preparedQuery("INSERT INTO replay_jobs (replay_id, topic, start_time, end_time, filter, target, "
+        + "owner_principal) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " + COLUMNS)
         .execute(Tuple.of(id, request.topic(), time(request.start()), time(request.end()), request.filter().toJson(),
-            request.target()))
+            request.target(), principal))
         .map(ReplayJobs::first);
   }
 
   /** The job, or null when there is none with that id. */
   public Future<ReplayJob> get(String id) {
-    return pool.preparedQuery("SELECT " + COLUMNS + " FROM replay_jobs WHERE replay_id = $1").execute(Tuple.of(id))
-        .map(ReplayJobs::first);
+    return get(id, null);
+  }
+
+  /**
+   * The job if {@code principal} owns it ({@code null}: whoever does, for admins and the runner), or null when there is
+   * none it owns with that id.
+   */
+  public Future<ReplayJob> get(String id, String principal) {
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM replay_jobs WHERE replay_id = $1 AND " + OWNED_BY)
+        .execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }
 
   /** The job cancelled now, or null when it is not pending or running (see {@link #get} for why). */
   public Future<ReplayJob> cancel(String id) {
-    return pool.preparedQuery(CANCEL).execute(Tuple.of(id)).map(ReplayJobs::first);
+    return cancel(id, null);
+  }
+
+  /** The same for a job {@code principal} owns ({@code null}: whoever does). */
+  public Future<ReplayJob> cancel(String id, String principal) {
+    return pool.preparedQuery(CANCEL).execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }
 
   /** A job for {@code owner} to run, leased for {@code leaseMs}; null when none is waiting. */

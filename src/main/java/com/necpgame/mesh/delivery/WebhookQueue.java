@@ -248,13 +248,23 @@ public final class WebhookQueue {
 
   /** A page of attempts, newest first, optionally of one subscription and/or status; {@code {total, items}}. */
   public Future<JsonObject> attempts(String subscription, String status, int limit, int offset) {
-    String where = " WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)";
-    Future<Long> total = pool.preparedQuery("SELECT count(*) FROM event_deliveries" + where)
-        .execute(Tuple.of(subscription, status)).map(rows -> rows.iterator().next().getLong(0));
+    return attempts(null, subscription, status, limit, offset);
+  }
+
+  /**
+   * The same, of the subscriptions {@code owner} owns (null: of every subscription, deleted ones included); another
+   * owner's subscription has no attempts, as one that does not exist.
+   */
+  public Future<JsonObject> attempts(String owner, String subscription, String status, int limit, int offset) {
+    String where = " WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)"
+        + " AND ($5::text IS NULL OR subscription_id IN (SELECT subscription_id FROM event_subscriptions"
+        + " WHERE owner_principal = $5))";
+    Future<Long> total = pool.preparedQuery("SELECT count(*) FROM event_deliveries" + where.replace("$5", "$3"))
+        .execute(Tuple.of(subscription, status, owner)).map(rows -> rows.iterator().next().getLong(0));
     Future<JsonArray> items = pool.preparedQuery("SELECT event_id, event_ids, subscription_id, attempt_number, status, method, "
         + "response, error_message, status_code, duration_ms, delivered_at, next_retry_at, is_last_attempt FROM "
         + "event_deliveries" + where + " ORDER BY delivered_at DESC, attempt_number DESC LIMIT $3 OFFSET $4")
-        .execute(Tuple.of(subscription, status, limit, offset)).map(rows -> {
+        .execute(Tuple.of(subscription, status, limit, offset, owner)).map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) {
             out.add(new JsonObject().put("event_id", r.getString("event_id")).put("event_ids", ids(r) == null ? null

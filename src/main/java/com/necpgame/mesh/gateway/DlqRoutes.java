@@ -4,6 +4,11 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.delivery.DeadLetterReader;
 import com.necpgame.mesh.delivery.WebhookQueue;
 import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.security.Principal;
+import com.necpgame.mesh.security.Security;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,12 +22,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * {@code GET /dlq/{topic}} lists the dead letters of a topic (the records of {@code <topic>.dlq}, or of the topic itself
  * when it is a dead-letter topic, such as {@code delivery.dead_letter_topic} where undeliverable webhook events go) with
  * why and where from; {@code POST /dlq/{topic}/redrive} sends chosen ones back (see {@link DeadLetterReader#redrive}).
+ * The dead letters of {@code <topic>} need the right to subscribe to it, and a redrive the right to write the topics
+ * they go back to (403 otherwise); a subscription's dead letters (the dead-letter topic's) are its owner's: others
+ * but admins do not see them. Redrives are audited.
  */
 final class DlqRoutes {
 
@@ -31,9 +41,15 @@ final class DlqRoutes {
 
   private final Vertx vertx;
   private final DeadLetterReader reader;
+  private final Security security;
+  private final SubscriptionRegistry subscriptions;
+  private final String deadLetterTopic;
 
   DlqRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
+    this.security = SecurityHandler.shared(vertx, mesh);
+    this.subscriptions = new SubscriptionRegistry(mesh.pool());
+    this.deadLetterTopic = mesh.config().delivery().deadLetterTopic();
     this.reader = new DeadLetterReader(() -> mesh.kafka().consumer("dlq-reader", null, "earliest"), mesh.producer(),
         new WebhookQueue(mesh.pool()), mesh.config().delivery().deadLetterTopic(),
         Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
@@ -64,7 +80,11 @@ final class DlqRoutes {
       notFound(ctx, topic);
       return;
     }
-    vertx.executeBlocking(() -> reader.list(topic, offset, limit), false).onComplete(ar -> {
+    if (!readable(ctx, topic)) {
+      return;
+    }
+    visible(ctx, topic).compose(visible -> vertx.executeBlocking(() -> reader.list(topic, offset, limit, visible),
+        false)).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, topic, ar.cause());
       } else {
@@ -110,14 +130,54 @@ final class DlqRoutes {
       notFound(ctx, topic);
       return;
     }
+    if (!readable(ctx, topic)) {
+      return;
+    }
     Map<Integer, List<Long>> chosen = offsets;
     Instant from = since;
-    vertx.executeBlocking(() -> reader.redrive(topic, chosen, from), false).onComplete(ar -> {
-      if (ar.failed()) {
+    Principal principal = SecurityHandler.principal(ctx);
+    Predicate<String> mayWrite = t -> !security.reserved().reserved(t) && principal.acl().mayPublish(t);
+    visible(ctx, topic).compose(visible -> vertx.executeBlocking(() -> reader.redrive(topic, chosen, from,
+        visible == null ? r -> true : visible, mayWrite), false)).onComplete(ar -> {
+      if (ar.failed() && ar.cause() instanceof DeadLetterReader.Forbidden f) {
+        Access.write(ctx, security, f.topic(), "dlq redrive"); // answers the 403 and audits it
+      } else if (ar.failed()) {
         fail(ctx, topic, ar.cause());
       } else {
+        Access.performed(ctx, security, "dlq.redrive", topic, new JsonObject()
+            .put("redriven", ar.result().getInteger("redriven")));
         ctx.json(ar.result());
       }
+    });
+  }
+
+  /**
+   * Whether the caller may read the dead letters of {@code topic}: of {@code <topic>} (or {@code <topic>.dlq}) with the
+   * right to subscribe to {@code <topic>}; of the dead-letter topic anyone may ask, and sees only its own (see
+   * {@link #visible}). Otherwise false, answered 403.
+   */
+  private boolean readable(RoutingContext ctx, String topic) {
+    if (topic.equals(deadLetterTopic)) {
+      return true;
+    }
+    String source = topic.endsWith(TopicSpec.DLQ_SUFFIX)
+        ? topic.substring(0, topic.length() - TopicSpec.DLQ_SUFFIX.length()) : topic;
+    return Access.read(ctx, security, source, "dlq read") == null;
+  }
+
+  /**
+   * Which dead letters the caller sees: all (null) for an admin; else those of subscriptions it owns, and, outside the
+   * dead-letter topic (where every subscription's failures are), those of no subscription.
+   */
+  private Future<Predicate<ConsumerRecord<String, byte[]>>> visible(RoutingContext ctx, String topic) {
+    Principal principal = SecurityHandler.principal(ctx);
+    if (principal.acl().admin()) {
+      return Future.succeededFuture(null);
+    }
+    boolean shared = topic.equals(deadLetterTopic);
+    return subscriptions.idsOwnedBy(principal.name()).map(owned -> r -> {
+      String subscription = DeadLetterReader.subscriptionOf(r);
+      return subscription == null ? !shared : owned.contains(subscription);
     });
   }
 

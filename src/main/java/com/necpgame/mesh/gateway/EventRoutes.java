@@ -3,6 +3,8 @@ package com.necpgame.mesh.gateway;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.gateway.Publications.Refusal;
+import com.necpgame.mesh.security.AuditLog;
+import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.EventStore;
 import io.vertx.core.Future;
@@ -158,10 +160,21 @@ final class EventRoutes {
     }
   }
 
+  /**
+   * What the store knows of an event of a topic the caller may subscribe to; an event of another topic is answered as
+   * one the store does not have (its id says nothing of its topic, so a 403 would tell that it exists), and audited.
+   */
   private void status(RoutingContext ctx) {
     String id = ctx.pathParam("eventId");
+    Principal principal = SecurityHandler.principal(ctx);
     store.status(id).onSuccess(status -> {
-      if (status == null) {
+      boolean hidden = status != null && !principal.acl().maySubscribeTo(status.getString("topic"));
+      if (hidden) {
+        security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "event status",
+            status.getString("topic"), "topic not in the principal's subscribe ACL", SecurityHandler.remote(ctx));
+        security.refused("forbidden", "subscribe");
+      }
+      if (status == null || hidden) {
         ApiErrors.send(ctx, 404, "event_not_found", "the event store has no event " + id
             + " (events are indexed from Kafka within moments of being published)");
       } else {

@@ -2,14 +2,14 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.gateway.Publications.Admission;
 import com.necpgame.mesh.gateway.Publications.Refusal;
-import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.security.TokenBucket;
 import java.util.function.LongConsumer;
 
 /**
- * The ACL and rate limits applied to each event a principal publishes: its {@code publish} globs (403, audited), its
+ * The ACL and rate limits applied to each event a principal publishes: its {@code publish} globs and the topics
+ * reserved to the mesh ({@link Access#write}: 403, audited), its
  * event bucket and the topic's producer limit ({@code security.topic_limits}). Over HTTP an event over a limit is
  * refused with 429 and a Retry-After; over a WebSocket it is taken into debt and the socket is not read until the debt
  * is paid, so a fast publisher is slowed down rather than disconnected.
@@ -55,12 +55,6 @@ final class PublishAdmission {
   }
 
   private static Refusal denied(Security security, Principal principal, String topic, String remote) {
-    if (principal.acl().mayPublish(topic)) {
-      return null;
-    }
-    security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "publish", topic,
-        "topic not in the principal's publish ACL", remote);
-    security.refused("forbidden", "publish");
-    return new Refusal(403, "forbidden", "principal " + principal.name() + " may not publish to " + topic, null);
+    return Access.write(security, principal, topic, "publish", remote);
   }
 }

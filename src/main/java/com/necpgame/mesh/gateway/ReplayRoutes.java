@@ -5,6 +5,7 @@ import com.necpgame.mesh.delivery.ReplayJobs;
 import com.necpgame.mesh.delivery.ReplayRequest;
 import com.necpgame.mesh.delivery.ReplayVerticle;
 import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,7 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code POST /replay} records a replay job (a process's replay runner picks it up within moments); {@code GET
- * /replay/{replayId}/status} tells how far it got; {@code DELETE /replay/{replayId}} cancels it.
+ * /replay/{replayId}/status} tells how far it got; {@code DELETE /replay/{replayId}} cancels it. The caller must be
+ * allowed to read the topic replayed and to write the target topic (or own the target subscription); a job belongs to
+ * the principal that created it, and is 404 to others but admins. Jobs started and cancelled are audited.
  */
 final class ReplayRoutes {
 
@@ -26,10 +29,12 @@ final class ReplayRoutes {
   private final MeshContext mesh;
   private final ReplayJobs jobs;
   private final SubscriptionRegistry subscriptions;
+  private final Security security;
 
   ReplayRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.mesh = mesh;
+    this.security = SecurityHandler.shared(vertx, mesh);
     this.jobs = new ReplayJobs(mesh.pool());
     this.subscriptions = new SubscriptionRegistry(mesh.pool());
   }
@@ -51,7 +56,11 @@ final class ReplayRoutes {
       ApiErrors.send(ctx, 400, "invalid_replay", "the replay request is not valid", problems);
       return;
     }
-    subscriptionTarget(request).onSuccess(problem -> {
+    if (Access.read(ctx, security, request.topic(), "replay source") != null
+        || (request.targetTopic() != null && Access.write(ctx, security, request.targetTopic(), "replay target") != null)) {
+      return;
+    }
+    subscriptionTarget(ctx, request).onSuccess(problem -> {
       if (problem != null) {
         ApiErrors.send(ctx, problem.status, problem.code, problem.getMessage(), problem.details);
       } else {
@@ -61,13 +70,13 @@ final class ReplayRoutes {
   }
 
   /** For a subscription target: null when it exists and can take a replay, else why not. */
-  private Future<Publications.Refusal> subscriptionTarget(ReplayRequest request) {
+  private Future<Publications.Refusal> subscriptionTarget(RoutingContext ctx, ReplayRequest request) {
     String id = request.targetSubscription();
     if (id == null) {
       return Future.succeededFuture();
     }
     JsonArray at = new JsonArray().add(new JsonObject().put("pointer", "/target/subscription"));
-    return subscriptions.get(id).map(s -> s == null
+    return subscriptions.get(id).map(s -> s == null || !Access.sees(SecurityHandler.principal(ctx), s.getString("owner"))
         ? new Publications.Refusal(404, "subscription_not_found", "no subscription " + id, at)
         : "websocket".equals(s.getString("method"))
             ? new Publications.Refusal(400, "invalid_replay", "a websocket subscription cannot take a replay; use a "
@@ -89,8 +98,10 @@ final class ReplayRoutes {
               return;
             }
           }
-          jobs.create(EventIds.newId().toString(), request).onSuccess(job -> {
+          jobs.create(EventIds.newId().toString(), request, SecurityHandler.principal(ctx).name()).onSuccess(job -> {
             vertx.eventBus().publish(ReplayVerticle.WAKE, job.id());
+            Access.performed(ctx, security, "replay.create", job.id(), new JsonObject().put("topic", job.topic())
+                .put("target", job.target().copy()));
             ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
             ctx.json(job.toJson());
           }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
@@ -100,7 +111,7 @@ final class ReplayRoutes {
 
   private void status(RoutingContext ctx) {
     String id = ctx.pathParam("replayId");
-    jobs.get(id).onSuccess(job -> {
+    jobs.get(id, Access.scope(SecurityHandler.principal(ctx))).onSuccess(job -> {
       if (job == null) {
         notFound(ctx, id);
       } else {
@@ -112,8 +123,9 @@ final class ReplayRoutes {
   /** 200 with the cancelled job; 404 for an unknown id; 409 when it had already finished. */
   private void cancel(RoutingContext ctx) {
     String id = ctx.pathParam("replayId");
-    jobs.cancel(id).compose(cancelled -> cancelled != null ? io.vertx.core.Future.succeededFuture(cancelled)
-        : jobs.get(id).onSuccess(job -> {
+    String owner = Access.scope(SecurityHandler.principal(ctx));
+    jobs.cancel(id, owner).compose(cancelled -> cancelled != null ? io.vertx.core.Future.succeededFuture(cancelled)
+        : jobs.get(id, owner).onSuccess(job -> {
           if (job == null) {
             notFound(ctx, id);
           } else {
@@ -121,6 +133,7 @@ final class ReplayRoutes {
           }
         }).map(job -> null)).onSuccess(job -> {
           if (job != null) {
+            Access.performed(ctx, security, "replay.cancel", id, new JsonObject().put("topic", job.topic()));
             ctx.json(job.toJson());
           }
         }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "replay jobs could not be updated"));

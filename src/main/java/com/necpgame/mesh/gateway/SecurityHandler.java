@@ -33,7 +33,8 @@ final class SecurityHandler implements Handler<RoutingContext> {
     String key = mesh.config().nodeId();
     Holder holder = map.get(key);
     if (holder == null) {
-      Holder created = new Holder(new Security(vertx, mesh.config().security(), "event-mesh/" + key, mesh::producer,
+      Holder created = new Holder(new Security(vertx, mesh.config().security(),
+          com.necpgame.mesh.security.ReservedTopics.of(mesh.config()), "event-mesh/" + key, mesh::producer,
           mesh.metrics()));
       holder = map.putIfAbsent(key, created);
       holder = holder == null ? created : holder;

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *   {@code {"type":"event","topic","partition","offset","timestamp","event"}} frames in order per partition;</li>
  *   <li>with {@code "end"} the stream is bounded (a replay to the socket): after the last event {@code {"type":"end",
  *   "id":..,"positions":{topic:{partition:end offset}}}} and the socket may subscribe again;</li>
- *   <li>{@code {"op":"subscribe","subscription":"<id>"}} joins a {@code websocket} subscription instead: the events
- *   it matches are shared among its sockets on every process, each sent to one, resumed where they left off;</li>
+ *   <li>{@code {"op":"subscribe","subscription":"<id>"}} joins a {@code websocket} subscription its principal owns
+ *   (or any, for an admin) instead: the events it matches are shared among its sockets on every process, each sent
+ *   to one, resumed where they left off;</li>
  *   <li>{@code {"op":"unsubscribe"}} stops it ({@code {"type":"unsubscribed"}});</li>
  *   <li>{@code {"op":"publish","ref":..,"event":{..}}} or {@code "events":[..]} (the publish request of {@code POST
  *   /events/publish}) answers one {@code {"type":"ack","ref","index","event_id","topic","partition","offset"}} or
@@ -167,8 +168,8 @@ final class StreamSocket {
       JsonObject s = found.succeeded() ? found.result() : null;
       if (found.failed()) {
         error(id, 503, "database_unavailable", "the subscription could not be read", null);
-      } else if (s == null) {
-        error(id, 404, "subscription_not_found", "no subscription " + name, null);
+      } else if (s == null || !Access.sees(principal, s.getString("owner"))) {
+        error(id, 404, "subscription_not_found", "no subscription " + name, null); // another's is not there to it
       } else if (!"websocket".equals(s.getString("method"))) {
         error(id, 409, "not_a_websocket_subscription", "subscription " + name + " delivers by "
             + s.getString("method"), null);

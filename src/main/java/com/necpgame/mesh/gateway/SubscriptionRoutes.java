@@ -10,6 +10,7 @@ import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicPatterns;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.AddressPolicy;
+import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,7 +33,10 @@ import java.util.regex.Pattern;
  * {@code /subscriptions}: create (201, with the webhook signing secret shown this once), list (paginated, by service
  * and status), read, change ({@code PATCH}: pause or resume, filter, pattern, delivery settings, {@code
  * rotate_secret}) and delete the subscriptions in {@code event_subscriptions}; redrive a webhook's failed deliveries;
- * {@code GET /deliveries} lists delivery attempts.
+ * {@code GET /deliveries} lists delivery attempts. A subscription belongs to the principal that created it: others
+ * (but admins) get 404 for it and do not see it or its deliveries in lists ({@link Access}); its pattern must be one
+ * the owner may subscribe to, a kafka endpoint a topic it may write; a principal owns at most {@code
+ * security.quotas.subscriptions_per_principal}. Changes that succeed are audited.
  */
 final class SubscriptionRoutes {
 
@@ -55,10 +59,12 @@ final class SubscriptionRoutes {
   private final AddressPolicy addresses;
   /** Resolves webhook endpoint hosts (closed with the verticle that made it). */
   private final WorkerExecutor lookups;
+  private final Security security;
 
   SubscriptionRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.mesh = mesh;
+    this.security = SecurityHandler.shared(vertx, mesh);
     this.registry = new SubscriptionRegistry(mesh.pool());
     this.deliveries = new WebhookQueue(mesh.pool());
     this.addresses = mesh.config().delivery().webhookAddresses();
@@ -90,11 +96,13 @@ final class SubscriptionRoutes {
           new JsonArray().add(new Violation("/since", "expected an RFC 3339 time").toJson()));
       return;
     }
-    registry.get(id).compose(s -> s == null ? Future.succeededFuture((Integer) null)
+    registry.get(id).compose(s -> !visible(ctx, s) ? Future.succeededFuture((Integer) null)
         : deliveries.redrive(id, since)).onSuccess(count -> {
           if (count == null) {
             notFound(ctx, id);
           } else {
+            Access.performed(ctx, security, "subscription.redrive", id, new JsonObject().put("since", since.toString())
+                .put("requeued", count));
             ctx.json(new JsonObject().put("subscription_id", id).put("since", since.toString()).put("requeued", count));
           }
         }).onFailure(e -> failed(ctx, e));
@@ -111,7 +119,8 @@ final class SubscriptionRoutes {
       ApiErrors.send(ctx, 400, "invalid_query", "status must be delivered or failed");
       return;
     }
-    deliveries.attempts(ctx.queryParams().get("subscription"), status, page.limit(), page.offset()).onSuccess(r -> {
+    deliveries.attempts(Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("subscription"), status,
+        page.limit(), page.offset()).onSuccess(r -> {
       ctx.response().putHeader("X-Total-Count", String.valueOf(r.getLong("total")));
       ctx.json(r.getJsonArray("items"));
     }).onFailure(e -> failed(ctx, e));
@@ -136,6 +145,12 @@ final class SubscriptionRoutes {
       ApiErrors.send(ctx, 400, "invalid_subscription", "the subscription is not valid", problems);
       return;
     }
+    Publications.Refusal refused = rights(ctx, s, true, true);
+    if (refused != null) {
+      ApiErrors.send(ctx, refused.status, refused.code, refused.getMessage(), refused.details);
+      return;
+    }
+    s.put("owner", SecurityHandler.principal(ctx).name());
     String secret = s.getString("method").equals("webhook") ? WebhookSignature.newSecret() : null;
     Future<Void> topic = !"kafka".equals(s.getString("method")) ? Future.succeededFuture()
         : vertx.<Void>executeBlocking(() -> {
@@ -145,10 +160,33 @@ final class SubscriptionRoutes {
           return null;
         }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
             "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
-    topic.compose(v -> reachable(s)).compose(v -> registry.create(s, secret)).onSuccess(row -> {
+    int quota = security.config().quotas().subscriptionsPerPrincipal();
+    topic.compose(v -> reachable(s)).compose(v -> registry.create(s, secret, quota)).onSuccess(row -> {
+      Access.performed(ctx, security, "subscription.create", row.getString("subscription_id"), new JsonObject()
+          .put("method", row.getString("method")).put("topic_pattern", row.getString("topic_pattern")));
       ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
       ctx.json(secret == null ? row : row.put("secret", secret));
     }).onFailure(e -> failed(ctx, e));
+  }
+
+  /**
+   * Whether the caller may have a subscription like {@code s}: every topic its pattern matches readable ({@code
+   * pattern}), and for kafka its endpoint writable ({@code endpoint}); null, or the 403 (audited).
+   */
+  private Publications.Refusal rights(RoutingContext ctx, JsonObject s, boolean pattern, boolean endpoint) {
+    var principal = SecurityHandler.principal(ctx);
+    String remote = SecurityHandler.remote(ctx);
+    Publications.Refusal refused = pattern ? Access.read(security, principal, s.getString("topic_pattern"),
+        "subscription topic_pattern", remote) : null;
+    if (refused == null && endpoint && "kafka".equals(s.getString("method"))) {
+      refused = Access.write(security, principal, s.getString("endpoint"), "subscription endpoint", remote);
+    }
+    return refused;
+  }
+
+  /** Whether the caller sees subscription {@code row} (null: there is none): its owner and admins do. */
+  private static boolean visible(RoutingContext ctx, JsonObject row) {
+    return row != null && Access.sees(SecurityHandler.principal(ctx), row.getString("owner"));
   }
 
   /** The fields a create and a change share. */
@@ -250,7 +288,8 @@ final class SubscriptionRoutes {
       ApiErrors.send(ctx, 400, "invalid_query", "status must be active or paused");
       return;
     }
-    registry.list(ctx.queryParams().get("service_name"), status, page.limit(), page.offset()).onSuccess(result -> {
+    registry.list(Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("service_name"), status,
+        page.limit(), page.offset()).onSuccess(result -> {
       ctx.response().putHeader("X-Total-Count", String.valueOf(result.getLong("total")));
       ctx.json(result.getJsonArray("items"));
     }).onFailure(e -> failed(ctx, e));
@@ -259,7 +298,7 @@ final class SubscriptionRoutes {
   private void read(RoutingContext ctx) {
     String id = ctx.pathParam("subscriptionId");
     registry.get(id).onSuccess(row -> {
-      if (row == null) {
+      if (!visible(ctx, row)) {
         notFound(ctx, id);
       } else {
         ctx.json(withoutSecrets(row));
@@ -286,7 +325,7 @@ final class SubscriptionRoutes {
     }
     JsonObject changes = fields.result();
     registry.get(id).compose(current -> {
-      if (current == null) {
+      if (!visible(ctx, current)) {
         return Future.succeededFuture(null);
       }
       JsonObject merged = current.copy().mergeIn(changes);
@@ -299,6 +338,11 @@ final class SubscriptionRoutes {
         return Future.failedFuture(new Publications.Refusal(400, "invalid_subscription",
             "the change is not valid", problems));
       }
+      Publications.Refusal refused = rights(ctx, merged, request.containsKey("topic_pattern"),
+          request.containsKey("endpoint"));
+      if (refused != null) {
+        return Future.failedFuture(refused);
+      }
       String secret = Boolean.TRUE.equals(rotate) ? WebhookSignature.newSecret() : null;
       OffsetDateTime overlap = OffsetDateTime.now(ZoneOffset.UTC)
           .plusHours(mesh.config().delivery().secretOverlapHours());
@@ -309,6 +353,9 @@ final class SubscriptionRoutes {
       if (row == null) {
         notFound(ctx, id);
       } else {
+        Access.performed(ctx, security, Boolean.TRUE.equals(rotate) ? "subscription.rotate_secret"
+            : "subscription.update", id, new JsonObject().put("fields", new JsonArray(request.fieldNames().stream()
+                .sorted().toList())));
         ctx.json(row);
       }
     }).onFailure(e -> failed(ctx, e));
@@ -316,8 +363,11 @@ final class SubscriptionRoutes {
 
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("subscriptionId");
-    registry.delete(id).onSuccess(deleted -> {
-      if (deleted) {
+    Future<Boolean> deleted = registry.get(id)
+        .compose(row -> visible(ctx, row) ? registry.delete(id) : Future.succeededFuture(false));
+    deleted.onSuccess(done -> {
+      if (done) {
+        Access.performed(ctx, security, "subscription.delete", id, new JsonObject());
         ctx.response().setStatusCode(204).end();
       } else {
         notFound(ctx, id);
@@ -340,6 +390,8 @@ final class SubscriptionRoutes {
   private static void failed(RoutingContext ctx, Throwable e) {
     if (e instanceof SubscriptionRegistry.Exists) {
       ApiErrors.send(ctx, 409, "subscription_exists", e.getMessage());
+    } else if (e instanceof SubscriptionRegistry.OverQuota) {
+      ApiErrors.send(ctx, 403, "quota_exceeded", e.getMessage());
     } else if (e instanceof Publications.Refusal r) {
       ApiErrors.send(ctx, r.status, r.code, r.getMessage(), r.details);
     } else {

@@ -4,6 +4,7 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.TopicRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,7 +22,9 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST /topics} creates a Kafka topic (and its {@code .dlq}) and records it; {@code GET /topics} lists topics
- * with pagination; {@code GET /topics/{name}} describes one: partitions, offsets and consumer-group lag.
+ * with pagination; {@code GET /topics/{name}} describes one: partitions, offsets and consumer-group lag. Creating a
+ * topic needs the right to write it (not reserved to the mesh) and is audited; describing one the right to subscribe
+ * to it.
  */
 final class TopicRoutes {
 
@@ -35,9 +38,11 @@ final class TopicRoutes {
   private final MeshContext mesh;
   private final TopicRegistry registry;
   private final Duration timeout;
+  private final Security security;
 
   TopicRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
+    this.security = SecurityHandler.shared(vertx, mesh);
     this.mesh = mesh;
     this.registry = new TopicRegistry(mesh.pool());
     this.timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
@@ -61,6 +66,9 @@ final class TopicRoutes {
       return;
     }
     String name = topic.getString("name");
+    if (Access.write(ctx, security, name, "topic create") != null) {
+      return; // creating a topic is a way to write it: the publish ACL and the reserved topics apply
+    }
     int requestedRf = topic.getInteger("replication_factor");
     TopicSpec spec = new TopicSpec(name, topic.getInteger("partitions"), Optional.of(requestedRf),
         Map.of("retention.ms", String.valueOf(topic.getInteger("retention_hours") * 3_600_000L)),
@@ -82,6 +90,8 @@ final class TopicRoutes {
       } else if (!ar.result().contains(name)) {
         ApiErrors.send(ctx, 409, "topic_exists", "topic " + name + " already exists");
       } else {
+        Access.performed(ctx, security, "topic.create", name, new JsonObject()
+            .put("partitions", topic.getInteger("partitions")).put("enable_dlq", topic.getBoolean("enable_dlq")));
         registry.record(topic)
             .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
             .onSuccess(ctx::json)
@@ -139,6 +149,9 @@ final class TopicRoutes {
     if (!NAME.matcher(name).matches()) {
       ApiErrors.send(ctx, 404, "topic_not_found", "no topic can be named like that");
       return;
+    }
+    if (Access.read(ctx, security, name, "topic describe") != null) {
+      return; // its offsets and consumer lag are what it carries, in numbers: asked before whether it exists
     }
     var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).describe(name), false);
     var records = registry.all();

@@ -8,18 +8,26 @@ import java.util.regex.Pattern;
 /**
  * What one principal may do: publish to topics matching its {@code publish} globs, subscribe to topics matching its
  * {@code subscribe} globs, call the endpoint groups it lists ({@code *}: all). Nothing listed is nothing allowed.
+ * An {@code admin} also sees and changes what other principals own (subscriptions, replay jobs, their dead letters);
+ * anyone else sees only its own.
  */
 public final class Acl {
 
-  /** Everything: the ACL of anonymous requests on a laptop. */
-  public static final Acl ALL = new Acl(List.of("*"), List.of("*"), List.of("*"));
+  /** Everything, admin included: the ACL of anonymous requests on a laptop. */
+  public static final Acl ALL = new Acl(List.of("*"), List.of("*"), List.of("*"), true);
 
   private final List<String> subscribe;
   private final Pattern publishPattern;
   private final Pattern subscribePattern;
   private final Set<String> endpoints;
+  private final boolean admin;
 
   public Acl(List<String> publish, List<String> subscribe, List<String> endpoints) {
+    this(publish, subscribe, endpoints, false);
+  }
+
+  public Acl(List<String> publish, List<String> subscribe, List<String> endpoints, boolean admin) {
+    this.admin = admin;
     this.subscribe = List.copyOf(subscribe);
     this.publishPattern = publish.isEmpty() ? null : TopicPatterns.compile(publish);
     this.subscribePattern = subscribe.isEmpty() ? null : TopicPatterns.compile(subscribe);
@@ -53,6 +61,11 @@ public final class Acl {
       }
     }
     return false;
+  }
+
+  /** Whether this principal may see and change what others own; everyone else sees only its own. */
+  public boolean admin() {
+    return admin;
   }
 
   public boolean mayCall(String endpoint) {

@@ -13,29 +13,41 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Security events to the audit topic ({@code security.audit.topic}, {@code game.system.audit}): authentication
- * failures ({@code system.auth.failed}) and denials ({@code system.access.denied}), each an envelope saying who,
- * what, when and from where. At most {@code security.audit.max_per_second} are written a second by a process, so a
- * flood of bad requests cannot flood the topic; the rest are counted ({@link #dropped()}). Never blocks: the send is
- * asynchronous, and a failed send is logged once per failure without the credentials.
+ * failures ({@code system.auth.failed}), denials ({@code system.access.denied}) and privileged actions that succeeded
+ * ({@code system.action.performed}: a subscription created, changed, deleted, its secret rotated or its deliveries
+ * redriven, a replay started or cancelled, dead letters redriven, a topic created), each an envelope saying who, what,
+ * when and from where. At most {@code security.audit.max_per_second} refusals and as many actions are written a
+ * second by a process (two budgets, so a flood of bad requests cannot hide the actions); the rest are counted
+ * ({@link #dropped()}). Never blocks: the send is asynchronous, and a failed send is logged once per failure without
+ * the credentials.
  */
 public final class AuditLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   public static final String AUTH_FAILED = "system.auth.failed";
   public static final String ACCESS_DENIED = "system.access.denied";
+  public static final String ACTION_PERFORMED = "system.action.performed";
   static final String KEY_FIELD = "data.remote_address";
 
   private final Supplier<Producer<String, byte[]>> producer;
   private final String topic;
   private final String source;
   private final TokenBucket limit;
+  private final TokenBucket actionLimit;
   private final AtomicLong dropped = new AtomicLong();
 
   public AuditLog(Supplier<Producer<String, byte[]>> producer, String topic, String source, TokenBucket limit) {
+    this(producer, topic, source, limit, limit);
+  }
+
+  /** {@code actionLimit} bounds the actions performed, {@code limit} the refusals. */
+  public AuditLog(Supplier<Producer<String, byte[]>> producer, String topic, String source, TokenBucket limit,
+      TokenBucket actionLimit) {
     this.producer = producer;
     this.topic = topic;
     this.source = source;
     this.limit = limit;
+    this.actionLimit = actionLimit;
   }
 
   /**
@@ -49,7 +61,24 @@ public final class AuditLog {
       dropped.incrementAndGet();
       return;
     }
-    JsonObject envelope = envelope(type, principal, via, action, resource, reason, remote, Instant.now());
+    send(envelope(type, principal, via, action, resource, reason, remote, Instant.now()));
+  }
+
+  /**
+   * A privileged action that succeeded: {@code action} what was done ({@code subscription.create}, {@code
+   * replay.cancel}, ...), {@code resource} on what (a subscription or replay id, a topic), {@code details} what it
+   * came to (field names and counts, never secrets or endpoint URLs), {@code remote} the peer address.
+   */
+  public void performed(String principal, String via, String action, String resource, JsonObject details,
+      String remote) {
+    if (actionLimit.tryTake(1, System.nanoTime()) != 0) {
+      dropped.incrementAndGet();
+      return;
+    }
+    send(actionEnvelope(principal, via, action, resource, details, remote, Instant.now()));
+  }
+
+  private void send(JsonObject envelope) {
     try {
       producer.get().send(EnvelopeRecords.record(topic, KEY_FIELD, envelope), (meta, error) -> {
         if (error != null) {
@@ -72,6 +101,24 @@ public final class AuditLog {
         .put("reason", reason)
         .put("remote_address", remote == null ? "unknown" : remote)
         .put("at", at.toString());
+    return wrap(type, data, at);
+  }
+
+  /** The envelope of a {@link #performed} action (described by {@code schemas/system/system.action.performed.json}). */
+  JsonObject actionEnvelope(String principal, String via, String action, String resource, JsonObject details,
+      String remote, Instant at) {
+    JsonObject data = new JsonObject()
+        .put("principal", principal)
+        .put("authenticated_by", via)
+        .put("action", action)
+        .put("resource", clip(resource, 3000))
+        .put("details", details == null ? new JsonObject() : details)
+        .put("remote_address", remote == null ? "unknown" : remote)
+        .put("at", at.toString());
+    return wrap(ACTION_PERFORMED, data, at);
+  }
+
+  private JsonObject wrap(String type, JsonObject data, Instant at) {
     return new JsonObject()
         .put("event_id", EventIds.newId().toString())
         .put("event_type", type)

@@ -38,15 +38,24 @@ public final class Security {
   private final Map<String, TokenBucket> topicBuckets = new ConcurrentHashMap<>();
   private final AuditLog audit;
   private final MeshMetrics metrics;
+  private final ReservedTopics reserved;
 
+  /** Without the mesh's configuration only the audit topic, dead-letter and Kafka's own topics are reserved. */
   public Security(Vertx vertx, SecurityConfig config, String source, Supplier<Producer<String, byte[]>> producer,
       MeshMetrics metrics) {
+    this(vertx, config, new ReservedTopics(java.util.Set.of(config.audit().topic()), config.reservedTopics()), source,
+        producer, metrics);
+  }
+
+  public Security(Vertx vertx, SecurityConfig config, ReservedTopics reserved, String source,
+      Supplier<Producer<String, byte[]>> producer, MeshMetrics metrics) {
     this.config = config;
+    this.reserved = reserved;
     this.metrics = metrics;
     long now = System.nanoTime();
     for (PrincipalSpec spec : config.principals().values()) {
-      Principal p = Principal.of(spec.name(), API_KEY, new Acl(spec.publish(), spec.subscribe(), spec.endpoints()),
-          spec.limits(), now);
+      Principal p = Principal.of(spec.name(), API_KEY, new Acl(spec.publish(), spec.subscribe(), spec.endpoints(),
+          spec.admin()), spec.limits(), now);
       principals.put(spec.name(), p);
       for (String key : spec.apiKeys()) {
         byKeyHash.put(key.startsWith("sha256:") ? key.substring("sha256:".length()) : sha256(key), p);
@@ -63,6 +72,7 @@ public final class Security {
     });
     jwt = config.jwt().enabled() ? jwtVerifier(config.jwt()) : null;
     audit = new AuditLog(producer, config.audit().topic(), source,
+        new TokenBucket(config.audit().maxPerSecond(), config.audit().maxPerSecond(), now),
         new TokenBucket(config.audit().maxPerSecond(), config.audit().maxPerSecond(), now));
     FunctionCounter.builder("event_bus_audit_dropped_total", audit, AuditLog::dropped)
         .description("Audit events not written because security.audit.max_per_second was reached")
@@ -80,6 +90,11 @@ public final class Security {
 
   public AuditLog audit() {
     return audit;
+  }
+
+  /** The topics no client may write ({@link ReservedTopics}). */
+  public ReservedTopics reserved() {
+    return reserved;
   }
 
   /** Who requests without credentials act as: {@code principals.anonymous} if configured, else allowed everything. */

@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code event_subscriptions} table (the seed's columns plus the webhook signing secrets). Rows go in and out as
- * the API's JSON: {@code event_types} an array and {@code filter} an object. Secrets are never in {@link #toJson}.
+ * The {@code event_subscriptions} table (the seed's columns plus the webhook signing secrets and the owning
+ * principal). Rows go in and out as the API's JSON: {@code event_types} an array, {@code filter} an object and
+ * {@code owner} the principal that created it (null for rows older than owners: admins only see those). Secrets are
+ * never in {@link #toJson}.
  */
 public final class SubscriptionRegistry {
 
@@ -24,9 +26,17 @@ public final class SubscriptionRegistry {
     }
   }
 
+  /** A principal owns as many subscriptions as it may already: the cap and the count. */
+  public static final class OverQuota extends RuntimeException {
+    public OverQuota(String owner, int max) {
+      super("principal " + owner + " owns " + max + " subscriptions, the most it may "
+          + "(security.quotas.subscriptions_per_principal); delete one first", null, false, false);
+    }
+  }
+
   private static final String COLUMNS = "subscription_id, service_name, topic_pattern, event_types, endpoint, filter, "
       + "status, method, max_retries, retry_delay, rate_limit_per_min, enable_batching, requires_ack, created_at, "
-      + "updated_at, last_active, signing_secret, previous_signing_secret, previous_secret_expires_at";
+      + "updated_at, last_active, signing_secret, previous_signing_secret, previous_secret_expires_at, owner_principal";
   /** Fields a PATCH may change, by column. */
   private static final List<String> CHANGEABLE = List.of("topic_pattern", "event_types", "endpoint", "filter",
       "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack");
@@ -37,19 +47,30 @@ public final class SubscriptionRegistry {
     this.pool = pool;
   }
 
-  /** Inserts a checked subscription; fails with {@link Exists} when its id is taken. */
-  public Future<JsonObject> create(JsonObject s, String secret) {
-    return pool.preparedQuery("INSERT INTO event_subscriptions (subscription_id, service_name, topic_pattern, "
-        + "event_types, endpoint, filter, status, method, max_retries, retry_delay, rate_limit_per_min, enable_batching, "
-        + "requires_ack, signing_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-        + "ON CONFLICT (subscription_id) DO NOTHING RETURNING " + COLUMNS)
-        .execute(Tuple.from(new Object[] {s.getString("subscription_id"), s.getString("service_name"),
-            s.getString("topic_pattern"), s.getJsonArray("event_types").encode(), s.getString("endpoint"),
-            s.getJsonObject("filter").encode(), s.getString("status"), s.getString("method"),
-            s.getInteger("max_retries"), s.getInteger("retry_delay"), s.getInteger("rate_limit_per_min"),
-            s.getBoolean("enable_batching"), s.getBoolean("requires_ack"), secret}))
+  /**
+   * Inserts a checked subscription owned by {@code s.owner}; fails with {@link Exists} when its id is taken, with
+   * {@link OverQuota} when its owner has {@code maxPerOwner} already (counted under a lock on the owner, so
+   * concurrent creations cannot pass the cap together).
+   */
+  public Future<JsonObject> create(JsonObject s, String secret, int maxPerOwner) {
+    String owner = s.getString("owner");
+    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .execute(Tuple.of("event_subscriptions.owner:" + owner))
+        .compose(locked -> conn.preparedQuery("SELECT count(*) FROM event_subscriptions WHERE owner_principal = $1")
+            .execute(Tuple.of(owner)))
+        .compose(count -> count.iterator().next().getLong(0) >= maxPerOwner
+            ? Future.failedFuture(new OverQuota(owner, maxPerOwner))
+            : conn.preparedQuery("INSERT INTO event_subscriptions (subscription_id, service_name, topic_pattern, "
+                + "event_types, endpoint, filter, status, method, max_retries, retry_delay, rate_limit_per_min, "
+                + "enable_batching, requires_ack, signing_secret, owner_principal) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                + "$8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (subscription_id) DO NOTHING RETURNING " + COLUMNS)
+                .execute(Tuple.from(new Object[] {s.getString("subscription_id"), s.getString("service_name"),
+                    s.getString("topic_pattern"), s.getJsonArray("event_types").encode(), s.getString("endpoint"),
+                    s.getJsonObject("filter").encode(), s.getString("status"), s.getString("method"),
+                    s.getInteger("max_retries"), s.getInteger("retry_delay"), s.getInteger("rate_limit_per_min"),
+                    s.getBoolean("enable_batching"), s.getBoolean("requires_ack"), secret, owner})))
         .compose(rows -> rows.size() == 0 ? Future.failedFuture(new Exists(s.getString("subscription_id")))
-            : Future.succeededFuture(toJson(rows.iterator().next())));
+            : Future.succeededFuture(toJson(rows.iterator().next()))));
   }
 
   /** The subscription with its secrets ({@code signing_secret}, ...), or null. */
@@ -58,18 +79,32 @@ public final class SubscriptionRegistry {
         .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : withSecrets(rows.iterator().next()));
   }
 
-  /** A page of subscriptions by id, optionally of one service and/or status, and the total: {@code {total, items}}. */
-  public Future<JsonObject> list(String service, String status, int limit, int offset) {
-    String where = " WHERE ($1::text IS NULL OR service_name = $1) AND ($2::text IS NULL OR status = $2)";
-    Tuple args = Tuple.of(service, status);
+  /**
+   * A page of subscriptions by id, of one owner (null: everyone's), optionally of one service and/or status, and the
+   * total: {@code {total, items}}.
+   */
+  public Future<JsonObject> list(String owner, String service, String status, int limit, int offset) {
+    String where = " WHERE ($1::text IS NULL OR service_name = $1) AND ($2::text IS NULL OR status = $2)"
+        + " AND ($3::text IS NULL OR owner_principal = $3)";
+    Tuple args = Tuple.of(service, status, owner);
     Future<RowSet<Row>> total = pool.preparedQuery("SELECT count(*) FROM event_subscriptions" + where).execute(args);
     Future<RowSet<Row>> page = pool.preparedQuery("SELECT " + COLUMNS + " FROM event_subscriptions" + where
-        + " ORDER BY subscription_id LIMIT $3 OFFSET $4").execute(Tuple.of(service, status, limit, offset));
+        + " ORDER BY subscription_id LIMIT $4 OFFSET $5").execute(Tuple.of(service, status, owner, limit, offset));
     return Future.all(total, page).map(done -> {
       JsonArray items = new JsonArray();
       page.result().forEach(row -> items.add(toJson(row)));
       return new JsonObject().put("total", total.result().iterator().next().getLong(0)).put("items", items);
     });
+  }
+
+  /** The ids of the subscriptions {@code owner} owns. */
+  public Future<java.util.Set<String>> idsOwnedBy(String owner) {
+    return pool.preparedQuery("SELECT subscription_id FROM event_subscriptions WHERE owner_principal = $1")
+        .execute(Tuple.of(owner)).map(rows -> {
+          java.util.Set<String> ids = new java.util.HashSet<>();
+          rows.forEach(row -> ids.add(row.getString(0)));
+          return ids;
+        });
   }
 
   /** Every subscription with its secrets, for delivery. */
@@ -137,6 +172,7 @@ public final class SubscriptionRegistry {
         .put("requires_ack", row.getBoolean("requires_ack"))
         .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
         .put("updated_at", Rows.time(row.getOffsetDateTime("updated_at")))
-        .put("last_active", Rows.time(row.getOffsetDateTime("last_active")));
+        .put("last_active", Rows.time(row.getOffsetDateTime("last_active")))
+        .put("owner", row.getString("owner_principal"));
   }
 }
