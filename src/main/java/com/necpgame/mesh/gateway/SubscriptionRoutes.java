@@ -39,6 +39,8 @@ final class SubscriptionRoutes {
   private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
   private static final Pattern ENDPOINT = Pattern.compile("[^\\s\\p{Cntrl}]{1,500}");
   private static final Pattern STATUS = Pattern.compile("active|paused");
+  /** Any string: a topic pattern is checked by {@link TopicPatterns#problem}, which says what is wrong with it. */
+  private static final Pattern ANY_TEXT = Pattern.compile("(?s).+");
   private static final Set<String> CHANGEABLE = Set.of("topic_pattern", "event_types", "filter", "endpoint", "status",
       "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack", "rotate_secret");
   private static final Set<String> FIELDS = Set.of("subscription_id", "service_name", "topic_pattern", "event_types",
@@ -145,7 +147,7 @@ final class SubscriptionRoutes {
 
   /** The fields a create and a change share. */
   private static RequestFields settings(RequestFields fields) {
-    fields.text("topic_pattern", "*", false, TopicPatterns.GLOB, "expected a topic name or glob such as game.*")
+    fields.text("topic_pattern", "*", false, ANY_TEXT, "expected a topic name or glob such as game.*")
         .text("endpoint", null, true, ENDPOINT, "expected at most 500 characters without spaces")
         .integer("max_retries", 3, 0, 100)
         .integer("retry_delay", 60, 1, 86_400)
@@ -153,6 +155,12 @@ final class SubscriptionRoutes {
         .flag("enable_batching", false)
         .flag("requires_ack", true);
     JsonObject out = fields.result();
+    String pattern = out.getString("topic_pattern");
+    String patternProblem = pattern == null ? null : TopicPatterns.problem(pattern);
+    if (patternProblem != null) {
+      fields.problem("topic_pattern", patternProblem);
+      out.remove("topic_pattern");
+    }
     if (fields.wanted("event_types")) {
       Object types = fields.value("event_types");
       if (types == null) {
