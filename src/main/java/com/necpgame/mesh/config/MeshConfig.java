@@ -155,11 +155,13 @@ public record MeshConfig(
    * how often subscriptions are re-read, the pause before a failed batch is tried again, how long a rotated webhook
    * secret keeps signing beside the new one; for webhooks the request timeout, how often due deliveries are looked
    * for and how many at once, the most events in one batched request, when an endpoint's breaker opens and how long it
-   * stays open, and where exhausted deliveries go.
+   * stays open, and where exhausted deliveries go; for kafka subscriptions how many times a copy the broker refused
+   * with a retriable error is sent before its events are dead-lettered and the subscription paused.
    */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
-      int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic) {}
+      int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic,
+      int kafkaCopyAttempts) {}
 
   /**
    * Replay jobs: the most records delivered to the target at once (progress is saved after each delivery and at least
@@ -273,7 +275,8 @@ public record MeshConfig(
         r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
         r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.connections", 1, 1000),
         r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
-        r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"));
+        r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"),
+        r.intIn("delivery.kafka_copy_attempts", 1, 100));
 
     Replay replay = new Replay(r.intIn("replay.batch_size", 1, 100_000), r.longIn("replay.checkpoint_ms", 10, 60_000),
         r.longIn("replay.poll_ms", 10, 600_000), r.longIn("replay.lease_ms", 1000, 3_600_000),

@@ -125,6 +125,7 @@ final class SubscriptionRoutes {
     JsonObject s = settings(fields).result();
     if (problems.isEmpty()) {
       endpoint(s, problems);
+      loop(s, mesh.config().delivery().topics(), problems);
     }
     if (!problems.isEmpty()) {
       ApiErrors.send(ctx, 400, "invalid_subscription", "the subscription is not valid", problems);
@@ -214,6 +215,24 @@ final class SubscriptionRoutes {
     }
   }
 
+  /**
+   * A kafka subscription may not copy into a topic the delivery router reads ({@code delivery.topics}): the copies
+   * would be routed again, by itself when its own pattern matches them ({@code {"endpoint": "game.loop",
+   * "topic_pattern": "game.*"}} copied its own copies forever), or by another subscription, in a ring.
+   */
+  static void loop(JsonObject s, Pattern delivered, JsonArray problems) {
+    String endpoint = s.getString("endpoint");
+    if (!"kafka".equals(s.getString("method")) || endpoint == null || !delivered.matcher(endpoint).matches()) {
+      return;
+    }
+    String pattern = s.getString("topic_pattern", "*");
+    boolean own = TopicPatterns.matches(TopicPatterns.compile(List.of(pattern)), endpoint);
+    problems.add(new Violation("/endpoint", "topic " + endpoint + " is one the delivery router reads "
+        + "(delivery.topics)" + (own ? " and matches this subscription's topic_pattern " + pattern
+        + ": it would copy its own copies forever" : ": the copies would be delivered again")
+        + "; copy to a topic of its own, such as sub.<service_name>").toJson());
+  }
+
   private static boolean isHttpUrl(String text) {
     try {
       URI uri = new URI(text);
@@ -274,6 +293,9 @@ final class SubscriptionRoutes {
       }
       JsonObject merged = current.copy().mergeIn(changes);
       endpoint(merged, problems);
+      if (problems.isEmpty()) {
+        loop(merged, mesh.config().delivery().topics(), problems);
+      }
       changes.put("endpoint", merged.getString("endpoint"));
       if (Boolean.TRUE.equals(rotate) && !"webhook".equals(current.getString("method"))) {
         problems.add(new Violation("/rotate_secret", "only webhooks have a secret").toJson());
