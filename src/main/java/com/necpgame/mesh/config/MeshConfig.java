@@ -131,7 +131,12 @@ public record MeshConfig(
 
   public record EmbeddedDatabase(int port, Path dir) {}
 
-  public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor) {}
+  /**
+   * Declared topics, and the caps on what one principal may create through {@code POST /topics}: partitions of one
+   * topic, topics, and partitions in all (a topic's {@code .dlq} counting as many again).
+   */
+  public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
+      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
 
   public record Retry(int maxAttempts, long backoffMs, long maxBackoffMs) {}
 
@@ -248,7 +253,9 @@ public record MeshConfig(
 
     String topicsFile = r.string("topics.file");
     Topics topics = new Topics(topicsFile.isBlank() ? Optional.empty() : Optional.of(Path.of(topicsFile)),
-        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32));
+        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
+        r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
+        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
 
     String schemas = r.string("schemas.dir");
     Optional<Path> schemasDir = schemas.isBlank() ? Optional.empty() : Optional.of(Path.of(schemas));
