@@ -111,7 +111,8 @@ class NoisyNeighbourIT {
     assertEquals(List.of("/topic_pattern"), pointers(call("POST", "/subscriptions", new JsonObject()
         .put("service_name", "noisy").put("method", "kafka").put("topic_pattern", pathological))));
     assertEquals(List.of("/endpoint"), pointers(call("POST", "/subscriptions", new JsonObject()
-        .put("service_name", "noisy").put("method", "kafka").put("endpoint", loop).put("topic_pattern", prefix + ".*"))));
+        .put("service_name", "noisy").put("method", "kafka").put("endpoint", loop)
+        .put("topic_pattern", prefix + ".*"))));
 
     String noisy = TestKafka.unique("noisy");
     insert(noisy + "-pattern", "kafka", pathological, "sub." + noisy + ".pattern");
@@ -165,6 +166,27 @@ class NoisyNeighbourIT {
     } finally {
       receiver.close();
     }
+  }
+
+  @Test
+  void aPatchCannotTurnASubscriptionIntoALoopOrGiveItAPathologicalPattern() throws Exception {
+    String prefix = TestKafka.unique("game.noisy");
+    HttpResponse<String> created = call("POST", "/subscriptions", new JsonObject().put("service_name", "patched")
+        .put("method", "kafka").put("topic_pattern", prefix + ".*"));
+    assertEquals(201, created.statusCode(), created.body());
+    JsonObject before = new JsonObject(created.body());
+    String path = "/subscriptions/" + before.getString("subscription_id");
+
+    assertEquals(List.of("/endpoint"), pointers(call("PATCH", path,
+        new JsonObject().put("endpoint", prefix + ".loop"))));
+    assertEquals(List.of("/topic_pattern"), pointers(call("PATCH", path, new JsonObject()
+        .put("topic_pattern", "*?".repeat(124)))));
+    assertEquals(List.of("/topic_pattern"), pointers(call("PATCH", path, new JsonObject()
+        .put("topic_pattern", "a".repeat(250)))));
+
+    JsonObject after = subscription(before.getString("subscription_id"));
+    assertEquals(before.getString("endpoint"), after.getString("endpoint"), "unchanged: sub.patched");
+    assertEquals(prefix + ".*", after.getString("topic_pattern"));
   }
 
   private static JsonObject subscription(String id) {
