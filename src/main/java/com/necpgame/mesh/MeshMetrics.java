@@ -212,6 +212,26 @@ public final class MeshMetrics {
   }
 
   /**
+   * A kafka subscription's copies that failed for good: {@code events} dead-lettered, and the subscription paused by
+   * the router ({@code cause} permanent: the broker refused them; retries_exhausted: still failing after its retries).
+   */
+  public void subscriptionPaused(String cause, int events) {
+    Counter.builder("event_bus_subscriptions_paused_total").tag("method", "kafka").tag("cause", cause)
+        .description("Subscriptions the delivery router paused because their target failed for good")
+        .register(registry).increment();
+    Counter.builder("event_bus_delivery_dead_lettered_total").tag("method", "kafka").tag("cause", cause)
+        .description("Events of paused kafka subscriptions sent to the dead-letter topic")
+        .register(registry).increment(events);
+  }
+
+  /** Records the delivery router did not route because they are a subscription's copies already. */
+  public void copiesSkipped(int records) {
+    Counter.builder("event_bus_delivery_copies_skipped_total")
+        .description("Records carrying a subscription_id header (a kafka subscription's copies), never routed again")
+        .register(registry).increment(records);
+  }
+
+  /**
    * A request or event the gateway's security refused or slowed down: {@code outcome} unauthenticated, forbidden or
    * rate_limited; {@code scope} what was refused (request, publish, subscribe, websocket_pause).
    */

@@ -133,7 +133,12 @@ public record MeshConfig(
 
   public record EmbeddedDatabase(int port, Path dir) {}
 
-  public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor) {}
+  /**
+   * Declared topics, and the caps on what one principal may create through {@code POST /topics}: partitions of one
+   * topic, topics, and partitions in all (a topic's {@code .dlq} counting as many again).
+   */
+  public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
+      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
 
   public record Retry(int maxAttempts, long backoffMs, long maxBackoffMs) {}
 
@@ -158,12 +163,14 @@ public record MeshConfig(
    * secret keeps signing beside the new one; for webhooks the request timeout, how often due deliveries are looked
    * for and how many at once, the most events in one batched request, when an endpoint's breaker opens and how long it
    * stays open, and where exhausted deliveries go; which addresses webhooks may reach ({@code
-   * delivery.webhook.allow_loopback}, {@code delivery.webhook.allowed_cidrs}).
+   * delivery.webhook.allow_loopback}, {@code delivery.webhook.allowed_cidrs}); for kafka subscriptions how many times
+   * a copy the broker refused with a retriable error is sent before its events are dead-lettered and the subscription
+   * paused.
    */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
       int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic,
-      AddressPolicy webhookAddresses) {}
+      AddressPolicy webhookAddresses, int kafkaCopyAttempts) {}
 
   /**
    * Replay jobs: the most records delivered to the target at once (progress is saved after each delivery and at least
@@ -250,7 +257,9 @@ public record MeshConfig(
 
     String topicsFile = r.string("topics.file");
     Topics topics = new Topics(topicsFile.isBlank() ? Optional.empty() : Optional.of(Path.of(topicsFile)),
-        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32));
+        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
+        r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
+        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
 
     String schemas = r.string("schemas.dir");
     Optional<Path> schemasDir = schemas.isBlank() ? Optional.empty() : Optional.of(Path.of(schemas));
@@ -278,7 +287,7 @@ public record MeshConfig(
         r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.connections", 1, 1000),
         r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
         r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"),
-        webhookAddresses(r, http.host()));
+        webhookAddresses(r, http.host()), r.intIn("delivery.kafka_copy_attempts", 1, 100));
 
     Replay replay = new Replay(r.intIn("replay.batch_size", 1, 100_000), r.longIn("replay.checkpoint_ms", 10, 60_000),
         r.longIn("replay.poll_ms", 10, 600_000), r.longIn("replay.lease_ms", 1000, 3_600_000),

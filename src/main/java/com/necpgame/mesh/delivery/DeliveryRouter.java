@@ -1,5 +1,6 @@
 package com.necpgame.mesh.delivery;
 
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.ConsumerLoop;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
@@ -10,19 +11,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Routes events to subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in one
@@ -31,14 +33,21 @@ import org.apache.kafka.common.header.Header;
  * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; the
  * events a {@code webhook} subscription matches are queued in {@link WebhookQueue} for the {@link WebhookDispatcher},
  * one message per event, or, with {@code enable_batching}, per {@code batch} events of a topic partition.
- * The batch is done (and committed) only when Kafka acknowledged every copy and PostgreSQL took every queued delivery.
- * Subscriptions are re-read every {@code refresh}.
+ * The batch is done (and committed) once PostgreSQL took every queued delivery and each kafka subscription's copies
+ * were acknowledged or, when its target refused them for good, dead-lettered with the subscription paused ({@link
+ * KafkaCopies}: one subscription's target never holds up the others). A record that already carries a
+ * {@code subscription_id} header is a copy some subscription made: it is never routed again, so no subscription can
+ * copy its own copies (or another's) round and round. Subscriptions are re-read every {@code refresh}.
  */
 public final class DeliveryRouter implements ConsumerLoop.Handler {
 
   public static final String HEADER_SUBSCRIPTION = "subscription_id";
 
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryRouter.class);
+
   private final Producer<String, byte[]> producer;
+  private final KafkaCopies copies;
+  private final MeshMetrics metrics;
   private final TopicProvisioner provisioner;
   private final SubscriptionRegistry registry;
   private final WebhookQueue webhooks;
@@ -48,9 +57,11 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   private List<Subscription> subscriptions = List.of();
   private long refreshedAt;
 
-  public DeliveryRouter(Producer<String, byte[]> producer, TopicProvisioner provisioner, SubscriptionRegistry registry,
-      WebhookQueue webhooks, Duration refresh, int batch) {
+  public DeliveryRouter(Producer<String, byte[]> producer, KafkaCopies copies, MeshMetrics metrics,
+      TopicProvisioner provisioner, SubscriptionRegistry registry, WebhookQueue webhooks, Duration refresh, int batch) {
     this.producer = producer;
+    this.copies = copies;
+    this.metrics = metrics;
     this.provisioner = provisioner;
     this.registry = registry;
     this.webhooks = webhooks;
@@ -61,9 +72,14 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   @Override
   public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
     List<Subscription> active = current();
-    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    Map<Subscription, List<ConsumerRecord<String, byte[]>>> toCopy = new IdentityHashMap<>(); // no record hashing
     Map<String, WebhookQueue.Routed> routed = new LinkedHashMap<>();
+    int skipped = 0;
     for (ConsumerRecord<String, byte[]> r : records) {
+      if (r.headers().lastHeader(HEADER_SUBSCRIPTION) != null) {
+        skipped++;
+        continue;
+      }
       String type = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
       JsonObject[] envelope = new JsonObject[1];
       for (Subscription s : active) {
@@ -71,7 +87,7 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
           continue;
         }
         if ("kafka".equals(s.method())) {
-          sent.add(producer.send(copy(r, s)));
+          toCopy.computeIfAbsent(s, k -> new ArrayList<>()).add(r);
           continue;
         }
         String id = eventId(r, envelope);
@@ -85,10 +101,14 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
         }
       }
     }
+    if (skipped > 0) {
+      metrics.copiesSkipped(skipped);
+    }
     webhooks.route(new ArrayList<>(routed.values())).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    for (Future<RecordMetadata> f : sent) {
-      f.get(60, TimeUnit.SECONDS);
+    Set<String> paused = copies.deliver(toCopy);
+    if (!paused.isEmpty()) { // not routed again by this process; the others see the status at their next refresh
+      subscriptions = subscriptions.stream().filter(s -> !paused.contains(s.id())).toList();
     }
   }
 
@@ -101,13 +121,16 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
       List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)
           .filter(t -> !ensured.contains(t))
           .distinct().map(DeliveryRouter::subscriberTopic).toList();
-      if (!missing.isEmpty()) {
-        provisioner.ensure(missing);
-        for (TopicSpec t : missing) {
+      for (TopicSpec t : missing) {
+        try {
+          provisioner.ensure(List.of(t));
           // Known to the producer before the first copy: an idempotent send racing a new topic's metadata can be
           // retried out of sequence until it times out.
           producer.partitionsFor(t.name());
           ensured.add(t.name());
+        } catch (KafkaException | ExecutionException | java.util.concurrent.TimeoutException e) {
+          // one subscription's target: its copies fail (and it is paused) rather than every subscription's batch
+          LOG.warn("kafka subscription topic {} could not be created or found: {}", t.name(), e.toString());
         }
       }
       subscriptions = active;
@@ -119,17 +142,6 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   /** A kafka subscription's own topic, as it is created (when the subscription is, and again if it went missing). */
   public static TopicSpec subscriberTopic(String name) {
     return new TopicSpec(name, 3, Optional.empty(), Map.of(), false);
-  }
-
-  private static ProducerRecord<String, byte[]> copy(ConsumerRecord<String, byte[]> r, Subscription s) {
-    ProducerRecord<String, byte[]> copy = new ProducerRecord<>(s.endpoint(), null, r.key(), r.value());
-    for (Header h : r.headers()) {
-      if (!h.key().equals(HEADER_SUBSCRIPTION)) {
-        copy.headers().add(h);
-      }
-    }
-    copy.headers().add(HEADER_SUBSCRIPTION, s.id().getBytes(StandardCharsets.UTF_8));
-    return copy;
   }
 
   /**

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,14 +41,28 @@ public final class DeliveryVerticle extends VerticleBase {
     SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
-        mesh.metrics(), new DeliveryRouter(mesh.producer(), new TopicProvisioner(mesh.admin(),
-            mesh.config().topics().defaultReplicationFactor(), timeout), registry, queue,
-            Duration.ofMillis(config.refreshMs()), config.webhookBatch()));
+        mesh.metrics(), new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),
+            new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), registry,
+            queue, Duration.ofMillis(config.refreshMs()), config.webhookBatch()));
     router.start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, mesh.producer(), config, mesh.metrics());
     webhooks.start();
     LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group());
     return Future.succeededFuture();
+  }
+
+  /**
+   * Kafka subscriptions' copies, each subscription on its own: acknowledgements awaited up to the producer's delivery
+   * timeout (and a little), a paused subscription recorded in the registry.
+   */
+  private KafkaCopies copies(SubscriptionRegistry registry) {
+    MeshConfig.Delivery config = mesh.config().delivery();
+    return new KafkaCopies(mesh.producer(), config.deadLetterTopic(), config.kafkaCopyAttempts(),
+        Duration.ofMillis(config.retryPauseMs()),
+        Duration.ofMillis(mesh.config().kafka().producer().deliveryTimeoutMs() + 5_000L),
+        (id, reason) -> registry.pause(id, reason).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS),
+        (id, permanent, events) -> mesh.metrics().subscriptionPaused(permanent ? "permanent" : "retries_exhausted",
+            events));
   }
 
   @Override

@@ -140,7 +140,7 @@ public final class ReplayVerticle extends VerticleBase {
           throw new IllegalStateException("subscription " + subscription + " no longer exists");
         }
         resolved[0] = "kafka".equals(s.getString("method"))
-            ? new TopicTarget(mesh.producer(), s.getString("endpoint"), timeoutMs)
+            ? new TopicTarget(mesh.producer(), s.getString("endpoint"), timeoutMs, subscription)
             : "webhook".equals(s.getString("method")) ? new WebhookTarget(new WebhookQueue(mesh.pool()), subscription)
             : null;
         if (resolved[0] == null) {

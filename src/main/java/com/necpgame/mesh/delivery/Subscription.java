@@ -8,10 +8,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /** A subscription as delivery uses it: what it matches and where it goes. Built from a registry row. */
-public record Subscription(String id, String serviceName, Pattern topics, Set<String> eventTypes,
+public record Subscription(String id, String serviceName, TopicPatterns.Globs topics, Set<String> eventTypes,
     EnvelopeFilter filter, String method, String endpoint, boolean active, boolean batching) {
 
   public static Subscription of(JsonObject row) {

@@ -12,18 +12,27 @@ import org.apache.kafka.common.header.Header;
 
 /**
  * Replays into a Kafka topic: key, value and headers unchanged, plus {@code replay.id} and where the record was read
- * ({@code replay.source.topic/partition/offset}), through the process's shared producer.
+ * ({@code replay.source.topic/partition/offset}), through the process's shared producer. Replayed into a kafka
+ * subscription's topic, each record also carries the subscription's {@code subscription_id} header, as its live
+ * copies do, so the delivery router never routes it again.
  */
 public final class TopicTarget implements ReplayTarget {
 
   private final Producer<String, byte[]> producer;
   private final String topic;
   private final long timeoutMs;
+  private final String subscription;
 
   public TopicTarget(Producer<String, byte[]> producer, String topic, long timeoutMs) {
+    this(producer, topic, timeoutMs, null);
+  }
+
+  /** Into the topic of kafka subscription {@code subscription} (null: a plain topic target). */
+  public TopicTarget(Producer<String, byte[]> producer, String topic, long timeoutMs, String subscription) {
     this.producer = producer;
     this.topic = topic;
     this.timeoutMs = timeoutMs;
+    this.subscription = subscription;
   }
 
   public String topic() {
@@ -36,7 +45,8 @@ public final class TopicTarget implements ReplayTarget {
     for (ConsumerRecord<String, byte[]> record : batch) {
       ProducerRecord<String, byte[]> out = new ProducerRecord<>(topic, null, record.key(), record.value());
       for (Header h : record.headers()) {
-        if (!h.key().startsWith("replay.")) {
+        if (!h.key().startsWith("replay.") && !(subscription != null
+            && h.key().equals(DeliveryRouter.HEADER_SUBSCRIPTION))) {
           out.headers().add(h);
         }
       }
@@ -44,6 +54,9 @@ public final class TopicTarget implements ReplayTarget {
       add(out, HEADER_SOURCE_TOPIC, record.topic());
       add(out, HEADER_SOURCE_PARTITION, String.valueOf(record.partition()));
       add(out, HEADER_SOURCE_OFFSET, String.valueOf(record.offset()));
+      if (subscription != null) {
+        add(out, DeliveryRouter.HEADER_SUBSCRIPTION, subscription);
+      }
       sent.add(producer.send(out));
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);

@@ -13,7 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -27,8 +26,8 @@ import org.apache.kafka.common.TopicPartition;
  * the socket: {@code "latest"} (what the partitions hold when the stream starts) or {@code {"timestamp": ..}} (records
  * before that time); when every partition reached its end the stream stops.
  */
-record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTypes, EnvelopeFilter filter, Start start,
-    Start end, String group) {
+record StreamRequest(List<String> patterns, TopicPatterns.Globs topics, Set<String> eventTypes, EnvelopeFilter filter,
+    Start start, Start end, String group) {
 
   static final int MAX_PATTERNS = 100;
 
@@ -65,8 +64,9 @@ record StreamRequest(List<String> patterns, Pattern topics, Set<String> eventTyp
     }
     if (patterns != null) {
       for (int i = 0; i < patterns.size(); i++) {
-        if (!TopicPatterns.GLOB.matcher(patterns.get(i)).matches()) {
-          problems.add(new Violation("/topics/" + i, "expected a topic name or glob (a-z A-Z 0-9 . _ - * ?)").toJson());
+        String problem = TopicPatterns.problem(patterns.get(i));
+        if (problem != null) {
+          problems.add(new Violation("/topics/" + i, problem).toJson());
         }
       }
     }

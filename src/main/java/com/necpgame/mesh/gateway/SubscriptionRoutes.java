@@ -45,6 +45,8 @@ final class SubscriptionRoutes {
   private static final Pattern SERVICE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
   private static final Pattern ENDPOINT = Pattern.compile("[^\\s\\p{Cntrl}]{1,500}");
   private static final Pattern STATUS = Pattern.compile("active|paused");
+  /** Any string: a topic pattern is checked by {@link TopicPatterns#problem}, which says what is wrong with it. */
+  private static final Pattern ANY_TEXT = Pattern.compile("(?s).+");
   private static final Set<String> CHANGEABLE = Set.of("topic_pattern", "event_types", "filter", "endpoint", "status",
       "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack", "rotate_secret");
   private static final Set<String> FIELDS = Set.of("subscription_id", "service_name", "topic_pattern", "event_types",
@@ -140,6 +142,7 @@ final class SubscriptionRoutes {
     JsonObject s = settings(fields).result();
     if (problems.isEmpty()) {
       endpoint(s, problems);
+      loop(s, mesh.config().delivery().topics(), problems);
     }
     if (!problems.isEmpty()) {
       ApiErrors.send(ctx, 400, "invalid_subscription", "the subscription is not valid", problems);
@@ -191,7 +194,7 @@ final class SubscriptionRoutes {
 
   /** The fields a create and a change share. */
   private static RequestFields settings(RequestFields fields) {
-    fields.text("topic_pattern", "*", false, TopicPatterns.GLOB, "expected a topic name or glob such as game.*")
+    fields.text("topic_pattern", "*", false, ANY_TEXT, "expected a topic name or glob such as game.*")
         .text("endpoint", null, true, ENDPOINT, "expected at most 500 characters without spaces")
         .integer("max_retries", 3, 0, 100)
         .integer("retry_delay", 60, 1, 86_400)
@@ -199,6 +202,12 @@ final class SubscriptionRoutes {
         .flag("enable_batching", false)
         .flag("requires_ack", true);
     JsonObject out = fields.result();
+    String pattern = out.getString("topic_pattern");
+    String patternProblem = pattern == null ? null : TopicPatterns.problem(pattern);
+    if (patternProblem != null) {
+      fields.problem("topic_pattern", patternProblem);
+      out.remove("topic_pattern");
+    }
     if (fields.wanted("event_types")) {
       Object types = fields.value("event_types");
       if (types == null) {
@@ -269,6 +278,24 @@ final class SubscriptionRoutes {
                 new JsonArray().add(new Violation("/endpoint", target.reason()).toJson()))));
   }
 
+  /**
+   * A kafka subscription may not copy into a topic the delivery router reads ({@code delivery.topics}): the copies
+   * would be routed again, by itself when its own pattern matches them ({@code {"endpoint": "game.loop",
+   * "topic_pattern": "game.*"}} copied its own copies forever), or by another subscription, in a ring.
+   */
+  static void loop(JsonObject s, Pattern delivered, JsonArray problems) {
+    String endpoint = s.getString("endpoint");
+    if (!"kafka".equals(s.getString("method")) || endpoint == null || !delivered.matcher(endpoint).matches()) {
+      return;
+    }
+    String pattern = s.getString("topic_pattern", "*");
+    boolean own = TopicPatterns.matches(TopicPatterns.compile(List.of(pattern)), endpoint);
+    problems.add(new Violation("/endpoint", "topic " + endpoint + " is one the delivery router reads "
+        + "(delivery.topics)" + (own ? " and matches this subscription's topic_pattern " + pattern
+        + ": it would copy its own copies forever" : ": the copies would be delivered again")
+        + "; copy to a topic of its own, such as sub.<service_name>").toJson());
+  }
+
   private static boolean isHttpUrl(String text) {
     try {
       URI uri = new URI(text);
@@ -330,6 +357,9 @@ final class SubscriptionRoutes {
       }
       JsonObject merged = current.copy().mergeIn(changes);
       endpoint(merged, problems);
+      if (problems.isEmpty()) {
+        loop(merged, mesh.config().delivery().topics(), problems);
+      }
       changes.put("endpoint", merged.getString("endpoint"));
       if (Boolean.TRUE.equals(rotate) && !"webhook".equals(current.getString("method"))) {
         problems.add(new Violation("/rotate_secret", "only webhooks have a secret").toJson());

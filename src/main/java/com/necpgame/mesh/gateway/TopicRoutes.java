@@ -2,6 +2,7 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.Security;
@@ -61,6 +62,11 @@ final class TopicRoutes {
     }
     JsonArray problems = new JsonArray();
     JsonObject topic = topicOf(request, problems);
+    int maxPartitions = mesh.config().topics().maxPartitionsPerTopic();
+    if (topic.getInteger("partitions") != null && topic.getInteger("partitions") > maxPartitions) {
+      problems.add(new Violation("/partitions", "at most " + maxPartitions + " partitions per topic "
+          + "(topics.max_partitions_per_topic)").toJson());
+    }
     if (!problems.isEmpty()) {
       ApiErrors.send(ctx, 400, "invalid_topic", "the topic request is not valid", problems);
       return;
@@ -73,6 +79,24 @@ final class TopicRoutes {
     TopicSpec spec = new TopicSpec(name, topic.getInteger("partitions"), Optional.of(requestedRf),
         Map.of("retention.ms", String.valueOf(topic.getInteger("retention_hours") * 3_600_000L)),
         topic.getBoolean("enable_dlq"));
+    String owner = SecurityHandler.principal(ctx).name();
+    var caps = mesh.config().topics();
+    registry.reserve(topic, owner, new TopicRegistry.Quota(caps.maxPerPrincipal(), caps.maxPartitionsPerPrincipal()))
+        .onSuccess(reserved -> create(ctx, topic, spec, owner, reserved))
+        .onFailure(e -> {
+          if (e instanceof TopicRegistry.OverQuota) {
+            ApiErrors.send(ctx, 403, "quota_exceeded", e.getMessage());
+          } else {
+            ApiErrors.send(ctx, 503, "database_unavailable",
+                "the topic registry did not answer: the topic was not created");
+          }
+        });
+  }
+
+  /** Creates the reserved topic in Kafka and records it; a reservation that did not become a topic is given back. */
+  private void create(RoutingContext ctx, JsonObject topic, TopicSpec spec, String owner, boolean reserved) {
+    String name = spec.name();
+    int requestedRf = topic.getInteger("replication_factor");
     vertx.<List<String>>executeBlocking(() -> {
       TopicProvisioner provisioner = new TopicProvisioner(mesh.admin(), requestedRf, timeout);
       List<String> created = provisioner.ensure(List.of(spec));
@@ -85,6 +109,9 @@ final class TopicRoutes {
       }
       return created;
     }, false).onComplete(ar -> {
+      if (reserved && (ar.failed() || !ar.result().contains(name))) {
+        registry.release(name);
+      }
       if (ar.failed()) {
         ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic was not created: " + ar.cause().getMessage());
       } else if (!ar.result().contains(name)) {
@@ -92,7 +119,7 @@ final class TopicRoutes {
       } else {
         Access.performed(ctx, security, "topic.create", name, new JsonObject()
             .put("partitions", topic.getInteger("partitions")).put("enable_dlq", topic.getBoolean("enable_dlq")));
-        registry.record(topic)
+        registry.record(topic, owner)
             .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
             .onSuccess(ctx::json)
             .onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",

@@ -130,7 +130,7 @@ final class TopicStream {
       Set<TopicPartition> assigned = Set.of();
       Map<TopicPartition, Long> stops = null;
       if (grouped) {
-        c.subscribe(request.topics(), new ConsumerRebalanceListener() {
+        c.subscribe(request.topics().regex(), new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             commitWritten(c, true);

@@ -1,37 +1,84 @@
 package com.necpgame.mesh.kafka;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * Topic globs as clients write them: {@code *} is any run of characters, dots included ({@code game.*} matches
  * {@code game.combat.events}), {@code ?} one character, everything else itself. Kafka's own {@code __} topics never
- * match.
+ * match. Globs are matched by {@link TopicGlob} (no regular expression: a backtracking one lets one client's pattern
+ * stall a shared loop), and bounded at input to {@link #MAX_LENGTH} characters and {@link #MAX_STARS} stars.
  */
 public final class TopicPatterns {
 
   /** What a glob may contain. */
   public static final Pattern GLOB = Pattern.compile("[a-zA-Z0-9._*?-]{1,249}");
+  /** The longest glob accepted: the longest topic name Kafka allows. */
+  public static final int MAX_LENGTH = 249;
+  /** The most {@code *} one glob may hold. */
+  public static final int MAX_STARS = 16;
 
   private TopicPatterns() {}
 
-  /** One regular expression matching any of the globs. */
-  public static Pattern compile(Iterable<String> globs) {
-    StringBuilder regex = new StringBuilder();
-    for (String glob : globs) {
-      regex.append(regex.length() == 0 ? "" : "|").append("(?:");
-      for (char c : glob.toCharArray()) {
-        switch (c) {
-          case '*' -> regex.append(".*");
-          case '?' -> regex.append('.');
-          default -> regex.append(Pattern.quote(String.valueOf(c)));
+  /** Globs compiled once and matched many times; any of them matching is a match. */
+  public static final class Globs {
+    private final List<TopicGlob> globs;
+
+    private Globs(List<TopicGlob> globs) {
+      this.globs = List.copyOf(globs);
+    }
+
+    public boolean matches(String topic) {
+      if (topic.startsWith("__")) {
+        return false;
+      }
+      for (TopicGlob glob : globs) {
+        if (glob.matches(topic)) {
+          return true;
         }
       }
-      regex.append(')');
+      return false;
     }
-    return Pattern.compile(regex.toString());
+
+    /**
+     * The same globs as a regular expression for a Kafka consumer's pattern subscription, built so that it does not
+     * backtrack ({@link TopicGlob#regex()}); Kafka's own {@code __} topics excluded.
+     */
+    public Pattern regex() {
+      StringBuilder regex = new StringBuilder("(?!__)(?:");
+      for (int i = 0; i < globs.size(); i++) {
+        regex.append(i == 0 ? "" : "|").append("(?:").append(globs.get(i).regex()).append(')');
+      }
+      return Pattern.compile(regex.append(')').toString());
+    }
+
+    @Override
+    public String toString() {
+      return globs.toString();
+    }
   }
 
-  public static boolean matches(Pattern compiled, String topic) {
-    return !topic.startsWith("__") && compiled.matcher(topic).matches();
+  /** The globs, compiled. */
+  public static Globs compile(Iterable<String> globs) {
+    List<TopicGlob> compiled = new ArrayList<>();
+    globs.forEach(g -> compiled.add(new TopicGlob(g)));
+    return new Globs(compiled);
+  }
+
+  public static boolean matches(Globs compiled, String topic) {
+    return compiled.matches(topic);
+  }
+
+  /** What is wrong with a glob a client sent, or null when it is acceptable. */
+  public static String problem(String glob) {
+    if (glob.length() > MAX_LENGTH) {
+      return "at most " + MAX_LENGTH + " characters, got " + glob.length();
+    }
+    if (!GLOB.matcher(glob).matches()) {
+      return "expected a topic name or glob such as game.* (a-z A-Z 0-9 . _ - * ?)";
+    }
+    long stars = glob.chars().filter(c -> c == '*').count();
+    return stars > MAX_STARS ? "at most " + MAX_STARS + " '*' wildcards, got " + stars : null;
   }
 }

@@ -3,7 +3,6 @@ package com.necpgame.mesh.security;
 import com.necpgame.mesh.kafka.TopicPatterns;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * What one principal may do: publish to topics matching its {@code publish} globs, subscribe to topics matching its
@@ -17,8 +16,8 @@ public final class Acl {
   public static final Acl ALL = new Acl(List.of("*"), List.of("*"), List.of("*"), true);
 
   private final List<String> subscribe;
-  private final Pattern publishPattern;
-  private final Pattern subscribePattern;
+  private final TopicPatterns.Globs publishPattern;
+  private final TopicPatterns.Globs subscribePattern;
   private final Set<String> endpoints;
   private final boolean admin;
 

@@ -36,7 +36,8 @@ public final class SubscriptionRegistry {
 
   private static final String COLUMNS = "subscription_id, service_name, topic_pattern, event_types, endpoint, filter, "
       + "status, method, max_retries, retry_delay, rate_limit_per_min, enable_batching, requires_ack, created_at, "
-      + "updated_at, last_active, signing_secret, previous_signing_secret, previous_secret_expires_at, owner_principal";
+      + "updated_at, last_active, signing_secret, previous_signing_secret, previous_secret_expires_at, owner_principal, "
+      + "paused_reason";
   /** Fields a PATCH may change, by column. */
   private static final List<String> CHANGEABLE = List.of("topic_pattern", "event_types", "endpoint", "filter",
       "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack");
@@ -131,6 +132,9 @@ public final class SubscriptionRegistry {
         set.append(", ").append(column).append(" = $").append(args.size());
       }
     }
+    if (changes.containsKey("status")) {
+      set.append(", paused_reason = NULL"); // a status set through the API replaces the mesh's own pause
+    }
     if (newSecret != null) {
       args.add(newSecret);
       set.append(", previous_signing_secret = signing_secret, signing_secret = $").append(args.size());
@@ -139,6 +143,16 @@ public final class SubscriptionRegistry {
     }
     return pool.preparedQuery("UPDATE event_subscriptions SET " + set + " WHERE subscription_id = $1 RETURNING "
         + COLUMNS).execute(Tuple.from(args)).map(rows -> rows.size() == 0 ? null : toJson(rows.iterator().next()));
+  }
+
+  /**
+   * Pauses an active subscription on the mesh's own account (its deliveries failed for good), saying why; false when
+   * it was not active (already paused, or gone).
+   */
+  public Future<Boolean> pause(String id, String reason) {
+    return pool.preparedQuery("UPDATE event_subscriptions SET status = 'paused', paused_reason = $2, updated_at = NOW() "
+        + "WHERE subscription_id = $1 AND status = 'active'").execute(Tuple.of(id, reason))
+        .map(rows -> rows.rowCount() > 0);
   }
 
   public Future<Boolean> delete(String id) {
@@ -165,6 +179,7 @@ public final class SubscriptionRegistry {
         .put("method", row.getString("method"))
         .put("endpoint", row.getString("endpoint"))
         .put("status", row.getString("status"))
+        .put("paused_reason", row.getString("paused_reason"))
         .put("max_retries", row.getInteger("max_retries"))
         .put("retry_delay", row.getInteger("retry_delay"))
         .put("rate_limit_per_min", row.getInteger("rate_limit_per_min"))

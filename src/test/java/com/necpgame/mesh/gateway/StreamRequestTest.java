@@ -55,6 +55,17 @@ class StreamRequestTest {
   }
 
   @Test
+  void aPathologicalPatternInASubscribeFrameIsRefusedNamingIt() {
+    JsonArray problems = new JsonArray();
+    assertNull(StreamRequest.parse(new JsonObject().put("topics", new JsonArray().add("game.*")
+        .add("*?".repeat(124))), problems));
+    assertEquals(1, problems.size(), problems.encode());
+    assertEquals("/topics/1", problems.getJsonObject(0).getString("pointer"));
+    assertTrue(problems.getJsonObject(0).getString("message").contains("16 '*'"), problems.encode());
+    assertEquals(List.of("/topics/0"), problems("{\"topics\":[\"" + "a".repeat(250) + "\"]}"));
+  }
+
+  @Test
   void startPositions() {
     assertEquals(new Latest(), parse("{\"topics\":[\"a\"]}").start());
     assertEquals(new Latest(), parse("{\"topics\":[\"a\"],\"start\":\"latest\"}").start());

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationsIT {
 
   private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql",
-      "V4__webhook_messages.sql", "V5__owners.sql");
+      "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql");
 
   /** What migrations after V1 add to the seed's schema. */
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
@@ -41,7 +41,8 @@ class MigrationsIT {
           "bounds", "positions", "events_scanned", "events_matched", "events_delivered", "errors", "owner",
           "lease_until", "created_at", "updated_at", "owner_principal"),
       "event_subscriptions", Set.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at",
-          "owner_principal"),
+          "owner_principal", "paused_reason"),
+      "topics", Set.of("owner_principal"),
       "webhook_queue", Set.of("id", "subscription_id", "event_id", "topic", "payload", "attempts", "next_attempt_at",
           "lease_until", "created_at", "event_ids"),
       "event_deliveries", Set.of("event_ids"),
