@@ -161,7 +161,7 @@ final class DlqRoutes {
     if (e instanceof DeadLetterReader.NoSuchTopic) {
       notFound(ctx, topic);
     } else {
-      ApiErrors.send(ctx, 503, "kafka_unavailable", "the dead letters could not be read: " + e.getMessage());
+      ApiErrors.unavailable(ctx, "kafka_unavailable", "the dead letters could not be read", e);
     }
   }
 

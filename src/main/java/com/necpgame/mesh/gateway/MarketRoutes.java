@@ -100,7 +100,7 @@ final class MarketRoutes {
             .put("order_id", data.getString("order_id")).put("event_id", envelope.getString("event_id"))
             .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))
             .put("offset", ack.getLong("offset")).encode()))
-        .onFailure(e -> ApiErrors.send(ctx, 503, "kafka_unavailable", "the order was not sent: " + e.getMessage()));
+        .onFailure(e -> ApiErrors.unavailable(ctx, "kafka_unavailable", "the order was not sent", e));
   }
 
   private void ask(RoutingContext ctx, String address, String commodity) {

@@ -79,7 +79,7 @@ final class ReplayRoutes {
     vertx.<Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
         .get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS), false).onComplete(ar -> {
           if (ar.failed()) {
-            ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be checked: " + ar.cause().getMessage());
+            ApiErrors.unavailable(ctx, "kafka_unavailable", "topics could not be checked", ar.cause());
             return;
           }
           for (String[] t : new String[][] {{request.topic(), "/topic"}, {request.targetTopic(), "/target/topic"}}) {
@@ -93,8 +93,7 @@ final class ReplayRoutes {
             vertx.eventBus().publish(ReplayVerticle.WAKE, job.id());
             ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
             ctx.json(job.toJson());
-          }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
-              "the replay was not recorded: " + e.getMessage()));
+          }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the replay was not recorded", e));
         });
   }
 

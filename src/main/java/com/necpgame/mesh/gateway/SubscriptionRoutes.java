@@ -135,8 +135,9 @@ final class SubscriptionRoutes {
               Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()))
               .ensure(List.of(DeliveryRouter.subscriberTopic(s.getString("endpoint"))));
           return null;
-        }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
-            "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
+        }, false).recover(e -> Future.failedFuture(Publications.Refusal.unavailable(
+            "the subscription's topic " + s.getString("endpoint") + " could not be created", e,
+            RequestIds.of(ctx).requestId())));
     topic.compose(v -> registry.create(s, secret)).onSuccess(row -> {
       ctx.response().setStatusCode(201).putHeader("Location", "/subscriptions/" + row.getString("subscription_id"));
       ctx.json(secret == null ? row : row.put("secret", secret));
@@ -317,7 +318,7 @@ final class SubscriptionRoutes {
     } else if (e instanceof Publications.Refusal r) {
       ApiErrors.send(ctx, r.status, r.code, r.getMessage(), r.details);
     } else {
-      ApiErrors.send(ctx, 503, "database_unavailable", "the subscription store did not answer: " + e.getMessage());
+      ApiErrors.unavailable(ctx, "database_unavailable", "the subscription store did not answer", e);
     }
   }
 }

@@ -78,15 +78,15 @@ final class TopicRoutes {
       return created;
     }, false).onComplete(ar -> {
       if (ar.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic was not created: " + ar.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic was not created", ar.cause());
       } else if (!ar.result().contains(name)) {
         ApiErrors.send(ctx, 409, "topic_exists", "topic " + name + " already exists");
       } else {
         registry.record(topic)
             .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
             .onSuccess(ctx::json)
-            .onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
-                "topic " + name + " was created in Kafka but not recorded: " + e.getMessage()));
+            .onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable",
+                "topic " + name + " was created in Kafka but not recorded", e));
       }
     });
   }
@@ -116,7 +116,7 @@ final class TopicRoutes {
     var records = registry.all();
     Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be listed: " + kafka.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "topics could not be listed", kafka.cause());
         return;
       }
       Map<String, JsonObject> recorded = recordedOrNone(records);
@@ -144,7 +144,7 @@ final class TopicRoutes {
     var records = registry.all();
     Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic could not be described: " + kafka.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic could not be described", kafka.cause());
       } else if (kafka.result().isEmpty()) {
         ApiErrors.send(ctx, 404, "topic_not_found", "topic " + name + " does not exist");
       } else {
