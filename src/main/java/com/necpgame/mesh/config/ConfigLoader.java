@@ -40,6 +40,8 @@ public final class ConfigLoader {
     env.put("MESH_KAFKA_CLIENT_ID", "kafka.client_id");
     env.put("MESH_KAFKA_EMBEDDED_HOST", "kafka.embedded.host");
     env.put("MESH_KAFKA_EMBEDDED_PORT", "kafka.embedded.port");
+    env.put("MESH_KAFKA_EMBEDDED_SASL_USERNAME", "kafka.embedded.sasl.username");
+    env.put("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "kafka.embedded.sasl.password");
     env.put("MESH_DATABASE_URL", "database.url");
     env.put("MESH_DATABASE_POOL_SIZE", "database.pool_size");
     env.put("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port");
