@@ -34,7 +34,8 @@ public record MeshConfig(
     Shutdown shutdown,
     Metrics metrics,
     Console console,
-    MatchConfig games) {
+    MatchConfig games,
+    SecretsConfig secrets) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -365,9 +366,10 @@ public record MeshConfig(
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
     Console console = new Console(globs(r, "console.topics"));
     MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
+    SecretsConfig secrets = SecretsConfig.from(r, database.useEmbedded());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games);
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games, secrets);
   }
 
   private static final Pattern SASL_USER = Pattern.compile("[A-Za-z0-9._-]{1,64}");

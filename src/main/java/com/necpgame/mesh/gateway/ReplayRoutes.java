@@ -31,7 +31,7 @@ final class ReplayRoutes {
     this.vertx = vertx;
     this.mesh = mesh;
     this.jobs = new ReplayJobs(mesh.pool());
-    this.subscriptions = new SubscriptionRegistry(mesh.pool());
+    this.subscriptions = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
   }
 
   void mount(Router router) {

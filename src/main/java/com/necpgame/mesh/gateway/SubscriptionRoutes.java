@@ -53,7 +53,7 @@ final class SubscriptionRoutes {
   SubscriptionRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.mesh = mesh;
-    this.registry = new SubscriptionRegistry(mesh.pool());
+    this.registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     this.deliveries = new WebhookQueue(mesh.pool());
   }
 

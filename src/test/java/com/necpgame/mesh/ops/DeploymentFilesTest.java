@@ -243,7 +243,8 @@ class DeploymentFilesTest {
     try {
       return ConfigLoader.load(new JsonObject(((String) data.get("mesh.json"))
           .replace("/etc/event-mesh/auth/jwks.json", jwks.toString())),
-          Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh"));
+          Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh",
+              "MESH_SECRETS_KEY", "k1:" + java.util.Base64.getEncoder().encodeToString(new byte[32])));
     } finally {
       Files.delete(jwks);
     }
