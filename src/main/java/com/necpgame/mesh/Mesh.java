@@ -123,7 +123,8 @@ public final class Mesh implements AutoCloseable {
       LOG.info("applied database migrations {}", applied);
     }
     SecretBox secrets = SecretKeys.load(config);
-    int resealed = SecretRotation.run(pool, secrets).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    int resealed = SecretRotation.run(pool, secrets).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
     if (resealed > 0) {
       LOG.info("encrypted the webhook secrets of {} subscriptions with key {}", resealed, secrets.activeKey());
     }

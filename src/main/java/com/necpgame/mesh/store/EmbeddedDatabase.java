@@ -94,6 +94,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
           + " is missing: restore that file, or move the directory away to start with an empty database");
     }
     String password = Files.exists(passwordFile) ? Files.readString(passwordFile).trim() : newPassword();
+    if (!password.matches("[A-Za-z0-9_-]{16,}")) {
+      throw new IllegalStateException(passwordFile + " does not hold a password this mesh made (16 or more of "
+          + "A-Z a-z 0-9 _ -); restore it");
+    }
     if (trusting) {
       writeSecret(passwordFile, password); // first, so a crash during the upgrade leaves the password it sets
     }
@@ -116,7 +120,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       initPasswordFile = Files.createTempFile("mesh-pg-init", ".txt"); // 0600
       Files.writeString(initPasswordFile, password);
       builder.setLocaleConfig("auth", "scram-sha-256").setLocaleConfig("pwfile", initPasswordFile.toString())
-          .setDataDirectoryCustomizer(created -> writeSecretUnchecked(created.toPath().resolve(PASSWORD_FILE), password));
+          .setDataDirectoryCustomizer(made -> writeSecretUnchecked(made.toPath().resolve(PASSWORD_FILE), password));
     }
     EmbeddedPostgres postgres;
     try {

@@ -235,7 +235,8 @@ class ConfigLoaderTest {
             .put("sasl.jaas.config", "ScramLoginModule required username=\"u\" password=\"hunter2\";")))
         .put("security", new JsonObject().put("secrets", new JsonObject().put("keys", new JsonObject()
             .put("k1", "aHVudGVyMmh1bnRlcjJodW50ZXIyaHVudGVyMmh1bnQ="))))
-        , Map.of("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "hunter2hunter2hunter2", "MESH_KAFKA_EMBEDDED_SASL_USERNAME", "u"));
+        , Map.of("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "hunter2hunter2hunter2",
+            "MESH_KAFKA_EMBEDDED_SASL_USERNAME", "u"));
     String printed = c.toString();
     assertFalse(printed.contains("hunter2"), printed);
     assertFalse(printed.contains("aHVudGVy"), printed);
