@@ -20,6 +20,9 @@ import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
 import com.necpgame.mesh.store.EventStoreVerticle;
 import com.necpgame.mesh.store.Migrations;
+import com.necpgame.mesh.store.SecretBox;
+import com.necpgame.mesh.store.SecretKeys;
+import com.necpgame.mesh.store.SecretRotation;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -119,8 +122,14 @@ public final class Mesh implements AutoCloseable {
     if (!applied.isEmpty()) {
       LOG.info("applied database migrations {}", applied);
     }
+    SecretBox secrets = SecretKeys.load(config);
+    int resealed = SecretRotation.run(pool, secrets).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+    if (resealed > 0) {
+      LOG.info("encrypted the webhook secrets of {} subscriptions with key {}", resealed, secrets.activeKey());
+    }
     context = new MeshContext(config, kafka, producer, admin, pool, EnvelopeValidator.load(config.schemasDir()),
-        new MeshMetrics());
+        new MeshMetrics(), secrets);
 
     watchConsumerLag();
     for (String name : MeshConfig.VERTICLE_NAMES) {

@@ -46,6 +46,7 @@ class WorldProcessIT {
             .put("consumer", new JsonObject().put("group_prefix", suffix)
                 .put("properties", new JsonObject().put("session.timeout.ms", "10000"))))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("security", new JsonObject().put("secrets", com.necpgame.mesh.testsupport.TestMesh.secrets()))
         .put("topics", new JsonObject().put("file", topicsFile.toString()).put("default_replication_factor", 1))
         .put("world", new JsonObject()
             .put("commodities", new JsonObject().put("ore", 10).put("water", 2))

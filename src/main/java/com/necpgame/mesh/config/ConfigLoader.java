@@ -40,7 +40,10 @@ public final class ConfigLoader {
     env.put("MESH_KAFKA_CLIENT_ID", "kafka.client_id");
     env.put("MESH_KAFKA_EMBEDDED_HOST", "kafka.embedded.host");
     env.put("MESH_KAFKA_EMBEDDED_PORT", "kafka.embedded.port");
+    env.put("MESH_KAFKA_EMBEDDED_SASL_USERNAME", "kafka.embedded.sasl.username");
+    env.put("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "kafka.embedded.sasl.password");
     env.put("MESH_DATABASE_URL", "database.url");
+    env.put("MESH_SECRETS_KEY", "security.secrets.key");
     env.put("MESH_DATABASE_POOL_SIZE", "database.pool_size");
     env.put("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port");
     env.put("MESH_TOPICS_FILE", "topics.file");
@@ -118,7 +121,7 @@ public final class ConfigLoader {
 
   /** Maps keyed by the user's own names (principals, topics); their entries are checked when typed. */
   private static final java.util.Set<String> FREE_FORM = java.util.Set.of("security.principals",
-      "security.topic_limits");
+      "security.topic_limits", "security.secrets.keys");
 
   private static boolean freeForm(String path) {
     return path.equals("properties") || path.endsWith(".properties") || FREE_FORM.contains(path);

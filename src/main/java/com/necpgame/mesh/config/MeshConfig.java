@@ -36,7 +36,8 @@ public record MeshConfig(
     Shutdown shutdown,
     Metrics metrics,
     Console console,
-    MatchConfig games) {
+    MatchConfig games,
+    SecretsConfig secrets) {
 
   /** Verticles this build knows how to deploy, in deployment order. */
   public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
@@ -110,6 +111,10 @@ public record MeshConfig(
     }
   }
 
+  /**
+   * The embedded broker. With SASL credentials (required when {@code host} is not a loopback address) its one client
+   * listener is SASL_PLAINTEXT with the PLAIN mechanism and that single user, and the mesh's own clients log in as it.
+   */
   public record EmbeddedKafka(
       String host,
       int port,
@@ -117,7 +122,51 @@ public record MeshConfig(
       Path dir,
       int retentionHours,
       long retentionBytesPerPartition,
-      int segmentBytes) {}
+      int segmentBytes,
+      String saslUsername,
+      String saslPassword) {
+
+    /** Without SASL: a loopback broker as laptops and tests run it. */
+    public EmbeddedKafka(String host, int port, int controllerPort, Path dir, int retentionHours,
+        long retentionBytesPerPartition, int segmentBytes) {
+      this(host, port, controllerPort, dir, retentionHours, retentionBytesPerPartition, segmentBytes, "", "");
+    }
+
+    /** Whether clients must authenticate (SASL/PLAIN) to the broker. */
+    public boolean sasl() {
+      return !saslPassword.isEmpty();
+    }
+
+    /** True for an address that only this machine can reach (127.0.0.0/8, ::1, a name resolving to one). */
+    public static boolean isLoopback(String host) {
+      try {
+        return java.net.InetAddress.getByName(host).isLoopbackAddress();
+      } catch (java.net.UnknownHostException e) {
+        return false;
+      }
+    }
+
+    /** The login the broker's PLAIN listener accepts, and the one its clients use (a JAAS line). */
+    public String jaas(boolean withUsers) {
+      String login = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + saslUsername
+          + "\" password=\"" + saslPassword + "\"";
+      return (withUsers ? login + " user_" + saslUsername + "=\"" + saslPassword + "\"" : login) + ";";
+    }
+
+    /** Client properties to reach this broker: empty without SASL. */
+    public Map<String, String> clientSecurity() {
+      return !sasl() ? Map.of() : Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+          "sasl.jaas.config", jaas(false));
+    }
+
+    @Override
+    public String toString() {
+      return "EmbeddedKafka[host=" + host + ", port=" + port + ", controllerPort=" + controllerPort + ", dir=" + dir
+          + ", retentionHours=" + retentionHours + ", retentionBytesPerPartition=" + retentionBytesPerPartition
+          + ", segmentBytes=" + segmentBytes + ", saslUsername=" + saslUsername + ", saslPassword="
+          + (sasl() ? "****" : "") + "]";
+    }
+  }
 
   public record Database(String url, int poolSize, EmbeddedDatabase embedded) {
     /** No URL configured: the process starts its own PostgreSQL. */
@@ -239,7 +288,10 @@ public record MeshConfig(
             dataDir.resolve(r.nonBlank("kafka.embedded.dir")),
             r.intIn("kafka.embedded.retention_hours", 1, 100_000),
             r.longIn("kafka.embedded.retention_bytes_per_partition", 1 << 20, 1L << 40),
-            r.intIn("kafka.embedded.segment_bytes", 1 << 20, 1 << 30)));
+            r.intIn("kafka.embedded.segment_bytes", 1 << 20, 1 << 30),
+            r.string("kafka.embedded.sasl.username").trim(),
+            r.string("kafka.embedded.sasl.password")));
+    embeddedSasl(r, kafka);
     if (kafka.embedded().segmentBytes() > kafka.embedded().retentionBytesPerPartition()) {
       r.problem("kafka.embedded.segment_bytes", "must not exceed kafka.embedded.retention_bytes_per_partition "
           + "(retention deletes whole segments)");
@@ -328,9 +380,35 @@ public record MeshConfig(
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
     Console console = new Console(globs(r, "console.topics"));
     MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
+    SecretsConfig secrets = SecretsConfig.from(r, database.useEmbedded());
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games);
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games, secrets);
+  }
+
+  private static final Pattern SASL_USER = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  /**
+   * An embedded broker reachable from other machines must ask for credentials: without them anyone on the network
+   * could read and write every topic, the audit and dead letters included.
+   */
+  private static void embeddedSasl(ConfigReader r, Kafka kafka) {
+    EmbeddedKafka e = kafka.embedded();
+    boolean some = !e.saslUsername().isEmpty() || !e.saslPassword().isEmpty();
+    if (kafka.useEmbedded() && !some && !EmbeddedKafka.isLoopback(e.host())) {
+      r.problem("kafka.embedded.sasl.password", "required (with kafka.embedded.sasl.username) when "
+          + "kafka.embedded.host \"" + e.host() + "\" is not a loopback address: the embedded broker then accepts "
+          + "only SASL/PLAIN clients with these credentials (MESH_KAFKA_EMBEDDED_SASL_USERNAME / _PASSWORD)");
+      return;
+    }
+    if (some && !SASL_USER.matcher(e.saslUsername()).matches()) {
+      r.problem("kafka.embedded.sasl.username", "expected 1-64 of A-Z a-z 0-9 . _ - beside a password, got \""
+          + e.saslUsername() + "\"");
+    }
+    if (some && (e.saslPassword().length() < 16 || e.saslPassword().matches(".*[\"\\\\;\\s].*"))) {
+      r.problem("kafka.embedded.sasl.password", "expected at least 16 characters, without quotes, backslashes, "
+          + "semicolons or spaces, beside a username");
+    }
   }
 
   /**

@@ -38,7 +38,7 @@ public final class DeliveryVerticle extends VerticleBase {
     // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
     var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000,
         "max.poll.records", ROUTER_POLL));
-    SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool());
+    SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
         mesh.metrics(), new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),

@@ -135,7 +135,7 @@ public final class ReplayVerticle extends VerticleBase {
     ReplayTarget[] resolved = new ReplayTarget[1];
     return (replayId, batch) -> {
       if (resolved[0] == null) {
-        JsonObject s = await(new SubscriptionRegistry(mesh.pool()).get(subscription));
+        JsonObject s = await(new SubscriptionRegistry(mesh.pool(), mesh.secrets()).get(subscription));
         if (s == null) {
           throw new IllegalStateException("subscription " + subscription + " no longer exists");
         }

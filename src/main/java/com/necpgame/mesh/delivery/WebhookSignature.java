@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -19,6 +21,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookSignature {
 
   public static final String PREFIX = "whsec_";
+  /** How far a request's {@code webhook-timestamp} may be from the receiver's clock (Standard Webhooks: 5 minutes). */
+  public static final Duration TOLERANCE = Duration.ofMinutes(5);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private WebhookSignature() {}
@@ -53,8 +57,20 @@ public final class WebhookSignature {
     return String.join(" ", out);
   }
 
-  /** What a receiver does: true when any signature in the header is the one {@code secret} makes. */
+  /**
+   * What a receiver does: true when {@code timestamp} is within {@link #TOLERANCE} of now (either way: an old request
+   * replayed, or one dated in the future to be replayed later, is refused) and any signature in the header is the one
+   * {@code secret} makes.
+   */
   public static boolean verify(String secret, String id, long timestamp, byte[] body, String header) {
+    return verify(secret, id, timestamp, body, header, Instant.now());
+  }
+
+  /** {@link #verify(String, String, long, byte[], String)} as of {@code now}. */
+  public static boolean verify(String secret, String id, long timestamp, byte[] body, String header, Instant now) {
+    if (Math.abs(now.getEpochSecond() - timestamp) > TOLERANCE.toSeconds()) {
+      return false;
+    }
     byte[] expected = sign(secret, id, timestamp, body).getBytes(StandardCharsets.UTF_8);
     for (String candidate : header.split(" ")) {
       if (MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.UTF_8))) {

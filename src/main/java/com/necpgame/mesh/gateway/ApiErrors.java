@@ -29,6 +29,23 @@ public final class ApiErrors {
     send(ctx, status, code, message, null);
   }
 
+  /**
+   * 503: {@code what} could not be done because something the mesh depends on (PostgreSQL, Kafka) failed. The cause is
+   * logged with the request id, never answered: its text names hosts, ports, databases, tables and SQL, which are the
+   * operator's business, not the caller's. The answer says where to look: the log, under the request id (also in the
+   * {@code X-Request-Id} response header).
+   */
+  public static void unavailable(RoutingContext ctx, String code, String what, Throwable cause) {
+    String requestId = RequestIds.of(ctx).requestId();
+    LOG.warn("{} {} (request id {}): {}: {}", ctx.request().method(), path(ctx), requestId, what, String.valueOf(cause));
+    send(ctx, 503, code, unavailableMessage(what, requestId));
+  }
+
+  /** The answer of {@link #unavailable}: what failed and the request id to find the cause in the log by. */
+  static String unavailableMessage(String what, String requestId) {
+    return what + "; the cause is in the mesh's log" + (requestId == null ? "" : " under request id " + requestId);
+  }
+
   /** The router's error handler: Vert.x Web's own statuses (no route, wrong method or type, body limit) and crashes. */
   public static void onFailure(RoutingContext ctx) {
     String what = ctx.request().method() + " " + path(ctx);

@@ -48,7 +48,7 @@ final class DlqRoutes {
   DlqRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
     this.security = SecurityHandler.shared(vertx, mesh);
-    this.subscriptions = new SubscriptionRegistry(mesh.pool());
+    this.subscriptions = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     this.deadLetterTopic = mesh.config().delivery().deadLetterTopic();
     this.reader = new DeadLetterReader(() -> mesh.kafka().consumer("dlq-reader", null, "earliest"), mesh.producer(),
         new WebhookQueue(mesh.pool()), mesh.config().delivery().deadLetterTopic(),
@@ -221,7 +221,7 @@ final class DlqRoutes {
     if (e instanceof DeadLetterReader.NoSuchTopic) {
       notFound(ctx, topic);
     } else {
-      ApiErrors.send(ctx, 503, "kafka_unavailable", "the dead letters could not be read: " + e.getMessage());
+      ApiErrors.unavailable(ctx, "kafka_unavailable", "the dead letters could not be read", e);
     }
   }
 

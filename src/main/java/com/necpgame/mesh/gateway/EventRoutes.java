@@ -180,6 +180,6 @@ final class EventRoutes {
       } else {
         ctx.json(status);
       }
-    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "the event store did not answer"));
+    }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the event store did not answer", e));
   }
 }

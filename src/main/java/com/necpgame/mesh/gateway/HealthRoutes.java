@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HealthRoutes {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HealthRoutes.class);
+
   private final Vertx vertx;
   private final MeshContext mesh;
 
@@ -37,8 +39,8 @@ public final class HealthRoutes {
       ctx.json(new JsonObject().put("status", "DRAINING").put("node_id", mesh.config().nodeId()));
       return;
     }
-    Future<JsonObject> kafka = check(kafkaReachable());
-    Future<JsonObject> database = check(mesh.pool().query("SELECT 1").execute().mapEmpty());
+    Future<JsonObject> kafka = check("kafka", kafkaReachable());
+    Future<JsonObject> database = check("database", mesh.pool().query("SELECT 1").execute().mapEmpty());
     Future.join(kafka, database).onComplete(ar -> {
       boolean up = isUp(kafka.result()) && isUp(database.result());
       ctx.response().setStatusCode(up ? 200 : 503);
@@ -54,9 +56,12 @@ public final class HealthRoutes {
         .timeout(timeout, TimeUnit.MILLISECONDS);
   }
 
-  private static Future<JsonObject> check(Future<Void> probe) {
-    return probe.map(v -> new JsonObject().put("status", "UP"))
-        .otherwise(e -> new JsonObject().put("status", "DOWN").put("error", String.valueOf(e.getMessage())));
+  /** A check's result; why it failed is logged, not answered (/ready is public, the text names hosts and ports). */
+  private static Future<JsonObject> check(String name, Future<Void> probe) {
+    return probe.map(v -> new JsonObject().put("status", "UP")).otherwise(e -> {
+      LOG.warn("readiness check {} failed: {}", name, String.valueOf(e));
+      return new JsonObject().put("status", "DOWN").put("error", name + " did not answer; the cause is in the log");
+    });
   }
 
   private static boolean isUp(JsonObject check) {

@@ -1,12 +1,15 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.SecurityConfig;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import com.necpgame.mesh.market.MarketVerticle;
+import com.necpgame.mesh.market.OrderIds;
+import com.necpgame.mesh.security.Principal;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -47,7 +50,9 @@ final class MarketRoutes {
 
   /**
    * {@code {commodity, side, limit_price?, quantity, owner, time_in_force?}}: 202 with the order id and where the
-   * order event landed; it takes part in the next clearing.
+   * order event landed; it takes part in the next clearing. An authenticated principal places its own orders: the
+   * owner is the principal (an {@code owner} naming anyone else is refused 403), and the order id is bound to it
+   * ({@link OrderIds}). Anonymous callers name any owner, as before.
    */
   private void place(RoutingContext ctx) {
     JsonObject body = EventRoutes.jsonBody(ctx);
@@ -60,7 +65,13 @@ final class MarketRoutes {
           "/commodity", "unknown commodity; known: " + world.commodities().keySet()).toJson()));
       return;
     }
-    JsonObject data = body.copy().put("order_id", "ord." + commodity + "." + EventIds.newId());
+    String principal = authenticated(ctx);
+    if (principal != null && body.containsKey("owner") && !principal.equals(body.getValue("owner"))) {
+      forged(ctx);
+      return;
+    }
+    JsonObject data = principal == null ? body.copy().put("order_id", "ord." + commodity + "." + EventIds.newId())
+        : body.copy().put("owner", principal).put("order_id", OrderIds.newId(String.valueOf(commodity), principal));
     publish(ctx, "economy.order.placed", data);
   }
 
@@ -74,10 +85,33 @@ final class MarketRoutes {
     JsonObject data = new JsonObject().put("order_id", id.group(0)).put("commodity", id.group(1))
         .put("reason", "cancelled through the API");
     String owner = ctx.queryParams().get("owner");
+    String principal = authenticated(ctx);
+    if (principal != null) {
+      if (owner != null && !owner.equals(principal)) {
+        forged(ctx);
+        return;
+      }
+      if (!OrderIds.madeFor(id.group(2), principal)) { // not this principal's order, nor whether it exists
+        ApiErrors.send(ctx, 404, "order_not_found", "no order " + id.group(0) + " of " + principal);
+        return;
+      }
+      owner = principal;
+    }
     if (owner != null) {
       data.put("owner", owner);
     }
     publish(ctx, "economy.order.cancelled", data);
+  }
+
+  /** The name of the principal that authenticated the request, or null for an anonymous one. */
+  private static String authenticated(RoutingContext ctx) {
+    Principal p = SecurityHandler.principal(ctx);
+    return p == null || SecurityConfig.ANONYMOUS.equals(p.via()) ? null : p.name();
+  }
+
+  private static void forged(RoutingContext ctx) {
+    ApiErrors.send(ctx, 403, "forbidden", "an authenticated principal places and cancels its own orders only: leave "
+        + "out owner or give its own name, " + authenticated(ctx));
   }
 
   /** Validates the event's data against its schema (pointers into the request body) and sends it, keyed by commodity. */
@@ -100,7 +134,7 @@ final class MarketRoutes {
             .put("order_id", data.getString("order_id")).put("event_id", envelope.getString("event_id"))
             .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))
             .put("offset", ack.getLong("offset")).encode()))
-        .onFailure(e -> ApiErrors.send(ctx, 503, "kafka_unavailable", "the order was not sent: " + e.getMessage()));
+        .onFailure(e -> ApiErrors.unavailable(ctx, "kafka_unavailable", "the order was not sent", e));
   }
 
   private void ask(RoutingContext ctx, String address, String commodity) {

@@ -204,8 +204,8 @@ final class MatchRoutes {
     } else if (e instanceof ReplyException r && r.failureCode() == 503) {
       ApiErrors.send(ctx, 503, "matches_unavailable", r.getMessage());
     } else {
-      ApiErrors.send(ctx, 503, "matches_unavailable", "the match service is not running in this process: enable "
-          + "verticles.matches (" + e.getMessage() + ")");
+      ApiErrors.unavailable(ctx, "matches_unavailable", "the match service did not answer (is verticles.matches "
+          + "enabled in this process?)", e);
     }
   }
 }

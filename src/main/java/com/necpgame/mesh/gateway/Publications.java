@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  */
 final class Publications {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publications.class);
+
   /** Events are keyed by session (a match's events stay in order); without one Kafka spreads them. */
   static final String KEY_FIELD = "session_id";
   static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
@@ -51,8 +53,18 @@ final class Publications {
 
     /** The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else. */
     static Refusal of(Throwable e) {
-      return e instanceof Refusal r ? r
-          : new Refusal(503, "kafka_unavailable", "the event was not published: " + e.getMessage(), null);
+      return of(e, null);
+    }
+
+    /** {@link #of(Throwable)} for request {@code requestId}: a 503's cause is logged, not answered (see ApiErrors). */
+    static Refusal of(Throwable e, String requestId) {
+      return e instanceof Refusal r ? r : unavailable("the event was not published", e, requestId);
+    }
+
+    /** 503 {@code kafka_unavailable}: {@code what} failed; {@code cause} is logged, not answered (see ApiErrors). */
+    static Refusal unavailable(String what, Throwable cause, String requestId) {
+      LOG.warn("{} (request id {}): {}", what, requestId, String.valueOf(cause));
+      return new Refusal(503, "kafka_unavailable", ApiErrors.unavailableMessage(what, requestId), null);
     }
 
     JsonObject toJson() {
@@ -109,7 +121,7 @@ final class Publications {
             ? new Refusal(404, "topic_not_found", e.getMessage(), null)
             : e instanceof PublishException p && p.code() == 413
                 ? new Refusal(413, "payload_too_large", p.getMessage(), null)
-                : Refusal.of(e)));
+                : Refusal.of(e, ids.requestId())));
   }
 
   /**

@@ -36,7 +36,7 @@ final class ReplayRoutes {
     this.mesh = mesh;
     this.security = SecurityHandler.shared(vertx, mesh);
     this.jobs = new ReplayJobs(mesh.pool());
-    this.subscriptions = new SubscriptionRegistry(mesh.pool());
+    this.subscriptions = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
   }
 
   void mount(Router router) {
@@ -66,7 +66,7 @@ final class ReplayRoutes {
       } else {
         start(ctx, request);
       }
-    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "the subscription could not be read"));
+    }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the subscription could not be read", e));
   }
 
   /** For a subscription target: null when it exists and can take a replay, else why not. */
@@ -88,7 +88,7 @@ final class ReplayRoutes {
     vertx.<Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
         .get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS), false).onComplete(ar -> {
           if (ar.failed()) {
-            ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be checked: " + ar.cause().getMessage());
+            ApiErrors.unavailable(ctx, "kafka_unavailable", "topics could not be checked", ar.cause());
             return;
           }
           for (String[] t : new String[][] {{request.topic(), "/topic"}, {request.targetTopic(), "/target/topic"}}) {
@@ -104,8 +104,7 @@ final class ReplayRoutes {
                 .put("target", job.target().copy()));
             ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
             ctx.json(job.toJson());
-          }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
-              "the replay was not recorded: " + e.getMessage()));
+          }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the replay was not recorded", e));
         });
   }
 
@@ -117,7 +116,7 @@ final class ReplayRoutes {
       } else {
         ctx.json(job.toJson());
       }
-    }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "replay jobs could not be read"));
+    }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "replay jobs could not be read", e));
   }
 
   /** 200 with the cancelled job; 404 for an unknown id; 409 when it had already finished. */
@@ -136,7 +135,7 @@ final class ReplayRoutes {
             Access.performed(ctx, security, "replay.cancel", id, new JsonObject().put("topic", job.topic()));
             ctx.json(job.toJson());
           }
-        }).onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable", "replay jobs could not be updated"));
+        }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "replay jobs could not be updated", e));
   }
 
   private static void notFound(RoutingContext ctx, String id) {

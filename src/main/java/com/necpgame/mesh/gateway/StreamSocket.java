@@ -80,7 +80,7 @@ final class StreamSocket {
     this.mesh = mesh;
     this.config = mesh.config().webSocket();
     this.publications = publications;
-    this.registry = new SubscriptionRegistry(mesh.pool());
+    this.registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     this.security = security;
     this.principal = principal;
     this.remote = remote;

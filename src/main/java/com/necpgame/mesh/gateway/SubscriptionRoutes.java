@@ -67,7 +67,7 @@ final class SubscriptionRoutes {
     this.vertx = vertx;
     this.mesh = mesh;
     this.security = SecurityHandler.shared(vertx, mesh);
-    this.registry = new SubscriptionRegistry(mesh.pool());
+    this.registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     this.deliveries = new WebhookQueue(mesh.pool());
     this.addresses = mesh.config().delivery().webhookAddresses();
     this.lookups = vertx.createSharedWorkerExecutor(LOOKUPS, 4);
@@ -161,8 +161,9 @@ final class SubscriptionRoutes {
               Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()))
               .ensure(List.of(DeliveryRouter.subscriberTopic(s.getString("endpoint"))));
           return null;
-        }, false).recover(e -> Future.failedFuture(new Publications.Refusal(503, "kafka_unavailable",
-            "the subscription's topic " + s.getString("endpoint") + " could not be created: " + e.getMessage(), null)));
+        }, false).recover(e -> Future.failedFuture(Publications.Refusal.unavailable(
+            "the subscription's topic " + s.getString("endpoint") + " could not be created", e,
+            RequestIds.of(ctx).requestId())));
     int quota = security.config().quotas().subscriptionsPerPrincipal();
     topic.compose(v -> reachable(s)).compose(v -> registry.create(s, secret, quota)).onSuccess(row -> {
       Access.performed(ctx, security, "subscription.create", row.getString("subscription_id"), new JsonObject()
@@ -425,7 +426,7 @@ final class SubscriptionRoutes {
     } else if (e instanceof Publications.Refusal r) {
       ApiErrors.send(ctx, r.status, r.code, r.getMessage(), r.details);
     } else {
-      ApiErrors.send(ctx, 503, "database_unavailable", "the subscription store did not answer: " + e.getMessage());
+      ApiErrors.unavailable(ctx, "database_unavailable", "the subscription store did not answer", e);
     }
   }
 }

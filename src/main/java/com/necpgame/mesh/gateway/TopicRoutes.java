@@ -87,8 +87,8 @@ final class TopicRoutes {
           if (e instanceof TopicRegistry.OverQuota) {
             ApiErrors.send(ctx, 403, "quota_exceeded", e.getMessage());
           } else {
-            ApiErrors.send(ctx, 503, "database_unavailable",
-                "the topic registry did not answer: the topic was not created");
+            ApiErrors.unavailable(ctx, "database_unavailable", "the topic registry did not answer: the topic was not "
+                + "created", e);
           }
         });
   }
@@ -113,7 +113,7 @@ final class TopicRoutes {
         registry.release(name);
       }
       if (ar.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic was not created: " + ar.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic was not created", ar.cause());
       } else if (!ar.result().contains(name)) {
         ApiErrors.send(ctx, 409, "topic_exists", "topic " + name + " already exists");
       } else {
@@ -122,8 +122,8 @@ final class TopicRoutes {
         registry.record(topic, owner)
             .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
             .onSuccess(ctx::json)
-            .onFailure(e -> ApiErrors.send(ctx, 503, "database_unavailable",
-                "topic " + name + " was created in Kafka but not recorded: " + e.getMessage()));
+            .onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable",
+                "topic " + name + " was created in Kafka but not recorded", e));
       }
     });
   }
@@ -153,7 +153,7 @@ final class TopicRoutes {
     var records = registry.all();
     Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "topics could not be listed: " + kafka.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "topics could not be listed", kafka.cause());
         return;
       }
       Map<String, JsonObject> recorded = recordedOrNone(records);
@@ -184,7 +184,7 @@ final class TopicRoutes {
     var records = registry.all();
     Future.join(kafka, records).onComplete(done -> {
       if (kafka.failed()) {
-        ApiErrors.send(ctx, 503, "kafka_unavailable", "the topic could not be described: " + kafka.cause().getMessage());
+        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic could not be described", kafka.cause());
       } else if (kafka.result().isEmpty()) {
         ApiErrors.send(ctx, 404, "topic_not_found", "topic " + name + " does not exist");
       } else {

@@ -56,15 +56,26 @@ public final class EmbeddedBroker implements AutoCloseable {
     int controllerPort = config.controllerPort() == 0 ? freePort("127.0.0.1") : config.controllerPort();
     String advertisedHost = isWildcard(config.host()) ? "127.0.0.1" : config.host();
 
+    if (!config.sasl() && !EmbeddedKafka.isLoopback(config.host())) {
+      throw new IllegalStateException("the embedded Kafka broker binds " + config.host() + ", not a loopback address, "
+          + "without SASL: set kafka.embedded.sasl.username and kafka.embedded.sasl.password");
+    }
+    // Loopback without credentials: PLAINTEXT as before. Otherwise the one client listener asks for SASL/PLAIN.
+    String listener = config.sasl() ? "SASL_PLAINTEXT" : "PLAINTEXT";
     Properties props = new Properties();
     props.put("process.roles", "broker,controller");
     props.put("node.id", String.valueOf(NODE_ID));
     props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    props.put("listeners", "PLAINTEXT://" + config.host() + ":" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://" + advertisedHost + ":" + port);
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("listeners", listener + "://" + config.host() + ":" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", listener + "://" + advertisedHost + ":" + port);
+    props.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
     props.put("controller.listener.names", "CONTROLLER");
-    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("inter.broker.listener.name", listener);
+    if (config.sasl()) {
+      props.put("sasl.enabled.mechanisms", "PLAIN");
+      props.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+      props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", config.jaas(true));
+    }
     props.put("log.dirs", logDir.toString());
     // One node: every internal topic must have replication factor 1 or groups and transactions never work.
     props.put("offsets.topic.replication.factor", "1");
@@ -101,8 +112,8 @@ public final class EmbeddedBroker implements AutoCloseable {
       throw e;
     }
     String bootstrap = advertisedHost + ":" + port;
-    LOG.info("embedded Kafka broker started on {} (data {}) in {} ms", bootstrap, logDir,
-        (System.nanoTime() - started) / 1_000_000);
+    LOG.info("embedded Kafka broker started on {} ({}{}, data {}) in {} ms", bootstrap, listener,
+        config.sasl() ? " PLAIN as " + config.saslUsername() : "", logDir, (System.nanoTime() - started) / 1_000_000);
     return new EmbeddedBroker(server, bootstrap, logDir);
   }
 

@@ -39,7 +39,8 @@ public final class KafkaClients {
   }
 
   private Map<String, Object> common(String role) {
-    Map<String, Object> props = new HashMap<>(config.properties());
+    Map<String, Object> props = new HashMap<>(config.useEmbedded() ? config.embedded().clientSecurity() : Map.of());
+    props.putAll(config.properties());
     props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-" + nodeId + "-" + role);
     props.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, config.requestTimeoutMs());

@@ -218,7 +218,7 @@ public final class MatchVerticle extends VerticleBase {
     mesh.producer().send(service.forward(response, known, round, value), (meta, e) -> context.runOnContext(v -> {
       if (e != null) {
         LOG.warn("match {}: the player's {} was not written: {}", id, response ? "answer" : "vote", e.toString());
-        m.fail(503, "not written to Kafka (" + e.getMessage() + "): retry");
+        m.fail(503, "not written to Kafka (the cause is in the mesh's log): retry"); // logged above, not answered
       } else {
         m.reply(new JsonObject().put("accepted", true).put("match", known.view()));
       }

@@ -29,7 +29,12 @@ import org.slf4j.LoggerFactory;
  * the server with {@code -F} and {@code synchronous_commit=off}, fine for tests, not for a product); a server left
  * running by a previous process that was killed is stopped first, and a stale {@code postmaster.pid} removed.
  *
- * <p>Authentication is zonky's {@code trust} on 127.0.0.1 only: {@link #password()} is empty.
+ * <p>Authentication is by password ({@code scram-sha-256} for every connection, TCP on 127.0.0.1 and the Unix socket):
+ * any local user or process, or a web page rebinding a name to 127.0.0.1, would otherwise have the database. The
+ * password is made at the first start (32 random bytes, base64url), given to {@code initdb}, and kept in the data
+ * directory as {@value #PASSWORD_FILE} (mode 0600, like the data directory itself); later starts read it. A data
+ * directory made by an older version with zonky's {@code trust} is upgraded at start: its superuser gets the password
+ * and {@code pg_hba.conf} is rewritten to {@code scram-sha-256} and reloaded.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
@@ -40,16 +45,30 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** zonky's lock file in the data directory, held by the JVM that runs the server. */
   private static final String LOCK_FILE = "epg-lock";
   private static final String PID_FILE = "postmaster.pid";
+  /** The superuser's password, in the data directory (mode 0600). */
+  static final String PASSWORD_FILE = "mesh-password";
+  private static final String HBA_FILE = "pg_hba.conf";
+  /** Password authentication for every connection the server accepts (it listens on 127.0.0.1 and its socket). */
+  private static final String HBA = """
+      # Written by the event mesh: every connection authenticates by password (scram-sha-256).
+      # TYPE  DATABASE  USER  ADDRESS       METHOD
+      local   all       all                 scram-sha-256
+      host    all       all   127.0.0.1/32  scram-sha-256
+      host    all       all   ::1/128       scram-sha-256
+      """;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private static final Duration STARTUP_WAIT = Duration.ofSeconds(60); // crash recovery after a kill can take a while
   private static final Duration STOP_WAIT = Duration.ofSeconds(30);
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
   private final EmbeddedPostgres postgres;
   private final Path dataDir;
+  private final String password;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDir) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDir, String password) {
     this.postgres = postgres;
     this.dataDir = dataDir;
+    this.password = password;
   }
 
   /**
@@ -68,6 +87,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
       stopLeftoverServer(dir);
       removeStalePidFile(dir.resolve(PID_FILE));
     }
+    Path passwordFile = dir.resolve(PASSWORD_FILE);
+    boolean trusting = initialised && trusts(dir.resolve(HBA_FILE));
+    if (initialised && !trusting && !Files.exists(passwordFile)) {
+      throw new IllegalStateException("PostgreSQL data directory " + dir + " asks for a password but " + passwordFile
+          + " is missing: restore that file, or move the directory away to start with an empty database");
+    }
+    String password = Files.exists(passwordFile) ? Files.readString(passwordFile).trim() : newPassword();
+    if (!password.matches("[A-Za-z0-9_-]{16,}")) {
+      throw new IllegalStateException(passwordFile + " does not hold a password this mesh made (16 or more of "
+          + "A-Z a-z 0-9 _ -); restore it");
+    }
+    if (trusting) {
+      writeSecret(passwordFile, password); // first, so a crash during the upgrade leaves the password it sets
+    }
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
@@ -75,20 +108,95 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setPGStartupWait(STARTUP_WAIT)
         .setServerConfig("listen_addresses", HOST)
         .setServerConfig("fsync", "on") // given after zonky's -F, so it wins
-        .setServerConfig("synchronous_commit", "on");
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("password_encryption", "scram-sha-256")
+        .setConnectConfig("password", password);
     if (port != 0) {
       builder.setPort(port);
     }
-    EmbeddedPostgres postgres = builder.start();
+    Path initPasswordFile = null;
+    if (!initialised) {
+      // initdb's options come after zonky's "-A trust", so these win: scram everywhere, the superuser's password set
+      initPasswordFile = Files.createTempFile("mesh-pg-init", ".txt"); // 0600
+      Files.writeString(initPasswordFile, password);
+      builder.setLocaleConfig("auth", "scram-sha-256").setLocaleConfig("pwfile", initPasswordFile.toString())
+          .setDataDirectoryCustomizer(made -> writeSecretUnchecked(made.toPath().resolve(PASSWORD_FILE), password));
+    }
+    EmbeddedPostgres postgres;
     try {
+      postgres = builder.start();
+    } finally {
+      if (initPasswordFile != null) {
+        Files.deleteIfExists(initPasswordFile);
+      }
+    }
+    try {
+      if (trusting) {
+        requirePassword(postgres, dir, password);
+      }
       createDatabaseIfMissing(postgres);
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | IOException | RuntimeException e) {
       postgres.close();
       throw e;
     }
-    LOG.info("embedded PostgreSQL {} on {}:{} (data {}) in {} ms", initialised ? "restarted" : "initialised and started",
-        HOST, postgres.getPort(), dir, (System.nanoTime() - started) / 1_000_000);
-    return new EmbeddedDatabase(postgres, dir);
+    LOG.info("embedded PostgreSQL {} on {}:{} (data {}, password in {}) in {} ms",
+        initialised ? "restarted" : "initialised and started", HOST, postgres.getPort(), dir, PASSWORD_FILE,
+        (System.nanoTime() - started) / 1_000_000);
+    return new EmbeddedDatabase(postgres, dir, password);
+  }
+
+  /** Whether {@code pg_hba.conf} lets any connection in without a password (zonky's {@code initdb -A trust}). */
+  private static boolean trusts(Path hba) throws IOException {
+    try (var lines = Files.lines(hba)) {
+      return lines.map(String::trim).filter(l -> !l.startsWith("#"))
+          .anyMatch(l -> List.of(l.split("\\s+")).contains("trust"));
+    }
+  }
+
+  /**
+   * Upgrades a server started on a data directory made with {@code trust}: sets the superuser's password, then
+   * replaces {@code pg_hba.conf} and reloads it, so new connections need the password from then on.
+   */
+  private static void requirePassword(EmbeddedPostgres postgres, Path dir, String password)
+      throws SQLException, IOException {
+    try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("ALTER ROLE " + USER + " PASSWORD '" + password + "'"); // base64url: no quote to escape
+      Path hba = dir.resolve(HBA_FILE);
+      Path next = dir.resolve(HBA_FILE + ".new");
+      Files.writeString(next, HBA);
+      Files.move(next, hba, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      s.execute("SELECT pg_reload_conf()");
+    }
+    LOG.warn("PostgreSQL data directory {} trusted every local connection; it now asks for the password kept in {}",
+        dir, dir.resolve(PASSWORD_FILE));
+  }
+
+  private static String newPassword() {
+    byte[] bytes = new byte[32];
+    RANDOM.nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** Writes {@code value} to a file only its owner can read or write (0600 from its creation). */
+  static void writeSecret(Path file, String value) throws IOException {
+    Path next = file.resolveSibling(file.getFileName() + ".new");
+    Files.deleteIfExists(next);
+    Files.createFile(next, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(next, value + "\n");
+    Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void writeSecretUnchecked(Path file, String value) {
+    try {
+      if (!Files.exists(file)) {
+        writeSecret(file, value);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + file, e);
+    }
   }
 
   public String host() {
@@ -107,9 +215,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return USER;
   }
 
-  /** Empty: the server trusts connections from 127.0.0.1. */
+  /** The superuser's password (kept in the data directory's {@value #PASSWORD_FILE}). */
   public String password() {
-    return "";
+    return password;
   }
 
   public Path dataDir() {
@@ -117,7 +225,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   public PgConnectOptions connectOptions() {
-    return new PgConnectOptions().setHost(HOST).setPort(port()).setDatabase(DATABASE).setUser(USER);
+    return new PgConnectOptions().setHost(HOST).setPort(port()).setDatabase(DATABASE).setUser(USER)
+        .setPassword(password);
   }
 
   /** Stops the server cleanly (fast shutdown: sessions end, a checkpoint is written). */

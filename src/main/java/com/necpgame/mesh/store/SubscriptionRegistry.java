@@ -43,9 +43,12 @@ public final class SubscriptionRegistry {
       "status", "max_retries", "retry_delay", "rate_limit_per_min", "enable_batching", "requires_ack");
 
   private final Pool pool;
+  private final SecretBox secrets;
 
-  public SubscriptionRegistry(Pool pool) {
+  /** Signing secrets are stored sealed by {@code secrets} and opened on the way out. */
+  public SubscriptionRegistry(Pool pool, SecretBox secrets) {
     this.pool = pool;
+    this.secrets = secrets;
   }
 
   /**
@@ -69,7 +72,8 @@ public final class SubscriptionRegistry {
                     s.getString("topic_pattern"), s.getJsonArray("event_types").encode(), s.getString("endpoint"),
                     s.getJsonObject("filter").encode(), s.getString("status"), s.getString("method"),
                     s.getInteger("max_retries"), s.getInteger("retry_delay"), s.getInteger("rate_limit_per_min"),
-                    s.getBoolean("enable_batching"), s.getBoolean("requires_ack"), secret, owner})))
+                    s.getBoolean("enable_batching"), s.getBoolean("requires_ack"),
+                    secrets.seal(secret, s.getString("subscription_id")), owner})))
         .compose(rows -> rows.size() == 0 ? Future.failedFuture(new Exists(s.getString("subscription_id")))
             : Future.succeededFuture(toJson(rows.iterator().next()))));
   }
@@ -136,7 +140,7 @@ public final class SubscriptionRegistry {
       set.append(", paused_reason = NULL"); // a status set through the API replaces the mesh's own pause
     }
     if (newSecret != null) {
-      args.add(newSecret);
+      args.add(secrets.seal(newSecret, id));
       set.append(", previous_signing_secret = signing_secret, signing_secret = $").append(args.size());
       args.add(previousUntil);
       set.append(", previous_secret_expires_at = $").append(args.size());
@@ -160,9 +164,10 @@ public final class SubscriptionRegistry {
         .map(rows -> rows.rowCount() > 0);
   }
 
-  private static JsonObject withSecrets(Row row) {
-    return toJson(row).put("signing_secret", row.getString("signing_secret"))
-        .put("previous_signing_secret", row.getString("previous_signing_secret"))
+  private JsonObject withSecrets(Row row) {
+    String id = row.getString("subscription_id");
+    return toJson(row).put("signing_secret", secrets.open(row.getString("signing_secret"), id))
+        .put("previous_signing_secret", secrets.open(row.getString("previous_signing_secret"), id))
         .put("previous_secret_expires_at", Rows.time(row.getOffsetDateTime("previous_secret_expires_at")));
   }
 

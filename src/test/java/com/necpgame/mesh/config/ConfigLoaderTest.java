@@ -232,9 +232,14 @@ class ConfigLoaderTest {
     MeshConfig c = ConfigLoader.load(new JsonObject()
         .put("database", new JsonObject().put("url", "postgresql://mesh:hunter2@db:5432/mesh"))
         .put("kafka", new JsonObject().put("properties", new JsonObject()
-            .put("sasl.jaas.config", "ScramLoginModule required username=\"u\" password=\"hunter2\";"))), Map.of());
+            .put("sasl.jaas.config", "ScramLoginModule required username=\"u\" password=\"hunter2\";")))
+        .put("security", new JsonObject().put("secrets", new JsonObject().put("keys", new JsonObject()
+            .put("k1", "aHVudGVyMmh1bnRlcjJodW50ZXIyaHVudGVyMmh1bnQ="))))
+        , Map.of("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "hunter2hunter2hunter2",
+            "MESH_KAFKA_EMBEDDED_SASL_USERNAME", "u"));
     String printed = c.toString();
     assertFalse(printed.contains("hunter2"), printed);
+    assertFalse(printed.contains("aHVudGVy"), printed);
     assertTrue(printed.contains("postgresql://mesh:****@db:5432/mesh"), printed);
   }
 

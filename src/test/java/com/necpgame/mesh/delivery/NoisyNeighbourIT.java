@@ -81,7 +81,7 @@ class NoisyNeighbourIT {
 
   /** A subscription row as an older mesh stored it, bypassing today's checks at the API. */
   private static void insert(String id, String method, String pattern, String endpoint) throws Exception {
-    new SubscriptionRegistry(mesh.context().pool()).create(new JsonObject().put("subscription_id", id)
+    new SubscriptionRegistry(mesh.context().pool(), mesh.context().secrets()).create(new JsonObject().put("subscription_id", id)
         .put("service_name", "noisy").put("topic_pattern", pattern).put("event_types", new JsonArray())
         .put("endpoint", endpoint).put("filter", new JsonObject()).put("status", "active").put("method", method)
         .put("max_retries", 3).put("retry_delay", 1).put("rate_limit_per_min", 100_000).put("enable_batching", false)

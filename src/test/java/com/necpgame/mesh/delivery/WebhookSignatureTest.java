@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class WebhookSignatureTest {
 
+  private static final Instant SENT = Instant.ofEpochSecond(1700000010L);
   private static final byte[] BODY = "{\"test\": 2432232314}".getBytes(StandardCharsets.UTF_8);
 
   /** The worked example of the Standard Webhooks specification (and Svix's documentation). */
@@ -30,12 +33,31 @@ class WebhookSignatureTest {
     assertEquals(32, Base64.getDecoder().decode(current.substring(6)).length);
     String header = WebhookSignature.header(Arrays.asList(current, old, null), "msg_1", 1700000000L, BODY);
     assertEquals(2, header.split(" ").length);
-    assertTrue(WebhookSignature.verify(current, "msg_1", 1700000000L, BODY, header));
-    assertTrue(WebhookSignature.verify(old, "msg_1", 1700000000L, BODY, header));
-    assertFalse(WebhookSignature.verify(WebhookSignature.newSecret(), "msg_1", 1700000000L, BODY, header),
+    assertTrue(WebhookSignature.verify(current, "msg_1", 1700000000L, BODY, header, SENT));
+    assertTrue(WebhookSignature.verify(old, "msg_1", 1700000000L, BODY, header, SENT));
+    assertFalse(WebhookSignature.verify(WebhookSignature.newSecret(), "msg_1", 1700000000L, BODY, header, SENT),
         "a wrong secret fails");
-    assertFalse(WebhookSignature.verify(current, "msg_1", 1700000001L, BODY, header), "another timestamp fails");
-    assertFalse(WebhookSignature.verify(current, "msg_1", 1700000000L, "{}".getBytes(StandardCharsets.UTF_8), header),
-        "another body fails");
+    assertFalse(WebhookSignature.verify(current, "msg_1", 1700000001L, BODY, header, SENT), "another timestamp fails");
+    assertFalse(WebhookSignature.verify(current, "msg_1", 1700000000L, "{}".getBytes(StandardCharsets.UTF_8), header,
+        SENT), "another body fails");
+  }
+
+  /** A captured request sent again later (or dated ahead to be sent later) is refused, however valid its signature. */
+  @Test
+  void refusesTimestampsMoreThanFiveMinutesFromNow() {
+    String secret = WebhookSignature.newSecret();
+    long now = Instant.now().getEpochSecond();
+    String fresh = WebhookSignature.header(List.of(secret), "msg_1", now, BODY);
+    assertTrue(WebhookSignature.verify(secret, "msg_1", now, BODY, fresh), "a request signed now verifies");
+    for (long skew : new long[] {-301, 301, -3600, 86_400}) {
+      long stamped = now + skew;
+      String replayed = WebhookSignature.header(List.of(secret), "msg_1", stamped, BODY);
+      assertFalse(WebhookSignature.verify(secret, "msg_1", stamped, BODY, replayed), "refused at skew " + skew + " s");
+    }
+    Instant at = Instant.ofEpochSecond(1700000000L);
+    for (long skew : new long[] {-300, 300}) {
+      String edge = WebhookSignature.header(List.of(secret), "msg_1", 1700000000L + skew, BODY);
+      assertTrue(WebhookSignature.verify(secret, "msg_1", 1700000000L + skew, BODY, edge, at), "accepted at " + skew);
+    }
   }
 }

@@ -254,6 +254,12 @@ class KafkaDownIT {
     assertEquals("kafka_unavailable", error.getString("code"), response.body());
     assertFalse(error.getString("message").isBlank(), response.body());
     assertEquals(new JsonArray(), error.getJsonArray("details"), response.body());
+    // Kafka's own text (topic metadata, timeouts, exception names) is logged; the caller gets the request id
+    String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+    assertTrue(error.getString("message").contains("under request id " + requestId), response.body());
+    for (String leak : List.of("Exception", "metadata", " ms", "Expiring", topic)) {
+      assertFalse(error.getString("message").contains(leak), "\"" + leak + "\" in " + response.body());
+    }
   }
 
   private static JsonObject event(String topic) {

@@ -112,7 +112,8 @@ class SubscriptionRoutesIT {
     assertNotEquals(secret, next);
     Instant until = Instant.parse(after.getString("previous_secret_expires_at"));
     assertTrue(until.isAfter(Instant.now().plus(Duration.ofHours(23))), "24 h overlap by default");
-    JsonObject stored = new SubscriptionRegistry(mesh.context().pool()).get(id).toCompletionStage().toCompletableFuture()
+    JsonObject stored = new SubscriptionRegistry(mesh.context().pool(), mesh.context().secrets()).get(id)
+        .toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     assertEquals(next, stored.getString("signing_secret"));
     assertEquals(secret, stored.getString("previous_signing_secret"));

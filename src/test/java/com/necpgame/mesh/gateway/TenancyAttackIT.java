@@ -159,7 +159,7 @@ class TenancyAttackIT {
     for (String field : List.of("endpoint", "status", "topic_pattern", "updated_at", "owner", "max_retries")) {
       assertEquals(before.getValue(field), new JsonObject(after.body()).getValue(field), field + " is unchanged");
     }
-    JsonObject stored = new SubscriptionRegistry(mesh.context().pool()).get(id).toCompletionStage()
+    JsonObject stored = new SubscriptionRegistry(mesh.context().pool(), mesh.context().secrets()).get(id).toCompletionStage()
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(victimHook.getString("secret"), stored.getString("signing_secret"), "its secret was not rotated");
     assertEquals("victim", before.getString("owner"));

@@ -282,7 +282,8 @@ class DeploymentFilesTest {
     }
     try {
       return ConfigLoader.load(new JsonObject(json),
-          Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh"));
+          Map.of("MESH_DATABASE_URL", "postgresql://mesh:secret@postgres:5432/mesh",
+              "MESH_SECRETS_KEY", "k1:" + Base64.getEncoder().encodeToString(new byte[32])));
     } finally {
       Files.delete(jwks);
     }

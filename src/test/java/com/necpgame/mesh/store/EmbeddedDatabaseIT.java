@@ -60,6 +60,77 @@ class EmbeddedDatabaseIT {
     }
   }
 
+  /**
+   * Any local process (another user's, a browser page rebinding a name to 127.0.0.1 cannot speak PostgreSQL, but a
+   * local tool can) connects as the superuser: without a password, or with a guessed one, it is refused; the mesh's
+   * password, kept in the data directory for its owner only, is asked for, and the same after a restart.
+   */
+  @Test
+  void refusesConnectionsWithoutThePasswordKeptInTheDataDirectory() throws Exception {
+    String password;
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      password = db.password();
+      assertTrue(password.length() >= 40, "a random password: " + password.length() + " characters");
+      Path file = data.resolve("mesh-password");
+      assertEquals(password, Files.readString(file).trim());
+      assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(file)));
+      assertRefused(db, null);
+      assertRefused(db, "");
+      assertRefused(db, "postgres");
+      assertRefused(db, password + "x");
+      assertEquals("mesh", scalar(db, "SELECT current_database()"), "the mesh's own options carry the password");
+      assertEquals("1", jdbcScalar(db, password, "SELECT 1"));
+      assertFalse(Files.readString(data.resolve("pg_hba.conf")).lines()
+          .anyMatch(l -> !l.startsWith("#") && l.contains("trust")), "no trust line left");
+    }
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertEquals(password, db.password(), "the same password after a restart");
+      assertRefused(db, null);
+      assertEquals("1", jdbcScalar(db, password, "SELECT 1"));
+    }
+  }
+
+  /** A data directory made by an older mesh (zonky's {@code initdb -A trust}) asks for a password once started. */
+  @Test
+  void upgradesADataDirectoryMadeWithTrust() throws Exception {
+    try (var old = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().setDataDirectory(data)
+        .setCleanDataDirectory(false).setRegisterShutdownHook(false).setServerConfig("listen_addresses", "127.0.0.1")
+        .start(); var c = old.getPostgresDatabase().getConnection(); var s = c.createStatement()) {
+      s.execute("CREATE DATABASE mesh");
+      assertTrue(Files.readString(data.resolve("pg_hba.conf")).contains("trust"), "made the old way");
+    }
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      execute(db, "CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('after the upgrade')");
+      assertRefused(db, null);
+      assertRefused(db, "wrong");
+      assertEquals(db.password(), Files.readString(data.resolve("mesh-password")).trim());
+    }
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+      assertRefused(db, null);
+      assertEquals("after the upgrade", scalar(db, "SELECT v FROM kept"));
+    }
+  }
+
+  private static void assertRefused(EmbeddedDatabase db, String password) {
+    java.sql.SQLException refused = assertThrows(java.sql.SQLException.class, () -> jdbcScalar(db, password,
+        "SELECT 1"), "connected with password " + password);
+    assertTrue(refused.getMessage().contains("password"), refused.getMessage());
+  }
+
+  private static String jdbcScalar(EmbeddedDatabase db, String password, String sql) throws java.sql.SQLException {
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", db.user());
+    if (password != null) {
+      props.setProperty("password", password);
+    }
+    try (var c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + db.port() + "/" + db.database(), props);
+        var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   @Test
   void keepsItsDataAcrossAStopAndStart() throws Exception {
     try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {

@@ -34,6 +34,7 @@ public final class KillNine {
     return new JsonObject()
         .put("kafka", new JsonObject().put("bootstrap_servers", TestKafka.bootstrapServers()))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("security", new JsonObject().put("secrets", TestMesh.secrets()))
         .put("topics", new JsonObject().put("file", topics.toString()).put("default_replication_factor", 1))
         .put("bridge", new JsonObject().put("outbound", new JsonArray()))
         .put("verticles", new JsonObject().put("store", off).put("delivery", off).put("replay", off)

@@ -130,6 +130,7 @@ public final class MeshProcess implements AutoCloseable {
                 .put("properties", new JsonObject().put("session.timeout.ms", "6000")
                     .put("heartbeat.interval.ms", "1000"))))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
+        .put("security", new JsonObject().put("secrets", TestMesh.secrets()))
         .put("topics", new JsonObject().put("create_on_start", false))
         .put("verticles", new JsonObject().put("bridge", off).put("tick", off).put("market", off).put("diplomacy", off)
             .put("crowd", off).put("matches", off).put("robots", off).put("robot-workers", off)
