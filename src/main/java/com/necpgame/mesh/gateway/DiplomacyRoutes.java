@@ -31,8 +31,8 @@ final class DiplomacyRoutes {
       if (e instanceof ReplyException r && r.failureCode() == 404) {
         ApiErrors.send(ctx, 404, "pair_not_found", r.getMessage());
       } else {
-        ApiErrors.send(ctx, 503, "diplomacy_unavailable", "diplomacy is not running in this process: enable "
-            + "verticles.diplomacy (" + e.getMessage() + ")");
+        ApiErrors.unavailable(ctx, "diplomacy_unavailable", "diplomacy did not answer (is verticles.diplomacy "
+            + "enabled in this process?)", e);
       }
     });
   }

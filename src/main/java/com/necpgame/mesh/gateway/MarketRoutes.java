@@ -143,8 +143,8 @@ final class MarketRoutes {
           if (e instanceof ReplyException r && r.failureCode() == 404) {
             ApiErrors.send(ctx, 404, "commodity_not_found", r.getMessage());
           } else {
-            ApiErrors.send(ctx, 503, "market_unavailable", "the market is not running in this process: enable "
-                + "verticles.market (" + e.getMessage() + ")");
+            ApiErrors.unavailable(ctx, "market_unavailable", "the market did not answer (is verticles.market "
+                + "enabled in this process?)", e);
           }
         });
   }
