@@ -5,7 +5,6 @@ import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.ConsumerLoop;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.TopicProvisioner;
-import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * were acknowledged or, when its target refused them for good, dead-lettered with the subscription paused ({@link
  * KafkaCopies}: one subscription's target never holds up the others). A record that already carries a
  * {@code subscription_id} header is a copy some subscription made: it is never routed again, so no subscription can
- * copy its own copies (or another's) round and round. Subscriptions are re-read every {@code refresh}.
+ * copy its own copies (or another's) round and round. Subscriptions are re-read every {@code refresh}, those whose
+ * owner no longer has the rights to them paused ({@link OwnerRights}).
  */
 public final class DeliveryRouter implements ConsumerLoop.Handler {
 
@@ -49,7 +49,7 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   private final KafkaCopies copies;
   private final MeshMetrics metrics;
   private final TopicProvisioner provisioner;
-  private final SubscriptionRegistry registry;
+  private final OwnerRights owners;
   private final WebhookQueue webhooks;
   private final Duration refresh;
   private final int batch;
@@ -57,13 +57,13 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   private List<Subscription> subscriptions = List.of();
   private long refreshedAt;
 
-  public DeliveryRouter(Producer<String, byte[]> producer, KafkaCopies copies, MeshMetrics metrics,
-      TopicProvisioner provisioner, SubscriptionRegistry registry, WebhookQueue webhooks, Duration refresh, int batch) {
+  DeliveryRouter(Producer<String, byte[]> producer, KafkaCopies copies, MeshMetrics metrics,
+      TopicProvisioner provisioner, OwnerRights owners, WebhookQueue webhooks, Duration refresh, int batch) {
     this.producer = producer;
     this.copies = copies;
     this.metrics = metrics;
     this.provisioner = provisioner;
-    this.registry = registry;
+    this.owners = owners;
     this.webhooks = webhooks;
     this.refresh = refresh;
     this.batch = batch;
@@ -115,7 +115,7 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   /** The active kafka and webhook subscriptions, re-read when {@code refresh} passed; the kafka ones' topics exist. */
   private List<Subscription> current() throws Exception {
     if (System.currentTimeMillis() - refreshedAt >= refresh.toMillis()) {
-      List<Subscription> active = registry.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+      List<Subscription> active = owners.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
           .stream().map(Subscription::of)
           .filter(s -> s.active() && ("kafka".equals(s.method()) || "webhook".equals(s.method()))).toList();
       List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)

@@ -4,6 +4,7 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.kafka.ConsumerLoop;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.security.StandingRights;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -40,12 +41,13 @@ public final class DeliveryVerticle extends VerticleBase {
         "max.poll.records", ROUTER_POLL));
     SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
+    OwnerRights rights = new OwnerRights(registry, StandingRights.of(mesh.config()));
     router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
         mesh.metrics(), new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),
-            new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), registry,
+            new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), rights,
             queue, Duration.ofMillis(config.refreshMs()), config.webhookBatch()));
     router.start();
-    webhooks = new WebhookDispatcher(vertx, queue, registry, mesh.producer(), config, mesh.metrics());
+    webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();
     LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group());
     return Future.succeededFuture();

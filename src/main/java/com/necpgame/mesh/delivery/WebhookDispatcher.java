@@ -67,6 +67,7 @@ public final class WebhookDispatcher {
   private final Vertx vertx;
   private final WebhookQueue queue;
   private final SubscriptionRegistry registry;
+  private final OwnerRights rights;
   private final Producer<String, byte[]> producer;
   private final MeshConfig.Delivery config;
   private final MeshMetrics metrics;
@@ -81,8 +82,9 @@ public final class WebhookDispatcher {
   private long timer = -1;
   private boolean stopped;
 
-  public WebhookDispatcher(Vertx vertx, WebhookQueue queue, SubscriptionRegistry registry,
+  WebhookDispatcher(Vertx vertx, WebhookQueue queue, SubscriptionRegistry registry, OwnerRights rights,
       Producer<String, byte[]> producer, MeshConfig.Delivery config, MeshMetrics metrics) {
+    this.rights = rights;
     this.vertx = vertx;
     this.addresses = config.webhookAddresses();
     this.lookups = vertx.createSharedWorkerExecutor(LOOKUPS, LOOKUP_THREADS);
@@ -149,7 +151,7 @@ public final class WebhookDispatcher {
   }
 
   private Future<Void> load() {
-    return registry.all().map(all -> {
+    return rights.all().map(all -> {
       Map<String, JsonObject> byId = new HashMap<>();
       all.forEach(s -> byId.put(s.getString("subscription_id"), s));
       subscriptions = byId;

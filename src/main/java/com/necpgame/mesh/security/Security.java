@@ -54,8 +54,7 @@ public final class Security {
     this.metrics = metrics;
     long now = System.nanoTime();
     for (PrincipalSpec spec : config.principals().values()) {
-      Principal p = Principal.of(spec.name(), API_KEY, new Acl(spec.publish(), spec.subscribe(), spec.endpoints(),
-          spec.admin()), spec.limits(), now);
+      Principal p = Principal.of(spec.name(), API_KEY, acl(spec), spec.limits(), now);
       principals.put(spec.name(), p);
       for (String key : spec.apiKeys()) {
         byKeyHash.put(key.startsWith("sha256:") ? key.substring("sha256:".length()) : sha256(key), p);
@@ -77,6 +76,17 @@ public final class Security {
     FunctionCounter.builder("event_bus_audit_dropped_total", audit, AuditLog::dropped)
         .description("Audit events not written because security.audit.max_per_second was reached")
         .register(metrics.registry());
+  }
+
+  /** The ACL a configured principal has. */
+  public static Acl acl(PrincipalSpec spec) {
+    return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin());
+  }
+
+  /** The ACL of anonymous requests: {@code principals.anonymous}'s if configured, else {@link Acl#ALL}. */
+  public static Acl anonymousAcl(SecurityConfig config) {
+    PrincipalSpec configured = config.principals().get(SecurityConfig.ANONYMOUS);
+    return configured != null ? acl(configured) : Acl.ALL;
   }
 
   /** Counts a refusal ({@link MeshMetrics#securityRefusal}). */
