@@ -369,8 +369,10 @@ final class SubscriptionRoutes {
         return Future.failedFuture(new Publications.Refusal(400, "invalid_subscription",
             "the change is not valid", problems));
       }
-      Publications.Refusal refused = rights(ctx, merged, request.containsKey("topic_pattern"),
-          request.containsKey("endpoint"));
+      // setting it active again re-checks it whole: delivery pauses one whose owner's rights no longer cover it
+      boolean reactivated = "active".equals(changes.getString("status"));
+      Publications.Refusal refused = rights(ctx, merged, reactivated || request.containsKey("topic_pattern"),
+          reactivated || request.containsKey("endpoint"));
       if (refused != null) {
         return Future.failedFuture(refused);
       }

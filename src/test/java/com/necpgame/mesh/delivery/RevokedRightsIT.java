@@ -61,6 +61,7 @@ class RevokedRightsIT {
     try (Mesh mesh = start(dir, database, group, "game.a*")) {
       hookId = created(PLAYER, revoked, "/player");
       otherId = created(OTHER, kept, "/other");
+      Thread.sleep(600); // the router and the dispatcher re-read subscriptions every 200 ms
       String first = publish(revoked);
       waitFor(() -> received.stream().anyMatch(r -> r.startsWith("/player ") && r.contains(first)),
           "the first event delivered to the player's webhook");
@@ -82,6 +83,12 @@ class RevokedRightsIT {
       assertEquals("paused", s.getString("status"), row.body());
       assertEquals("owner player may no longer subscribe to " + revoked
           + " (security.principals.player.subscribe)", s.getString("paused_reason"));
+      // the owner cannot set it active again while its rights do not cover it
+      HttpResponse<String> reactivate = call(PLAYER, "PATCH", "/subscriptions/" + hookId,
+          new JsonObject().put("status", "active"));
+      assertEquals(403, reactivate.statusCode(), reactivate.body());
+      assertEquals("paused", new JsonObject(call(OPERATOR, "GET", "/subscriptions/" + hookId, null).body())
+          .getString("status"));
       HttpResponse<String> other = call(OPERATOR, "GET", "/subscriptions/" + otherId, null);
       assertEquals("active", new JsonObject(other.body()).getString("status"), other.body());
     }
