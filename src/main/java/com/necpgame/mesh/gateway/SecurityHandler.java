@@ -4,6 +4,7 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.AuthenticationException;
 import com.necpgame.mesh.security.Principal;
+import com.necpgame.mesh.security.ReservedTopics;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.security.TokenBucket;
 import io.vertx.core.Handler;
@@ -33,9 +34,8 @@ final class SecurityHandler implements Handler<RoutingContext> {
     String key = mesh.config().nodeId();
     Holder holder = map.get(key);
     if (holder == null) {
-      Holder created = new Holder(new Security(vertx, mesh.config().security(),
-          com.necpgame.mesh.security.ReservedTopics.of(mesh.config()), "event-mesh/" + key, mesh::producer,
-          mesh.metrics()));
+      Holder created = new Holder(new Security(mesh.config().security(), ReservedTopics.of(mesh.config()),
+          "event-mesh/" + key, mesh::producer, mesh.metrics()));
       holder = map.putIfAbsent(key, created);
       holder = holder == null ? created : holder;
     }

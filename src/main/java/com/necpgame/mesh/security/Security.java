@@ -5,7 +5,6 @@ import com.necpgame.mesh.config.SecurityConfig;
 import io.micrometer.core.instrument.FunctionCounter;
 import com.necpgame.mesh.config.SecurityConfig.PrincipalSpec;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -40,14 +39,8 @@ public final class Security {
   private final MeshMetrics metrics;
   private final ReservedTopics reserved;
 
-  /** Without the mesh's configuration only the audit topic, dead-letter and Kafka's own topics are reserved. */
-  public Security(Vertx vertx, SecurityConfig config, String source, Supplier<Producer<String, byte[]>> producer,
-      MeshMetrics metrics) {
-    this(vertx, config, new ReservedTopics(java.util.Set.of(config.audit().topic()), config.reservedTopics()), source,
-        producer, metrics);
-  }
-
-  public Security(Vertx vertx, SecurityConfig config, ReservedTopics reserved, String source,
+  /** {@code reserved}: the topics no client may write ({@link ReservedTopics#of}). */
+  public Security(SecurityConfig config, ReservedTopics reserved, String source,
       Supplier<Producer<String, byte[]>> producer, MeshMetrics metrics) {
     this.config = config;
     this.reserved = reserved;

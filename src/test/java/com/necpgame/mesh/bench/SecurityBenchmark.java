@@ -2,8 +2,9 @@ package com.necpgame.mesh.bench;
 
 import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.ConfigLoader;
-import com.necpgame.mesh.config.SecurityConfig;
+import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.security.Principal;
+import com.necpgame.mesh.security.ReservedTopics;
 import com.necpgame.mesh.security.Security;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -54,15 +55,15 @@ public class SecurityBenchmark {
     vertx = Vertx.vertx();
     JsonObject unlimited = new JsonObject().put("requests_per_second", 10_000_000).put("request_burst", 10_000_000)
         .put("events_per_second", 100_000_000).put("event_burst", 100_000_000);
-    SecurityConfig config = ConfigLoader.load(new JsonObject().put("security", new JsonObject()
+    MeshConfig mesh = ConfigLoader.load(new JsonObject().put("security", new JsonObject()
         .put("anonymous", "deny").put("rate_limits", unlimited)
         .put("topic_limits", new JsonObject().put("game.combat.events", new JsonObject()
             .put("events_per_second", 100_000_000).put("burst", 100_000_000)))
         .put("jwt", new JsonObject().put("hmac_secret", SECRET))
         .put("principals", new JsonObject().put("game-server", new JsonObject()
             .put("api_keys", new JsonArray().add(KEY)).put("publish", new JsonArray().add("game.combat.*").add("game.social.*"))
-            .put("endpoints", new JsonArray().add("events").add("ws"))))), Map.of()).security();
-    security = new Security(vertx, config, "bench", () -> null, new MeshMetrics());
+            .put("endpoints", new JsonArray().add("events").add("ws"))))), Map.of());
+    security = new Security(mesh.security(), ReservedTopics.of(mesh), "bench", () -> null, new MeshMetrics());
     principal = security.authenticate(KEY, null).result();
     token = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256")
         .setBuffer(SECRET))).generateToken(new JsonObject().put("sub", "game-server")
