@@ -45,7 +45,7 @@ public final class MeshMetrics {
     Gauge.builder("event_bus_event_buffer_size", inFlight, AtomicInteger::get)
         .description("Events handed to Kafka and not yet acknowledged").register(registry);
     Gauge.builder("event_bus_active_workers", workers, AtomicInteger::get)
-        .description("Consumer loops running (bridge inbound, event store)").register(registry);
+        .description("Kafka loops running (every KafkaWorker: store, delivery, bridge inbound, simulation, views)").register(registry);
     Gauge.builder("event_bus_websocket_clients", webSockets, AtomicInteger::get)
         .description("WebSocket clients connected to this process").register(registry);
     Gauge.builder("event_bus_websocket_paused_streams", pausedStreams, AtomicInteger::get)
@@ -170,6 +170,11 @@ public final class MeshMetrics {
 
   public void workerStopped() {
     workers.decrementAndGet();
+  }
+
+  /** A Kafka loop failed and is started again after a pause ({@code event_bus_loop_restarts_total{loop}}). */
+  public void loopRestarted(String loop) {
+    registry.counter("event_bus_loop_restarts_total", "loop", loop).increment();
   }
 
   /** Counts a WebSocket client in if fewer than {@code max} are connected; false (not counted) otherwise. */

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * attempted by one process at a time), and per subscription honours its status, its endpoint's circuit breaker and
  * its rate limit, then POSTs the envelope (or, with {@code enable_batching}, an array of them) signed as Standard
  * Webhooks are. A 2xx within {@code delivery.webhook_timeout_ms} is success; anything else is retried on the {@link
- * Backoff} schedule until {@code max_retries} retries were made, then the event goes to {@code
+ * WebhookRetry} schedule until {@code max_retries} retries were made, then the event goes to {@code
  * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}. Deliveries that
  * wait (paused subscription, open breaker, rate limit) are not attempts and are never lost.
  *
@@ -74,7 +74,7 @@ public final class WebhookDispatcher {
   private final HttpClientAgent http;
   private final AddressPolicy addresses;
   private final WorkerExecutor lookups;
-  private final Backoff backoff = new Backoff(() -> ThreadLocalRandom.current().nextDouble());
+  private final WebhookRetry backoff = new WebhookRetry(() -> ThreadLocalRandom.current().nextDouble());
   private final Map<String, CircuitBreaker> breakers = new HashMap<>();
   private final Map<String, RateLimiter> limits = new HashMap<>();
   private Map<String, JsonObject> subscriptions = Map.of();

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.delivery;
 
+import com.necpgame.mesh.kafka.Backoff;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -8,25 +9,24 @@ import java.time.format.DateTimeParseException;
 import java.util.function.DoubleSupplier;
 
 /**
- * When to try a failed webhook again: {@code retry_delay × 2^(attempt − 1)}, spread by ±20 % jitter so failed
- * deliveries do not come back in step, never sooner than the receiver's {@code Retry-After}, at most {@link #MAX}.
+ * When to try a failed webhook again: the mesh's {@link Backoff} from the subscription's {@code retry_delay}
+ * ({@code retry_delay × 2^(attempt − 1)}, ±20 % jitter so failed deliveries do not come back in step), never sooner
+ * than the receiver's {@code Retry-After}, at most {@link #MAX}.
  */
-public final class Backoff {
+public final class WebhookRetry {
 
   public static final Duration MAX = Duration.ofHours(6);
 
   private final DoubleSupplier random;
 
   /** {@code random} gives numbers in [0, 1). */
-  public Backoff(DoubleSupplier random) {
+  public WebhookRetry(DoubleSupplier random) {
     this.random = random;
   }
 
   /** The delay after failed attempt {@code attempt} (1 for the first), given the answer's Retry-After (or null). */
   public Duration after(int attempt, int retryDelaySeconds, String retryAfter, Instant now) {
-    double base = retryDelaySeconds * Math.pow(2, Math.min(attempt - 1, 30));
-    double jittered = base * (0.8 + 0.4 * random.getAsDouble());
-    Duration delay = Duration.ofMillis((long) Math.min(jittered * 1000, MAX.toMillis()));
+    Duration delay = new Backoff(Duration.ofSeconds(retryDelaySeconds), MAX, 0.2).after(attempt, random);
     Duration asked = retryAfter(retryAfter, now);
     return asked != null && asked.compareTo(delay) > 0 ? (asked.compareTo(MAX) > 0 ? MAX : asked) : delay;
   }

@@ -7,30 +7,30 @@ import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-class BackoffTest {
+class WebhookRetryTest {
 
   private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
 
   @Test
   void doublesFromTheRetryDelayWithinTwentyPercentAndIsCapped() {
-    Backoff low = new Backoff(() -> 0.0);
-    Backoff high = new Backoff(() -> 0.999999);
+    WebhookRetry low = new WebhookRetry(() -> 0.0);
+    WebhookRetry high = new WebhookRetry(() -> 0.999999);
     assertEquals(Duration.ofMillis(48_000), low.after(1, 60, null, NOW), "60 s - 20 %");
     assertEquals(71_999, high.after(1, 60, null, NOW).toMillis(), "60 s + 20 %");
     assertEquals(Duration.ofMillis(96_000), low.after(2, 60, null, NOW));
     assertEquals(Duration.ofMillis(192_000), low.after(3, 60, null, NOW));
-    assertEquals(Backoff.MAX, low.after(40, 60, null, NOW));
+    assertEquals(WebhookRetry.MAX, low.after(40, 60, null, NOW));
   }
 
   @Test
   void retryAfterIsHonouredWhenLonger() {
-    Backoff none = new Backoff(() -> 0.5);
+    WebhookRetry none = new WebhookRetry(() -> 0.5);
     assertEquals(Duration.ofSeconds(120), none.after(1, 10, "120", NOW));
     assertEquals(Duration.ofSeconds(10), none.after(1, 10, "3", NOW), "shorter than the schedule: the schedule wins");
     assertEquals(Duration.ofSeconds(300), none.after(1, 10, "Mon, 23 Nov 2026 10:05:00 GMT", NOW));
-    assertEquals(Backoff.MAX, none.after(1, 10, "99999999", NOW));
-    assertNull(Backoff.retryAfter("soon", NOW));
-    assertEquals(Duration.ZERO, Backoff.retryAfter("Mon, 23 Nov 2026 09:00:00 GMT", NOW));
+    assertEquals(WebhookRetry.MAX, none.after(1, 10, "99999999", NOW));
+    assertNull(WebhookRetry.retryAfter("soon", NOW));
+    assertEquals(Duration.ZERO, WebhookRetry.retryAfter("Mon, 23 Nov 2026 09:00:00 GMT", NOW));
   }
 
   @Test
