@@ -3,27 +3,17 @@ package com.necpgame.mesh;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.MeshConfig.VerticleSpec;
 import com.necpgame.mesh.config.TopicSpec;
-import com.necpgame.mesh.delivery.DeliveryVerticle;
-import com.necpgame.mesh.delivery.ReplayVerticle;
 import com.necpgame.mesh.envelope.EnvelopeValidator;
-import com.necpgame.mesh.gateway.GatewayVerticle;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
-import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
 import com.necpgame.mesh.kafka.KafkaClients;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
-import com.necpgame.mesh.tick.TickVerticle;
-import com.necpgame.mesh.market.MarketVerticle;
-import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
-import com.necpgame.mesh.crowd.CrowdVerticle;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.EmbeddedDatabase;
-import com.necpgame.mesh.store.EventStoreVerticle;
 import com.necpgame.mesh.store.Migrations;
 import com.necpgame.mesh.store.SecretBox;
 import com.necpgame.mesh.store.SecretKeys;
 import com.necpgame.mesh.store.SecretRotation;
-import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -32,11 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
@@ -50,21 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class Mesh implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
-
-  /** How each verticle named in config is built. */
-  private static final Map<String, Function<MeshContext, Deployable>> VERTICLES = Map.ofEntries(
-      Map.entry("bridge", KafkaBridgeVerticle::new),
-      Map.entry("store", EventStoreVerticle::new),
-      Map.entry("delivery", DeliveryVerticle::new),
-      Map.entry("replay", ReplayVerticle::new),
-      Map.entry("tick", TickVerticle::new),
-      Map.entry("market", MarketVerticle::new),
-      Map.entry("diplomacy", DiplomacyVerticle::new),
-      Map.entry("crowd", CrowdVerticle::new),
-      Map.entry("matches", com.necpgame.mesh.match.MatchVerticle::new),
-      Map.entry("robots", com.necpgame.mesh.robot.RobotVerticle::new),
-      Map.entry("robot-workers", com.necpgame.mesh.robot.RobotWorkerVerticle::new),
-      Map.entry("gateway", GatewayVerticle::new));
 
   private final MeshConfig config;
   private EmbeddedBroker broker;
@@ -132,14 +105,13 @@ public final class Mesh implements AutoCloseable {
         new MeshMetrics(), secrets);
 
     watchConsumerLag();
-    for (String name : MeshConfig.VERTICLE_NAMES) {
-      VerticleSpec spec = config.verticles().get(name);
-      if (spec != null && spec.enabled()) {
-        Function<MeshContext, Deployable> factory = VERTICLES.get(name);
-        deployments.add(vertx.deployVerticle(() -> factory.apply(context),
+    for (Verticles v : Verticles.values()) {
+      VerticleSpec spec = config.verticles().get(v.key());
+      if (spec.enabled()) {
+        deployments.add(vertx.deployVerticle(() -> v.create(context),
             new DeploymentOptions().setInstances(spec.instances())).toCompletionStage().toCompletableFuture()
             .get(60, TimeUnit.SECONDS));
-        LOG.info("deployed {} x{}", name, spec.instances());
+        LOG.info("deployed {} x{}", v.key(), spec.instances());
       }
     }
     LOG.info("mesh {} ready in {} ms (Kafka {}, PostgreSQL {})", config.nodeId(),

@@ -76,12 +76,14 @@ public final class ConfigLoader {
     return tree;
   }
 
+  /** {@code conf/default.json}, with the {@code verticles} block the registry of verticles gives. */
   public static JsonObject defaults() {
     try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream("conf/default.json")) {
       if (in == null) {
         throw new IllegalStateException("conf/default.json is missing from the classpath");
       }
-      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+          .put("verticles", com.necpgame.mesh.Verticles.defaults());
     } catch (IOException e) {
       throw new IllegalStateException("cannot read conf/default.json", e);
     }

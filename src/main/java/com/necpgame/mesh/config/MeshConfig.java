@@ -39,12 +39,6 @@ public record MeshConfig(
     MatchConfig games,
     SecretsConfig secrets) {
 
-  /** Verticles this build knows how to deploy, in deployment order. */
-  public static final List<String> VERTICLE_NAMES = List.of("bridge", "store", "delivery", "replay", "tick", "market",
-      "diplomacy", "crowd", "matches", "robots", "robot-workers", "gateway");
-  /** Verticles of the world simulation: one per process, each elects or shares its work through Kafka groups. */
-  private static final List<String> SINGLE_INSTANCE = List.of("tick", "market", "diplomacy", "crowd", "matches",
-      "robots", "robot-workers");
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
   private static final Pattern TOPIC_GLOB = Pattern.compile("[A-Za-z0-9._*?-]{1,249}");
@@ -350,10 +344,6 @@ public record MeshConfig(
 
     Map<String, VerticleSpec> verticles = new LinkedHashMap<>();
     for (String name : r.object("verticles").fieldNames()) {
-      if (!VERTICLE_NAMES.contains(name)) {
-        r.problem("verticles." + name, "unknown verticle; known: " + VERTICLE_NAMES);
-        continue;
-      }
       int instances = r.intIn("verticles." + name + ".instances", 0, 64);
       verticles.put(name, new VerticleSpec(r.bool("verticles." + name + ".enabled"),
           instances == 0 ? Runtime.getRuntime().availableProcessors() : instances));
@@ -364,9 +354,9 @@ public record MeshConfig(
       r.problem("verticles.bridge.instances", "must be 1 while bridge.inbound has a broadcast mapping "
           + "(every instance would deliver every record)");
     }
-    for (String single : SINGLE_INSTANCE) {
-      if (verticles.containsKey(single) && verticles.get(single).instances() != 1) {
-        r.problem("verticles." + single + ".instances", "must be 1: the " + single + " verticle runs one loop per "
+    for (com.necpgame.mesh.Verticles v : com.necpgame.mesh.Verticles.values()) {
+      if (v.perProcess() && verticles.get(v.key()).instances() != 1) {
+        r.problem("verticles." + v.key() + ".instances", "must be 1: the " + v.key() + " verticle runs one loop per "
             + "process, and processes share the work through Kafka");
       }
     }

@@ -31,6 +31,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void everyRegisteredVerticleIsEnabledByDefaultAndUnknownOrMultipliedOnesAreRefused() {
+    MeshConfig c = ConfigLoader.load(new JsonObject(), Map.of());
+    for (com.necpgame.mesh.Verticles v : com.necpgame.mesh.Verticles.values()) {
+      assertTrue(c.verticles().get(v.key()).enabled(), v.key());
+    }
+    assertEquals(Runtime.getRuntime().availableProcessors(), c.verticles().get("gateway").instances(), "one per core");
+    ConfigException unknown = assertThrows(ConfigException.class, () -> ConfigLoader.load(new JsonObject()
+        .put("verticles", new JsonObject().put("markets", new JsonObject().put("enabled", false))), Map.of()));
+    assertTrue(unknown.getMessage().contains("verticles.markets: unknown key"), unknown.getMessage());
+    ConfigException twice = assertThrows(ConfigException.class, () -> ConfigLoader.load(new JsonObject()
+        .put("verticles", new JsonObject().put("market", new JsonObject().put("instances", 2))), Map.of()));
+    assertTrue(twice.getMessage().contains("verticles.market.instances: must be 1"), twice.getMessage());
+  }
+
+  @Test
   void defaultsLoadWithEmbeddedKafkaAndDatabase() {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of());
     assertEquals(8080, c.http().port());
@@ -215,7 +230,7 @@ class ConfigLoaderTest {
     MeshConfig c = ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway"));
     assertTrue(c.verticles().get("gateway").enabled());
     assertFalse(c.verticles().get("bridge").enabled());
-    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: " + MeshConfig.VERTICLE_NAMES,
+    assertEquals("MESH_VERTICLES: unknown verticle \"market2\"; known: " + com.necpgame.mesh.Verticles.defaults().fieldNames(),
         problemsOf(() -> ConfigLoader.load(Optional.empty(), Map.of("MESH_VERTICLES", "gateway,market2"))));
   }
 
