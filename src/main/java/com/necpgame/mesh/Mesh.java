@@ -10,6 +10,7 @@ import com.necpgame.mesh.gateway.GatewayVerticle;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaBridgeVerticle;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.KafkaConnectionCheck;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.tick.TickVerticle;
@@ -106,7 +107,7 @@ public final class Mesh implements AutoCloseable {
     }
     String bootstrap = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
     KafkaClients kafka = new KafkaClients(config.kafka(), bootstrap, config.nodeId());
-    admin = kafka.admin();
+    admin = KafkaConnectionCheck.connect(kafka); // a refused client stops start-up here, saying which setting
     producer = kafka.producer("producer");
     if (config.topics().createOnStart()) {
       new TopicProvisioner(admin, config.topics().defaultReplicationFactor(),
