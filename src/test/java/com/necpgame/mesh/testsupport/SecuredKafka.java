@@ -124,6 +124,20 @@ public final class SecuredKafka implements AutoCloseable {
     return props;
   }
 
+  /**
+   * Client properties for the SSL listener from PEM files: the trust store and a key store with a new client
+   * certificate for {@code name} (key and chain in one file, the key unencrypted, so no password at all).
+   */
+  public Map<String, String> mtlsClientPem(String name) throws Exception {
+    Map<String, String> props = new LinkedHashMap<>();
+    props.put("security.protocol", "SSL");
+    props.put("ssl.truststore.type", "PEM");
+    props.put("ssl.truststore.location", authority.pemTrustStore(dir.resolve("ca.pem")).toString());
+    props.put("ssl.keystore.type", "PEM");
+    props.put("ssl.keystore.location", authority.pemKeyStore(dir.resolve(name + ".pem"), name).toString());
+    return props;
+  }
+
   /** Client properties for the SASL_SSL listener logging in as {@code user} with SCRAM-SHA-512. */
   public Map<String, String> scramClient(String user, String password) {
     Map<String, String> props = trusting();

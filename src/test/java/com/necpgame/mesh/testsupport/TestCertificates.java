@@ -2,6 +2,7 @@ package com.necpgame.mesh.testsupport;
 
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -12,6 +13,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -31,7 +33,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * A certificate authority made in the test JVM, and PKCS12 key and trust stores of certificates it signs: a broker's
  * (for 127.0.0.1 and localhost, so clients verify the host name as they do by default) and clients' (for mTLS). EC
- * P-256 keys, valid for two days, never written outside the test's directory.
+ * P-256 keys, valid for two days, never written outside the test's directory. Stores come as PKCS12 or as PEM files.
  */
 public final class TestCertificates {
 
@@ -67,6 +69,31 @@ public final class TestCertificates {
    */
   public Path keyStore(Path file, String commonName, String password) throws Exception {
     KeyPair leaf = keyPair();
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry(commonName, leaf.getPrivate(), password.toCharArray(),
+        new Certificate[] {leaf(commonName, leaf), certificate});
+    return write(store, file, password);
+  }
+
+  /**
+   * The same as one PEM file, as Kafka's {@code ssl.keystore.type=PEM} reads it: the unencrypted PKCS#8 key, then the
+   * certificate and this authority's.
+   */
+  public Path pemKeyStore(Path file, String commonName) throws Exception {
+    KeyPair leaf = keyPair();
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    return Files.writeString(file, pem("PRIVATE KEY", leaf.getPrivate().getEncoded())
+        + pem("CERTIFICATE", leaf(commonName, leaf).getEncoded()) + pem("CERTIFICATE", certificate.getEncoded()));
+  }
+
+  /** This authority's certificate as a PEM file ({@code ssl.truststore.type=PEM}). */
+  public Path pemTrustStore(Path file) throws Exception {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    return Files.writeString(file, pem("CERTIFICATE", certificate.getEncoded()));
+  }
+
+  private X509Certificate leaf(String commonName, KeyPair leaf) throws Exception {
     X509v3CertificateBuilder builder = builder(name, new X500Name("CN=" + commonName), leaf)
         .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
         .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
@@ -74,11 +101,12 @@ public final class TestCertificates {
             new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
         .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
             new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
-    KeyStore store = KeyStore.getInstance("PKCS12");
-    store.load(null, null);
-    store.setKeyEntry(commonName, leaf.getPrivate(), password.toCharArray(),
-        new Certificate[] {sign(builder, keys), certificate});
-    return write(store, file, password);
+    return sign(builder, keys);
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+        .encodeToString(der) + "\n-----END " + type + "-----\n";
   }
 
   /** A PKCS12 trust store at {@code file} holding this authority's certificate alone. */
