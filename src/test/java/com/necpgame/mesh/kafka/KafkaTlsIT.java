@@ -204,6 +204,7 @@ class KafkaTlsIT {
     assertEquals(200, published.statusCode(), published.body());
     JsonObject ack = new JsonObject(published.body());
     assertEquals(topic, ack.getString("topic"));
+    long acknowledged = System.nanoTime();
     JsonObject status = null;
     for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(100)) {
       HttpResponse<String> s = send(port, "GET", "/events/" + ack.getString("event_id") + "/status", null);
@@ -214,6 +215,8 @@ class KafkaTlsIT {
       assertEquals(404, s.statusCode(), s.body());
     }
     assertNotNull(status, "the store writer never stored the event");
+    LoggerFactory.getLogger(KafkaTlsIT.class).info("{}: stored {} ms after the acknowledgement", topic,
+        (System.nanoTime() - acknowledged) / 1_000_000);
     assertEquals("published", status.getString("status"));
     assertEquals(ack.getLong("offset"), status.getLong("offset"));
     assertEquals(200, send(port, "GET", "/ready", null).statusCode());
