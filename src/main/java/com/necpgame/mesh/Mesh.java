@@ -6,6 +6,7 @@ import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.envelope.EnvelopeValidator;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.KafkaConnectionCheck;
 import com.necpgame.mesh.kafka.TopicInspector;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.store.Database;
@@ -79,7 +80,7 @@ public final class Mesh implements AutoCloseable {
     }
     String bootstrap = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
     KafkaClients kafka = new KafkaClients(config.kafka(), bootstrap, config.nodeId());
-    admin = kafka.admin();
+    admin = KafkaConnectionCheck.connect(kafka); // a refused client stops start-up here, saying which setting
     producer = kafka.producer("producer");
     if (config.topics().createOnStart()) {
       new TopicProvisioner(admin, config.topics().defaultReplicationFactor(),
