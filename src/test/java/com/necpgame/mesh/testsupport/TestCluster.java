@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * controller and broker, internal topics and new topics with replication factor 3 and {@code min.insync.replicas} 2.
  * {@link #kill(int)} stops a node without a controlled shutdown: it hands no leadership over and does not
  * deregister, so the others learn of it as of a crash (the controller fences it after
- * {@code broker.session.timeout.ms}, 9 s by default, and a new controller is elected if it was the active one). Its data stays and {@link #restart(int)}
- * starts it again on it. Unlike a kill -9 the node flushes its log on the way down, which matters nothing here:
- * acknowledged records are on two replicas already.
+ * {@code broker.session.timeout.ms}, 9 s by default, and a new controller is elected if it was the active one). Its
+ * data stays and {@link #restart(int)} starts it again on it. Unlike a kill -9 the node flushes its log on the way
+ * down, which matters nothing here: acknowledged records are on two replicas already.
  */
 public final class TestCluster implements AutoCloseable {
 
