@@ -97,11 +97,17 @@ public record MeshConfig(
     }
   }
 
-  public record Consumer(String groupPrefix, int maxPollRecords, Map<String, String> properties) {
+  /**
+   * {@code sessionTimeoutMs} and {@code heartbeatIntervalMs}: how soon a group notices a member that died and gives its
+   * partitions to the others (the classic group protocol; Kafka's own default of 45 s would leave them idle that long).
+   */
+  public record Consumer(String groupPrefix, int maxPollRecords, Map<String, String> properties, int sessionTimeoutMs,
+      int heartbeatIntervalMs) {
     @Override
     public String toString() {
       return "Consumer[groupPrefix=" + groupPrefix + ", maxPollRecords=" + maxPollRecords + ", properties="
-          + Secrets.mask(properties) + "]";
+          + Secrets.mask(properties) + ", sessionTimeoutMs=" + sessionTimeoutMs + ", heartbeatIntervalMs="
+          + heartbeatIntervalMs + "]";
     }
   }
 
@@ -274,7 +280,9 @@ public record MeshConfig(
         new Consumer(
             r.nonBlank("kafka.consumer.group_prefix"),
             r.intIn("kafka.consumer.max_poll_records", 1, 100_000),
-            r.properties("kafka.consumer.properties")),
+            r.properties("kafka.consumer.properties"),
+            r.intIn("kafka.consumer.session_timeout_ms", 1000, 3_600_000),
+            r.intIn("kafka.consumer.heartbeat_interval_ms", 100, 1_200_000)),
         new EmbeddedKafka(
             r.nonBlank("kafka.embedded.host"),
             r.port("kafka.embedded.port", true),
@@ -286,6 +294,10 @@ public record MeshConfig(
             r.string("kafka.embedded.sasl.username").trim(),
             r.string("kafka.embedded.sasl.password")));
     embeddedSasl(r, kafka);
+    if (kafka.consumer().heartbeatIntervalMs() * 3L > kafka.consumer().sessionTimeoutMs()) {
+      r.problem("kafka.consumer.heartbeat_interval_ms", "must be at most a third of kafka.consumer.session_timeout_ms "
+          + "(" + kafka.consumer().sessionTimeoutMs() + "), so a live member is not taken for dead");
+    }
     if (kafka.embedded().segmentBytes() > kafka.embedded().retentionBytesPerPartition()) {
       r.problem("kafka.embedded.segment_bytes", "must not exceed kafka.embedded.retention_bytes_per_partition "
           + "(retention deletes whole segments)");

@@ -48,6 +48,16 @@ public final class EmbeddedBroker implements AutoCloseable {
    * the clients' security settings). The bootstrap servers reported stay those of the PLAINTEXT listener.
    */
   public static EmbeddedBroker start(EmbeddedKafka config, java.util.Map<String, String> overrides) throws Exception {
+    return start(config, overrides, null);
+  }
+
+  /**
+   * One node of a cluster (tests of broker faults): {@code overrides} give its {@code node.id} and the
+   * {@code controller.quorum.voters} of all nodes, and every node's new storage is formatted with the same
+   * {@code clusterId} (null: a random one, a cluster of its own).
+   */
+  public static EmbeddedBroker start(EmbeddedKafka config, java.util.Map<String, String> overrides, String clusterId)
+      throws Exception {
     long started = System.nanoTime();
     guardProcessExit();
     Path logDir = config.dir().toAbsolutePath().resolve("logs");
@@ -102,7 +112,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     props.putAll(overrides);
 
     if (!Files.exists(logDir.resolve("meta.properties"))) {
-      format(logDir);
+      format(logDir, Integer.parseInt(props.getProperty("node.id")),
+          clusterId == null ? Uuid.randomUuid().toString() : clusterId);
     }
     KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
     try {
@@ -118,11 +129,11 @@ public final class EmbeddedBroker implements AutoCloseable {
   }
 
   /** Format only a new directory: formatting a used one fails, and its data must survive restarts. */
-  private static void format(Path logDir) throws Exception {
+  private static void format(Path logDir, int nodeId, String clusterId) throws Exception {
     new Formatter()
         .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-        .setNodeId(NODE_ID)
-        .setClusterId(Uuid.randomUuid().toString())
+        .setNodeId(nodeId)
+        .setClusterId(clusterId)
         .addDirectory(logDir.toString())
         .setMetadataLogDirectory(logDir.toString())
         .setControllerListenerName("CONTROLLER")

@@ -77,6 +77,15 @@ public final class KafkaClients {
     Map<String, Object> props = common(role);
     if (groupId != null) {
       props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+      // The classic protocol's member timeouts (Kafka's default session is 45 s: a dead member's partitions would idle
+      // that long). Under group.protocol=consumer they are the broker's (group.consumer.session.timeout.ms) and the
+      // client refuses them.
+      if (!"consumer".equalsIgnoreCase(config.consumer().properties().getOrDefault(
+          ConsumerConfig.GROUP_PROTOCOL_CONFIG, config.properties().getOrDefault(ConsumerConfig.GROUP_PROTOCOL_CONFIG,
+              "classic")))) {
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.consumer().sessionTimeoutMs());
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, config.consumer().heartbeatIntervalMs());
+      }
     }
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, autoOffsetReset);

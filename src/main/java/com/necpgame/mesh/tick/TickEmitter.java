@@ -137,7 +137,10 @@ public final class TickEmitter implements AutoCloseable {
     } catch (KafkaException e) {
       try {
         producer.abortTransaction();
-      } catch (KafkaException abort) {
+      } catch (KafkaException | IllegalStateException abort) {
+        // A commit that timed out (a broker died) may still commit: Kafka refuses the abort with an
+        // IllegalStateException and would refuse every later transaction too. The producer is given up; the next
+        // step takes over anew, which settles that transaction and reads the last committed tick again.
         close();
         if (abort instanceof ProducerFencedException || abort instanceof InvalidProducerEpochException) {
           throw new Fenced(abort);

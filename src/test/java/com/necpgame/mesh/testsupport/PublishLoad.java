@@ -115,6 +115,11 @@ public final class PublishLoad implements AutoCloseable {
     return Set.copyOf(acked);
   }
 
+  /** How many events were acknowledged so far (cheap: for sampling while the load runs). */
+  public int ackedCount() {
+    return acked.size();
+  }
+
   /** How requests were answered: status code, {@code timeout} or {@code connection error}, to a count. */
   public Map<String, Integer> outcomes() {
     return new TreeMap<>(outcomes);
