@@ -137,7 +137,10 @@ public final class TickEmitter implements AutoCloseable {
     } catch (KafkaException e) {
       try {
         producer.abortTransaction();
-      } catch (KafkaException abort) {
+      } catch (KafkaException | IllegalStateException abort) {
+        // A commit that timed out (the broker away) leaves the producer able only to retry that commit: abort is an
+        // IllegalStateException, and so would every later transaction be. Closed, the next step takes over again
+        // with a new producer, whose initTransactions ends the open transaction and whose resume reads what is there.
         close();
         if (abort instanceof ProducerFencedException || abort instanceof InvalidProducerEpochException) {
           throw new Fenced(abort);
