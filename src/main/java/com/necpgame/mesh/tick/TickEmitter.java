@@ -67,13 +67,18 @@ public final class TickEmitter implements AutoCloseable {
     Map<String, Object> props = kafka.producerProps("tick");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-    producer.initTransactions();
-    last.clear();
-    for (Channel c : channels) {
-      Instant at = lastTick(c);
-      last.put(c.schedule().name(), at);
-      LOG.info("tick emitter {}: {} resumes after {}", transactionalId, c.schedule().name(),
-          at == null ? "nothing (no tick in " + c.topic() + ")" : c.schedule().tickId(at));
+    try {
+      producer.initTransactions();
+      last.clear();
+      for (Channel c : channels) {
+        Instant at = lastTick(c);
+        last.put(c.schedule().name(), at);
+        LOG.info("tick emitter {}: {} resumes after {}", transactionalId, c.schedule().name(),
+            at == null ? "nothing (no tick in " + c.topic() + ")" : c.schedule().tickId(at));
+      }
+    } catch (RuntimeException e) {
+      close(); // not taken over (an initTransactions that timed out could only be retried): the next try starts anew
+      throw e;
     }
   }
 
@@ -146,6 +151,9 @@ public final class TickEmitter implements AutoCloseable {
           throw new Fenced(abort);
         }
       }
+      throw e;
+    } catch (IllegalStateException e) {
+      close(); // a producer that can only retry an earlier call that timed out: the next step takes over anew
       throw e;
     }
   }
