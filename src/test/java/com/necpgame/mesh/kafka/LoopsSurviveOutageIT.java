@@ -75,9 +75,11 @@ class LoopsSurviveOutageIT {
   void everyLoopResumesByItselfAndNothingAcknowledgedIsLostWhenTheBrokerIsAwayFor30Seconds(@TempDir Path dir)
       throws Exception {
     Vertx vertx = Vertx.vertx();
-    Hook hook = Hook.start(vertx);
+    OwnBroker broker = null;
     Mesh mesh = null;
-    try (OwnBroker broker = OwnBroker.start(dir.resolve("kafka"))) {
+    try {
+      Hook hook = Hook.start(vertx);
+      broker = OwnBroker.start(dir.resolve("kafka"));
       String bootstrap = broker.bootstrapServers();
       String topic = TestKafka.unique("game.outage");
       String replayed = TestKafka.unique("replayed.outage");
@@ -194,9 +196,12 @@ class LoopsSurviveOutageIT {
     } finally {
       try {
         if (mesh != null) {
-          mesh.close();
+          mesh.close(); // while the broker runs: its consumers commit and its producer flushes without waiting
         }
       } finally {
+        if (broker != null) {
+          broker.close();
+        }
         vertx.close();
       }
     }
