@@ -97,7 +97,10 @@ class LoopsSurviveOutageIT {
           // two game hours a real second: a tick every 0.5 s, a game day every 12 s
           .put("world", new JsonObject().put("clock", new JsonObject().put("real_epoch", Instant.now().toString())
               .put("time_scale", 7200)))
-          .put("match", new JsonObject().put("round_ms", 120_000).put("voting_ms", 120_000).put("check_ms", 20))
+          // a round waits for its robots (by default it starts without them after 5 s), so the time they take to be
+          // assigned is the robot loop's time to resume
+          .put("match", new JsonObject().put("round_ms", 120_000).put("voting_ms", 120_000).put("check_ms", 20)
+              .put("assign_timeout_ms", 60_000))
           .put("robots", new JsonObject().put("check_ms", 50))
           .put("verticles", new JsonObject().put("tick", on).put("market", on).put("diplomacy", on).put("crowd", on)
               .put("matches", on).put("robots", on).put("robot-workers", on)));
