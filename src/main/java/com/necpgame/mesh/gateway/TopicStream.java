@@ -38,7 +38,8 @@ import org.apache.kafka.common.errors.WakeupException;
  * records into event frames in order per partition. It hands frames to a {@link Listener} and never has more than
  * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
  * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
- * picked up every {@code refreshMs}, from their beginning. A subscription's stream ({@link StreamRequest#group}) reads
+ * picked up every {@code refreshMs}, from their beginning (a refresh the broker does not answer keeps the partitions the
+ * stream has, so a broker away for a while ends no stream). A subscription's stream ({@link StreamRequest#group}) reads
  * in the subscription's consumer group instead, shared by all its sockets, and commits what was written. A stream
  * with an {@link StreamRequest#end} reads each partition up to that end, waits until the client was written all of it,
  * reports {@link Listener#ended} and stops.
@@ -281,7 +282,12 @@ final class TopicStream {
 
   /** Topics created (or partitions added) since are read from their beginning; deleted ones are dropped. */
   private Set<TopicPartition> refresh(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
-    Set<TopicPartition> now = matching(c);
+    Set<TopicPartition> now;
+    try {
+      now = matching(c);
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      return assigned; // the broker did not answer (it may be away a while): the same partitions, asked again later
+    }
     if (now.equals(assigned)) {
       return assigned;
     }

@@ -67,13 +67,18 @@ public final class TickEmitter implements AutoCloseable {
     Map<String, Object> props = kafka.producerProps("tick");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-    producer.initTransactions();
-    last.clear();
-    for (Channel c : channels) {
-      Instant at = lastTick(c);
-      last.put(c.schedule().name(), at);
-      LOG.info("tick emitter {}: {} resumes after {}", transactionalId, c.schedule().name(),
-          at == null ? "nothing (no tick in " + c.topic() + ")" : c.schedule().tickId(at));
+    try {
+      producer.initTransactions();
+      last.clear();
+      for (Channel c : channels) {
+        Instant at = lastTick(c);
+        last.put(c.schedule().name(), at);
+        LOG.info("tick emitter {}: {} resumes after {}", transactionalId, c.schedule().name(),
+            at == null ? "nothing (no tick in " + c.topic() + ")" : c.schedule().tickId(at));
+      }
+    } catch (RuntimeException e) {
+      close(); // not taken over (an initTransactions that timed out could only be retried): the next try starts anew
+      throw e;
     }
   }
 
@@ -138,14 +143,17 @@ public final class TickEmitter implements AutoCloseable {
       try {
         producer.abortTransaction();
       } catch (KafkaException | IllegalStateException abort) {
-        // A commit that timed out (a broker died) may still commit: Kafka refuses the abort with an
-        // IllegalStateException and would refuse every later transaction too. The producer is given up; the next
-        // step takes over anew, which settles that transaction and reads the last committed tick again.
+        // A commit that timed out (the broker away) leaves the producer able only to retry that commit: abort is an
+        // IllegalStateException, and so would every later transaction be. Closed, the next step takes over again
+        // with a new producer, whose initTransactions ends the open transaction and whose resume reads what is there.
         close();
         if (abort instanceof ProducerFencedException || abort instanceof InvalidProducerEpochException) {
           throw new Fenced(abort);
         }
       }
+      throw e;
+    } catch (IllegalStateException e) {
+      close(); // a producer that can only retry an earlier call that timed out: the next step takes over anew
       throw e;
     }
   }

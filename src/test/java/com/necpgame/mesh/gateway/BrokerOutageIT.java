@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
-import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.TopicSpec;
-import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.testsupport.OwnBroker;
 import com.necpgame.mesh.testsupport.PublishLoad;
 import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
@@ -34,14 +33,7 @@ class BrokerOutageIT {
 
   @Test
   void underLoadA10SecondOutageIsAnswered503AndNoAcknowledgedEventIsLost(@TempDir Path dir) throws Exception {
-    int kafkaPort = TestMesh.freePort();
-    int controllerPort = TestMesh.freePort();
-    while (controllerPort == kafkaPort) {
-      controllerPort = TestMesh.freePort();
-    }
-    MeshConfig.EmbeddedKafka brokerConfig = new MeshConfig.EmbeddedKafka("127.0.0.1", kafkaPort, controllerPort,
-        dir.resolve("kafka"), 1, 64L << 20, 16 << 20);
-    EmbeddedBroker broker = EmbeddedBroker.start(brokerConfig);
+    OwnBroker broker = OwnBroker.start(dir.resolve("kafka"));
     String bootstrap = broker.bootstrapServers();
     int port = TestMesh.freePort();
     Mesh mesh = null;
@@ -61,11 +53,10 @@ class BrokerOutageIT {
       long recoveredMs;
       try {
         load.awaitAcks(500, 60);
-        broker.close();
-        broker = null;
+        broker.stop();
         Thread.sleep(OUTAGE_MS);
         long restarting = System.nanoTime();
-        broker = EmbeddedBroker.start(brokerConfig);
+        broker.start();
         load.awaitAcks(1, 90);
         recoveredMs = (System.nanoTime() - restarting) / 1_000_000;
         load.awaitAcks(500, 60);
@@ -91,9 +82,7 @@ class BrokerOutageIT {
           mesh.close();
         }
       } finally {
-        if (broker != null) {
-          broker.close();
-        }
+        broker.close();
       }
     }
   }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
-import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.TopicSpec;
-import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.testsupport.OwnBroker;
 import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.JsonArray;
@@ -59,8 +58,7 @@ class KafkaDownIT {
   private static final Duration HANG = Duration.ofSeconds(30);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private static MeshConfig.EmbeddedKafka brokerConfig;
-  private static EmbeddedBroker broker;
+  private static OwnBroker broker;
   private static String bootstrap;
   private static Mesh mesh;
   private static int port;
@@ -68,14 +66,7 @@ class KafkaDownIT {
 
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
-    int kafkaPort = TestMesh.freePort();
-    int controllerPort = TestMesh.freePort();
-    while (controllerPort == kafkaPort) {
-      controllerPort = TestMesh.freePort();
-    }
-    brokerConfig = new MeshConfig.EmbeddedKafka("127.0.0.1", kafkaPort, controllerPort, dir.resolve("kafka"), 1,
-        64L << 20, 16 << 20);
-    startBroker();
+    broker = OwnBroker.start(dir.resolve("kafka"));
     bootstrap = broker.bootstrapServers();
     port = TestMesh.freePort();
     mesh = Mesh.start(TestMesh.config(dir, port, bootstrap, new JsonObject()
@@ -98,7 +89,7 @@ class KafkaDownIT {
   static void stop() throws Exception {
     try {
       // Closing the mesh with Kafka up: the producer flushes and the store commits without waiting out timeouts.
-      if (brokerConfig != null) {
+      if (broker != null) {
         startBroker();
       }
     } finally {
@@ -107,7 +98,9 @@ class KafkaDownIT {
           mesh.close();
         }
       } finally {
-        stopBroker();
+        if (broker != null) {
+          broker.close();
+        }
       }
     }
   }
@@ -211,17 +204,11 @@ class KafkaDownIT {
   }
 
   private static void startBroker() throws Exception {
-    if (broker == null) {
-      broker = EmbeddedBroker.start(brokerConfig);
-    }
+    broker.start();
   }
 
   private static void stopBroker() {
-    if (broker != null) {
-      EmbeddedBroker stopping = broker;
-      broker = null;
-      stopping.close();
-    }
+    broker.stop();
   }
 
   @FunctionalInterface

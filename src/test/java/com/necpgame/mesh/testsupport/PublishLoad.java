@@ -27,8 +27,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Clients publishing to one topic over HTTP as fast as the mesh answers, each request waiting at most {@link #HANG}:
- * which event ids were acknowledged (200), how every request was answered, and when 503s began and ended. A
- * connection error (the mesh was killed) makes a client pause 50 ms and try again.
+ * which event ids were acknowledged (200) and when, how every request was answered, and when 503s began and ended. A
+ * connection error (the mesh was killed) makes a client pause 50 ms and try again. Each client may pause between its
+ * requests, to publish at a rate the rest of a test keeps up with.
  */
 public final class PublishLoad implements AutoCloseable {
 
@@ -38,7 +39,9 @@ public final class PublishLoad implements AutoCloseable {
 
   private final int port;
   private final String topic;
+  private final long pauseMs;
   private final Set<String> acked = ConcurrentHashMap.newKeySet();
+  private final java.util.Queue<Long> ackTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Map<String, Integer> outcomes = new ConcurrentHashMap<>();
   private final List<String> bad = Collections.synchronizedList(new ArrayList<>());
   private final List<long[]> unavailable = Collections.synchronizedList(new ArrayList<>());
@@ -46,13 +49,19 @@ public final class PublishLoad implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running = true;
 
-  private PublishLoad(int port, String topic) {
+  private PublishLoad(int port, String topic, long pauseMs) {
     this.port = port;
     this.topic = topic;
+    this.pauseMs = pauseMs;
   }
 
   public static PublishLoad start(int port, String topic, int clients) {
-    PublishLoad load = new PublishLoad(port, topic);
+    return start(port, topic, clients, 0);
+  }
+
+  /** Clients that each wait {@code pauseMs} after every answer before the next request. */
+  public static PublishLoad start(int port, String topic, int clients, long pauseMs) {
+    PublishLoad load = new PublishLoad(port, topic, pauseMs);
     for (int i = 0; i < clients; i++) {
       Thread t = new Thread(load::run, "publish-load-" + i);
       t.setDaemon(true);
@@ -74,6 +83,7 @@ public final class PublishLoad implements AutoCloseable {
         outcomes.merge(String.valueOf(r.statusCode()), 1, Integer::sum);
         if (r.statusCode() == 200) {
           acked.add(new JsonObject(r.body()).getString("event_id"));
+          ackTimes.add(System.nanoTime());
         } else if (r.statusCode() == 503 && r.headers().firstValue("retry-after").orElse("").matches("[1-9][0-9]*")
             && r.body().contains("\"code\"")) {
           unavailable.add(new long[] {started, System.nanoTime()});
@@ -88,6 +98,9 @@ public final class PublishLoad implements AutoCloseable {
         pause(50);
       } catch (InterruptedException e) {
         return;
+      }
+      if (pauseMs > 0) {
+        pause(pauseMs);
       }
     }
   }
@@ -118,6 +131,11 @@ public final class PublishLoad implements AutoCloseable {
   /** How many events were acknowledged so far (cheap: for sampling while the load runs). */
   public int ackedCount() {
     return acked.size();
+  }
+
+  /** Milliseconds from {@code nanoTime} (a {@link System#nanoTime()}) to the first acknowledgement after it, or -1. */
+  public long firstAckMillisAfter(long nanoTime) {
+    return ackTimes.stream().filter(t -> t >= nanoTime).mapToLong(t -> (t - nanoTime) / 1_000_000).min().orElse(-1);
   }
 
   /** How requests were answered: status code, {@code timeout} or {@code connection error}, to a count. */

@@ -132,6 +132,11 @@ public final class WsClient implements AutoCloseable {
     return closed.get(seconds, TimeUnit.SECONDS);
   }
 
+  /** {@code "<status> <reason>"} when the socket was closed (or failed), else null; does not wait. */
+  public String closedNow() {
+    return closed.getNow(null);
+  }
+
   @Override
   public void close() {
     if (!ws.isOutputClosed()) {
