@@ -2,7 +2,6 @@ package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
-import com.necpgame.mesh.kafka.Backoff;
 import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.StandingRights;
@@ -48,7 +47,7 @@ public final class DeliveryVerticle extends VerticleBase {
         Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
         GroupConsumer.Source.pattern(config.topics()),
         new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
-            new Backoff(Duration.ofMillis(config.retryPauseMs()), Backoff.SUPERVISION.max(), 0.2),
+            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
             () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "delivery"),
         mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());

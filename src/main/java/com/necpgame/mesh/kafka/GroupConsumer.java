@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
  *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
  *       <topic>.dlq} with the reason ({@link DeadLetters}), acknowledged before it counts as done, and the partition
- *       goes on. Unless the handler's {@link Policy#probe() probe} fails too: then what the handler writes to is away
- *       (the database, say), which is not the record's fault, and the record is tried again without limit.
+ *       goes on. Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
+ *       asked: when it fails, what the handler writes to is away (the database, say), which is not the records'
+ *       fault, and they are tried again, as they are, without limit.
  *   <li><b>Commit.</b> Only records that are done (handled, or dead-lettered and acknowledged) are committed, with
  *       {@code commitSync} after each poll, so nothing is in flight when a rebalance moves partitions (Kafka calls
  *       the rebalance listener inside {@code poll}) and what was done is committed when the loop stops. A partition
@@ -49,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Records of one partition are handled in order; in per-record mode partitions are handled in parallel, in batch mode
- * each poll is one call. Retries run on this consumer's own thread for retries, never on the caller's.
+ * each poll is one call. A first try runs on the loop's thread, a retry on this consumer's retry thread. While a
+ * poll's records are being handled the loop does not poll: a handler kept busy past {@code max.poll.interval.ms} (an
+ * outage of more than five minutes) loses its partitions, its commit fails, and the worker starts the loop again.
  */
 public final class GroupConsumer implements AutoCloseable {
 
@@ -113,6 +116,11 @@ public final class GroupConsumer implements AutoCloseable {
   public record Policy(boolean batch, int attempts, Backoff backoff, Probe probe, String address) {
     /** Tries of a batch or record, where no setting says otherwise ({@code bridge.retry.max_attempts} does). */
     public static final int ATTEMPTS = 5;
+
+    /** A pause from {@code first} doubling up to 5 s (or {@code first} when longer), ±20 %. */
+    public static Backoff backoff(Duration first) {
+      return new Backoff(first, first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5), 0.2);
+    }
 
     public Policy {
       if (attempts < 1) {
@@ -289,8 +297,9 @@ public final class GroupConsumer implements AutoCloseable {
   }
 
   /**
-   * Tries the handler until it succeeds (true), or, for a batch, until it failed {@code attempts} times (false: split
-   * it); a single record that failed that often is dead-lettered (true) unless the probe fails too.
+   * Tries the handler until it succeeds (true). After {@code attempts} failures the probe is asked: when it fails,
+   * what the handler needs is away and the records are tried again without limit; when it answers, a batch is split
+   * (false) and a single record dead-lettered (true).
    */
   private CompletableFuture<Boolean> attempt(List<ConsumerRecord<String, byte[]>> records, int attempt) {
     if (closing.isDone()) {
@@ -311,24 +320,22 @@ public final class GroupConsumer implements AutoCloseable {
         return CompletableFuture.<Boolean>failedFuture(new IllegalStateException("closing"));
       }
       boolean poison = cause instanceof PoisonRecordException;
-      if (records.size() > 1 && (poison || attempt >= policy.attempts())) {
-        return CompletableFuture.completedFuture(false);
-      }
       ConsumerRecord<String, byte[]> first = records.get(0);
       if (poison) {
-        return deadLetter(first, cause, attempt - 1);
+        return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt - 1);
       }
-      LOG.debug("{}: {}-{}@{} attempt {} failed: {}", name, first.topic(), first.partition(), first.offset(), attempt,
-          cause.toString());
+      LOG.debug("{}: {} record(s) from {}-{}@{} attempt {} failed: {}", name, records.size(), first.topic(),
+          first.partition(), first.offset(), attempt, cause.toString());
       if (attempt < policy.attempts()) {
         return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
       }
       return policy.probe().check().toCompletableFuture().handle((reachable, away) -> {
         if (away == null) {
-          return deadLetter(first, cause, attempt);
+          return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt);
         }
-        LOG.warn("{}: {}-{}@{} failed {} times while what it needs is away ({}); trying again", name, first.topic(),
-            first.partition(), first.offset(), attempt, away.toString());
+        LOG.warn("{}: {} record(s) from {}-{}@{} failed {} times while what the handler needs is away ({}); trying "
+            + "again", name, records.size(), first.topic(), first.partition(), first.offset(), attempt,
+            away.toString());
         return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
       }).thenCompose(f -> f);
     }).thenCompose(f -> f);

@@ -2,7 +2,6 @@ package com.necpgame.mesh.store;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
-import com.necpgame.mesh.kafka.Backoff;
 import com.necpgame.mesh.kafka.GroupConsumer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -34,7 +33,7 @@ public final class EventStoreVerticle extends VerticleBase {
         () -> mesh.kafka().consumer("store", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000)),
         GroupConsumer.Source.pattern(config.topics()),
         new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
-            new Backoff(Duration.ofMillis(config.retryPauseMs()), Backoff.SUPERVISION.max(), 0.2),
+            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
             () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "store"),
         mesh.producer(), mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics())).start();
     return Future.fromCompletionStage(writer.ready(), context).onSuccess(v ->

@@ -165,6 +165,29 @@ class GroupConsumerTest {
   }
 
   @Test
+  void aBatchIsNotSplitWhileTheDatabaseIsAwayAndIsWrittenWholeWhenItReturns() throws Exception {
+    AtomicBoolean away = new AtomicBoolean(true);
+    List<Integer> sizes = new CopyOnWriteArrayList<>();
+    GroupConsumer.Probe database = () -> away.get()
+        ? CompletableFuture.failedFuture(new IllegalStateException("Connection refused: 127.0.0.1:5432"))
+        : CompletableFuture.completedFuture(null);
+    GroupConsumer loop = loop(true, database, () -> consumer(3, 0), GroupConsumer.Handler.blocking(records -> {
+      sizes.add(records.size());
+      if (away.get()) {
+        throw new IllegalStateException("Connection refused: 127.0.0.1:5432");
+      }
+      records.forEach(r -> handled.add(r.offset()));
+    }));
+    await(() -> sizes.size() >= 8, "tried well beyond the attempts while away");
+    away.set(false);
+    await(() -> committed() == 3L, "written once back");
+    loop.stop().get(30, TimeUnit.SECONDS);
+    assertTrue(sizes.stream().allMatch(n -> n == 3), "never split while away: " + sizes);
+    assertEquals(List.of(0L, 1L, 2L), handled);
+    assertEquals(0, producer.history().size());
+  }
+
+  @Test
   void aFailedDeadLetterWriteLeavesTheRecordUncommittedAndItIsReadAgain() throws Exception {
     MockProducer<String, byte[]> refusing = new MockProducer<>(false, null, new StringSerializer(),
         new ByteArraySerializer());
