@@ -3,7 +3,6 @@ package com.necpgame.mesh.kafka;
 import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -381,10 +380,5 @@ public final class GroupConsumer implements AutoCloseable {
   public void close() {
     closing.complete(null);
     worker.close();
-  }
-
-  /** For tests: the positions a broadcast consumer goes on from. */
-  Map<TopicPartition, Long> positions() {
-    return new HashMap<>(positions);
   }
 }
