@@ -2,7 +2,7 @@ package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.TopicSpec;
-import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import io.vertx.core.json.JsonObject;
@@ -19,14 +19,13 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes events to subscriptions, as the handler of a {@link ConsumerLoop} reading the delivered topics in one
+ * Routes events to subscriptions, as the handler of a {@link GroupConsumer} reading the delivered topics in one
  * consumer group shared by every process (so each event is handled by one process). Each event a {@code kafka}
  * subscription matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by
  * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; the
@@ -39,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * copy its own copies (or another's) round and round. Subscriptions are re-read every {@code refresh}, those whose
  * owner no longer has the rights to them paused ({@link OwnerRights}).
  */
-public final class DeliveryRouter implements ConsumerLoop.Handler {
+public final class DeliveryRouter implements GroupConsumer.Blocking {
 
   public static final String HEADER_SUBSCRIPTION = "subscription_id";
 
@@ -70,7 +69,7 @@ public final class DeliveryRouter implements ConsumerLoop.Handler {
   }
 
   @Override
-  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
+  public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     List<Subscription> active = current();
     Map<Subscription, List<ConsumerRecord<String, byte[]>>> toCopy = new IdentityHashMap<>(); // no record hashing
     Map<String, WebhookQueue.Routed> routed = new LinkedHashMap<>();

@@ -2,7 +2,7 @@ package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
-import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.StandingRights;
 import com.necpgame.mesh.store.SubscriptionRegistry;
@@ -25,7 +25,7 @@ public final class DeliveryVerticle extends VerticleBase {
   private static final int ROUTER_POLL = 5000;
 
   private final MeshContext mesh;
-  private ConsumerLoop router;
+  private GroupConsumer router;
   private WebhookDispatcher webhooks;
 
   public DeliveryVerticle(MeshContext mesh) {
@@ -37,20 +37,23 @@ public final class DeliveryVerticle extends VerticleBase {
     MeshConfig.Delivery config = mesh.config().delivery();
     Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
     // A new group starts at the beginning (nothing before it is skipped); after that its commits say where it is.
-    var consumer = mesh.kafka().consumer("delivery", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000,
-        "max.poll.records", ROUTER_POLL));
     SubscriptionRegistry registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
     WebhookQueue queue = new WebhookQueue(mesh.pool());
     OwnerRights rights = new OwnerRights(registry, StandingRights.of(mesh.config()));
-    router = new ConsumerLoop("delivery-router", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
-        mesh.metrics(), new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),
-            new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), rights,
-            queue, Duration.ofMillis(config.refreshMs()), config.webhookBatch()));
-    router.start();
+    DeliveryRouter routing = new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),
+        new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), rights,
+        queue, Duration.ofMillis(config.refreshMs()), config.webhookBatch());
+    router = new GroupConsumer("delivery-router", () -> mesh.kafka().consumer("delivery", config.group(), "earliest",
+        Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
+        GroupConsumer.Source.pattern(config.topics()),
+        new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
+            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
+            () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "delivery"),
+        mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();
-    LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group());
-    return Future.succeededFuture();
+    return Future.fromCompletionStage(router.ready(), context).onSuccess(v ->
+        LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group()));
   }
 
   /**
@@ -69,7 +72,7 @@ public final class DeliveryVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return Future.join(router == null ? Future.succeededFuture() : Future.fromCompletionStage(router.stop()),
+    return Future.join(router == null ? Future.succeededFuture() : Future.fromCompletionStage(router.stop(), context),
         webhooks == null ? Future.succeededFuture() : webhooks.stop());
   }
 }

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -8,39 +9,74 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One thread that owns a piece of state: it consumes topics in a group, runs tasks handed to it from other threads,
- * and calls a periodic step; everything the handlers emit is produced with the shared producer and acknowledged
- * before the input offsets are committed (at least once; the handlers ignore what they have already seen). The next
- * poll does not wait for those acknowledgements; partitions are handed over, and the loop stops, only after them.
+ * One thread that owns a piece of state (a {@link KafkaWorker}): it consumes topics in a group, runs tasks handed to
+ * it from other threads, and calls a periodic step; what the handlers emit is produced with the shared producer. The
+ * next poll does not wait for those acknowledgements. Its three policies, each with one default:
+ *
+ * <ul>
+ *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a handler's rebalance call ends the worker's life of
+ *       the loop; the worker starts it again with a new consumer after {@link Backoff#SUPERVISION}, which resumes
+ *       from the group's commits. The handler hears the partitions revoked, then assigned again (it reloads there).
+ *   <li><b>Bad record.</b> A record whose handler throws is tried again after {@link #RETRY} up to {@link #ATTEMPTS}
+ *       times (at once when it threw {@link PoisonRecordException}); what a failed try emitted is dropped. Then the
+ *       record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one of the turn's outputs, and the
+ *       loop goes on. A record whose outputs come later ({@link Handler#outputs}) and fail goes there too.
+ *   <li><b>Commit.</b> A turn's inputs are committed ({@code commitAsync}) only after every output of the turn, and of
+ *       every earlier turn, was acknowledged. When an output is not acknowledged, the turn's inputs and those of every
+ *       later turn are <em>not</em> committed: the life of the loop ends (the worker restarts it, as above) and the
+ *       new consumer reads them again from the last commit (handlers answer an input seen again with the same
+ *       output). Before partitions move ({@code onPartitionsRevoked}) and when the loop stops, every turn's outputs
+ *       are awaited and the inputs committed with {@code commitSync}; lost partitions are only told to the handler.
+ * </ul>
  */
 public final class GroupLoop implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupLoop.class);
 
-  /** What the loop calls, always on its own thread. */
+  /** Tries of a record whose handler throws, before it is dead-lettered. */
+  public static final int ATTEMPTS = GroupConsumer.Policy.ATTEMPTS;
+  /** The pause between those tries: 100 ms doubling up to 2 s, ±20 %. */
+  public static final Backoff RETRY = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 0.2);
+
+  /** What the loop calls, always on its own thread. A handler overrides {@link #record} or {@link #outputs}. */
   public interface Handler {
-    void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out);
+    /** Handles {@code record}, adding its outputs to {@code out}. */
+    default void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
+      throw new UnsupportedOperationException("this handler gives its outputs through outputs()");
+    }
+
+    /**
+     * The outputs of {@code record}: by default what {@link #record} adds, at once. A handler whose answer takes a
+     * while (a text provider) returns a stage that completes with them later; the record is committed only after
+     * they were acknowledged, and when the stage fails the record is dead-lettered with the reason.
+     */
+    default CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record) {
+      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+      record(record, out);
+      return CompletableFuture.completedFuture(out);
+    }
 
     /** Called after every poll (at most {@code stepMs} apart). */
     void step(List<ProducerRecord<String, byte[]>> out);
@@ -73,171 +109,307 @@ public final class GroupLoop implements AutoCloseable {
     void run(List<ProducerRecord<String, byte[]>> out);
   }
 
-  private final KafkaClients kafka;
+  /** An output that was not acknowledged: the life of the loop ends without committing what produced it. */
+  static final class OutputFailed extends KafkaException {
+    OutputFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final String group;
+  private final Supplier<? extends org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
   private final Producer<String, byte[]> producer;
   private final List<String> topics;
-  private final String group;
   private final long stepMs;
+  private final Duration ackWait;
   private final Handler handler;
-  private final Map<String, Object> consumerProperties;
+  private final MeshMetrics metrics;
+  private final int attempts;
+  private final Backoff retry;
+  private final KafkaWorker worker;
   private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
-  private Thread thread;
 
   public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
-      long stepMs, Handler handler) {
-    this(kafka, producer, topics, group, stepMs, handler, Map.of());
+      long stepMs, MeshMetrics metrics, Handler handler) {
+    this(kafka, producer, topics, group, stepMs, metrics, handler, Map.of());
   }
 
   /** With consumer properties that win over the configured ones (an assignor, say). */
   public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
-      long stepMs, Handler handler, Map<String, Object> consumerProperties) {
-    this.kafka = kafka;
+      long stepMs, MeshMetrics metrics, Handler handler, Map<String, Object> consumerProperties) {
+    this(group, () -> kafka.consumer("loop-" + group, group, "earliest", consumerProperties), producer, topics, stepMs,
+        Duration.ofMillis(kafka.config().requestTimeoutMs() * 3L), Backoff.SUPERVISION, ATTEMPTS, RETRY, metrics,
+        handler);
+  }
+
+  GroupLoop(String group, Supplier<? extends org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
+      Producer<String, byte[]> producer, List<String> topics, long stepMs, Duration ackWait, Backoff supervision,
+      int attempts, Backoff retry, MeshMetrics metrics, Handler handler) {
+    this.group = group;
+    this.consumers = consumers;
     this.producer = producer;
     this.topics = topics;
-    this.group = group;
     this.stepMs = stepMs;
+    this.ackWait = ackWait;
+    this.attempts = attempts;
+    this.retry = retry;
+    this.metrics = metrics;
     this.handler = handler;
-    this.consumerProperties = consumerProperties;
+    this.worker = new KafkaWorker(group, supervision, metrics, this::run);
   }
 
   public GroupLoop start() {
-    thread = new Thread(() -> ConsumerThreads.supervise("loop " + group, () -> running, this::run), "loop-" + group);
-    thread.setDaemon(true);
-    thread.start();
+    worker.start();
     return this;
+  }
+
+  /** Completes once the loop subscribed (its first assignment follows at a poll). */
+  public CompletableFuture<Void> ready() {
+    return worker.ready();
+  }
+
+  public CompletableFuture<Void> stopped() {
+    return worker.stopped();
   }
 
   /** Runs {@code task} on the loop's thread at its next turn: the loop is woken for it. */
   public void submit(Task task) {
     tasks.add(task);
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-  }
-
-  /** One life of the loop, with a consumer of its own: after a failure it resumes from the last commit. */
-  private void run() {
-    Deque<Turn> inFlight = new ArrayDeque<>();
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("loop-" + group, group, "earliest", consumerProperties)) {
-      consumer = c;
-      c.subscribe(topics, new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          drain(inFlight, c);
-          handler.revoked(partitions);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-          inFlight.clear();
-          handler.revoked(partitions);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          handler.assigned(partitions);
-        }
-      });
-      while (running) {
-        ConsumerRecords<String, byte[]> records;
-        try {
-          records = c.poll(Duration.ofMillis(stepMs));
-        } catch (WakeupException e) {
-          records = ConsumerRecords.empty(); // woken by submit (run the tasks now) or by close (a last turn)
-        }
-        List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> r : records) {
-          try {
-            handler.record(r, out);
-          } catch (RuntimeException e) {
-            LOG.warn("{}: record {}-{}/{} not understood: {}", group, r.topic(), r.partition(), r.offset(),
-                e.toString());
-          }
-        }
-        for (Task t = tasks.poll(); t != null; t = tasks.poll()) {
-          try {
-            t.run(out);
-          } catch (RuntimeException e) {
-            LOG.warn("{}: task failed", group, e);
-          }
-        }
-        handler.step(out);
-        inFlight.add(new Turn(send(out), offsetsAfter(records)));
-        commitDone(inFlight, c);
-      }
-      drain(inFlight, c);
-    } catch (WakeupException e) {
-      // closing
-    }
+    worker.wakeup();
   }
 
   /** A turn's outputs on their way, and the input offsets to commit once they are all acknowledged. */
-  private record Turn(List<Future<RecordMetadata>> acks, Map<TopicPartition, OffsetAndMetadata> offsets) {
+  private record Turn(List<CompletableFuture<?>> acks, Map<TopicPartition, OffsetAndMetadata> offsets) {
     boolean done() {
-      return acks.stream().allMatch(Future::isDone);
+      return acks.stream().allMatch(CompletableFuture::isDone);
     }
   }
 
-  private static Map<TopicPartition, OffsetAndMetadata> offsetsAfter(ConsumerRecords<String, byte[]> records) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (TopicPartition p : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> of = records.records(p);
-      offsets.put(p, new OffsetAndMetadata(of.get(of.size() - 1).offset() + 1));
-    }
-    return offsets;
-  }
+  /** One life of the loop: its consumer, its turns in flight, and whether an output of them failed. */
+  private final class Life implements ConsumerRebalanceListener {
+    final KafkaWorker.Life worker;
+    final org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer;
+    final Deque<Turn> inFlight = new ArrayDeque<>();
+    boolean broken;
 
-  private List<Future<RecordMetadata>> send(List<ProducerRecord<String, byte[]>> out) {
-    List<Future<RecordMetadata>> acks = new ArrayList<>(out.size());
-    out.forEach(r -> acks.add(producer.send(r, (meta, e) -> {
-      if (e != null) {
-        LOG.warn("{}: an output to {} was not acknowledged: {}", group, r.topic(), e.toString());
+    Life(KafkaWorker.Life worker, org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer) {
+      this.worker = worker;
+      this.consumer = consumer;
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!broken) {
+        drain(this);
       }
-    })));
+      handler.revoked(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      inFlight.clear();
+      handler.revoked(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      handler.assigned(partitions);
+    }
+  }
+
+  private void run(KafkaWorker.Life worker) {
+    try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = worker.wakes(consumers.get())) {
+      Life life = new Life(worker, c);
+      try {
+        c.subscribe(topics, life);
+        worker.ready();
+        while (worker.running()) {
+          turn(life);
+        }
+        drain(life);
+      } catch (RuntimeException e) {
+        life.broken = true; // the consumer's close revokes: nothing more is committed by this life
+        throw e;
+      }
+    }
+  }
+
+  private void turn(Life life) {
+    ConsumerRecords<String, byte[]> records;
+    try {
+      records = life.consumer.poll(Duration.ofMillis(stepMs));
+    } catch (WakeupException e) {
+      records = ConsumerRecords.empty(); // woken by submit (run the tasks now) or by close (a last turn)
+    }
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    List<CompletableFuture<?>> acks = new ArrayList<>();
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      if (!handle(r, out, acks, life)) {
+        break; // closing in the middle of a record's retries: it and the rest are not committed
+      }
+      offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+    }
+    for (Task t = tasks.poll(); t != null; t = tasks.poll()) {
+      try {
+        t.run(out);
+      } catch (RuntimeException e) {
+        LOG.warn("{}: task failed", group, e);
+      }
+    }
+    handler.step(out);
+    acks.addAll(send(out));
+    life.inFlight.add(new Turn(acks, offsets));
+    commitDone(life);
+  }
+
+  /**
+   * Hands one record to the handler, retried and then dead-lettered as the class says; outputs that come later join
+   * {@code acks}. False when the loop is closing before the record was done.
+   */
+  private boolean handle(ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out,
+      List<CompletableFuture<?>> acks, Life life) {
+    for (int attempt = 1; ; attempt++) {
+      CompletableFuture<List<ProducerRecord<String, byte[]>>> outputs;
+      try {
+        outputs = handler.outputs(r).toCompletableFuture();
+      } catch (RuntimeException e) {
+        if (e instanceof PoisonRecordException || attempt >= attempts) {
+          out.add(deadLetter(r, e, attempt));
+          return true;
+        }
+        LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", group, r.topic(), r.partition(), r.offset(), attempt,
+            e.toString());
+        life.worker.pause(retry.after(attempt));
+        if (!life.worker.running()) {
+          return false;
+        }
+        continue;
+      }
+      if (outputs.isDone() && !outputs.isCompletedExceptionally()) {
+        out.addAll(outputs.join());
+      } else {
+        int tries = attempt;
+        acks.add(outputs.handle((later, e) -> e == null ? later
+            : List.of(deadLetter(r, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                ? e.getCause() : e, tries)))
+            .thenCompose(this::sendAll));
+      }
+      return true;
+    }
+  }
+
+  private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> r, Throwable e, int attempts) {
+    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    LOG.warn("{}: record {}-{}/{} to dead letters after {} attempt(s): {}", group, r.topic(), r.partition(),
+        r.offset(), attempts, reason);
+    metrics.consumed(r.topic(), EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE), false);
+    return DeadLetters.of(r, "loop:" + group, reason, attempts);
+  }
+
+  private List<CompletableFuture<?>> send(List<ProducerRecord<String, byte[]>> out) {
+    List<CompletableFuture<?>> acks = new ArrayList<>(out.size());
+    for (ProducerRecord<String, byte[]> r : out) {
+      CompletableFuture<Void> ack = new CompletableFuture<>();
+      producer.send(r, (meta, e) -> {
+        if (e == null) {
+          ack.complete(null);
+        } else {
+          LOG.warn("{}: an output to {} was not acknowledged: {}", group, r.topic(), e.toString());
+          ack.completeExceptionally(new OutputFailed("an output to " + r.topic() + " was not acknowledged", e));
+        }
+      });
+      acks.add(ack);
+    }
     return acks;
   }
 
-  /** Commits, without waiting, the inputs of the oldest turns whose outputs are all acknowledged. */
-  private void commitDone(Deque<Turn> inFlight, KafkaConsumer<String, byte[]> c) {
+  private CompletableFuture<Void> sendAll(List<ProducerRecord<String, byte[]>> out) {
+    return CompletableFuture.allOf(send(out).toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Commits, without waiting, the inputs of the oldest turns whose outputs are all acknowledged; a turn with an
+   * output that failed ends the life of the loop (its inputs and the later ones are read again by the next life).
+   */
+  private void commitDone(Life life) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    while (!inFlight.isEmpty() && inFlight.peek().done()) {
-      offsets.putAll(inFlight.poll().offsets());
+    while (!life.inFlight.isEmpty() && life.inFlight.peek().done()) {
+      Turn t = life.inFlight.peek();
+      failure(t).ifPresent(e -> {
+        commitAsync(life, offsets);
+        throw broken(life, e);
+      });
+      offsets.putAll(life.inFlight.poll().offsets());
     }
+    commitAsync(life, offsets);
+  }
+
+  private void commitAsync(Life life, Map<TopicPartition, OffsetAndMetadata> offsets) {
     if (!offsets.isEmpty()) {
-      c.commitAsync(offsets, (o, e) -> {
+      life.consumer.commitAsync(Map.copyOf(offsets), (o, e) -> {
         if (e != null) {
           LOG.warn("{}: commit failed (the inputs will be seen again): {}", group, e.toString());
         }
       });
+      offsets.clear();
     }
   }
 
-  /** Waits for every turn's outputs, then commits all their inputs (before partitions move or the loop stops). */
-  private void drain(Deque<Turn> inFlight, KafkaConsumer<String, byte[]> c) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    long waitMs = kafka.config().requestTimeoutMs() * 3L;
-    for (Turn t = inFlight.poll(); t != null; t = inFlight.poll()) {
-      for (Future<RecordMetadata> ack : t.acks()) {
+  private static java.util.Optional<Throwable> failure(Turn t) {
+    for (CompletableFuture<?> ack : t.acks()) {
+      if (ack.isCompletedExceptionally()) {
         try {
-          ack.get(waitMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new WakeupException();
-        } catch (ExecutionException | TimeoutException e) {
-          // logged by the send callback, or not acknowledged in time: committed anyway, as before
+          ack.join();
+        } catch (RuntimeException e) {
+          return java.util.Optional.of(e.getCause() != null ? e.getCause() : e);
         }
       }
-      offsets.putAll(t.offsets());
     }
-    if (!offsets.isEmpty()) {
-      try {
-        c.commitSync(offsets);
-      } catch (WakeupException e) {
-        c.commitSync(offsets); // a wake-up meant for a poll came first
+    return java.util.Optional.empty();
+  }
+
+  private RuntimeException broken(Life life, Throwable cause) {
+    life.broken = true;
+    life.inFlight.clear();
+    return cause instanceof OutputFailed f ? f : new OutputFailed("an output was not acknowledged", cause);
+  }
+
+  /**
+   * Waits for every turn's outputs, then commits all their inputs (before partitions move or the loop stops); an
+   * output that failed or was not acknowledged within the wait ends the life of the loop instead, nothing committed.
+   */
+  private void drain(Life life) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    long until = System.nanoTime() + ackWait.toNanos();
+    for (Turn t = life.inFlight.peek(); t != null; t = life.inFlight.peek()) {
+      for (CompletableFuture<?> ack : t.acks()) {
+        try {
+          ack.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw broken(life, e);
+        } catch (ExecutionException e) {
+          commitSync(life, offsets);
+          throw broken(life, e.getCause());
+        } catch (TimeoutException e) {
+          commitSync(life, offsets);
+          throw broken(life, new OutputFailed("outputs not acknowledged within " + ackWait.toMillis() + " ms", e));
+        }
       }
+      offsets.putAll(life.inFlight.poll().offsets());
+    }
+    commitSync(life, offsets);
+  }
+
+  private static void commitSync(Life life, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    if (offsets.isEmpty()) {
+      return;
+    }
+    try {
+      life.consumer.commitSync(offsets);
+    } catch (WakeupException e) {
+      life.consumer.commitSync(offsets); // a wake-up meant for a poll came first
     }
   }
 
@@ -247,7 +419,11 @@ public final class GroupLoop implements AutoCloseable {
    */
   @Override
   public void close() {
-    running = false;
-    ConsumerThreads.stop(thread, kafka.config().requestTimeoutMs() * 3L + 5_000, consumer);
+    worker.close(ackWait.plusSeconds(5));
+  }
+
+  /** {@link #close()} without waiting: completes when the loop has ended. */
+  public CompletableFuture<Void> stop() {
+    return worker.stop();
   }
 }

@@ -5,6 +5,7 @@ import com.necpgame.mesh.config.MeshConfig.Bridge;
 import com.necpgame.mesh.config.MeshConfig.Inbound;
 import com.necpgame.mesh.config.MeshConfig.Mode;
 import com.necpgame.mesh.config.MeshConfig.Outbound;
+import com.necpgame.mesh.config.MeshConfig.Retry;
 import com.necpgame.mesh.config.TopicSpec;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -49,7 +50,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
   public static final String TIMESTAMP = "kafka.timestamp";
 
   private final MeshContext mesh;
-  private final List<InboundConsumer> inbound = new ArrayList<>();
+  private final List<GroupConsumer> inbound = new ArrayList<>();
   private ContextBatcher onContext;
   private EnvelopePublisher publisher;
 
@@ -75,7 +76,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return Future.all(inbound.stream().map(c -> Future.fromCompletionStage(c.stop())).toList());
+    return Future.all(inbound.stream().map(c -> Future.fromCompletionStage(c.stop(), context)).toList());
   }
 
   private void publish(Outbound out, Message<Object> msg) {
@@ -174,11 +175,17 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     List<Future<?>> ready = new ArrayList<>();
     for (Inbound in : bridge.inbound()) {
       String group = in.mode() == Mode.SHARED ? in.group() : null;
-      InboundConsumer consumer = new InboundConsumer(in, bridge.retry(),
-          mesh.kafka().consumer("inbound-" + in.address(), group, in.start().name().toLowerCase()), mesh.producer(),
-          mesh.metrics(), record -> deliver(in, bridge.requestTimeoutMs(), record));
+      Retry retry = bridge.retry();
+      GroupConsumer consumer = new GroupConsumer("inbound-" + in.topic() + "-" + in.address(),
+          () -> mesh.kafka().consumer("inbound-" + in.address(), group, in.start().name().toLowerCase()),
+          in.mode() == Mode.SHARED ? GroupConsumer.Source.topics(List.of(in.topic()))
+              : GroupConsumer.Source.broadcast(in.topic()),
+          new GroupConsumer.Policy(false, in.maxAttempts(), new Backoff(Duration.ofMillis(retry.backoffMs()),
+              Duration.ofMillis(Math.max(retry.backoffMs(), retry.maxBackoffMs())), 0.2), GroupConsumer.Probe.NONE,
+              in.address()),
+          mesh.producer(), mesh.metrics(), records -> deliver(in, bridge.requestTimeoutMs(), records.get(0))).start();
       inbound.add(consumer);
-      ready.add(Future.fromCompletionStage(consumer.start()));
+      ready.add(Future.fromCompletionStage(consumer.ready(), context));
     }
     return Future.all(ready);
   }
@@ -205,6 +212,8 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     JsonObject message = body;
     onContext.execute(() -> vertx.eventBus().request(in.address(), message, options).onComplete(ar -> {
       if (ar.succeeded()) {
+        mesh.metrics().consumed(record.topic(), EnvelopeRecords.header(record.headers(),
+            EnvelopeRecords.HEADER_EVENT_TYPE), true);
         handled.complete(null);
       } else {
         handled.completeExceptionally(new IllegalStateException(describe(in.address(), ar.cause())));

@@ -178,15 +178,24 @@ public final class KafkaWorker implements AutoCloseable {
   }
 
   /**
-   * Closes the loop: wakes its consumers and any pause, and waits for the thread for at most {@code wait} (the body
-   * finishes what it holds: commits, acknowledgements).
+   * Asks the loop to end without waiting: wakes its consumers and any pause; the body finishes what it holds
+   * (commits, acknowledgements). Returns {@link #stopped()}, for a caller that must not block (a verticle's stop).
    */
-  public void close(Duration wait) {
+  public CompletableFuture<Void> stop() {
     running = false;
     synchronized (sleeper) {
       sleeper.notifyAll();
     }
     wakeup();
+    return stopped;
+  }
+
+  /**
+   * Closes the loop: wakes its consumers and any pause, and waits for the thread for at most {@code wait} (the body
+   * finishes what it holds: commits, acknowledgements).
+   */
+  public void close(Duration wait) {
+    stop();
     try {
       thread.join(wait.toMillis());
     } catch (InterruptedException e) {

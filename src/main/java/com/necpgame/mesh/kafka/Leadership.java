@@ -1,16 +1,17 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * leads (the other partitions, if any, mean nothing here). A member that dies stops heartbeating and the group moves the partition within
  * {@code sessionTimeoutMs}; one that stops cleanly leaves the group at once. The sticky assignor keeps the leader
  * where it is when members join. Leadership alone does not fence a leader that is paused rather than dead; what it
- * leads must fence itself (the tick emitter's transactional id does).
+ * leads must fence itself (the tick emitter's transactional id does). It runs on a {@link KafkaWorker}: a failure
+ * (the broker away) ends this member's candidacy for a moment, the listener told false, and the worker starts it
+ * again after {@link Backoff#SUPERVISION}.
  */
 public final class Leadership implements AutoCloseable {
 
@@ -31,33 +34,35 @@ public final class Leadership implements AutoCloseable {
   private final long sessionTimeoutMs;
   private final Consumer<Boolean> listener;
   private final TopicPartition first;
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
-  private Thread thread;
+  private final KafkaWorker worker;
 
   /** @param listener told true when this member becomes leader, false when it stops being one; on the group's thread */
-  public Leadership(KafkaClients kafka, String group, String topic, long sessionTimeoutMs, Consumer<Boolean> listener) {
+  public Leadership(KafkaClients kafka, MeshMetrics metrics, String group, String topic, long sessionTimeoutMs,
+      Consumer<Boolean> listener) {
     this.kafka = kafka;
     this.group = group;
     this.topic = topic;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.listener = listener;
     this.first = new TopicPartition(topic, 0);
+    this.worker = new KafkaWorker(group + ".election", metrics, this::run);
   }
 
-  public void start() {
-    thread = new Thread(() -> ConsumerThreads.supervise(group + " election", () -> running, this::run),
-        "leadership-" + group);
-    thread.setDaemon(true);
-    thread.start();
+  /** Starts the candidacy; {@link #ready()} completes once this member asked to join the group. */
+  public Leadership start() {
+    worker.start();
+    return this;
   }
 
-  private void run() {
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("leader", group, "latest", Map.of(
+  public CompletableFuture<Void> ready() {
+    return worker.ready();
+  }
+
+  private void run(KafkaWorker.Life life) {
+    try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("leader", group, "latest", Map.of(
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
         ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
-        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()))) {
-      consumer = c;
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName())))) {
       c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -77,12 +82,11 @@ public final class Leadership implements AutoCloseable {
           lost(partitions);
         }
       });
-      while (running) {
+      life.ready();
+      while (life.running()) {
         c.pause(c.assignment()); // nothing is ever read: no fetches, only the group's heartbeats
         c.poll(Duration.ofSeconds(5));
       }
-    } catch (WakeupException e) {
-      // closing
     } finally {
       listener.accept(false);
     }
@@ -95,10 +99,14 @@ public final class Leadership implements AutoCloseable {
     }
   }
 
-  /** Leaves the group, so another member leads at once. */
+  /** Leaves the group, so another member leads at once; waits for at most 10 s. */
   @Override
   public void close() {
-    running = false;
-    ConsumerThreads.stop(thread, 10_000, consumer);
+    worker.close(Duration.ofSeconds(10));
+  }
+
+  /** {@link #close()} without waiting: completes when this member left. */
+  public CompletableFuture<Void> stop() {
+    return worker.stop();
   }
 }

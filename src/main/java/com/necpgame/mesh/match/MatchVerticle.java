@@ -74,7 +74,8 @@ public final class MatchVerticle extends VerticleBase {
     return vertx.executeBlocking(this::partitions).compose(count -> {
       service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), this::changed);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
-          config.group(), config.checkMs(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())), Map.of(
+          config.group(), config.checkMs(), mesh.metrics(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())),
+          Map.of(
               ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
               ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())).start();
       tail = new CompactedView(mesh.kafka(), config.stateTopic(), r -> {
@@ -94,7 +95,8 @@ public final class MatchVerticle extends VerticleBase {
       vertx.eventBus().<JsonObject>consumer(RESPOND, m -> act(m, true));
       vertx.eventBus().<JsonObject>consumer(VOTE, m -> act(m, false));
       LOG.info("matches: {} partitions, run by the members of group {}", count, config.group());
-      return Future.all(joined.future(), Future.fromCompletionStage(tail.caughtUp(), context))
+      return Future.all(Future.fromCompletionStage(loop.ready(), context), joined.future(),
+              Future.fromCompletionStage(tail.caughtUp(), context))
           .timeout(READY_WAIT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().recover(e -> {
             LOG.warn("matches: not assigned partitions or not caught up with {} after {} ms; POST /matches answers "
                 + "503 and reads may answer 404 until then", config.stateTopic(), READY_WAIT_MS);

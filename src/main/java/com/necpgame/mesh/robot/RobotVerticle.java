@@ -36,18 +36,17 @@ public final class RobotVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     MatchConfig.Robots robots = games.robots();
-    leadership = new Leadership(mesh.kafka(), robots.group() + ".leader", robots.poolStateTopic(),
+    leadership = new Leadership(mesh.kafka(), mesh.metrics(), robots.group() + ".leader", robots.poolStateTopic(),
         robots.failoverMs(), lead -> {
           if (lead) {
             lead();
           } else {
             follow();
           }
-        });
-    leadership.start();
+        }).start();
     Gauge.builder("event_bus_robot_pool_leader", () -> loop != null ? 1 : 0)
         .description("1 while this process runs the robot pool").register(mesh.metrics().registry());
-    return Future.succeededFuture();
+    return Future.fromCompletionStage(leadership.ready(), context);
   }
 
   /** On the election's thread: the pool from its state topic, then the loop. */
@@ -58,7 +57,7 @@ public final class RobotVerticle extends VerticleBase {
     Orchestration orchestration = new Orchestration(games.match(), games.robots(), System::currentTimeMillis);
     orchestration.restore(new StateTopic(mesh.kafka(), games.robots().poolStateTopic()).load(null));
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.match().eventsTopic(),
-        games.match().responsesTopic()), games.robots().group(), games.robots().checkMs(),
+        games.match().responsesTopic()), games.robots().group(), games.robots().checkMs(), mesh.metrics(),
         GroupLoop.Handler.of(orchestration::input, orchestration::step)).start();
     LOG.info("running the robot pool ({} robots)", orchestration.pool().size());
   }

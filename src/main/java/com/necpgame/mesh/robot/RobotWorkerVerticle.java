@@ -5,23 +5,31 @@ import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.GroupLoop;
+import com.necpgame.mesh.kafka.PoisonRecordException;
 import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Robot workers: every command on {@code robot-commands} ({@code generate.response}, {@code generate.vote}) is
  * answered by the configured {@link TextProvider} (the remote one falls back to the local one) and published as
- * {@code response.submitted} / {@code vote.submitted} on {@code robot-responses}, keyed by match id.
+ * {@code response.submitted} / {@code vote.submitted} on {@code robot-responses}, keyed by match id. A command is
+ * committed only after its answer was acknowledged by Kafka; one the provider cannot answer goes to the commands'
+ * DLQ with the reason.
  */
 public final class RobotWorkerVerticle extends VerticleBase {
 
@@ -49,36 +57,62 @@ public final class RobotWorkerVerticle extends VerticleBase {
     TextProvider chosen = provider;
     Context ctx = context;
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.robots().commandsTopic()),
-        games.robots().workerGroup(), games.robots().checkMs(), GroupLoop.Handler.of((record, out) -> {
-          JsonObject command = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
-          ctx.runOnContext(v -> work(chosen, command));
-        }, out -> { })).start();
-    LOG.info("robot workers answer with the {} provider", games.llm().provider());
-    return Future.succeededFuture();
+        games.robots().workerGroup(), games.robots().checkMs(), mesh.metrics(), new GroupLoop.Handler() {
+          @Override
+          public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record) {
+            JsonObject command;
+            try {
+              command = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
+            } catch (DecodeException | ClassCastException | NullPointerException e) {
+              throw new PoisonRecordException("not a JSON object: " + e.getMessage());
+            }
+            CompletableFuture<List<ProducerRecord<String, byte[]>>> answer = new CompletableFuture<>();
+            ctx.runOnContext(v -> work(chosen, command).onComplete(ar -> {
+              if (ar.succeeded()) {
+                answer.complete(List.of(ar.result()));
+              } else {
+                answer.completeExceptionally(ar.cause());
+              }
+            }));
+            return answer;
+          }
+
+          @Override
+          public void step(List<ProducerRecord<String, byte[]>> out) {}
+        }).start();
+    return Future.fromCompletionStage(loop.ready(), context).onSuccess(v ->
+        LOG.info("robot workers answer with the {} provider", games.llm().provider()));
   }
 
-  private void work(TextProvider provider, JsonObject command) {
-    JsonObject d = command.getJsonObject("data");
-    boolean vote = "generate.vote".equals(command.getString("event_type"));
-    Map<String, String> responses = new LinkedHashMap<>();
-    JsonObject given = d.getJsonObject("responses", new JsonObject());
-    given.fieldNames().stream().sorted().forEach(k -> responses.put(k, given.getString(k)));
-    Task task = new Task(vote ? Task.Kind.VOTE : Task.Kind.RESPONSE, d.getString("robot_id"), d.getString("robot_type"),
-        d.getString("match_id"), d.getInteger("round"), d.getString("prompt"),
-        d.getJsonArray("history").stream().map(String::valueOf).toList(), d.getString("identity"), responses);
-    provider.answer(task).onSuccess(text -> {
+  /**
+   * The answer to a command, as the record to write: the loop produces it and commits the command only once Kafka
+   * acknowledged it (a worker that dies before leaves the command to the next one; the answer's event id is the
+   * command's, so an answer written twice is one event to its readers).
+   */
+  private Future<ProducerRecord<String, byte[]>> work(TextProvider provider, JsonObject command) {
+    Task task;
+    JsonObject d;
+    try {
+      d = command.getJsonObject("data");
+      boolean vote = "generate.vote".equals(command.getString("event_type"));
+      Map<String, String> responses = new LinkedHashMap<>();
+      JsonObject given = d.getJsonObject("responses", new JsonObject());
+      given.fieldNames().stream().sorted().forEach(k -> responses.put(k, given.getString(k)));
+      task = new Task(vote ? Task.Kind.VOTE : Task.Kind.RESPONSE, d.getString("robot_id"), d.getString("robot_type"),
+          d.getString("match_id"), d.getInteger("round"), d.getString("prompt"),
+          d.getJsonArray("history").stream().map(String::valueOf).toList(), d.getString("identity"), responses);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new PoisonRecordException("not a robot command: " + e));
+    }
+    return provider.answer(task).map(text -> {
+      boolean vote = task.kind() == Task.Kind.VOTE;
       JsonObject data = new JsonObject().put("match_id", task.matchId()).put("round", task.round())
           .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
       String type = vote ? "vote.submitted" : "response.submitted";
       data.put(vote ? "voted" : "text", text);
       JsonObject envelope = new Envelope(TickEvents.idOf(type + ":" + d.getString("command_id")), type, Instant.now(),
           Envelope.CURRENT_VERSION, SOURCE, task.matchId(), null, null, data, null).toJson();
-      mesh.producer().send(EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope),
-          (meta, e) -> {
-            if (e != null) {
-              LOG.warn("robot {} answer for {} not written: {}", task.robotId(), task.matchId(), e.toString());
-            }
-          });
+      return EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope);
     }).onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));
   }
 

@@ -2,20 +2,24 @@ package com.necpgame.mesh.store;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
-import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.GroupConsumer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the event store writer: its consumer group, the topics it indexes, the shared pool. */
+/**
+ * Wires the event store writer: its consumer group, the topics it indexes, the shared pool. A batch PostgreSQL keeps
+ * refusing while it answers {@code SELECT 1} is split, and a row it refuses alone goes to its topic's DLQ.
+ */
 public final class EventStoreVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventStoreVerticle.class);
 
   private final MeshContext mesh;
-  private ConsumerLoop writer;
+  private GroupConsumer writer;
 
   public EventStoreVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -25,17 +29,19 @@ public final class EventStoreVerticle extends VerticleBase {
   public Future<?> start() {
     MeshConfig.Store config = mesh.config().store();
     // A pattern subscription sees new topics at each metadata refresh: every few seconds, not Kafka's 5 minutes.
-    var consumer = mesh.kafka().consumer("store", config.group(), "earliest",
-        java.util.Map.of("metadata.max.age.ms", 5000));
-    writer = new ConsumerLoop("store-writer", consumer, config.topics(), Duration.ofMillis(config.retryPauseMs()),
-        mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics()));
-    writer.start();
-    LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group());
-    return Future.succeededFuture();
+    writer = new GroupConsumer("store-writer",
+        () -> mesh.kafka().consumer("store", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000)),
+        GroupConsumer.Source.pattern(config.topics()),
+        new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
+            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
+            () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "store"),
+        mesh.producer(), mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics())).start();
+    return Future.fromCompletionStage(writer.ready(), context).onSuccess(v ->
+        LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group()));
   }
 
   @Override
   public Future<?> stop() {
-    return writer == null ? Future.succeededFuture() : Future.fromCompletionStage(writer.stop());
+    return writer == null ? Future.succeededFuture() : Future.fromCompletionStage(writer.stop(), context);
   }
 }

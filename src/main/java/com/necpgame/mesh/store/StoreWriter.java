@@ -1,23 +1,22 @@
 package com.necpgame.mesh.store;
 
 import com.necpgame.mesh.MeshMetrics;
-import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.GroupConsumer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds the event store from Kafka in its own consumer group (a {@link ConsumerLoop}), off the publish path: each
- * poll becomes one batched insert, and offsets are committed only after PostgreSQL took the batch. While the database
- * is down the same records are retried (after a pause) and nothing is committed, so the store catches up when it
- * returns.
+ * Feeds the event store from Kafka in its own consumer group (a {@link GroupConsumer} in batch mode), off the publish
+ * path: each poll becomes one batched insert, and offsets are committed only after PostgreSQL took the batch. While
+ * the database is down the same records are retried (the consumer's probe tells an outage from a bad record) and
+ * nothing is committed, so the store catches up when it returns.
  */
-public final class StoreWriter implements ConsumerLoop.Handler {
+public final class StoreWriter implements GroupConsumer.Handler {
 
   private static final Logger LOG = LoggerFactory.getLogger(StoreWriter.class);
 
@@ -30,17 +29,19 @@ public final class StoreWriter implements ConsumerLoop.Handler {
   }
 
   @Override
-  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
-    List<EventRow> rows = new ArrayList<>(records.count());
+  public CompletionStage<Void> handle(List<ConsumerRecord<String, byte[]>> records) {
+    List<EventRow> rows = new ArrayList<>(records.size());
     for (ConsumerRecord<String, byte[]> r : records) {
       EventRow.of(r).ifPresent(rows::add);
     }
     long started = System.nanoTime();
-    store.record(rows).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    metrics.storeWrite(Duration.ofNanos(System.nanoTime() - started));
-    rows.forEach(r -> metrics.consumed(r.topic(), r.eventType(), true));
-    if (rows.size() < records.count()) {
-      LOG.debug("event store: {} record(s) were not envelopes and are not indexed", records.count() - rows.size());
-    }
+    return store.record(rows).timeout(30, java.util.concurrent.TimeUnit.SECONDS).<Void>map(v -> {
+      metrics.storeWrite(Duration.ofNanos(System.nanoTime() - started));
+      rows.forEach(r -> metrics.consumed(r.topic(), r.eventType(), true));
+      if (rows.size() < records.size()) {
+        LOG.debug("event store: {} record(s) were not envelopes and are not indexed", records.size() - rows.size());
+      }
+      return null;
+    }).toCompletionStage();
   }
 }

@@ -40,15 +40,14 @@ public final class TickVerticle extends VerticleBase {
     emitter = new TickEmitter(mesh.kafka(), config.group() + ".emitter", config.clock(), List.of(
         new TickEmitter.Channel(config.hourly(), config.hourlyTopic()),
         new TickEmitter.Channel(config.daily(), config.dailyTopic())), config.maxCatchUp());
-    leadership = new Leadership(mesh.kafka(), config.group() + ".leader", config.leaderTopic(), config.failoverMs(),
-        lead -> context.runOnContext(v -> lead(lead)));
-    leadership.start();
+    leadership = new Leadership(mesh.kafka(), mesh.metrics(), config.group() + ".leader", config.leaderTopic(),
+        config.failoverMs(), lead -> context.runOnContext(v -> lead(lead))).start();
     Gauge.builder("event_bus_tick_leader", () -> leading ? 1 : 0)
         .description("1 while this process is the tick leader").register(mesh.metrics().registry());
-    LOG.info("tick emitter candidate: game clock {} at {} x{}, hourly \"{}\", daily \"{}\"", config.clock().gameEpoch(),
+    return Future.fromCompletionStage(leadership.ready(), context).onSuccess(v -> LOG.info(
+        "tick emitter candidate: game clock {} at {} x{}, hourly \"{}\", daily \"{}\"", config.clock().gameEpoch(),
         config.clock().realEpoch(), config.clock().scale(), config.hourly().expression(),
-        config.daily().expression());
-    return Future.succeededFuture();
+        config.daily().expression()));
   }
 
   private void lead(boolean lead) {

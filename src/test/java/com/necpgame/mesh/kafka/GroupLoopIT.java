@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class GroupLoopIT {
 
   private static final KafkaClients KAFKA = TestKafka.clients(TestKafka.config(new JsonObject()));
+  private static final com.necpgame.mesh.MeshMetrics METRICS = new com.necpgame.mesh.MeshMetrics();
 
   /** Copies every input to {@code out} (as {@code echo:<value>}) and records which partitions it holds. */
   private static final class Echo implements GroupLoop.Handler {
@@ -61,7 +62,8 @@ class GroupLoopIT {
   void aTaskIsRunAtOnceAndCloseDoesNotWaitForTheNextStep() throws Exception {
     String in = TestKafka.createTopic("loop-in", 1);
     try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it")) {
-      GroupLoop loop = new GroupLoop(KAFKA, producer, List.of(in), TestKafka.unique("wake"), 600_000, new Echo(in))
+      GroupLoop loop = new GroupLoop(KAFKA, producer, List.of(in), TestKafka.unique("wake"), 600_000, METRICS,
+          new Echo(in))
           .start();
       Thread.sleep(2000); // the loop is in its long poll
       CountDownLatch ran = new CountDownLatch(1);
@@ -88,10 +90,10 @@ class GroupLoopIT {
     try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it")) {
       Echo first = new Echo(out);
       Echo second = new Echo(out);
-      GroupLoop a = new GroupLoop(KAFKA, producer, List.of(in), group, 50, first).start();
+      GroupLoop a = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, first).start();
       send(producer, in, 0, 200);
       await(() -> first.seen.size() == 200, "the first member saw the first 200");
-      try (GroupLoop b = new GroupLoop(KAFKA, producer, List.of(in), group, 50, second).start()) {
+      try (GroupLoop b = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, second).start()) {
         await(() -> second.events.stream().anyMatch(e -> e.startsWith("assigned") && !e.equals("assigned 0")),
             "the second member was given partitions");
         send(producer, in, 200, 400);

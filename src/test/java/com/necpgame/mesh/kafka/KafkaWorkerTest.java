@@ -91,6 +91,24 @@ class KafkaWorkerTest {
   }
 
   @Test
+  void stopAsksTheLoopToEndWithoutWaitingAndItsFutureCompletesWhenItHas() throws Exception {
+    java.util.concurrent.CountDownLatch finishing = new java.util.concurrent.CountDownLatch(1);
+    KafkaWorker worker = new KafkaWorker("stopping", FAST, metrics, life -> {
+      life.ready();
+      while (life.running()) {
+        life.pause(Duration.ofSeconds(60));
+      }
+      finishing.await(10, TimeUnit.SECONDS); // the last commit, say
+    }).start();
+    worker.ready().get(10, TimeUnit.SECONDS);
+    java.util.concurrent.CompletableFuture<Void> stopped = worker.stop();
+    assertFalse(stopped.isDone(), "stop() does not wait for the loop's last work");
+    finishing.countDown();
+    stopped.get(10, TimeUnit.SECONDS);
+    assertEquals(0, metrics.registry().find("event_bus_loop_restarts_total").counters().size());
+  }
+
+  @Test
   void backoffDoublesUpToItsMaximumWithinItsJitter() {
     Backoff b = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2);
     assertEquals(Duration.ofMillis(800), b.after(1, () -> 0));

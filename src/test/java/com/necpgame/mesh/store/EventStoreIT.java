@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.necpgame.mesh.envelope.Envelope;
-import com.necpgame.mesh.kafka.ConsumerLoop;
+import com.necpgame.mesh.kafka.Backoff;
+import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.testsupport.TestDatabase;
 import com.necpgame.mesh.testsupport.TestKafka;
 import io.vertx.core.Future;
@@ -60,10 +61,12 @@ class EventStoreIT {
     produce(topic, new JsonObject().put("hello", "world").encode());
 
     var metrics = new com.necpgame.mesh.MeshMetrics();
-    ConsumerLoop writer = new ConsumerLoop("store-writer",
-        TestKafka.clients(TestKafka.config(new JsonObject())).consumer("store", TestKafka.unique("store"), "earliest"),
-        Pattern.compile(Pattern.quote(topic)), Duration.ofMillis(100), metrics, new StoreWriter(store, metrics));
-    writer.start();
+    var kafka = TestKafka.clients(TestKafka.config(new JsonObject()));
+    String group = TestKafka.unique("store");
+    GroupConsumer writer = new GroupConsumer("store-writer", () -> kafka.consumer("store", group, "earliest"),
+        GroupConsumer.Source.pattern(Pattern.compile(Pattern.quote(topic))),
+        new GroupConsumer.Policy(true, 3, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0.2),
+            GroupConsumer.Probe.NONE, "store"), null, metrics, new StoreWriter(store, metrics)).start();
     try {
       waitForRows(2);
       Thread.sleep(500); // the rest of the topic is read by now; nothing more may appear
@@ -79,7 +82,7 @@ class EventStoreIT {
           "SELECT payload FROM events WHERE event_id = '" + first.getString("event_id") + "'")));
       assertNull(await(store.status("no-such-event")));
     } finally {
-      writer.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      writer.stop().get(30, TimeUnit.SECONDS);
     }
   }
 

@@ -1,0 +1,384 @@
+package com.necpgame.mesh.kafka;
+
+import com.necpgame.mesh.MeshMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes topics on a {@link KafkaWorker} and hands what it polls to a {@link Handler}: the bridge's inbound
+ * mappings, the event store writer and the delivery router. Its three policies, each with one default:
+ *
+ * <ul>
+ *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a dead-letter write ends the worker's life of the
+ *       loop; the worker logs it, counts it ({@code event_bus_loop_restarts_total{loop}}) and starts the loop again
+ *       with a new consumer after {@link Backoff#SUPERVISION}. It resumes from the group's commits (a broadcast
+ *       consumer from the positions this object remembers). It never stops but when closed.
+ *   <li><b>Bad record.</b> A handler that fails is tried again after {@link Policy#backoff()} up to {@link
+ *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
+ *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
+ *       <topic>.dlq} with the reason ({@link DeadLetters}), acknowledged before it counts as done, and the partition
+ *       goes on. Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
+ *       asked: when it fails, what the handler writes to is away (the database, say), which is not the records'
+ *       fault, and they are tried again, as they are, without limit.
+ *   <li><b>Commit.</b> Only records that are done (handled, or dead-lettered and acknowledged) are committed, with
+ *       {@code commitSync} after each poll, so nothing is in flight when a rebalance moves partitions (Kafka calls
+ *       the rebalance listener inside {@code poll}) and what was done is committed when the loop stops. A partition
+ *       whose records are not all done (closing, or a dead-letter write failed) is sought back to its first record
+ *       not done, and read again at the next poll.
+ * </ul>
+ *
+ * Records of one partition are handled in order; in per-record mode partitions are handled in parallel, in batch mode
+ * each poll is one call. A first try runs on the loop's thread, a retry on this consumer's retry thread. While a
+ * poll's records are being handled the loop does not poll: a handler kept busy past {@code max.poll.interval.ms} (an
+ * outage of more than five minutes) loses its partitions, its commit fails, and the worker starts the loop again.
+ */
+public final class GroupConsumer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  /** Does the work of some records, of one partition in per-record mode; the stage completes once it is durable. */
+  public interface Handler {
+    CompletionStage<Void> handle(List<ConsumerRecord<String, byte[]>> records);
+
+    /** A handler that does its work before returning. */
+    static Handler blocking(Blocking work) {
+      return records -> {
+        try {
+          work.handle(records);
+          return CompletableFuture.completedFuture(null);
+        } catch (Exception e) {
+          return CompletableFuture.failedFuture(e);
+        }
+      };
+    }
+  }
+
+  /** Work done before returning. */
+  public interface Blocking {
+    void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception;
+  }
+
+  /** Whether what the handler depends on answers: completes when it does, fails when it does not. */
+  public interface Probe {
+    CompletionStage<Void> check();
+
+    Probe NONE = () -> CompletableFuture.completedFuture(null);
+  }
+
+  /** Which records: a group's subscription (the work divided, commits) or every partition of one topic (no group). */
+  public record Source(Pattern pattern, List<String> topics, boolean broadcast) {
+    public static Source pattern(Pattern pattern) {
+      return new Source(pattern, List.of(), false);
+    }
+
+    public static Source topics(List<String> topics) {
+      return new Source(null, topics, false);
+    }
+
+    /** Every partition of {@code topic}, from the consumer's reset position, nothing committed. */
+    public static Source broadcast(String topic) {
+      return new Source(null, List.of(topic), true);
+    }
+  }
+
+  /**
+   * How failures of the handler are met.
+   *
+   * @param batch a poll is one call of the handler (else each record is, partitions in parallel)
+   * @param attempts tries of a batch or a record before it is split or dead-lettered
+   * @param backoff the pause after each failed try
+   * @param probe asked when a record failed {@code attempts} times: when it fails too, the record is not to blame
+   * @param address what the records were for, in the dead letter's {@code dlq.address}
+   */
+  public record Policy(boolean batch, int attempts, Backoff backoff, Probe probe, String address) {
+    /** Tries of a batch or record, where no setting says otherwise ({@code bridge.retry.max_attempts} does). */
+    public static final int ATTEMPTS = 5;
+
+    /** A pause from {@code first} doubling up to 5 s (or {@code first} when longer), ±20 %. */
+    public static Backoff backoff(Duration first) {
+      return new Backoff(first, first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5), 0.2);
+    }
+
+    public Policy {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("attempts must be at least 1");
+      }
+    }
+  }
+
+  private final String name;
+  private final Supplier<? extends Consumer<String, byte[]>> consumers;
+  private final Source source;
+  private final Policy policy;
+  private final Producer<String, byte[]> deadLetters;
+  private final MeshMetrics metrics;
+  private final Handler handler;
+  private final KafkaWorker worker;
+  private final CompletableFuture<Void> closing = new CompletableFuture<>();
+  private final Executor retries;
+  /** Where a broadcast consumer goes on from when a new life of the loop starts. */
+  private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
+
+  public GroupConsumer(String name, Supplier<? extends Consumer<String, byte[]>> consumers, Source source,
+      Policy policy, Producer<String, byte[]> deadLetters, MeshMetrics metrics, Handler handler) {
+    this(name, Backoff.SUPERVISION, consumers, source, policy, deadLetters, metrics, handler);
+  }
+
+  GroupConsumer(String name, Backoff supervision, Supplier<? extends Consumer<String, byte[]>> consumers,
+      Source source, Policy policy, Producer<String, byte[]> deadLetters, MeshMetrics metrics, Handler handler) {
+    this.name = name;
+    this.consumers = consumers;
+    this.source = source;
+    this.policy = policy;
+    this.deadLetters = deadLetters;
+    this.metrics = metrics;
+    this.handler = handler;
+    this.worker = new KafkaWorker(name, supervision, metrics, this::run);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "retry-" + name);
+      t.setDaemon(true);
+      return t;
+    });
+    worker.stopped().whenComplete((v, e) -> pool.shutdown());
+    this.retries = pool;
+  }
+
+  /** Starts the loop; {@link #ready()} completes once it subscribed (or was assigned its partitions). */
+  public GroupConsumer start() {
+    worker.start();
+    return this;
+  }
+
+  public CompletableFuture<Void> ready() {
+    return worker.ready();
+  }
+
+  public CompletableFuture<Void> stopped() {
+    return worker.stopped();
+  }
+
+  /** One life of the loop: a consumer of its own, closed when the life ends. */
+  private void run(KafkaWorker.Life life) {
+    try (Consumer<String, byte[]> consumer = life.wakes(consumers.get())) {
+      join(consumer, life);
+      life.ready();
+      while (life.running()) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+        if (!records.isEmpty()) {
+          handle(consumer, records, life);
+        }
+      }
+    }
+  }
+
+  private void join(Consumer<String, byte[]> consumer, KafkaWorker.Life life) {
+    if (!source.broadcast()) {
+      if (source.pattern() != null) {
+        consumer.subscribe(source.pattern());
+      } else {
+        consumer.subscribe(source.topics());
+      }
+      return;
+    }
+    String topic = source.topics().get(0);
+    List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+    while (life.running() && (partitions == null || partitions.isEmpty())) {
+      LOG.warn("{}: topic {} not found yet, waiting", name, topic);
+      life.pause(Duration.ofSeconds(1));
+      partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+    }
+    if (partitions == null) {
+      return;
+    }
+    consumer.assign(partitions.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList());
+    for (TopicPartition tp : consumer.assignment()) {
+      Long next = positions.get(tp);
+      if (next != null) {
+        consumer.seek(tp, next);
+      }
+      positions.put(tp, consumer.position(tp)); // fixed now, before anything more is published
+    }
+  }
+
+  private void handle(Consumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records,
+      KafkaWorker.Life life) {
+    Map<TopicPartition, OffsetAndMetadata> done = new ConcurrentHashMap<>();
+    Map<TopicPartition, CompletableFuture<Void>> chains = new LinkedHashMap<>();
+    if (policy.batch()) {
+      List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(records.count());
+      records.forEach(all::add);
+      CompletableFuture<Void> chain = unit(all, done);
+      records.partitions().forEach(tp -> chains.put(tp, chain));
+    } else {
+      for (TopicPartition tp : records.partitions()) {
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (ConsumerRecord<String, byte[]> r : records.records(tp)) {
+          chain = chain.thenCompose(v -> unit(List.of(r), done));
+        }
+        chains.put(tp, chain);
+      }
+    }
+    try {
+      CompletableFuture.allOf(chains.values().toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      // a partition stopped early (closing, or a dead-letter write failed): sought back below
+    }
+    if (!source.broadcast() && !done.isEmpty()) {
+      commit(consumer, done);
+    }
+    done.forEach((tp, next) -> positions.put(tp, next.offset()));
+    List<TopicPartition> unfinished = new ArrayList<>();
+    chains.forEach((tp, chain) -> {
+      OffsetAndMetadata next = done.get(tp);
+      long first = records.records(tp).get(0).offset();
+      long last = records.records(tp).get(records.records(tp).size() - 1).offset();
+      if (next == null || next.offset() <= last) {
+        unfinished.add(tp);
+        consumer.seek(tp, next != null ? next.offset() : first);
+      }
+    });
+    if (!unfinished.isEmpty() && life.running()) {
+      Duration pause = policy.backoff().max();
+      LOG.warn("{}: partitions {} will be read again from their first record not done, in {} ms", name, unfinished,
+          pause.toMillis());
+      life.pause(pause);
+    }
+  }
+
+  /** commitSync, again once if a wake-up meant for a poll came first (closing). */
+  private static void commit(Consumer<String, byte[]> consumer, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    try {
+      consumer.commitSync(offsets);
+    } catch (WakeupException e) {
+      consumer.commitSync(offsets);
+    }
+  }
+
+  /** Some records handled (or, record by record, dead-lettered) and marked done; fails when not all are. */
+  private CompletableFuture<Void> unit(List<ConsumerRecord<String, byte[]>> records,
+      Map<TopicPartition, OffsetAndMetadata> done) {
+    return attempt(records, 1).thenCompose(handled -> {
+      if (handled) {
+        records.forEach(r -> done.merge(new TopicPartition(r.topic(), r.partition()),
+            new OffsetAndMetadata(r.offset() + 1), (a, b) -> a.offset() >= b.offset() ? a : b));
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      LOG.warn("{}: a batch of {} failed {} times; trying its records one by one", name, records.size(),
+          policy.attempts());
+      CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+      for (ConsumerRecord<String, byte[]> r : records) {
+        chain = chain.thenCompose(v -> unit(List.of(r), done));
+      }
+      return chain;
+    });
+  }
+
+  /**
+   * Tries the handler until it succeeds (true). After {@code attempts} failures the probe is asked: when it fails,
+   * what the handler needs is away and the records are tried again without limit; when it answers, a batch is split
+   * (false) and a single record dead-lettered (true).
+   */
+  private CompletableFuture<Boolean> attempt(List<ConsumerRecord<String, byte[]>> records, int attempt) {
+    if (closing.isDone()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("closing"));
+    }
+    CompletableFuture<Void> result;
+    try {
+      result = handler.handle(records).toCompletableFuture();
+    } catch (RuntimeException e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    return result.handle((ok, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedFuture(true);
+      }
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (closing.isDone()) {
+        return CompletableFuture.<Boolean>failedFuture(new IllegalStateException("closing"));
+      }
+      boolean poison = cause instanceof PoisonRecordException;
+      ConsumerRecord<String, byte[]> first = records.get(0);
+      if (poison) {
+        return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt - 1);
+      }
+      LOG.debug("{}: {} record(s) from {}-{}@{} attempt {} failed: {}", name, records.size(), first.topic(),
+          first.partition(), first.offset(), attempt, cause.toString());
+      if (attempt < policy.attempts()) {
+        return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
+      }
+      return policy.probe().check().toCompletableFuture().handle((reachable, away) -> {
+        if (away == null) {
+          return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt);
+        }
+        LOG.warn("{}: {} record(s) from {}-{}@{} failed {} times while what the handler needs is away ({}); trying "
+            + "again", name, records.size(), first.topic(), first.partition(), first.offset(), attempt,
+            away.toString());
+        return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
+      }).thenCompose(f -> f);
+    }).thenCompose(f -> f);
+  }
+
+  /** Completes after the backoff of {@code attempt} (at once when closing), on the retry thread. */
+  private CompletableFuture<Void> later(int attempt) {
+    CompletableFuture<Void> due = new CompletableFuture<>();
+    CompletableFuture.delayedExecutor(policy.backoff().after(attempt).toMillis(), TimeUnit.MILLISECONDS, retries)
+        .execute(() -> due.complete(null));
+    closing.thenRunAsync(() -> due.complete(null), retries);
+    return due;
+  }
+
+  private CompletableFuture<Boolean> deadLetter(ConsumerRecord<String, byte[]> record, Throwable cause, int attempts) {
+    metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE),
+        false);
+    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    LOG.warn("{}: {}-{}@{} (event {}) to dead letters after {} attempt(s): {}", name, record.topic(),
+        record.partition(), record.offset(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID),
+        attempts, reason);
+    CompletableFuture<Boolean> sent = new CompletableFuture<>();
+    deadLetters.send(DeadLetters.of(record, policy.address(), reason, attempts), (metadata, error) -> {
+      if (error == null) {
+        sent.complete(true);
+      } else {
+        LOG.error("{}: dead-letter write for {}-{}@{} failed; the record stays uncommitted", name, record.topic(),
+            record.partition(), record.offset(), error);
+        sent.completeExceptionally(error);
+      }
+    });
+    return sent;
+  }
+
+  /** Stops after the records in hand are done or given up (retries cut short), commits what was done, waits. */
+  public CompletableFuture<Void> stop() {
+    closing.complete(null);
+    return worker.stop();
+  }
+
+  /** {@link #stop()}, waiting for the loop for at most 30 s. */
+  @Override
+  public void close() {
+    closing.complete(null);
+    worker.close();
+  }
+}
