@@ -98,7 +98,7 @@ public final class PartitionScan<K, V> {
       Position from, Position to, Duration timeout) {
     List<Gap> gaps = new ArrayList<>();
     Map<TopicPartition, Long> starts = offsets(consumer, parts, from, timeout, gaps);
-    return new PartitionScan<>(consumer, starts, offsets(consumer, parts, to, timeout, new ArrayList<>()), gaps);
+    return new PartitionScan<>(consumer, starts, offsets(consumer, parts, to, timeout), gaps);
   }
 
   /** A scan from offsets already known to offsets already known (a resumed job, a window): no look-up. */
@@ -132,6 +132,12 @@ public final class PartitionScan<K, V> {
     });
     out.sort(ORDER);
     return out;
+  }
+
+  /** Where {@code at} is on each of {@code parts}, without moving the consumer. */
+  public static Map<TopicPartition, Long> offsets(Consumer<?, ?> consumer, Collection<TopicPartition> parts,
+      Position at, Duration timeout) {
+    return offsets(consumer, parts, at, timeout, new ArrayList<>());
   }
 
   /** Where {@code at} is on each of {@code parts}, without moving the consumer; gaps found are added to {@code gaps}. */
