@@ -87,6 +87,7 @@ public final class PartitionScan<K, V> {
     this.gaps = List.copyOf(gaps);
     this.open = starts.keySet().stream().sorted(ORDER).collect(Collectors.toCollection(LinkedHashSet::new));
     consumer.assign(this.open);
+    consumer.resume(this.open); // assigning the same partitions again keeps them paused by an earlier scan
     starts.forEach(consumer::seek);
   }
 

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -185,6 +186,18 @@ class PartitionScanTest {
     assertTrue(scan.reached());
     assertEquals(Map.of(P0, 6L, P1, 8L), scan.positions(), "positions stop at the stops");
     assertEquals(List.of(), scan.poll(TIMEOUT), "a finished scan does not poll");
+  }
+
+  @Test
+  void aConsumerScansAgainAfterAnEarlierScanPausedTheSamePartition() {
+    TimedConsumer c = consumer(0, 10, 0, 10);
+    onFirstPoll(c, P0, 0, 3);
+    assertEquals(List.of("0@0"), values(PartitionScan.between(c, Map.of(P0, 0L), Map.of(P0, 1L)).poll(TIMEOUT)));
+    assertEquals(Set.of(P0), c.paused());
+    onFirstPoll(c, P0, 2, 3); // a KafkaConsumer fetches again after a seek; a MockConsumer hands a record once
+    List<ConsumerRecord<String, String>> read = new ArrayList<>();
+    PartitionScan.between(c, Map.of(P0, 2L), Map.of(P0, 3L)).readAll(TIMEOUT, read::add);
+    assertEquals(List.of("0@2"), values(read));
   }
 
   @Test
