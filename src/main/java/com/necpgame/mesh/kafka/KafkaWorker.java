@@ -178,15 +178,24 @@ public final class KafkaWorker implements AutoCloseable {
   }
 
   /**
-   * Closes the loop: wakes its consumers and any pause, and waits for the thread for at most {@code wait} (the body
-   * finishes what it holds: commits, acknowledgements).
+   * Asks the loop to end without waiting for it (from an event loop, say): wakes its consumers and any pause. Returns
+   * {@link #stopped()}.
    */
-  public void close(Duration wait) {
+  public CompletableFuture<Void> closeAsync() {
     running = false;
     synchronized (sleeper) {
       sleeper.notifyAll();
     }
     wakeup();
+    return stopped;
+  }
+
+  /**
+   * Closes the loop: wakes its consumers and any pause, and waits for the thread for at most {@code wait} (the body
+   * finishes what it holds: commits, acknowledgements).
+   */
+  public void close(Duration wait) {
+    closeAsync();
     try {
       thread.join(wait.toMillis());
     } catch (InterruptedException e) {

@@ -91,6 +91,24 @@ class KafkaWorkerTest {
   }
 
   @Test
+  void closeAsyncDoesNotWaitAndTheLoopEndsWithoutARestart() throws Exception {
+    MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+    AtomicInteger lives = new AtomicInteger();
+    KafkaWorker worker = new KafkaWorker("socket", FAST, metrics, life -> {
+      lives.incrementAndGet();
+      life.wakes(consumer).subscribe(List.of("t"));
+      life.ready();
+      while (life.running()) {
+        consumer.poll(Duration.ofSeconds(30));
+      }
+    }).start();
+    worker.ready().get(10, TimeUnit.SECONDS);
+    worker.closeAsync().get(10, TimeUnit.SECONDS);
+    assertEquals(1, lives.get());
+    assertEquals(0, metrics.registry().find("event_bus_loop_restarts_total").counters().size());
+  }
+
+  @Test
   void backoffDoublesUpToItsMaximumWithinItsJitter() {
     Backoff b = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2);
     assertEquals(Duration.ofMillis(800), b.after(1, () -> 0));
