@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures: anything that escapes a poll ends that life of the view and the worker starts it again after its
  * backoff, with a new consumer, at the offsets the view had reached (nothing is handed twice, a deletion is not
- * missed); it catches up again to the end offsets of then. A view is never stopped for good but by {@link #close()}.
+ * missed); it catches up again to the end offsets of then. A topic that does not exist is such a failure too (the
+ * view follows it once it is created). A view is never stopped for good but by {@link #close()}.
  *
  * <p>A record the handler cannot understand (it throws): logged with its topic, partition, offset and key, counted in
  * {@code event_bus_view_records_skipped_total{topic}}, and the view goes on. A view must never block on one record,
@@ -69,6 +70,9 @@ public final class CompactedView implements AutoCloseable {
   private void run(KafkaWorker.Life life) {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = life.wakes(consumers.get())) {
       List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout);
+      if (parts.isEmpty()) {
+        throw new IllegalStateException("topic " + topic + " has no partitions: it does not exist (yet)");
+      }
       PartitionScan<String, byte[]> scan = PartitionScan.open(c, parts,
           new PartitionScan.AtOffsets(Map.copyOf(next), PartitionScan.BEGINNING), PartitionScan.END, timeout);
       boolean caughtUp = false;

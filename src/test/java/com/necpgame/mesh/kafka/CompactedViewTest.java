@@ -100,6 +100,17 @@ class CompactedViewTest {
   }
 
   @Test
+  void aViewOfATopicNotCreatedYetFollowsItOnceItIs() throws Exception {
+    lives.add(new MockConsumer<>("earliest")); // the topic has no partitions yet
+    holds(life(1, 0), P0, 1);
+    try (CompactedView view = view(r -> handed.add(new String(r.value()))).start()) {
+      view.caughtUp().get(10, TimeUnit.SECONDS);
+      assertEquals(List.of("0@0"), handed);
+      assertEquals(1.0, restarts());
+    }
+  }
+
+  @Test
   void aRecordTheHandlerCannotUnderstandIsCountedAndSkipped() throws Exception {
     holds(life(3, 0), P0, 3);
     try (CompactedView view = view(r -> {
