@@ -236,6 +236,13 @@ public final class MeshMetrics {
         .register(registry).increment(records);
   }
 
+  /** A record a compacted view's handler could not understand: skipped, the view goes on. */
+  public void viewRecordSkipped(String topic) {
+    Counter.builder("event_bus_view_records_skipped_total").tag("topic", topic)
+        .description("Records of a compacted state topic a view could not understand and skipped")
+        .register(registry).increment();
+  }
+
   /**
    * A request or event the gateway's security refused or slowed down: {@code outcome} unauthenticated, forbidden or
    * rate_limited; {@code scope} what was refused (request, publish, subscribe, websocket_pause).

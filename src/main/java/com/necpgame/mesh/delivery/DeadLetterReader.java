@@ -2,14 +2,14 @@ package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.DeadLetters;
+import com.necpgame.mesh.kafka.PartitionScan;
+import com.necpgame.mesh.kafka.PartitionScan.AtTime;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,11 +19,9 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 
@@ -38,8 +36,7 @@ public final class DeadLetterReader {
 
   /** The most dead letters one redrive re-publishes. */
   public static final int MAX_REDRIVE = 10_000;
-  private static final Duration POLL = Duration.ofMillis(200);
-
+  
   /** The dead-letter topic does not exist. */
   public static final class NoSuchTopic extends RuntimeException {
     NoSuchTopic(String topic) {
@@ -201,15 +198,10 @@ public final class DeadLetterReader {
           }
         }
       } else {
-        Map<TopicPartition, Long> query = new HashMap<>();
-        parts.forEach(p -> query.put(p, since.toEpochMilli()));
-        Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query, timeout);
+        Map<TopicPartition, Long> found = PartitionScan.offsets(c, parts, new AtTime(since.toEpochMilli()), timeout);
         for (TopicPartition p : parts) {
-          OffsetAndTimestamp at = found.get(p);
-          if (at != null) {
-            read(c, p, at.offset(), ends.get(p), MAX_REDRIVE - chosen.size()).stream().filter(visible)
-                .forEach(chosen::add);
-          }
+          read(c, p, found.get(p), ends.get(p), MAX_REDRIVE - chosen.size()).stream().filter(visible)
+              .forEach(chosen::add);
         }
       }
     }
@@ -264,28 +256,22 @@ public final class DeadLetterReader {
   }
 
   private List<TopicPartition> partitions(Consumer<String, byte[]> c, String dlq) {
-    List<PartitionInfo> infos = c.listTopics(timeout).get(dlq);
-    if (infos == null || infos.isEmpty()) {
+    List<TopicPartition> parts = PartitionScan.partitionsOf(c, dlq::equals, timeout);
+    if (parts.isEmpty()) {
       throw new NoSuchTopic(dlq);
     }
-    return infos.stream().map(i -> new TopicPartition(dlq, i.partition()))
-        .sorted(Comparator.comparingInt(TopicPartition::partition)).toList();
+    return parts;
   }
 
   /** Up to {@code max} records of one partition from {@code from} until {@code end} (exclusive). */
   private List<ConsumerRecord<String, byte[]>> read(Consumer<String, byte[]> c, TopicPartition p, long from, long end,
       int max) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    c.assign(List.of(p));
-    c.seek(p, from);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (out.size() < max && c.position(p) < end && System.nanoTime() < deadline) {
-      for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
-        if (r.offset() < end && out.size() < max) {
-          out.add(r);
-        }
+    PartitionScan.between(c, Map.of(p, from), Map.of(p, end)).readWhile(timeout, () -> out.size() < max, r -> {
+      if (out.size() < max) {
+        out.add(r);
       }
-    }
+    });
     return out;
   }
 

@@ -1,6 +1,8 @@
 package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.envelope.EnvelopeFilter;
+import com.necpgame.mesh.kafka.PartitionScan;
+import com.necpgame.mesh.kafka.PartitionScan.AtTime;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,8 +14,6 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 
@@ -97,13 +97,9 @@ public final class ReplayScanner {
     Map<Integer, Long> bounds = job.bounds();
     Map<Integer, Long> positions = job.positions() == null ? null : new TreeMap<>(job.positions());
     if (positions == null) {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (PartitionInfo p : c.partitionsFor(job.topic(), timeout)) {
-        parts.add(new TopicPartition(p.topic(), p.partition()));
-      }
-      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
-      starts = offsetsAt(c, parts, job.start().toEpochMilli(), ends);
-      bounds = offsetsAt(c, parts, job.end().toEpochMilli(), ends);
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(job.topic()), timeout);
+      starts = byNumber(PartitionScan.offsets(c, parts, new AtTime(job.start().toEpochMilli()), timeout));
+      bounds = byNumber(PartitionScan.offsets(c, parts, new AtTime(job.end().toEpochMilli()), timeout));
       positions = new TreeMap<>(starts);
       last = new Progress(starts, bounds, Map.copyOf(positions), 0, 0, 0);
       if (!checkpoints.save(last, false)) {
@@ -116,27 +112,22 @@ public final class ReplayScanner {
     long from = job.start().toEpochMilli();
     long to = job.end().toEpochMilli();
     EnvelopeFilter filter = job.filter();
-    List<TopicPartition> open = new ArrayList<>();
+    Map<TopicPartition, Long> open = new HashMap<>();
+    Map<TopicPartition, Long> stops = new HashMap<>();
     for (Map.Entry<Integer, Long> p : positions.entrySet()) {
       if (p.getValue() < bounds.get(p.getKey())) {
-        open.add(new TopicPartition(job.topic(), p.getKey()));
+        open.put(new TopicPartition(job.topic(), p.getKey()), p.getValue());
+        stops.put(new TopicPartition(job.topic(), p.getKey()), bounds.get(p.getKey()));
       }
     }
-    c.assign(open);
-    for (TopicPartition p : open) {
-      c.seek(p, positions.get(p.partition()));
-    }
+    PartitionScan<String, byte[]> scan = PartitionScan.between(c, open, stops);
     List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
     long savedAt = System.currentTimeMillis();
-    while (!open.isEmpty()) {
+    while (!scan.reached()) {
       if (shuttingDown) {
         throw new WakeupException();
       }
-      for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
-        long bound = bounds.get(r.partition());
-        if (r.offset() >= bound) {
-          continue;
-        }
+      for (ConsumerRecord<String, byte[]> r : scan.poll(POLL)) {
         scanned++;
         positions.put(r.partition(), r.offset() + 1);
         if (r.timestamp() >= from && r.timestamp() < to && matches(filter, r.value())) {
@@ -155,27 +146,17 @@ public final class ReplayScanner {
           }
         }
       }
-      List<TopicPartition> done = new ArrayList<>();
-      for (TopicPartition p : open) {
-        long at = Math.min(c.position(p), bounds.get(p.partition()));
-        positions.put(p.partition(), at);
-        if (at >= bounds.get(p.partition())) {
-          done.add(p);
-        }
-      }
-      if (!done.isEmpty()) {
-        open.removeAll(done);
-        c.assign(open);
-      }
+      positions.putAll(byNumber(scan.positions()));
       long now = System.currentTimeMillis();
-      if (batch.size() >= batchSize || now - savedAt >= checkpointMs || open.isEmpty()) {
+      boolean done = scan.reached();
+      if (batch.size() >= batchSize || now - savedAt >= checkpointMs || done) {
         if (!batch.isEmpty()) {
           target.deliver(job.id(), batch);
           delivered += batch.size();
           batch = new ArrayList<>();
         }
         last = new Progress(starts, bounds, Map.copyOf(positions), scanned, matched, delivered);
-        if (!open.isEmpty() && !checkpoints.save(last, false)) {
+        if (!done && !checkpoints.save(last, false)) {
           return Outcome.STOPPED;
         }
         savedAt = now;
@@ -184,17 +165,9 @@ public final class ReplayScanner {
     return Outcome.COMPLETED;
   }
 
-  /** Per partition the first offset whose timestamp is at or after {@code time}, else the end of the partition. */
-  private Map<Integer, Long> offsetsAt(Consumer<String, byte[]> c, List<TopicPartition> parts, long time,
-      Map<TopicPartition, Long> ends) {
-    Map<TopicPartition, Long> query = new HashMap<>();
-    parts.forEach(p -> query.put(p, time));
-    Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query, timeout);
+  private static Map<Integer, Long> byNumber(Map<TopicPartition, Long> offsets) {
     Map<Integer, Long> out = new TreeMap<>();
-    for (TopicPartition p : parts) {
-      OffsetAndTimestamp at = found.get(p);
-      out.put(p.partition(), at == null ? ends.get(p) : at.offset());
-    }
+    offsets.forEach((p, at) -> out.put(p.partition(), at));
     return out;
   }
 

@@ -5,7 +5,9 @@ import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.delivery.ReplayScanner.Outcome;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -21,8 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs replay jobs: every {@code replay.poll_ms} (and when {@code POST /replay} says a job was added) it claims jobs
- * from {@link ReplayJobs}, up to {@code replay.max_jobs} at once, and runs each {@link ReplayScanner} on a thread of its
- * own. On stop every run saves its progress and gives its job up, so another process (or this one restarted) resumes it.
+ * from {@link ReplayJobs}, up to {@code replay.max_jobs} at once, and runs each {@link ReplayScanner} on a worker
+ * executor of {@code replay.max_jobs} threads. A job is finite, so it is not a supervised {@code KafkaWorker} loop (a
+ * worker starts its loop again; a job ends): a run that fails is recorded as FAILED with the error's message, and if
+ * even that cannot be saved its lease runs out and a process takes the job up again from its last checkpoint. On stop
+ * every run saves its progress and gives its job up, so another process (or this one restarted) resumes it.
  */
 public final class ReplayVerticle extends VerticleBase {
 
@@ -35,6 +40,7 @@ public final class ReplayVerticle extends VerticleBase {
   private final String owner;
   private final Set<Run> runs = ConcurrentHashMap.newKeySet();
   private ReplayJobs jobs;
+  private WorkerExecutor executor;
   private long timer;
   private boolean claiming;
   private volatile boolean stopping;
@@ -45,11 +51,12 @@ public final class ReplayVerticle extends VerticleBase {
     this.owner = mesh.config().nodeId() + "/" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private record Run(ReplayScanner scanner, Thread thread) {}
+  private record Run(ReplayScanner scanner, Future<Void> ended) {}
 
   @Override
   public Future<?> start() {
     jobs = new ReplayJobs(mesh.pool());
+    executor = vertx.createSharedWorkerExecutor("mesh-replay-" + owner, config.maxJobs(), 7, TimeUnit.DAYS);
     timer = vertx.setPeriodic(1, config.pollMs(), id -> claim());
     return vertx.eventBus().<String>consumer(WAKE, m -> claim()).completion()
         .onSuccess(v -> LOG.info("replay runner {} started (at most {} jobs at once)", owner, config.maxJobs()));
@@ -84,43 +91,40 @@ public final class ReplayVerticle extends VerticleBase {
             progress.positions(), progress.scanned(), progress.matched(), progress.delivered(), release,
             config.leaseMs())),
         config.batchSize(), config.checkpointMs(), Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
-    Thread thread = new Thread(() -> execute(job, scanner), "replay-" + job.id());
-    thread.setDaemon(true);
-    Run run = new Run(scanner, thread);
-    runs.add(run);
     LOG.info("replay {} of {} [{}, {}) into {} {} by {}", job.id(), job.topic(), job.start(), job.end(), job.target(),
         job.positions() == null ? "starts" : "resumes at " + job.positions(), owner);
-    thread.start();
+    Promise<Void> ended = Promise.promise();
+    Run run = new Run(scanner, ended.future());
+    runs.add(run);
+    executor.executeBlocking(scanner::run, false)
+        .compose(outcome -> outcome == Outcome.COMPLETED ? finish(job, scanner, ReplayJob.COMPLETED, null)
+            .map(outcome) : Future.succeededFuture(outcome))
+        .onSuccess(outcome -> LOG.info("replay {}: {} (scanned {}, matched {}, delivered {})", job.id(), outcome,
+            scanner.progress().scanned(), scanner.progress().matched(), scanner.progress().delivered()))
+        .recover(e -> {
+          LOG.warn("replay {} failed", job.id(), e);
+          return finish(job, scanner, ReplayJob.FAILED, e).otherwise(saving -> {
+            LOG.warn("replay {}: its failure was not saved ({}); its lease runs out and it is retried", job.id(),
+                saving.toString());
+            return false;
+          }).map(Outcome.STOPPED);
+        })
+        .onComplete(ar -> {
+          runs.remove(run);
+          ended.complete();
+          if (!stopping) {
+            claim();
+          }
+        });
   }
 
-  private void execute(ReplayJob job, ReplayScanner scanner) {
-    try {
-      Outcome outcome = scanner.run();
-      ReplayScanner.Progress p = scanner.progress();
-      if (outcome == Outcome.COMPLETED) {
-        await(jobs.finish(job.id(), owner, ReplayJob.COMPLETED, p.positions(), p.scanned(), p.matched(),
-            p.delivered(), new JsonArray()));
-      }
-      LOG.info("replay {}: {} (scanned {}, matched {}, delivered {})", job.id(), outcome, p.scanned(), p.matched(),
-          p.delivered());
-    } catch (Exception e) {
-      LOG.warn("replay {} failed", job.id(), e);
-      ReplayScanner.Progress p = scanner.progress();
-      try {
-        await(jobs.finish(job.id(), owner, ReplayJob.FAILED, p == null ? null : p.positions(),
-            p == null ? job.scanned() : p.scanned(), p == null ? job.matched() : p.matched(),
-            p == null ? job.delivered() : p.delivered(), new JsonArray().add(new JsonObject()
-                .put("at", Instant.now().toString()).put("message", String.valueOf(e.getMessage())))));
-      } catch (Exception saving) {
-        LOG.warn("replay {}: its failure was not saved ({}); its lease runs out and it is retried", job.id(),
-            saving.toString());
-      }
-    } finally {
-      runs.removeIf(r -> r.scanner() == scanner);
-      if (!stopping) {
-        vertx.runOnContext(v -> claim());
-      }
-    }
+  /** Records how a run ended: completed, or failed with the error's message. */
+  private Future<Boolean> finish(ReplayJob job, ReplayScanner scanner, String state, Throwable error) {
+    ReplayScanner.Progress p = scanner.progress();
+    return jobs.finish(job.id(), owner, state, p == null ? null : p.positions(), p == null ? job.scanned()
+        : p.scanned(), p == null ? job.matched() : p.matched(), p == null ? job.delivered() : p.delivered(),
+        error == null ? new JsonArray() : new JsonArray().add(new JsonObject().put("at", Instant.now().toString())
+            .put("message", String.valueOf(error.getMessage()))));
   }
 
   /**
@@ -161,11 +165,7 @@ public final class ReplayVerticle extends VerticleBase {
     stopping = true;
     vertx.cancelTimer(timer);
     runs.forEach(r -> r.scanner().shutdown());
-    return vertx.executeBlocking(() -> {
-      for (Run r : runs) {
-        r.thread().join(30_000);
-      }
-      return null;
-    });
+    return Future.join(runs.stream().map(Run::ended).toList()).timeout(30, TimeUnit.SECONDS)
+        .transform(ended -> executor.close());
   }
 }

@@ -192,7 +192,7 @@ final class StreamSocket {
     }
     subscriptionId = id;
     Output output = new Output(id);
-    stream = new TopicStream(mesh.kafka(), request, output, config.bufferEvents(), config.slowClientCloseMs(),
+    stream = new TopicStream(mesh.kafka(), mesh.metrics(), request, output, config.bufferEvents(), config.slowClientCloseMs(),
         config.topicRefreshMs());
     output.from = stream;
     stream.start();

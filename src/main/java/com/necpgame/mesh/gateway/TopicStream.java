@@ -1,12 +1,14 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.gateway.StreamRequest.AtTime;
-import com.necpgame.mesh.gateway.StreamRequest.Earliest;
 import com.necpgame.mesh.gateway.StreamRequest.Latest;
 import com.necpgame.mesh.gateway.StreamRequest.Offsets;
 import com.necpgame.mesh.gateway.StreamRequest.Start;
+import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.KafkaWorker;
+import com.necpgame.mesh.kafka.PartitionScan;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -24,18 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * One WebSocket client's read of Kafka, on a thread of its own: a consumer without a group (every process reads for
+ * One WebSocket client's read of Kafka, on a {@link KafkaWorker} of its own: a consumer without a group (every process reads for
  * its own clients), assigned every partition of the topics the request matches, positioned where it asked, turning
- * records into event frames in order per partition. It hands frames to a {@link Listener} and never has more than
+ * records into event frames in order per partition (positioned and, when bounded, read by a {@link PartitionScan}). It hands frames to a {@link Listener} and never has more than
  * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
  * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
  * picked up every {@code refreshMs}, from their beginning (a refresh the broker does not answer keeps the partitions the
@@ -76,15 +74,16 @@ final class TopicStream {
   private final long refreshMs;
   private final long id = IDS.incrementAndGet();
   private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
+  private final KafkaWorker worker;
   /** Frames handed to the listener and not yet written; guarded by this, as are the three below. */
   private int unwritten;
   private long handed;
   private long writtenTotal;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
-  TopicStream(KafkaClients kafka, StreamRequest request, Listener listener, int buffer, long slowCloseMs,
-      long refreshMs) {
+  TopicStream(KafkaClients kafka, MeshMetrics metrics, StreamRequest request, Listener listener, int buffer,
+      long slowCloseMs, long refreshMs) {
+    this.worker = new KafkaWorker("ws-stream-" + id, metrics, this::run);
     this.kafka = kafka;
     this.request = request;
     this.listener = listener;
@@ -94,9 +93,7 @@ final class TopicStream {
   }
 
   void start() {
-    Thread thread = new Thread(this::run, "ws-stream-" + id);
-    thread.setDaemon(true);
-    thread.start();
+    worker.start();
   }
 
   /** The client wrote {@code n} frames: room for more. Any thread. */
@@ -106,110 +103,110 @@ final class TopicStream {
     notifyAll();
   }
 
-  /** Stops the stream; its thread closes the consumer. Any thread. */
+  /** Stops the stream without waiting; its worker wakes the consumer and closes it. Any thread. */
   void stop() {
     running = false;
     synchronized (this) {
       notifyAll();
     }
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
+    worker.stop();
+  }
+
+  /**
+   * The stream's worker. A failure is not started again here: the client holds the offsets it was written, so it is
+   * told ({@link Listener#failed}) and resumes from them; the worker then waits to be stopped with the socket.
+   */
+  private void run(KafkaWorker.Life life) {
+    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+        Math.min(buffer, kafka.config().consumer().maxPollRecords()));
+    try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("ws-" + id, request.group(),
+        request.group() != null ? "latest" : "earliest", extra))) {
+      stream(c, life);
+    } catch (InterruptedException e) {
+      // nothing interrupts a stream's thread but stopping it
+    } catch (RuntimeException e) { // a WakeupException too, unless stopping
+      if (running) {
+        listener.failed(e);
+      }
+    }
+    while (life.running()) {
+      life.pause(Duration.ofSeconds(1));
     }
   }
 
-  private void run() {
+  private void stream(KafkaConsumer<String, byte[]> c, KafkaWorker.Life life) throws InterruptedException {
     boolean grouped = request.group() != null;
-    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-        Math.min(buffer, kafka.config().consumer().maxPollRecords()));
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("ws-" + id, request.group(), grouped ? "latest" : "earliest",
-        extra)) {
-      consumer = c;
-      if (!running) {
+    if (!running) {
+      return;
+    }
+    Set<TopicPartition> assigned = Set.of();
+    PartitionScan<String, byte[]> bounded = null;
+    if (grouped) {
+      c.subscribe(request.topics().regex(), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          commitWritten(c, true);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+      });
+      listener.started(new JsonObject(), new JsonArray());
+    } else {
+      assigned = matching(c);
+      PartitionScan<String, byte[]> scan = PartitionScan.open(c, assigned, position(request.start()),
+          request.end() == null ? PartitionScan.END : position(request.end()), timeout());
+      listener.started(positions(c, assigned), gaps(scan.gaps()));
+      bounded = request.end() == null ? null : scan;
+    }
+    life.ready();
+    long refreshAt = System.currentTimeMillis() + refreshMs;
+    while (running) {
+      if (!awaitUnwrittenBelow(buffer)) {
         return;
       }
-      Set<TopicPartition> assigned = Set.of();
-      Map<TopicPartition, Long> stops = null;
       if (grouped) {
-        c.subscribe(request.topics().regex(), new ConsumerRebalanceListener() {
-          @Override
-          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            commitWritten(c, true);
+        commitWritten(c, false);
+      } else if (bounded != null) {
+        if (bounded.reached()) {
+          if (awaitUnwrittenBelow(1)) {
+            listener.ended(json(bounded.stops()));
           }
-
-          @Override
-          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
-        });
-        listener.started(new JsonObject(), new JsonArray());
-      } else {
-        JsonArray gaps = new JsonArray();
-        assigned = matching(c);
-        c.assign(assigned);
-        position(c, assigned, request.start(), gaps);
-        listener.started(positions(c, assigned), gaps);
-        stops = request.end() == null ? null : stops(c, assigned, request.end());
-      }
-      long refreshAt = System.currentTimeMillis() + refreshMs;
-      while (running) {
-        if (!awaitUnwrittenBelow(buffer)) {
           return;
         }
-        if (grouped) {
-          commitWritten(c, false);
-        } else if (stops != null) {
-          if (reachedEnd(c, stops)) {
-            if (awaitUnwrittenBelow(1)) {
-              listener.ended(json(stops));
-            }
-            return;
-          }
-        } else {
-          if (System.currentTimeMillis() >= refreshAt) {
-            assigned = refresh(c, assigned);
-            refreshAt = System.currentTimeMillis() + refreshMs;
-          }
-          if (assigned.isEmpty()) {
-            idle(refreshAt);
-            continue;
-          }
+      } else {
+        if (System.currentTimeMillis() >= refreshAt) {
+          assigned = refresh(c, assigned);
+          refreshAt = System.currentTimeMillis() + refreshMs;
         }
-        ConsumerRecords<String, byte[]> records = c.poll(POLL);
-        List<String> frames = new ArrayList<>();
-        Map<TopicPartition, OffsetAndMetadata> read = new HashMap<>();
-        for (ConsumerRecord<String, byte[]> record : records) {
-          if (stops != null && record.offset() >= stops.get(new TopicPartition(record.topic(), record.partition()))) {
-            continue;
-          }
-          String frame = frame(record);
-          if (frame != null) {
-            frames.add(frame);
-          }
-          read.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
-        }
-        synchronized (this) {
-          unwritten += frames.size();
-          handed += frames.size();
-          if (grouped && !read.isEmpty()) {
-            pending.add(new Pending(handed, read));
-          }
-        }
-        if (!frames.isEmpty()) {
-          listener.frames(frames);
+        if (assigned.isEmpty()) {
+          idle(refreshAt);
+          continue;
         }
       }
-      if (grouped) {
-        commitWritten(c, true);
+      Iterable<ConsumerRecord<String, byte[]>> records = bounded != null ? bounded.poll(POLL) : c.poll(POLL);
+      List<String> frames = new ArrayList<>();
+      Map<TopicPartition, OffsetAndMetadata> read = new HashMap<>();
+      for (ConsumerRecord<String, byte[]> record : records) {
+        String frame = frame(record);
+        if (frame != null) {
+          frames.add(frame);
+        }
+        read.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
       }
-    } catch (WakeupException e) {
-      if (running) {
-        listener.failed(e);
+      synchronized (this) {
+        unwritten += frames.size();
+        handed += frames.size();
+        if (grouped && !read.isEmpty()) {
+          pending.add(new Pending(handed, read));
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      if (running) {
-        listener.failed(e);
+      if (!frames.isEmpty()) {
+        listener.frames(frames);
       }
+    }
+    if (grouped) {
+      commitWritten(c, true);
     }
   }
 
@@ -270,14 +267,11 @@ final class TopicStream {
   }
 
   private Set<TopicPartition> matching(KafkaConsumer<String, byte[]> c) {
-    Set<TopicPartition> out = new HashSet<>();
-    for (Map.Entry<String, List<PartitionInfo>> topic : c.listTopics(Duration.ofMillis(
-        kafka.config().requestTimeoutMs())).entrySet()) {
-      if (request.matches(topic.getKey())) {
-        topic.getValue().forEach(p -> out.add(new TopicPartition(p.topic(), p.partition())));
-      }
-    }
-    return out;
+    return new HashSet<>(PartitionScan.partitionsOf(c, request::matches, timeout()));
+  }
+
+  private Duration timeout() {
+    return Duration.ofMillis(kafka.config().requestTimeoutMs());
   }
 
   /** Topics created (or partitions added) since are read from their beginning; deleted ones are dropped. */
@@ -298,66 +292,27 @@ final class TopicStream {
     return now;
   }
 
-  private void position(KafkaConsumer<String, byte[]> c, Collection<TopicPartition> parts, Start start,
-      JsonArray gaps) {
-    if (parts.isEmpty()) {
-      return;
-    }
+  /** Where the request starts (or ends) as a scan's position. */
+  private static PartitionScan.Position position(Start start) {
     if (start instanceof Latest) {
-      c.seekToEnd(parts);
-    } else if (start instanceof Earliest) {
-      c.seekToBeginning(parts);
+      return PartitionScan.END;
     } else if (start instanceof AtTime t) {
-      Map<TopicPartition, Long> query = new HashMap<>();
-      parts.forEach(p -> query.put(p, t.epochMillis()));
-      Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      for (TopicPartition p : parts) {
-        OffsetAndTimestamp at = found.get(p);
-        c.seek(p, at == null ? ends.get(p) : at.offset());
-      }
+      return new PartitionScan.AtTime(t.epochMillis());
     } else if (start instanceof Offsets o) {
-      List<TopicPartition> listed = parts.stream().filter(o.next()::containsKey).toList();
-      Map<TopicPartition, Long> begins = c.beginningOffsets(listed);
-      Map<TopicPartition, Long> ends = c.endOffsets(listed);
-      for (TopicPartition p : listed) {
-        long wanted = o.next().get(p);
-        long begin = begins.get(p);
-        if (wanted < begin || wanted > ends.get(p)) {
-          // Before the beginning: retention deleted what the client missed. Past the end: the topic was
-          // recreated. Either way the client gets everything there is, and is told.
-          gaps.add(new JsonObject().put("topic", p.topic()).put("partition", p.partition())
-              .put("requested", wanted).put("from", begin)
-              .put("reason", wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
-          c.seek(p, begin);
-        } else {
-          c.seek(p, wanted);
-        }
-      }
-      position(c, parts.stream().filter(p -> !o.next().containsKey(p)).toList(), o.otherwise(), gaps);
+      return new PartitionScan.AtOffsets(o.next(), position(o.otherwise()));
     }
+    return PartitionScan.BEGINNING;
   }
 
-  /** Where a bounded stream ends on each partition: the first offset at or after the end time, or the end offset. */
-  private static Map<TopicPartition, Long> stops(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts, Start end) {
-    Map<TopicPartition, Long> stops = new HashMap<>(c.endOffsets(parts));
-    if (end instanceof AtTime t && !parts.isEmpty()) {
-      Map<TopicPartition, Long> query = new HashMap<>();
-      parts.forEach(p -> query.put(p, t.epochMillis()));
-      c.offsetsForTimes(query).forEach((p, at) -> {
-        if (at != null) {
-          stops.put(p, at.offset());
-        }
-      });
-    }
-    return stops;
-  }
-
-  /** Whether every partition is read up to its stop; those that are are paused so no more is fetched for them. */
-  private static boolean reachedEnd(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> stops) {
-    List<TopicPartition> done = stops.keySet().stream().filter(p -> c.position(p) >= stops.get(p)).toList();
-    c.pause(done);
-    return done.size() == stops.size();
+  /**
+   * Requested offsets a partition did not hold: before its beginning (retention deleted what the client missed) or
+   * past its end (the topic was recreated). Either way the client gets everything there is, and is told.
+   */
+  private static JsonArray gaps(List<PartitionScan.Gap> gaps) {
+    JsonArray out = new JsonArray();
+    gaps.forEach(g -> out.add(new JsonObject().put("topic", g.partition().topic()).put("partition",
+        g.partition().partition()).put("requested", g.requested()).put("from", g.from()).put("reason", g.reason())));
+    return out;
   }
 
   private static JsonObject positions(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {

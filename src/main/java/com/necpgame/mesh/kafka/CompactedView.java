@@ -1,82 +1,114 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Follows a compacted state topic on every process (no group, every partition, from the beginning) and hands each
- * committed record to a handler on its own thread: how a process answers reads about state another process owns.
+ * committed record to a handler on its own {@link KafkaWorker}: how a process answers reads about state another
+ * process owns. A {@link PartitionScan} to the end offsets of when it started, then tailing.
+ *
+ * <p>Failures: anything that escapes a poll ends that life of the view and the worker starts it again after its
+ * backoff, with a new consumer, at the offsets the view had reached (nothing is handed twice, a deletion is not
+ * missed); it catches up again to the end offsets of then. A topic that does not exist is such a failure too (the
+ * view follows it once it is created). A view is never stopped for good but by {@link #close()}.
+ *
+ * <p>A record the handler cannot understand (it throws): logged with its topic, partition, offset and key, counted in
+ * {@code event_bus_view_records_skipped_total{topic}}, and the view goes on. A view must never block on one record,
+ * and compacted state is not dead-lettered: the next value of the key replaces it.
  */
 public final class CompactedView implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CompactedView.class);
+  private static final Duration POLL = Duration.ofSeconds(1);
 
-  private final KafkaClients kafka;
   private final String topic;
+  private final Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
   private final Consumer<ConsumerRecord<String, byte[]>> handler;
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
-  private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
-  private Thread thread;
+  private final MeshMetrics metrics;
+  private final Duration timeout;
+  /** The next offset to hand on each partition: where a new life of the view starts. */
+  private final Map<TopicPartition, Long> next = new ConcurrentHashMap<>();
+  private final KafkaWorker worker;
 
+  /** A view whose meters are kept apart (not exported); pass the process's {@link MeshMetrics} to export them. */
   public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler) {
-    this.kafka = kafka;
+    this(kafka, topic, handler, new MeshMetrics());
+  }
+
+  public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler,
+      MeshMetrics metrics) {
+    this(topic, () -> kafka.consumer("view-" + topic, null, "earliest"), handler, metrics, Backoff.SUPERVISION,
+        Duration.ofMillis(kafka.config().requestTimeoutMs()));
+  }
+
+  CompactedView(String topic, Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
+      Consumer<ConsumerRecord<String, byte[]>> handler, MeshMetrics metrics, Backoff backoff, Duration timeout) {
     this.topic = topic;
+    this.consumers = consumers;
     this.handler = handler;
+    this.metrics = metrics;
+    this.timeout = timeout;
+    this.worker = new KafkaWorker("view-" + topic, backoff, metrics, this::run);
   }
 
   public CompactedView start() {
-    thread = new Thread(this::run, "view-" + topic);
-    thread.setDaemon(true);
-    thread.start();
+    worker.start();
     return this;
   }
 
-  private void run() {
-    try (KafkaConsumer<String, byte[]> c = kafka.consumer("view-" + topic, null, "earliest")) {
-      consumer = c;
-      List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofMillis(kafka.config().requestTimeoutMs()))
-          .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      while (running) {
-        if (!caughtUp.isDone() && parts.stream().allMatch(p -> c.position(p) >= ends.get(p))) {
-          caughtUp.complete(null);
+  private void run(KafkaWorker.Life life) {
+    try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = life.wakes(consumers.get())) {
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout);
+      if (parts.isEmpty()) {
+        throw new IllegalStateException("topic " + topic + " has no partitions: it does not exist (yet)");
+      }
+      PartitionScan<String, byte[]> scan = PartitionScan.open(c, parts,
+          new PartitionScan.AtOffsets(Map.copyOf(next), PartitionScan.BEGINNING), PartitionScan.END, timeout);
+      boolean caughtUp = false;
+      while (life.running()) {
+        if (!caughtUp && scan.reached()) {
+          caughtUp = true;
+          life.ready();
         }
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofSeconds(1))) {
-          try {
-            handler.accept(r);
-          } catch (RuntimeException e) {
-            LOG.warn("view of {}: record {} at {}-{}/{} not understood: {}", topic, r.key(), r.topic(), r.partition(),
-                r.offset(), e.toString());
-          }
+        for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
+          hand(r);
+          next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
         }
       }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("view of {} stopped", topic, e);
     }
   }
 
-  /** Completes once every record the topic held at start was handed to the handler. */
+  private void hand(ConsumerRecord<String, byte[]> r) {
+    try {
+      handler.accept(r);
+    } catch (RuntimeException e) {
+      metrics.viewRecordSkipped(topic);
+      LOG.warn("view of {}: record {}-{}@{} (key {}) not understood, skipped: {}", topic, r.topic(), r.partition(),
+          r.offset(), r.key(), e.toString());
+    }
+  }
+
+  /**
+   * Completes once every record the topic held at start was handed to the handler (after a failure, once a new life
+   * caught up); fails if the view is closed before that.
+   */
   public CompletableFuture<Void> caughtUp() {
-    return caughtUp;
+    return worker.ready();
   }
 
   @Override
   public void close() {
-    running = false;
-    ConsumerThreads.stop(thread, 10_000, consumer);
+    worker.close(Duration.ofSeconds(10));
   }
 }

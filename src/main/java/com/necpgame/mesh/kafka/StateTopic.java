@@ -6,13 +6,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * A compacted topic holding the latest state of each key (a simulation shard), written in the same transaction as the
- * shard's outputs and input offsets, so the state read back always matches what was committed. Reads are blocking.
+ * shard's outputs and input offsets, so the state read back always matches what was committed. Reads are blocking: a
+ * {@link PartitionScan} to the end offsets of now, failing with {@link PartitionScan.Timeout} after ten request timeouts.
  */
 public final class StateTopic {
 
@@ -40,28 +40,20 @@ public final class StateTopic {
 
   private Map<String, byte[]> read(Collection<Integer> partitions, Set<String> keys) {
     Map<String, byte[]> latest = new HashMap<>();
+    Duration timeout = Duration.ofMillis(kafka.config().requestTimeoutMs());
     try (KafkaConsumer<String, byte[]> c = kafka.consumer("state-" + topic, null, "earliest")) {
-      List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofMillis(kafka.config().requestTimeoutMs()))
-          .stream().filter(p -> partitions == null || partitions.contains(p.partition()))
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      long deadline = System.currentTimeMillis() + 10L * kafka.config().requestTimeoutMs();
-      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p))) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("reading state topic " + topic + " timed out");
-        }
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && (keys == null || keys.contains(r.key()))) {
-            if (r.value() == null) {
-              latest.remove(r.key());
-            } else {
-              latest.put(r.key(), r.value());
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout).stream()
+          .filter(p -> partitions == null || partitions.contains(p.partition())).toList();
+      PartitionScan.open(c, parts, PartitionScan.BEGINNING, PartitionScan.END, timeout).readAll(
+          timeout.multipliedBy(10), r -> {
+            if (r.key() != null && (keys == null || keys.contains(r.key()))) {
+              if (r.value() == null) {
+                latest.remove(r.key());
+              } else {
+                latest.put(r.key(), r.value());
+              }
             }
-          }
-        }
-      }
+          });
     }
     return latest;
   }

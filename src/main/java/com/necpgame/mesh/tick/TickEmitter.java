@@ -2,6 +2,7 @@ package com.necpgame.mesh.tick;
 
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.PartitionScan;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -77,7 +77,8 @@ public final class TickEmitter implements AutoCloseable {
             at == null ? "nothing (no tick in " + c.topic() + ")" : c.schedule().tickId(at));
       }
     } catch (RuntimeException e) {
-      close(); // not taken over (an initTransactions that timed out could only be retried): the next try starts anew
+      close(); // not taken over (an initTransactions that timed out, a resume read that failed): emitting without
+      // knowing where each schedule is would repeat or skip ticks; the next try starts anew
       throw e;
     }
   }
@@ -158,19 +159,23 @@ public final class TickEmitter implements AutoCloseable {
     }
   }
 
-  /** The game time of the last tick or summary of a schedule in its topic, or null: read backwards in windows. */
+  /**
+   * The game time of the last tick or summary of a schedule in its topic, or null: read backwards in windows, each a
+   * {@link PartitionScan} bounded by the request timeout.
+   */
   private Instant lastTick(Channel c) {
+    Duration timeout = Duration.ofMillis(kafka.config().requestTimeoutMs());
     try (KafkaConsumer<String, byte[]> consumer = kafka.consumer("tick-resume", null, "earliest")) {
-      List<TopicPartition> parts = consumer.partitionsFor(c.topic(), Duration.ofMillis(
-          kafka.config().requestTimeoutMs())).stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      Map<TopicPartition, Long> begins = consumer.beginningOffsets(parts);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
+      List<TopicPartition> parts = PartitionScan.partitionsOf(consumer, List.of(c.topic()), timeout);
+      Map<TopicPartition, Long> begins = consumer.beginningOffsets(parts, timeout);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(parts, timeout);
       Instant latest = null;
       for (TopicPartition p : parts) {
         long to = ends.get(p);
         for (long window = 256; to > begins.get(p); window *= 4) {
           long from = Math.max(begins.get(p), to - window);
-          Instant found = latestIn(consumer, p, from, to, c.schedule());
+          Instant found = latestIn(PartitionScan.between(consumer, Map.of(p, from), Map.of(p, to)), c.schedule(),
+              timeout);
           if (found != null) {
             latest = latest == null || found.isAfter(latest) ? found : latest;
             break;
@@ -182,24 +187,15 @@ public final class TickEmitter implements AutoCloseable {
     }
   }
 
-  private Instant latestIn(KafkaConsumer<String, byte[]> consumer, TopicPartition p, long from, long to,
-      TickSchedule schedule) {
-    consumer.assign(List.of(p));
-    consumer.seek(p, from);
-    Instant latest = null;
-    long deadline = System.currentTimeMillis() + kafka.config().requestTimeoutMs();
-    while (consumer.position(p) < to && System.currentTimeMillis() < deadline) {
-      for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-        if (r.offset() >= to) {
-          break;
-        }
-        Instant at = leavesAt(r.value(), schedule);
-        if (at != null && (latest == null || at.isAfter(latest))) {
-          latest = at;
-        }
+  private static Instant latestIn(PartitionScan<String, byte[]> window, TickSchedule schedule, Duration timeout) {
+    Instant[] latest = new Instant[1];
+    window.readAll(timeout, r -> {
+      Instant at = leavesAt(r.value(), schedule);
+      if (at != null && (latest[0] == null || at.isAfter(latest[0]))) {
+        latest[0] = at;
       }
-    }
-    return latest;
+    });
+    return latest[0];
   }
 
   private static Instant leavesAt(byte[] value, TickSchedule schedule) {

@@ -5,6 +5,7 @@ import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.EmbeddedBroker;
 import com.necpgame.mesh.kafka.KafkaClients;
+import com.necpgame.mesh.kafka.PartitionScan;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,6 @@ import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,16 +108,10 @@ public final class TestKafka {
   public static List<ConsumerRecord<String, byte[]>> records(String topic) {
     KafkaClients clients = clients(config(new JsonObject()));
     try (KafkaConsumer<String, byte[]> c = clients.consumer("tick-it", null, "earliest")) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      var ends = c.endOffsets(parts);
       List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p)) && System.currentTimeMillis() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
+      Duration timeout = Duration.ofSeconds(30);
+      PartitionScan.open(c, PartitionScan.partitionsOf(c, List.of(topic), timeout), PartitionScan.BEGINNING,
+          PartitionScan.END, timeout).readAll(timeout, out::add);
       return out;
     }
   }
