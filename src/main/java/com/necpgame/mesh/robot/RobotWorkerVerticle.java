@@ -3,9 +3,9 @@ package com.necpgame.mesh.robot;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.GroupLoop;
-import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -71,7 +71,7 @@ public final class RobotWorkerVerticle extends VerticleBase {
           .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
       String type = vote ? "vote.submitted" : "response.submitted";
       data.put(vote ? "voted" : "text", text);
-      JsonObject envelope = new Envelope(TickEvents.idOf(type + ":" + d.getString("command_id")), type, Instant.now(),
+      JsonObject envelope = new Envelope(EventIds.of(type + ":" + d.getString("command_id")), type, Instant.now(),
           Envelope.CURRENT_VERSION, SOURCE, task.matchId(), null, null, data, null).toJson();
       mesh.producer().send(EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope),
           (meta, e) -> {
