@@ -55,8 +55,8 @@ class WorldIT {
                 .put("leader", TestKafka.createTopic("world-leader", 1))))
             .put("market", new JsonObject().put("grace_ms", 0).put("topics", new JsonObject().put("orders", orders)
                 .put("state", TestKafka.unique("world-mstate"))))
-            .put("diplomacy", new JsonObject().put("inputs", inputs.replace(".", "\\.")))
-            .put("crowd", new JsonObject().put("population", 1000)))
+            .put("diplomacy", new JsonObject().put("inputs", inputs.replace(".", "\\.")).put("grace_ms", 0))
+            .put("crowd", new JsonObject().put("population", 1000).put("grace_ms", 0)))
         .put("verticles", new JsonObject().put("tick", on).put("diplomacy", on).put("crowd", on))))) {
       for (int i = 0; i < 3; i++) {
         HttpResponse<String> r = post(port, "/events/publish", new JsonObject().put("topic", inputs)

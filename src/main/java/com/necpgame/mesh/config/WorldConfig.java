@@ -18,7 +18,18 @@ import io.vertx.core.json.JsonObject;
  * market ({@code world.market}).
  */
 public record WorldConfig(Map<String, Long> commodities, List<String> factions, String outputTopic, String stateTopic,
-    Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Relations.Params diplomacy, Crowd crowd) {
+    Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Relations.Params diplomacy, Crowd crowd,
+    DailyStep diplomacyStep, DailyStep crowdStep) {
+
+  /** The largest record of {@code world.state} (the daily steps' state), its {@code max.message.bytes}. */
+  public static final int MAX_STATE_RECORD_BYTES = 64 << 20;
+
+  /**
+   * A daily step's loop (diplomacy, the crowd): its consumer group (the member given the daily ticks steps), how long
+   * after a day's real time it waits for inputs appended just before it, how many missed days it steps when it catches
+   * up.
+   */
+  public record DailyStep(String group, long graceMs, int maxCatchUpDays) {}
 
   /** The crowd: how many citizens, the seed they are drawn from. */
   public record Crowd(int population, long seed) {}
@@ -70,7 +81,7 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
       }
     }
     Market market = new Market(r.topicName("world.market.topics.orders"), r.topicName("world.market.topics.state"),
-        groupPrefix + ".market", r.longIn("world.market.grace_ms", 0, 60_000),
+        group(r, "world.market.group", groupPrefix + ".market"), r.longIn("world.market.grace_ms", 0, 60_000),
         r.intIn("world.market.max_catch_up_hours", 1, 10_000), r.intIn("world.market.max_state_bytes", 1 << 20, 1 << 30));
     List<String> factions = new java.util.ArrayList<>();
     io.vertx.core.json.JsonArray listedFactions = r.array("world.factions");
@@ -107,7 +118,19 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
         r.doubleIn(m + "fear_baseline", 0, 100), r.intIn(m + "min_dwell_days", 0, 3650),
         r.intIn(m + "history_per_pair", 1, 10_000));
     return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
-        tick, market, inputs, model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
+        tick, market, inputs, model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
+        dailyStep(r, "world.diplomacy", groupPrefix + ".diplomacy"), dailyStep(r, "world.crowd", groupPrefix + ".crowd"));
+  }
+
+  private static DailyStep dailyStep(ConfigReader r, String at, String defaultGroup) {
+    return new DailyStep(group(r, at + ".group", defaultGroup), r.longIn(at + ".grace_ms", 0, 60_000),
+        r.intIn(at + ".max_catch_up_days", 1, 10_000));
+  }
+
+  /** A consumer group from config; empty: {@code <group_prefix>.<name>}. */
+  private static String group(ConfigReader r, String key, String derived) {
+    String group = r.string(key);
+    return group.isBlank() ? derived : group;
   }
 
   private static Instant instant(ConfigReader r, String key) {

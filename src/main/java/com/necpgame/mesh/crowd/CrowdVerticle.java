@@ -2,16 +2,20 @@ package com.necpgame.mesh.crowd;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.kafka.KafkaWorker;
+import com.necpgame.mesh.kafka.StepLoop;
 import com.necpgame.mesh.market.Prices;
-import com.necpgame.mesh.tick.DailyLoop;
-import com.necpgame.mesh.tick.TickEvents;
+import com.necpgame.mesh.tick.GameClock;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,11 +24,11 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The daily crowd: one process (the owner of the daily ticks in the group {@code <prefix>.crowd}) reads the day's
+ * The daily crowd: one process (the owner of the daily ticks in the group {@code world.crowd.group}) reads the day's
  * clearing prices and diplomacy changes from the simulation topic, steps the {@link Crowd}, publishes each
  * commodity's {@code world.crowd.signal}, and places the schedules as limit orders ({@code owner: crowd}, good for the
- * game day's clearings) on the orders topic, exactly once per day ({@link DailyLoop}). Agents react to the wars
- * declared up to the day before.
+ * game day's clearings) on the orders topic, exactly once per day ({@link StepLoop}). Agents react to the wars
+ * declared up to the day before. {@code start()} completes when the loop is ready.
  */
 public final class CrowdVerticle extends VerticleBase {
 
@@ -32,7 +36,7 @@ public final class CrowdVerticle extends VerticleBase {
 
   private final MeshContext mesh;
   private final WorldConfig world;
-  private DailyLoop loop;
+  private KafkaWorker loop;
 
   public CrowdVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -42,15 +46,19 @@ public final class CrowdVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     List<String> commodities = List.copyOf(world.commodities().keySet());
-    loop = new DailyLoop(KEY, mesh.kafka(), world.tick().clock(), world.tick().dailyTopic(),
-        Pattern.compile(Pattern.quote(world.outputTopic())), world.stateTopic(),
-        world.market().group().replace(".market", ".crowd"), world.market().graceMs(), world.tick().maxCatchUp(),
-        saved -> saved == null ? new Step(new Crowd(commodities, world.factions().size(), world.crowd().population(),
-            world.crowd().seed()), references(), new TreeSet<>())
-            : restore(new JsonObject(new String(saved, StandardCharsets.UTF_8))));
-    loop.timeStepsWith(mesh.metrics().simulationTimer("crowd_step"));
-    loop.start();
-    return Future.succeededFuture();
+    GameClock clock = world.tick().clock();
+    WorldConfig.DailyStep daily = world.crowdStep();
+    StepLoop.Settings settings = new StepLoop.Settings(KEY, daily.group(), StepLoop.Ownership.TICKS,
+        Pattern.compile(Pattern.quote(world.outputTopic())), new StepLoop.Ticks(world.tick().dailyTopic(),
+            "world.tick.daily", "game_day", clock.gameEpoch(), Duration.ofDays(1), clock::realAt), world.stateTopic(),
+        daily.graceMs(), daily.maxCatchUpDays());
+    loop = new KafkaWorker(KEY, mesh.metrics(), new StepLoop(settings,
+        StepLoop.clients(mesh.kafka(), world.stateTopic(), WorldConfig.MAX_STATE_RECORD_BYTES),
+        (key, saved) -> saved == null ? new Step(new Crowd(commodities, world.factions().size(),
+            world.crowd().population(), world.crowd().seed()), references(), new TreeSet<>())
+            : restore(new JsonObject(new String(saved, StandardCharsets.UTF_8))),
+        mesh.metrics().simulationTimer("crowd_step"))).start();
+    return Future.fromCompletionStage(loop.ready(), context);
   }
 
   private Step restore(JsonObject s) {
@@ -67,7 +75,7 @@ public final class CrowdVerticle extends VerticleBase {
   }
 
   /** The crowd with what it knows: the last price of each commodity and the pairs at war. */
-  private final class Step implements DailyLoop.Step {
+  private final class Step implements StepLoop.Model {
     private final Crowd crowd;
     private final long[] prices;
     private final TreeSet<String> wars;
@@ -116,7 +124,7 @@ public final class CrowdVerticle extends VerticleBase {
         }
       }
       String tickId = "daily:" + day;
-      String correlation = TickEvents.idOf(tickId).toString();
+      String correlation = EventIds.of(tickId).toString();
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
       String expires = "gth:" + (24 * (day + 1));
       for (Crowd.Signal s : crowd.step(day, prices, atWar)) {
@@ -138,7 +146,7 @@ public final class CrowdVerticle extends VerticleBase {
     }
 
     private JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
-      return TickEvents.derived(type, name, "event-mesh.crowd", at, correlation, data);
+      return Envelope.derived(type, name, "event-mesh.crowd", at, correlation, data);
     }
 
     @Override
@@ -152,7 +160,7 @@ public final class CrowdVerticle extends VerticleBase {
     }
 
     @Override
-    public long lastDay() {
+    public long last() {
       return lastDay;
     }
   }
@@ -160,7 +168,7 @@ public final class CrowdVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
-      loop.stop();
+      loop.close();
       return null;
     });
   }

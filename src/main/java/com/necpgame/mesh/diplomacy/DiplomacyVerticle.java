@@ -2,25 +2,30 @@ package com.necpgame.mesh.diplomacy;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
-import com.necpgame.mesh.tick.DailyLoop;
-import com.necpgame.mesh.tick.TickEvents;
+import com.necpgame.mesh.kafka.KafkaWorker;
+import com.necpgame.mesh.kafka.StepLoop;
+import com.necpgame.mesh.tick.GameClock;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Daily diplomacy: one process (the owner of the daily ticks in the group {@code <prefix>.diplomacy}) feeds the day's
- * {@code world.faction.trade / combat / power} events from {@code world.diplomacy.inputs} into {@link Relations},
+ * Daily diplomacy: one process (the owner of the daily ticks in the group {@code world.diplomacy.group}) feeds the
+ * day's {@code world.faction.trade / combat / power} events from {@code world.diplomacy.inputs} into {@link Relations},
  * evaluates every pair, and publishes the changes as {@code world.diplomacy.changed}, exactly once per day
- * ({@link DailyLoop}). Every process follows the committed state to answer {@link #MATRIX} and {@link #HISTORY}.
+ * ({@link StepLoop}). Every process follows the committed state to answer {@link #MATRIX} and {@link #HISTORY};
+ * {@code start()} completes when the loop is ready and that state was read.
  */
 public final class DiplomacyVerticle extends VerticleBase {
 
@@ -32,7 +37,7 @@ public final class DiplomacyVerticle extends VerticleBase {
   private final MeshContext mesh;
   private final WorldConfig world;
   private volatile Relations latest;
-  private DailyLoop loop;
+  private KafkaWorker loop;
   private CompactedView view;
 
   public DiplomacyVerticle(MeshContext mesh) {
@@ -43,15 +48,20 @@ public final class DiplomacyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     latest = new Relations(world.factions(), world.diplomacy());
-    loop = new DailyLoop(KEY, mesh.kafka(), world.tick().clock(), world.tick().dailyTopic(), world.diplomacyInputs(),
-        world.stateTopic(), world.market().group().replace(".market", ".diplomacy"), world.market().graceMs(),
-        world.tick().maxCatchUp(), saved -> new Step(saved == null ? new Relations(world.factions(), world.diplomacy())
-            : Relations.restore(json(saved), world.diplomacy())));
-    loop.timeStepsWith(mesh.metrics().simulationTimer("diplomacy_evaluate"));
-    loop.start();
+    GameClock clock = world.tick().clock();
+    WorldConfig.DailyStep daily = world.diplomacyStep();
+    StepLoop.Settings settings = new StepLoop.Settings(KEY, daily.group(), StepLoop.Ownership.TICKS,
+        world.diplomacyInputs(), new StepLoop.Ticks(world.tick().dailyTopic(), "world.tick.daily", "game_day",
+            clock.gameEpoch(), Duration.ofDays(1), clock::realAt), world.stateTopic(), daily.graceMs(),
+        daily.maxCatchUpDays());
+    loop = new KafkaWorker(KEY, mesh.metrics(), new StepLoop(settings,
+        StepLoop.clients(mesh.kafka(), world.stateTopic(), WorldConfig.MAX_STATE_RECORD_BYTES),
+        (key, saved) -> new Step(saved == null ? new Relations(world.factions(), world.diplomacy())
+            : Relations.restore(json(saved), world.diplomacy())),
+        mesh.metrics().simulationTimer("diplomacy_evaluate"))).start();
     view = new CompactedView(mesh.kafka(), world.stateTopic(), r -> {
       if (KEY.equals(r.key()) && r.value() != null) {
-        latest = Relations.restore(json(DailyLoop.snapshotOf(r.value())), world.diplomacy());
+        latest = Relations.restore(json(StepLoop.snapshotOf(r.value())), world.diplomacy());
       }
     }).start();
     vertx.eventBus().consumer(MATRIX, m -> m.reply(latest.matrix()));
@@ -69,7 +79,8 @@ public final class DiplomacyVerticle extends VerticleBase {
           .put("love", Relations.round(r.love(a, b))).put("fear", Relations.round(r.fear(a, b)))
           .put("game_day", r.lastDay() == Long.MIN_VALUE ? null : r.lastDay()).put("changes", changes));
     });
-    return Future.succeededFuture();
+    return Future.all(Future.fromCompletionStage(loop.ready(), context),
+        Future.fromCompletionStage(view.caughtUp(), context));
   }
 
   private static JsonObject json(byte[] bytes) {
@@ -77,7 +88,7 @@ public final class DiplomacyVerticle extends VerticleBase {
   }
 
   /** The daily step: inputs into the model, changes out. */
-  private final class Step implements DailyLoop.Step {
+  private final class Step implements StepLoop.Model {
     private final Relations relations;
 
     Step(Relations relations) {
@@ -118,11 +129,11 @@ public final class DiplomacyVerticle extends VerticleBase {
     @Override
     public List<ProducerRecord<String, byte[]>> step(long day, Instant gameTime, Instant cut) {
       String tickId = "daily:" + day;
-      String correlation = TickEvents.idOf(tickId).toString();
+      String correlation = EventIds.of(tickId).toString();
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
       for (Relations.Transition t : relations.step(day)) {
         JsonObject data = t.toJson(tickId);
-        JsonObject envelope = TickEvents.derived("world.diplomacy.changed", data.getString("pair") + ":" + day,
+        JsonObject envelope = Envelope.derived("world.diplomacy.changed", data.getString("pair") + ":" + day,
             "event-mesh.diplomacy", cut, correlation, data);
         out.add(EnvelopeRecords.record(world.outputTopic(), "data.pair", envelope));
       }
@@ -135,7 +146,7 @@ public final class DiplomacyVerticle extends VerticleBase {
     }
 
     @Override
-    public long lastDay() {
+    public long last() {
       return relations.lastDay();
     }
   }
@@ -143,7 +154,7 @@ public final class DiplomacyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
-      loop.stop();
+      loop.close();
       view.close();
       return null;
     });

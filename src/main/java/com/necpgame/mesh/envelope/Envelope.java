@@ -58,6 +58,16 @@ public record Envelope(
         Metadata.DEFAULT);
   }
 
+  /**
+   * An event computed for a tick (a clearing, a diplomacy change): its id derived from its type and {@code name} (what
+   * it is about, and when), its time and correlation given, so computing it again gives the same bytes.
+   */
+  public static JsonObject derived(String type, String name, String source, Instant at, String correlation,
+      JsonObject data) {
+    return new Envelope(EventIds.of(type + ":" + name), type, at, CURRENT_VERSION, source, correlation, null, null,
+        data, null).toJson();
+  }
+
   public Envelope withCorrelationId(String id) {
     return new Envelope(eventId, eventType, timestamp, version, source, id, sessionId, playerId, data, metadata);
   }

@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -19,14 +19,15 @@ import org.apache.kafka.common.TopicPartition;
  * cut. A partition is done when such a record was read, or when its end was reached once the wall clock is past
  * {@code t + graceMs} (a record appended later has a later timestamp; for strict cuts give input topics
  * {@code message.timestamp.type=LogAppendTime}). Between steps the partitions are paused, so nothing piles up in
- * memory and polling keeps the consumer in its group. One thread only.
+ * memory and polling keeps the consumer in its group. A partition that leaves the consumer during a read (a
+ * rebalance in a poll) is dropped from it. One thread only.
  */
 public final class CutReader {
 
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final Consumer<String, byte[]> consumer;
   private final Map<TopicPartition, ArrayDeque<ConsumerRecord<String, byte[]>>> held = new HashMap<>();
 
-  public CutReader(KafkaConsumer<String, byte[]> consumer) {
+  public CutReader(Consumer<String, byte[]> consumer) {
     this.consumer = consumer;
   }
 
@@ -42,23 +43,32 @@ public final class CutReader {
   }
 
   /**
-   * The records before {@code cutMs} of every assigned partition, per partition in offset order, and where each
-   * partition continues: the offset of its first record not taken.
+   * The records before {@code cutMs} of these assigned partitions, per partition in offset order, and where each
+   * partition continues: the offset of its first record not taken. The other partitions stay paused.
    */
-  public Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> readUntil(long cutMs, long graceMs,
-      Map<TopicPartition, Long> nextOffsets) {
+  public Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> readUntil(Collection<TopicPartition> partitions,
+      long cutMs, long graceMs, Map<TopicPartition, Long> nextOffsets) {
+    Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> out = new HashMap<>();
+    if (partitions.isEmpty()) {
+      return out;
+    }
     long waitUntil = cutMs + graceMs - System.currentTimeMillis();
     if (waitUntil > 0) {
       sleep(waitUntil);
     }
-    Set<TopicPartition> parts = consumer.assignment();
-    Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> out = new HashMap<>();
+    Set<TopicPartition> parts = Set.copyOf(partitions);
     Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
     List<TopicPartition> open = new ArrayList<>(parts);
+    consumer.pause(consumer.assignment());
     consumer.resume(parts);
     while (!open.isEmpty()) {
       for (var it = open.iterator(); it.hasNext(); ) {
         TopicPartition p = it.next();
+        if (!consumer.assignment().contains(p)) {
+          out.remove(p);
+          it.remove();
+          continue;
+        }
         List<ConsumerRecord<String, byte[]>> taken = out.computeIfAbsent(p, k -> new ArrayList<>());
         ArrayDeque<ConsumerRecord<String, byte[]>> queue = held.getOrDefault(p, new ArrayDeque<>());
         while (!queue.isEmpty() && queue.peek().timestamp() < cutMs) {

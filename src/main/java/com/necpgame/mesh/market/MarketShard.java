@@ -1,6 +1,7 @@
 package com.necpgame.mesh.market;
 
-import com.necpgame.mesh.tick.TickEvents;
+import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,31 +50,25 @@ final class MarketShard {
     return lastHour;
   }
 
-  /** An order event from the orders topic; anything else, or an invalid order, is logged and skipped. */
-  void apply(ConsumerRecord<String, byte[]> record) {
-    try {
-      JsonObject envelope = new JsonObject(new String(record.value(), StandardCharsets.UTF_8));
-      JsonObject data = envelope.getJsonObject("data");
-      switch (envelope.getString("event_type")) {
-        case "economy.order.placed" -> {
-          String problem = market.place(data);
-          if (problem != null) {
-            LOG.debug("market {}: order at {} skipped: {}", key, record.offset(), problem);
-          }
+  /** An event from the orders topic: an order placed or cancelled; anything else, or an invalid order, is skipped. */
+  void apply(JsonObject envelope) {
+    JsonObject data = envelope.getJsonObject("data");
+    switch (envelope.getString("event_type")) {
+      case "economy.order.placed" -> {
+        String problem = market.place(data);
+        if (problem != null) {
+          LOG.debug("market {}: order {} skipped: {}", key, envelope.getValue("event_id"), problem);
         }
-        case "economy.order.cancelled" -> market.cancel(data);
-        default -> LOG.debug("market {}: {} at {} is not an order event", key, envelope.getString("event_type"),
-            record.offset());
       }
-    } catch (RuntimeException e) {
-      LOG.debug("market {}: record at {} is not an envelope: {}", key, record.offset(), e.toString());
+      case "economy.order.cancelled" -> market.cancel(data);
+      default -> LOG.debug("market {}: {} is not an order event", key, envelope.getString("event_type"));
     }
   }
 
   /** Clears the hour: {@code economy.market.cleared} per commodity with orders, then its fills as trades. */
   List<JsonObject> clear(long hour, Instant gameTime, Instant cut) {
     String tickId = "hourly:" + hour;
-    String correlation = TickEvents.idOf(tickId).toString();
+    String correlation = EventIds.of(tickId).toString();
     List<JsonObject> out = new ArrayList<>();
     for (Clearing c : market.clearAll(hour)) {
       JsonObject cleared = c.toJson(tickId);
@@ -92,7 +86,7 @@ final class MarketShard {
   }
 
   private static JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
-    return TickEvents.derived(type, name, SOURCE, at, correlation, data);
+    return Envelope.derived(type, name, SOURCE, at, correlation, data);
   }
 
   /** The state record: the market, the last hour and clearings, and the view of every commodity it has. */

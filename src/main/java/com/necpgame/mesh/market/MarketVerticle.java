@@ -3,19 +3,32 @@ package com.necpgame.mesh.market;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.kafka.CompactedView;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.kafka.KafkaWorker;
+import com.necpgame.mesh.kafka.StepLoop;
+import com.necpgame.mesh.tick.GameClock;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The hourly market: runs this process's {@link MarketLoop} (clearing the shards the group gives it) and follows every
- * shard's published state, so {@code GET /market/...} answers on any process, over the event bus ({@link #BOOK},
- * {@link #PRICES}).
+ * The hourly market. The orders topic is read in the consumer group {@code world.market.group}: the partitions this
+ * process is given are its shards ({@link MarketShard}), and only it clears their commodities. Hourly ticks are read by
+ * every process (no group) and only say that an hour has come; for each shard the {@link StepLoop} clears every hour
+ * after the shard's last one up to the tick's, each on the orders appended before that hour's real time, and commits
+ * the results, the shard's new state and the consumed order offsets in one Kafka transaction. Every process follows
+ * every shard's published state, so {@code GET /market/...} answers on any process, over the event bus ({@link #BOOK},
+ * {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
  */
 public final class MarketVerticle extends VerticleBase {
 
@@ -28,7 +41,7 @@ public final class MarketVerticle extends VerticleBase {
   private final WorldConfig world;
   /** The {@code view} of each shard's latest state: commodity -> {book, last_clearing}, and the shard's last hour. */
   private final Map<String, JsonObject> views = new ConcurrentHashMap<>();
-  private MarketLoop loop;
+  private KafkaWorker loop;
   private CompactedView follower;
 
   public MarketVerticle(MeshContext mesh) {
@@ -38,11 +51,17 @@ public final class MarketVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    follower = new CompactedView(mesh.kafka(), world.market().stateTopic(), this::onState).start();
-    loop = new MarketLoop(mesh.kafka(), world.market(), world.commodities(), world.tick().clock(),
-        world.tick().hourlyTopic(), mesh.config().world().outputTopic());
-    loop.timeClearingsWith(mesh.metrics().simulationTimer("market_clear"));
-    loop.start();
+    WorldConfig.Market market = world.market();
+    GameClock clock = world.tick().clock();
+    follower = new CompactedView(mesh.kafka(), market.stateTopic(), this::onState).start();
+    StepLoop.Settings settings = new StepLoop.Settings("market", market.group(),
+        StepLoop.Ownership.INPUT_PARTITIONS, Pattern.compile(Pattern.quote(market.ordersTopic())),
+        new StepLoop.Ticks(world.tick().hourlyTopic(), "world.tick.hourly", "game_hour", clock.gameEpoch(),
+            Duration.ofHours(1), clock::realAt), market.stateTopic(), market.graceMs(), market.maxCatchUpHours());
+    loop = new KafkaWorker("market", mesh.metrics(), new StepLoop(settings,
+        StepLoop.clients(mesh.kafka(), market.stateTopic(), market.maxStateBytes()),
+        (key, saved) -> new Shard(saved == null ? MarketShard.fresh(key, world.commodities()) : MarketShard.restore(saved)),
+        mesh.metrics().simulationTimer("market_clear"))).start();
     vertx.eventBus().<String>consumer(BOOK, m -> {
       JsonObject book = book(m.body());
       if (book == null) {
@@ -52,14 +71,45 @@ public final class MarketVerticle extends VerticleBase {
       }
     });
     vertx.eventBus().consumer(PRICES, m -> m.reply(prices()));
-    return Future.succeededFuture();
+    return Future.all(Future.fromCompletionStage(loop.ready(), context),
+        Future.fromCompletionStage(follower.caughtUp(), context));
+  }
+
+  /** A shard as the step loop sees it: orders in, clearings and trades out on the output topic. */
+  private final class Shard implements StepLoop.Model {
+    private final MarketShard shard;
+
+    Shard(MarketShard shard) {
+      this.shard = shard;
+    }
+
+    @Override
+    public long last() {
+      return shard.lastHour();
+    }
+
+    @Override
+    public void input(JsonObject envelope) {
+      shard.apply(envelope);
+    }
+
+    @Override
+    public List<ProducerRecord<String, byte[]>> step(long hour, Instant gameTime, Instant cut) {
+      return shard.clear(hour, gameTime, cut).stream()
+          .map(e -> EnvelopeRecords.record(world.outputTopic(), "data.commodity", e)).toList();
+    }
+
+    @Override
+    public byte[] snapshot() {
+      return shard.snapshot();
+    }
   }
 
   private void onState(ConsumerRecord<String, byte[]> r) {
     if (r.value() == null) {
       views.remove(r.key());
     } else {
-      views.put(r.key(), MarketShard.view(r.value()));
+      views.put(r.key(), MarketShard.view(StepLoop.snapshotOf(r.value())));
     }
   }
 
@@ -103,7 +153,7 @@ public final class MarketVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
-      loop.stop();
+      loop.close();
       follower.close();
       return null;
     });

@@ -2,9 +2,9 @@ package com.necpgame.mesh.match;
 
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.OwnedPartitions;
-import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -216,7 +216,7 @@ public final class MatchService {
   private ProducerRecord<String, byte[]> record(Match m, Match.Out e, Instant at) {
     String topic = e.type().endsWith(".submitted") ? config.responsesTopic() : config.eventsTopic();
     String name = m.id() + ":" + e.data().getValue("round", 0);
-    JsonObject envelope = new Envelope(TickEvents.idOf(e.type() + ":" + name), e.type(), at,
+    JsonObject envelope = new Envelope(EventIds.of(e.type() + ":" + name), e.type(), at,
         Envelope.CURRENT_VERSION, SOURCE, m.id(), null, m.playerId(), e.data(), null).toJson();
     return EnvelopeRecords.record(topic, "data.match_id", envelope);
   }

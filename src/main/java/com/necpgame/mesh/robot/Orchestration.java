@@ -2,8 +2,8 @@ package com.necpgame.mesh.robot;
 
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
-import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -202,7 +202,7 @@ public final class Orchestration {
   }
 
   private static JsonObject envelope(String type, String name, String matchId, JsonObject data, long now) {
-    return new Envelope(TickEvents.idOf(type + ":" + name), type, Instant.ofEpochMilli(now), Envelope.CURRENT_VERSION,
+    return new Envelope(EventIds.of(type + ":" + name), type, Instant.ofEpochMilli(now), Envelope.CURRENT_VERSION,
         SOURCE, matchId, null, null, data, null).toJson();
   }
 }

@@ -3,10 +3,10 @@ package com.necpgame.mesh.robot;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.PoisonRecordException;
-import com.necpgame.mesh.tick.TickEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -110,7 +110,7 @@ public final class RobotWorkerVerticle extends VerticleBase {
           .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
       String type = vote ? "vote.submitted" : "response.submitted";
       data.put(vote ? "voted" : "text", text);
-      JsonObject envelope = new Envelope(TickEvents.idOf(type + ":" + d.getString("command_id")), type, Instant.now(),
+      JsonObject envelope = new Envelope(EventIds.of(type + ":" + d.getString("command_id")), type, Instant.now(),
           Envelope.CURRENT_VERSION, SOURCE, task.matchId(), null, null, data, null).toJson();
       return EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope);
     }).onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));

@@ -1,16 +1,16 @@
 package com.necpgame.mesh.tick;
 
 import com.necpgame.mesh.envelope.Envelope;
+import com.necpgame.mesh.envelope.EventIds;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
 
 /**
  * The envelopes of ticks ({@code world.tick.<schedule>}) and catch-up summaries ({@code world.tick.catchup}). Their
- * event ids and correlation ids are derived from the tick id, so whoever emits a tick emits the same ids, and the
- * results of a tick (market clearings, diplomacy changes) carry its correlation id.
+ * event ids and correlation ids are derived from the tick id ({@link EventIds#of}), so whoever emits a tick emits the
+ * same ids, and the results of a tick (market clearings, diplomacy changes) carry its correlation id.
  */
 public final class TickEvents {
 
@@ -23,15 +23,10 @@ public final class TickEvents {
     return "world.tick." + schedule.name();
   }
 
-  /** The UUID every process derives for a name (a tick id): a name-based (version 3) UUID. */
-  public static UUID idOf(String name) {
-    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8));
-  }
-
   /** A tick: timestamp and {@code scheduled_at} are the real time it was due, {@code emitted_at} when it was sent. */
   public static JsonObject tick(TickSchedule schedule, GameClock clock, Instant gameTime, Instant emittedAt) {
     String tickId = schedule.tickId(gameTime);
-    UUID id = idOf(tickId);
+    UUID id = EventIds.of(tickId);
     Instant scheduled = clock.realAt(gameTime);
     long sinceEpoch = gameTime.toEpochMilli() - clock.gameEpoch().toEpochMilli();
     JsonObject data = new JsonObject()
@@ -55,7 +50,7 @@ public final class TickEvents {
   public static JsonObject catchUp(TickSchedule schedule, TickPlan plan, Instant emittedAt) {
     TickPlan.CatchUp c = plan.catchUp();
     String name = "catchup:" + schedule.tickId(plan.last());
-    UUID id = idOf(name);
+    UUID id = EventIds.of(name);
     JsonObject data = new JsonObject()
         .put("schedule", schedule.name())
         .put("emitted", c.emitted())
@@ -68,16 +63,6 @@ public final class TickEvents {
         .put("emitted_at", emittedAt.toString());
     return new Envelope(id, CATCH_UP, emittedAt, Envelope.CURRENT_VERSION, SOURCE, id.toString(), null, null, data,
         null).toJson();
-  }
-
-  /**
-   * An event computed for a tick: its id derived from its type and {@code name} (what it is about, and when), its time
-   * and correlation given, so computing it again gives the same bytes.
-   */
-  public static JsonObject derived(String type, String name, String source, Instant at, String correlation,
-      JsonObject data) {
-    return new Envelope(idOf(type + ":" + name), type, at, Envelope.CURRENT_VERSION, source, correlation, null, null,
-        data, null).toJson();
   }
 
   /** The game time a tick or summary leaves its schedule at, or null for anything else. */

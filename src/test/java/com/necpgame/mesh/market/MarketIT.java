@@ -185,7 +185,7 @@ class MarketIT {
         Instant gameTime = clock.gameEpoch().plus(Duration.ofHours(h));
         long cut = clock.realAt(gameTime).toEpochMilli();
         while (next < records.size() && records.get(next).timestamp() < cut) {
-          shard.apply(records.get(next++));
+          shard.apply(new JsonObject(new String(records.get(next++).value(), StandardCharsets.UTF_8)));
         }
         for (JsonObject e : shard.clear(h, gameTime, Instant.ofEpochMilli(cut))) {
           replayed.put(e.getString("event_id"), new String(com.necpgame.mesh.kafka.EnvelopeRecords.utf8(e),
