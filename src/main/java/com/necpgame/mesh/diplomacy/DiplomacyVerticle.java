@@ -63,7 +63,7 @@ public final class DiplomacyVerticle extends VerticleBase {
       if (KEY.equals(r.key()) && r.value() != null) {
         latest = Relations.restore(json(StepLoop.snapshotOf(r.value())), world.diplomacy());
       }
-    }).start();
+    }, mesh.metrics()).start();
     vertx.eventBus().consumer(MATRIX, m -> m.reply(latest.matrix()));
     vertx.eventBus().<JsonObject>consumer(HISTORY, m -> {
       Relations r = latest;

@@ -42,10 +42,6 @@ public final class CompactedView implements AutoCloseable {
   private final KafkaWorker worker;
 
   /** A view whose meters are kept apart (not exported); pass the process's {@link MeshMetrics} to export them. */
-  public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler) {
-    this(kafka, topic, handler, new MeshMetrics());
-  }
-
   public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler,
       MeshMetrics metrics) {
     this(topic, () -> kafka.consumer("view-" + topic, null, "earliest"), handler, metrics, Backoff.SUPERVISION,

@@ -156,6 +156,12 @@ public final class StepLoop implements KafkaWorker.Body {
   private final LongConsumer timer;
   private final Backoff retry;
   private final boolean byInputs;
+  /**
+   * This loop's transactional id, the same in every life: a new life's {@code initTransactions} aborts a transaction
+   * the last life left open (a commit that timed out while the broker was away) at once, instead of leaving the state
+   * and output topics blocked to readers until the broker's {@code transaction.timeout.ms}.
+   */
+  private final String transactionalId;
 
   /**
    * @param models a shard's model from its key and snapshot (null: a fresh model)
@@ -170,6 +176,7 @@ public final class StepLoop implements KafkaWorker.Body {
     this.timer = timer;
     this.retry = retry;
     this.byInputs = settings.ownership() == Ownership.INPUT_PARTITIONS;
+    this.transactionalId = settings.group() + "." + UUID.randomUUID();
   }
 
   public StepLoop(Settings settings, Clients clients, BiFunction<String, byte[], Model> models, LongConsumer timer) {
@@ -179,7 +186,7 @@ public final class StepLoop implements KafkaWorker.Body {
   @Override
   public void run(KafkaWorker.Life life) {
     String name = settings.name();
-    try (Producer<String, byte[]> producer = clients.producer(name, settings.group() + "." + UUID.randomUUID());
+    try (Producer<String, byte[]> producer = clients.producer(name, transactionalId);
         Consumer<String, byte[]> inputs = life.wakes(clients.consumer(name + "-inputs",
             byInputs ? settings.group() : null, "earliest"));
         Consumer<String, byte[]> ticks = life.wakes(clients.consumer(name + "-ticks",

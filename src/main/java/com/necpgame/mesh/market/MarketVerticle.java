@@ -53,7 +53,7 @@ public final class MarketVerticle extends VerticleBase {
   public Future<?> start() {
     WorldConfig.Market market = world.market();
     GameClock clock = world.tick().clock();
-    follower = new CompactedView(mesh.kafka(), market.stateTopic(), this::onState).start();
+    follower = new CompactedView(mesh.kafka(), market.stateTopic(), this::onState, mesh.metrics()).start();
     StepLoop.Settings settings = new StepLoop.Settings("market", market.group(),
         StepLoop.Ownership.INPUT_PARTITIONS, Pattern.compile(Pattern.quote(market.ordersTopic())),
         new StepLoop.Ticks(world.tick().hourlyTopic(), "world.tick.hourly", "game_hour", clock.gameEpoch(),

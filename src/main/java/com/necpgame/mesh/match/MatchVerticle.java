@@ -82,7 +82,7 @@ public final class MatchVerticle extends VerticleBase {
         if (r.value() != null) {
           changed(Match.fromJson(new JsonObject(new String(r.value(), StandardCharsets.UTF_8))));
         }
-      }).start();
+      }, mesh.metrics()).start();
       vertx.eventBus().<JsonObject>consumer(CREATE, this::create);
       vertx.eventBus().<String>consumer(GET, m -> {
         JsonObject view = views.view(m.body());
