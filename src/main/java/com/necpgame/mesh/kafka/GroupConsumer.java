@@ -11,6 +11,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -21,7 +23,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * poll's records are being handled the loop does not poll: a handler kept busy past {@code max.poll.interval.ms} (an
  * outage of more than five minutes) loses its partitions, its commit fails, and the worker starts the loop again.
  */
-public final class GroupConsumer implements AutoCloseable {
+public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
   private static final Duration POLL = Duration.ofMillis(200);
@@ -128,14 +129,11 @@ public final class GroupConsumer implements AutoCloseable {
     }
   }
 
-  private final String name;
   private final Supplier<? extends Consumer<String, byte[]>> consumers;
   private final Source source;
   private final Policy policy;
   private final Producer<String, byte[]> deadLetters;
-  private final MeshMetrics metrics;
   private final Handler handler;
-  private final KafkaWorker worker;
   private final CompletableFuture<Void> closing = new CompletableFuture<>();
   private final Executor retries;
   /** Where a broadcast consumer goes on from when a new life of the loop starts. */
@@ -148,15 +146,13 @@ public final class GroupConsumer implements AutoCloseable {
 
   GroupConsumer(String name, Backoff supervision, Supplier<? extends Consumer<String, byte[]>> consumers,
       Source source, Policy policy, Producer<String, byte[]> deadLetters, MeshMetrics metrics, Handler handler) {
-    this.name = name;
+    super(name, supervision, metrics);
     this.consumers = consumers;
     this.source = source;
     this.policy = policy;
     this.deadLetters = deadLetters;
-    this.metrics = metrics;
     this.handler = handler;
-    this.worker = new KafkaWorker(name, supervision, metrics, this::run);
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "retry-" + name);
       t.setDaemon(true);
       return t;
@@ -165,22 +161,8 @@ public final class GroupConsumer implements AutoCloseable {
     this.retries = pool;
   }
 
-  /** Starts the loop; {@link #ready()} completes once it subscribed (or was assigned its partitions). */
-  public GroupConsumer start() {
-    worker.start();
-    return this;
-  }
-
-  public CompletableFuture<Void> ready() {
-    return worker.ready();
-  }
-
-  public CompletableFuture<Void> stopped() {
-    return worker.stopped();
-  }
-
-  /** One life of the loop: a consumer of its own, closed when the life ends. */
-  private void run(KafkaWorker.Life life) {
+  @Override
+  void run(KafkaWorker.Life life) {
     try (Consumer<String, byte[]> consumer = life.wakes(consumers.get())) {
       join(consumer, life);
       life.ready();
@@ -245,8 +227,8 @@ public final class GroupConsumer implements AutoCloseable {
     } catch (CompletionException e) {
       // a partition stopped early (closing, or a dead-letter write failed): sought back below
     }
-    if (!source.broadcast() && !done.isEmpty()) {
-      commit(consumer, done);
+    if (!source.broadcast()) {
+      commitSync(consumer, done);
     }
     done.forEach((tp, next) -> positions.put(tp, next.offset()));
     List<TopicPartition> unfinished = new ArrayList<>();
@@ -264,15 +246,6 @@ public final class GroupConsumer implements AutoCloseable {
       LOG.warn("{}: partitions {} will be read again from their first record not done, in {} ms", name, unfinished,
           pause.toMillis());
       life.pause(pause);
-    }
-  }
-
-  /** commitSync, again once if a wake-up meant for a poll came first (closing). */
-  private static void commit(Consumer<String, byte[]> consumer, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    try {
-      consumer.commitSync(offsets);
-    } catch (WakeupException e) {
-      consumer.commitSync(offsets);
     }
   }
 
@@ -314,7 +287,7 @@ public final class GroupConsumer implements AutoCloseable {
       if (error == null) {
         return CompletableFuture.completedFuture(true);
       }
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      Throwable cause = cause(error);
       if (closing.isDone()) {
         return CompletableFuture.<Boolean>failedFuture(new IllegalStateException("closing"));
       }
@@ -350,14 +323,8 @@ public final class GroupConsumer implements AutoCloseable {
   }
 
   private CompletableFuture<Boolean> deadLetter(ConsumerRecord<String, byte[]> record, Throwable cause, int attempts) {
-    metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE),
-        false);
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    LOG.warn("{}: {}-{}@{} (event {}) to dead letters after {} attempt(s): {}", name, record.topic(),
-        record.partition(), record.offset(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID),
-        attempts, reason);
     CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    deadLetters.send(DeadLetters.of(record, policy.address(), reason, attempts), (metadata, error) -> {
+    deadLetters.send(deadLetter(record, policy.address(), cause, attempts), (metadata, error) -> {
       if (error == null) {
         sent.complete(true);
       } else {
@@ -369,10 +336,11 @@ public final class GroupConsumer implements AutoCloseable {
     return sent;
   }
 
-  /** Stops after the records in hand are done or given up (retries cut short), commits what was done, waits. */
+  /** Stops after the records in hand are done or given up (retries cut short), commits what was done. */
+  @Override
   public CompletableFuture<Void> stop() {
     closing.complete(null);
-    return worker.stop();
+    return super.stop();
   }
 
   /** {@link #stop()}, waiting for the loop for at most 30 s. */

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  *       are awaited and the inputs committed with {@code commitSync}; lost partitions are only told to the handler.
  * </ul>
  */
-public final class GroupLoop implements AutoCloseable {
+public final class GroupLoop extends WorkerLoop<GroupLoop> {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupLoop.class);
 
@@ -116,17 +116,14 @@ public final class GroupLoop implements AutoCloseable {
     }
   }
 
-  private final String group;
   private final Supplier<? extends org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
   private final Producer<String, byte[]> producer;
   private final List<String> topics;
   private final long stepMs;
   private final Duration ackWait;
   private final Handler handler;
-  private final MeshMetrics metrics;
   private final int attempts;
   private final Backoff retry;
-  private final KafkaWorker worker;
   private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
 
   public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
@@ -145,7 +142,7 @@ public final class GroupLoop implements AutoCloseable {
   GroupLoop(String group, Supplier<? extends org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
       Producer<String, byte[]> producer, List<String> topics, long stepMs, Duration ackWait, Backoff supervision,
       int attempts, Backoff retry, MeshMetrics metrics, Handler handler) {
-    this.group = group;
+    super(group, supervision, metrics);
     this.consumers = consumers;
     this.producer = producer;
     this.topics = topics;
@@ -153,23 +150,7 @@ public final class GroupLoop implements AutoCloseable {
     this.ackWait = ackWait;
     this.attempts = attempts;
     this.retry = retry;
-    this.metrics = metrics;
     this.handler = handler;
-    this.worker = new KafkaWorker(group, supervision, metrics, this::run);
-  }
-
-  public GroupLoop start() {
-    worker.start();
-    return this;
-  }
-
-  /** Completes once the loop subscribed (its first assignment follows at a poll). */
-  public CompletableFuture<Void> ready() {
-    return worker.ready();
-  }
-
-  public CompletableFuture<Void> stopped() {
-    return worker.stopped();
   }
 
   /** Runs {@code task} on the loop's thread at its next turn: the loop is woken for it. */
@@ -200,7 +181,7 @@ public final class GroupLoop implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (!broken) {
-        drain(this);
+        commitDone(this, true);
       }
       handler.revoked(partitions);
     }
@@ -217,7 +198,8 @@ public final class GroupLoop implements AutoCloseable {
     }
   }
 
-  private void run(KafkaWorker.Life worker) {
+  @Override
+  void run(KafkaWorker.Life worker) {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = worker.wakes(consumers.get())) {
       Life life = new Life(worker, c);
       try {
@@ -226,7 +208,7 @@ public final class GroupLoop implements AutoCloseable {
         while (worker.running()) {
           turn(life);
         }
-        drain(life);
+        commitDone(life, true);
       } catch (RuntimeException e) {
         life.broken = true; // the consumer's close revokes: nothing more is committed by this life
         throw e;
@@ -254,13 +236,13 @@ public final class GroupLoop implements AutoCloseable {
       try {
         t.run(out);
       } catch (RuntimeException e) {
-        LOG.warn("{}: task failed", group, e);
+        LOG.warn("{}: task failed", name, e);
       }
     }
     handler.step(out);
     acks.addAll(send(out));
     life.inFlight.add(new Turn(acks, offsets));
-    commitDone(life);
+    commitDone(life, false);
   }
 
   /**
@@ -275,10 +257,10 @@ public final class GroupLoop implements AutoCloseable {
         outputs = handler.outputs(r).toCompletableFuture();
       } catch (RuntimeException e) {
         if (e instanceof PoisonRecordException || attempt >= attempts) {
-          out.add(deadLetter(r, e, attempt));
+          out.add(deadLetter(r, "loop:" + name, e, attempt));
           return true;
         }
-        LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", group, r.topic(), r.partition(), r.offset(), attempt,
+        LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", name, r.topic(), r.partition(), r.offset(), attempt,
             e.toString());
         life.worker.pause(retry.after(attempt));
         if (!life.worker.running()) {
@@ -291,20 +273,10 @@ public final class GroupLoop implements AutoCloseable {
       } else {
         int tries = attempt;
         acks.add(outputs.handle((later, e) -> e == null ? later
-            : List.of(deadLetter(r, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                ? e.getCause() : e, tries)))
-            .thenCompose(this::sendAll));
+            : List.of(deadLetter(r, "loop:" + name, cause(e), tries))).thenCompose(this::sendAll));
       }
       return true;
     }
-  }
-
-  private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> r, Throwable e, int attempts) {
-    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    LOG.warn("{}: record {}-{}/{} to dead letters after {} attempt(s): {}", group, r.topic(), r.partition(),
-        r.offset(), attempts, reason);
-    metrics.consumed(r.topic(), EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE), false);
-    return DeadLetters.of(r, "loop:" + group, reason, attempts);
   }
 
   private List<CompletableFuture<?>> send(List<ProducerRecord<String, byte[]>> out) {
@@ -315,7 +287,7 @@ public final class GroupLoop implements AutoCloseable {
         if (e == null) {
           ack.complete(null);
         } else {
-          LOG.warn("{}: an output to {} was not acknowledged: {}", group, r.topic(), e.toString());
+          LOG.warn("{}: an output to {} was not acknowledged: {}", name, r.topic(), e.toString());
           ack.completeExceptionally(new OutputFailed("an output to " + r.topic() + " was not acknowledged", e));
         }
       });
@@ -329,88 +301,45 @@ public final class GroupLoop implements AutoCloseable {
   }
 
   /**
-   * Commits, without waiting, the inputs of the oldest turns whose outputs are all acknowledged; a turn with an
-   * output that failed ends the life of the loop (its inputs and the later ones are read again by the next life).
+   * Commits the inputs of the oldest turns whose outputs are all acknowledged, without waiting ({@code commitAsync});
+   * with {@code all} (before partitions move or the loop stops) waits for every turn's outputs, for at most {@code
+   * ackWait}, and commits with {@code commitSync}. An output that failed, or was not acknowledged within the wait,
+   * ends the life of the loop: its turn's inputs and the later ones are read again by the next life.
    */
-  private void commitDone(Life life) {
+  private void commitDone(Life life, boolean all) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    while (!life.inFlight.isEmpty() && life.inFlight.peek().done()) {
-      Turn t = life.inFlight.peek();
-      failure(t).ifPresent(e -> {
-        commitAsync(life, offsets);
-        throw broken(life, e);
-      });
-      offsets.putAll(life.inFlight.poll().offsets());
-    }
-    commitAsync(life, offsets);
-  }
-
-  private void commitAsync(Life life, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    if (!offsets.isEmpty()) {
-      life.consumer.commitAsync(Map.copyOf(offsets), (o, e) -> {
-        if (e != null) {
-          LOG.warn("{}: commit failed (the inputs will be seen again): {}", group, e.toString());
+    long until = System.nanoTime() + ackWait.toNanos();
+    try {
+      while (!life.inFlight.isEmpty() && (all || life.inFlight.peek().done())) {
+        for (CompletableFuture<?> ack : life.inFlight.peek().acks()) {
+          ack.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
-      });
-      offsets.clear();
-    }
-  }
-
-  private static java.util.Optional<Throwable> failure(Turn t) {
-    for (CompletableFuture<?> ack : t.acks()) {
-      if (ack.isCompletedExceptionally()) {
-        try {
-          ack.join();
-        } catch (RuntimeException e) {
-          return java.util.Optional.of(e.getCause() != null ? e.getCause() : e);
-        }
+        offsets.putAll(life.inFlight.poll().offsets());
+      }
+    } catch (ExecutionException e) {
+      throw broken(life, e.getCause());
+    } catch (TimeoutException e) {
+      throw broken(life, new OutputFailed("outputs not acknowledged within " + ackWait.toMillis() + " ms", e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw broken(life, e);
+    } finally {
+      if (all) {
+        commitSync(life.consumer, offsets);
+      } else if (!offsets.isEmpty()) {
+        life.consumer.commitAsync(offsets, (o, e) -> {
+          if (e != null) {
+            LOG.warn("{}: commit failed (the inputs will be seen again): {}", name, e.toString());
+          }
+        });
       }
     }
-    return java.util.Optional.empty();
   }
 
   private RuntimeException broken(Life life, Throwable cause) {
     life.broken = true;
     life.inFlight.clear();
     return cause instanceof OutputFailed f ? f : new OutputFailed("an output was not acknowledged", cause);
-  }
-
-  /**
-   * Waits for every turn's outputs, then commits all their inputs (before partitions move or the loop stops); an
-   * output that failed or was not acknowledged within the wait ends the life of the loop instead, nothing committed.
-   */
-  private void drain(Life life) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    long until = System.nanoTime() + ackWait.toNanos();
-    for (Turn t = life.inFlight.peek(); t != null; t = life.inFlight.peek()) {
-      for (CompletableFuture<?> ack : t.acks()) {
-        try {
-          ack.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw broken(life, e);
-        } catch (ExecutionException e) {
-          commitSync(life, offsets);
-          throw broken(life, e.getCause());
-        } catch (TimeoutException e) {
-          commitSync(life, offsets);
-          throw broken(life, new OutputFailed("outputs not acknowledged within " + ackWait.toMillis() + " ms", e));
-        }
-      }
-      offsets.putAll(life.inFlight.poll().offsets());
-    }
-    commitSync(life, offsets);
-  }
-
-  private static void commitSync(Life life, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    if (offsets.isEmpty()) {
-      return;
-    }
-    try {
-      life.consumer.commitSync(offsets);
-    } catch (WakeupException e) {
-      life.consumer.commitSync(offsets); // a wake-up meant for a poll came first
-    }
   }
 
   /**
