@@ -3,7 +3,6 @@ package com.necpgame.mesh.kafka;
 import com.necpgame.mesh.MeshMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -207,23 +206,16 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
   private void handle(Consumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records,
       KafkaWorker.Life life) {
     Map<TopicPartition, OffsetAndMetadata> done = new ConcurrentHashMap<>();
-    Map<TopicPartition, CompletableFuture<Void>> chains = new LinkedHashMap<>();
+    List<CompletableFuture<Void>> chains = new ArrayList<>();
     if (policy.batch()) {
       List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(records.count());
       records.forEach(all::add);
-      CompletableFuture<Void> chain = unit(all, done);
-      records.partitions().forEach(tp -> chains.put(tp, chain));
+      chains.add(unit(all, done));
     } else {
-      for (TopicPartition tp : records.partitions()) {
-        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-        for (ConsumerRecord<String, byte[]> r : records.records(tp)) {
-          chain = chain.thenCompose(v -> unit(List.of(r), done));
-        }
-        chains.put(tp, chain);
-      }
+      records.partitions().forEach(tp -> chains.add(oneByOne(records.records(tp), done)));
     }
     try {
-      CompletableFuture.allOf(chains.values().toArray(CompletableFuture[]::new)).join();
+      CompletableFuture.allOf(chains.toArray(CompletableFuture[]::new)).join();
     } catch (CompletionException e) {
       // a partition stopped early (closing, or a dead-letter write failed): sought back below
     }
@@ -232,15 +224,14 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     }
     done.forEach((tp, next) -> positions.put(tp, next.offset()));
     List<TopicPartition> unfinished = new ArrayList<>();
-    chains.forEach((tp, chain) -> {
+    for (TopicPartition tp : records.partitions()) {
+      List<ConsumerRecord<String, byte[]>> polled = records.records(tp);
       OffsetAndMetadata next = done.get(tp);
-      long first = records.records(tp).get(0).offset();
-      long last = records.records(tp).get(records.records(tp).size() - 1).offset();
-      if (next == null || next.offset() <= last) {
+      if (next == null || next.offset() <= polled.get(polled.size() - 1).offset()) {
         unfinished.add(tp);
-        consumer.seek(tp, next != null ? next.offset() : first);
+        consumer.seek(tp, next != null ? next.offset() : polled.get(0).offset());
       }
-    });
+    }
     if (!unfinished.isEmpty() && life.running()) {
       Duration pause = policy.backoff().max();
       LOG.warn("{}: partitions {} will be read again from their first record not done, in {} ms", name, unfinished,
@@ -254,18 +245,24 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       Map<TopicPartition, OffsetAndMetadata> done) {
     return attempt(records, 1).thenCompose(handled -> {
       if (handled) {
-        records.forEach(r -> done.merge(new TopicPartition(r.topic(), r.partition()),
-            new OffsetAndMetadata(r.offset() + 1), (a, b) -> a.offset() >= b.offset() ? a : b));
+        records.forEach(r -> done.put(new TopicPartition(r.topic(), r.partition()),
+            new OffsetAndMetadata(r.offset() + 1))); // in order: the last of a partition wins
         return CompletableFuture.<Void>completedFuture(null);
       }
       LOG.warn("{}: a batch of {} failed {} times; trying its records one by one", name, records.size(),
           policy.attempts());
-      CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-      for (ConsumerRecord<String, byte[]> r : records) {
-        chain = chain.thenCompose(v -> unit(List.of(r), done));
-      }
-      return chain;
+      return oneByOne(records, done);
     });
+  }
+
+  /** Each record a unit, in order; stops at the first that is not done. */
+  private CompletableFuture<Void> oneByOne(List<ConsumerRecord<String, byte[]>> records,
+      Map<TopicPartition, OffsetAndMetadata> done) {
+    CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    for (ConsumerRecord<String, byte[]> r : records) {
+      chain = chain.thenCompose(v -> unit(List.of(r), done));
+    }
+    return chain;
   }
 
   /**
@@ -283,46 +280,51 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     } catch (RuntimeException e) {
       result = CompletableFuture.failedFuture(e);
     }
-    return result.handle((ok, error) -> {
-      if (error == null) {
-        return CompletableFuture.completedFuture(true);
+    return result.handle((ok, error) -> error == null ? CompletableFuture.completedFuture(true)
+        : failed(records, attempt, cause(error))).thenCompose(f -> f);
+  }
+
+  private CompletableFuture<Boolean> failed(List<ConsumerRecord<String, byte[]>> records, int attempt,
+      Throwable cause) {
+    if (closing.isDone()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("closing"));
+    }
+    if (cause instanceof PoisonRecordException) {
+      return giveUp(records, cause, attempt - 1);
+    }
+    ConsumerRecord<String, byte[]> first = records.get(0);
+    LOG.debug("{}: {} record(s) from {}-{}@{} attempt {} failed: {}", name, records.size(), first.topic(),
+        first.partition(), first.offset(), attempt, cause.toString());
+    if (attempt < policy.attempts()) {
+      return again(records, attempt);
+    }
+    return policy.probe().check().toCompletableFuture().handle((reachable, away) -> {
+      if (away == null) {
+        return giveUp(records, cause, attempt);
       }
-      Throwable cause = cause(error);
-      if (closing.isDone()) {
-        return CompletableFuture.<Boolean>failedFuture(new IllegalStateException("closing"));
-      }
-      boolean poison = cause instanceof PoisonRecordException;
-      ConsumerRecord<String, byte[]> first = records.get(0);
-      if (poison) {
-        return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt - 1);
-      }
-      LOG.debug("{}: {} record(s) from {}-{}@{} attempt {} failed: {}", name, records.size(), first.topic(),
-          first.partition(), first.offset(), attempt, cause.toString());
-      if (attempt < policy.attempts()) {
-        return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
-      }
-      return policy.probe().check().toCompletableFuture().handle((reachable, away) -> {
-        if (away == null) {
-          return records.size() > 1 ? CompletableFuture.completedFuture(false) : deadLetter(first, cause, attempt);
-        }
-        LOG.warn("{}: {} record(s) from {}-{}@{} failed {} times while what the handler needs is away ({}); trying "
-            + "again", name, records.size(), first.topic(), first.partition(), first.offset(), attempt,
-            away.toString());
-        return later(attempt).thenCompose(v -> attempt(records, attempt + 1));
-      }).thenCompose(f -> f);
+      LOG.warn("{}: {} record(s) from {}-{}@{} failed {} times while what the handler needs is away ({}); trying "
+          + "again", name, records.size(), first.topic(), first.partition(), first.offset(), attempt,
+          away.toString());
+      return again(records, attempt);
     }).thenCompose(f -> f);
   }
 
-  /** Completes after the backoff of {@code attempt} (at once when closing), on the retry thread. */
-  private CompletableFuture<Void> later(int attempt) {
+  /** The next try after the backoff of {@code attempt} (at once when closing), on the retry thread. */
+  private CompletableFuture<Boolean> again(List<ConsumerRecord<String, byte[]>> records, int attempt) {
     CompletableFuture<Void> due = new CompletableFuture<>();
     CompletableFuture.delayedExecutor(policy.backoff().after(attempt).toMillis(), TimeUnit.MILLISECONDS, retries)
         .execute(() -> due.complete(null));
     closing.thenRunAsync(() -> due.complete(null), retries);
-    return due;
+    return due.thenCompose(v -> attempt(records, attempt + 1));
   }
 
-  private CompletableFuture<Boolean> deadLetter(ConsumerRecord<String, byte[]> record, Throwable cause, int attempts) {
+  /** A batch is split (false); a single record is dead-lettered (true once Kafka acknowledged it). */
+  private CompletableFuture<Boolean> giveUp(List<ConsumerRecord<String, byte[]>> records, Throwable cause,
+      int attempts) {
+    if (records.size() > 1) {
+      return CompletableFuture.completedFuture(false);
+    }
+    ConsumerRecord<String, byte[]> record = records.get(0);
     CompletableFuture<Boolean> sent = new CompletableFuture<>();
     deadLetters.send(deadLetter(record, policy.address(), cause, attempts), (metadata, error) -> {
       if (error == null) {
