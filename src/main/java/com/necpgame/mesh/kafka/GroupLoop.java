@@ -160,11 +160,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
   }
 
   /** A turn's outputs on their way, and the input offsets to commit once they are all acknowledged. */
-  private record Turn(List<CompletableFuture<?>> acks, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    boolean done() {
-      return acks.stream().allMatch(CompletableFuture::isDone);
-    }
-  }
+  private record Turn(CompletableFuture<Void> acked, Map<TopicPartition, OffsetAndMetadata> offsets) {}
 
   /** One life of the loop: its consumer, its turns in flight, and whether an output of them failed. */
   private final class Life implements ConsumerRebalanceListener {
@@ -240,8 +236,8 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       }
     }
     handler.step(out);
-    acks.addAll(send(out));
-    life.inFlight.add(new Turn(acks, offsets));
+    acks.add(send(out));
+    life.inFlight.add(new Turn(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)), offsets));
     commitDone(life, false);
   }
 
@@ -273,14 +269,15 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       } else {
         int tries = attempt;
         acks.add(outputs.handle((later, e) -> e == null ? later
-            : List.of(deadLetter(r, "loop:" + name, cause(e), tries))).thenCompose(this::sendAll));
+            : List.of(deadLetter(r, "loop:" + name, cause(e), tries))).thenCompose(this::send));
       }
       return true;
     }
   }
 
-  private List<CompletableFuture<?>> send(List<ProducerRecord<String, byte[]>> out) {
-    List<CompletableFuture<?>> acks = new ArrayList<>(out.size());
+  /** Sends {@code out}; completes when all were acknowledged, fails with {@link OutputFailed} when one was not. */
+  private CompletableFuture<Void> send(List<ProducerRecord<String, byte[]>> out) {
+    List<CompletableFuture<Void>> acks = new ArrayList<>(out.size());
     for (ProducerRecord<String, byte[]> r : out) {
       CompletableFuture<Void> ack = new CompletableFuture<>();
       producer.send(r, (meta, e) -> {
@@ -293,11 +290,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       });
       acks.add(ack);
     }
-    return acks;
-  }
-
-  private CompletableFuture<Void> sendAll(List<ProducerRecord<String, byte[]>> out) {
-    return CompletableFuture.allOf(send(out).toArray(CompletableFuture[]::new));
+    return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
   }
 
   /**
@@ -310,10 +303,8 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     long until = System.nanoTime() + ackWait.toNanos();
     try {
-      while (!life.inFlight.isEmpty() && (all || life.inFlight.peek().done())) {
-        for (CompletableFuture<?> ack : life.inFlight.peek().acks()) {
-          ack.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-        }
+      while (!life.inFlight.isEmpty() && (all || life.inFlight.peek().acked().isDone())) {
+        life.inFlight.peek().acked().get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         offsets.putAll(life.inFlight.poll().offsets());
       }
     } catch (ExecutionException e) {
@@ -349,10 +340,5 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
   @Override
   public void close() {
     worker.close(ackWait.plusSeconds(5));
-  }
-
-  /** {@link #close()} without waiting: completes when the loop has ended. */
-  public CompletableFuture<Void> stop() {
-    return worker.stop();
   }
 }
