@@ -256,8 +256,8 @@ public final class StepLoop implements KafkaWorker.Body {
   /** A shard this life owns: its model and the input partitions it reads, in order. */
   private record Shard(String key, Model model, SortedSet<TopicPartition> partitions) {}
 
-  /** One life: the clients, the shards they own and where the ticks are. */
-  private final class Run {
+  /** One life: the clients, the shards they own and where the ticks are; it hears the owning group's rebalances. */
+  private final class Run implements ConsumerRebalanceListener {
     private final KafkaWorker.Life life;
     private final Producer<String, byte[]> producer;
     private final Consumer<String, byte[]> inputs;
@@ -283,13 +283,13 @@ public final class StepLoop implements KafkaWorker.Body {
     void run() {
       producer.initTransactions();
       if (byInputs) {
-        inputs.subscribe(settings.inputs(), listener(this::revokedInputs, this::assignedInputs));
+        inputs.subscribe(settings.inputs(), this);
         List<TopicPartition> parts = ticks.partitionsFor(settings.ticks().topic()).stream()
             .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         ticks.assign(parts);
         ticks.seekToEnd(parts);
       } else {
-        ticks.subscribe(List.of(settings.ticks().topic()), listener(this::revokedTicks, this::assignedTicks));
+        ticks.subscribe(List.of(settings.ticks().topic()), this);
       }
       life.ready();
       while (life.running()) {
@@ -311,35 +311,13 @@ public final class StepLoop implements KafkaWorker.Body {
       }
     }
 
-    private ConsumerRebalanceListener listener(java.util.function.Consumer<Collection<TopicPartition>> revoked,
-        java.util.function.Consumer<Collection<TopicPartition>> assigned) {
-      return new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          revoked.accept(partitions);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          assigned.accept(partitions);
-        }
-      };
-    }
-
-    private void revokedInputs(Collection<TopicPartition> partitions) {
-      partitions.forEach(p -> shards.remove(keyOf(p)));
-      reader.forget(partitions);
-    }
-
-    private void assignedInputs(Collection<TopicPartition> partitions) {
-      Map<String, Set<TopicPartition>> owned = new TreeMap<>();
-      partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
-      take(owned);
-    }
-
-    /** The ticks moved: their new owner takes the shard from the committed state. */
-    private void revokedTicks(Collection<TopicPartition> partitions) {
-      if (!partitions.isEmpty()) {
+    /** Inputs moved: their shards go. The ticks moved: their new owner takes the shard from the committed state. */
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (byInputs) {
+        partitions.forEach(p -> shards.remove(keyOf(p)));
+        reader.forget(partitions);
+      } else if (!partitions.isEmpty()) {
         shards.clear();
         reader.forget(inputs.assignment());
         tickOffsets.clear();
@@ -347,8 +325,13 @@ public final class StepLoop implements KafkaWorker.Body {
       }
     }
 
-    private void assignedTicks(Collection<TopicPartition> partitions) {
-      if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (byInputs) {
+        Map<String, Set<TopicPartition>> owned = new TreeMap<>();
+        partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
+        take(owned);
+      } else if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
         List<TopicPartition> parts = new ArrayList<>();
         inputs.listTopics().forEach((topic, infos) -> {
           if (settings.inputs().matcher(topic).matches()) {
