@@ -90,7 +90,7 @@ public final class CrowdVerticle extends VerticleBase {
       if (d == null) {
         return;
       }
-      switch (String.valueOf(envelope.getString("event_type"))) {
+      switch (envelope.getString("event_type")) {
         case "economy.market.cleared" -> {
           int c = commodities.indexOf(d.getString("commodity"));
           if (c >= 0 && d.getValue("price") != null) {

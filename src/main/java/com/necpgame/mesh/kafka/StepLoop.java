@@ -89,7 +89,7 @@ public final class StepLoop implements KafkaWorker.Body {
     /** The last period stepped, or MIN_VALUE when none. */
     long last();
 
-    /** An input event read before the period's cut, in offset order per input partition. */
+    /** An input envelope (with a string {@code event_type}) read before the period's cut, in offset order. */
     void input(JsonObject envelope);
 
     /** Steps the period; the records to publish (on any topic). */
@@ -511,17 +511,16 @@ public final class StepLoop implements KafkaWorker.Body {
      * memory and polling keeps the consumer in its group. A partition that leaves during the read (a rebalance in a
      * poll) is dropped from it. {@code nextOffsets} gets where each partition continues: its first record not taken.
      */
-    private Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> readUntil(Collection<TopicPartition> partitions,
-        long cutMs, Map<TopicPartition, Long> nextOffsets) {
+    private Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> readUntil(Set<TopicPartition> parts, long cutMs,
+        Map<TopicPartition, Long> nextOffsets) {
       Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> out = new HashMap<>();
-      if (partitions.isEmpty()) {
+      if (parts.isEmpty()) {
         return out;
       }
       long waitUntil = cutMs + settings.graceMs() - System.currentTimeMillis();
       if (waitUntil > 0) {
         sleep(waitUntil);
       }
-      Set<TopicPartition> parts = Set.copyOf(partitions);
       Map<TopicPartition, Long> ends = inputs.endOffsets(parts);
       List<TopicPartition> open = new ArrayList<>(parts);
       inputs.pause(inputs.assignment());
