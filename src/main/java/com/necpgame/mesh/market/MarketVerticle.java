@@ -18,13 +18,10 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * The hourly market. The orders topic is read in the consumer group {@code world.market.group}: the partitions this
- * process is given are its shards ({@link MarketShard}), and only it clears their commodities. Hourly ticks are read by
- * every process (no group) and only say that an hour has come; for each shard the {@link StepLoop} clears every hour
- * after the shard's last one up to the tick's, each on the orders appended before that hour's real time, and commits
- * the results, the shard's new state and the consumed order offsets in one Kafka transaction. Every process follows
- * every shard's published state, so {@code GET /market/...} answers on any process, over the event bus ({@link #BOOK},
- * {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
+ * The hourly market: a {@link StepLoop} over the orders topic, whose partitions the consumer group
+ * {@code world.market.group} gives this process are its shards ({@link MarketShard}), stepped by the hourly ticks.
+ * Every process follows every shard's published state, so {@code GET /market/...} answers on any process, over the
+ * event bus ({@link #BOOK}, {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
  */
 public final class MarketVerticle extends VerticleBase {
 
