@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -148,10 +149,7 @@ public final class CrowdVerticle extends VerticleBase {
 
     @Override
     public byte[] snapshot() {
-      JsonArray p = new JsonArray();
-      for (long v : prices) {
-        p.add(v);
-      }
+      JsonArray p = new JsonArray(Arrays.stream(prices).boxed().toList());
       return new JsonObject().put("last_day", lastDay).put("prices", p).put("wars", new JsonArray(List.copyOf(wars)))
           .put("crowd", crowd.snapshot()).encode().getBytes(StandardCharsets.UTF_8);
     }
