@@ -65,7 +65,7 @@ public final class CompactedView implements AutoCloseable {
 
   private void run(KafkaWorker.Life life) {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = life.wakes(consumers.get())) {
-      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout);
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, topic, timeout);
       if (parts.isEmpty()) {
         throw new IllegalStateException("topic " + topic + " has no partitions: it does not exist (yet)");
       }
