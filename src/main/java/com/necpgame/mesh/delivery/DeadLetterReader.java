@@ -166,38 +166,35 @@ public final class DeadLetterReader {
         }
       }
     }
-    for (ConsumerRecord<String, byte[]> r : chosen) {
-      String origin = header(r, DeadLetters.SOURCE_TOPIC);
-      String target = origin == null ? topic : origin;
-      if (!(subscriptionOf(r) != null && r.value() != null) && !mayWrite.test(target)) {
-        throw new Forbidden(target);
-      }
-    }
-    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    List<ProducerRecord<String, byte[]>> copies = new ArrayList<>(); // null for a webhook's: queued instead
     List<String> subscriptions = new ArrayList<>();
     List<String> events = new ArrayList<>();
     List<String> topics = new ArrayList<>();
     List<String> payloads = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : chosen) {
       String origin = header(r, DeadLetters.SOURCE_TOPIC);
-      String address = header(r, DeadLetters.ADDRESS);
-      if (address != null && address.startsWith(SUBSCRIPTION) && r.value() != null) {
-        subscriptions.add(address.substring(SUBSCRIPTION.length()));
+      String subscription = r.value() == null ? null : subscriptionOf(r);
+      if (subscription != null) {
+        subscriptions.add(subscription);
         events.add(r.key() != null ? r.key() : dlq + "-" + r.partition() + "-" + r.offset());
         topics.add(origin == null ? dlq : origin);
         payloads.add(new String(r.value(), StandardCharsets.UTF_8));
-        sent.add(null);
+        copies.add(null);
         continue;
       }
-      ProducerRecord<String, byte[]> out = new ProducerRecord<>(origin == null ? topic : origin, null, r.key(),
-          r.value());
+      String target = origin == null ? topic : origin;
+      if (!mayWrite.test(target)) {
+        throw new Forbidden(target); // before anything is sent
+      }
+      ProducerRecord<String, byte[]> out = new ProducerRecord<>(target, null, r.key(), r.value());
       for (Header h : r.headers()) {
         if (!h.key().startsWith("dlq.")) {
           out.headers().add(h);
         }
       }
-      sent.add(producer.send(out));
+      copies.add(out);
     }
+    List<Future<RecordMetadata>> sent = copies.stream().map(out -> out == null ? null : producer.send(out)).toList();
     webhooks.enqueue(subscriptions, events, topics, payloads).toCompletionStage().toCompletableFuture()
         .get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
     JsonArray results = new JsonArray();
@@ -206,7 +203,7 @@ public final class DeadLetterReader {
       JsonObject result = new JsonObject().put("partition", chosen.get(i).partition())
           .put("offset", chosen.get(i).offset());
       if (sent.get(i) == null) {
-        result.put("subscription", header(chosen.get(i), DeadLetters.ADDRESS).substring(SUBSCRIPTION.length()));
+        result.put("subscription", subscriptionOf(chosen.get(i)));
       } else {
         RecordMetadata m = sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         result.put("topic", m.topic()).put("new_partition", m.partition()).put("new_offset", m.offset());

@@ -71,11 +71,9 @@ public final class CompactedView implements AutoCloseable {
       }
       PartitionScan<String, byte[]> scan = PartitionScan.open(c, parts,
           new PartitionScan.AtOffsets(Map.copyOf(next), PartitionScan.BEGINNING), PartitionScan.END, timeout);
-      boolean caughtUp = false;
       while (life.running()) {
-        if (!caughtUp && scan.reached()) {
-          caughtUp = true;
-          life.ready();
+        if (scan.reached()) {
+          life.ready(); // caught up: completes caughtUp() the first time
         }
         for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
           hand(r);
