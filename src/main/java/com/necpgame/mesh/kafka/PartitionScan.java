@@ -143,18 +143,16 @@ public final class PartitionScan<K, V> {
       parts.stream().filter(p -> found.get(p) != null).forEach(p -> out.put(p, found.get(p).offset()));
     } else if (at instanceof AtOffsets o) {
       List<TopicPartition> listed = parts.stream().filter(o.next()::containsKey).toList();
-      if (!listed.isEmpty()) {
-        Map<TopicPartition, Long> begins = consumer.beginningOffsets(listed, timeout);
-        Map<TopicPartition, Long> ends = consumer.endOffsets(listed, timeout);
-        for (TopicPartition p : listed) {
-          long wanted = o.next().get(p);
-          long begin = begins.get(p);
-          if (wanted < begin || wanted > ends.get(p)) {
-            gaps.add(new Gap(p, wanted, begin, wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
-            out.put(p, begin);
-          } else {
-            out.put(p, wanted);
-          }
+      Map<TopicPartition, Long> begins = offsets(consumer, listed, BEGINNING, timeout, gaps);
+      Map<TopicPartition, Long> ends = offsets(consumer, listed, END, timeout, gaps);
+      for (TopicPartition p : listed) {
+        long wanted = o.next().get(p);
+        long begin = begins.get(p);
+        if (wanted < begin || wanted > ends.get(p)) {
+          gaps.add(new Gap(p, wanted, begin, wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
+          out.put(p, begin);
+        } else {
+          out.put(p, wanted);
         }
       }
       out.putAll(offsets(consumer, parts.stream().filter(p -> !o.next().containsKey(p)).toList(), o.otherwise(),
@@ -183,8 +181,7 @@ public final class PartitionScan<K, V> {
       return out;
     }
     for (ConsumerRecord<K, V> r : consumer.poll(timeout)) {
-      Long stop = stops.get(new TopicPartition(r.topic(), r.partition()));
-      if (stop == null || r.offset() < stop) {
+      if (r.offset() < stops.get(new TopicPartition(r.topic(), r.partition()))) {
         out.add(r);
       }
     }
