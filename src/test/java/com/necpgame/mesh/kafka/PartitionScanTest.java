@@ -71,6 +71,11 @@ class PartitionScanTest {
     });
   }
 
+  /** A scan of both partitions from their beginning to their end offsets of now. */
+  private static PartitionScan<String, String> wholeOf(MockConsumer<String, String> c) {
+    return PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING, PartitionScan.END, TIMEOUT);
+  }
+
   private static List<String> values(List<ConsumerRecord<String, String>> records) {
     return records.stream().map(ConsumerRecord::value).toList();
   }
@@ -95,8 +100,7 @@ class PartitionScanTest {
   @Test
   void emptyPartitionsAndMissingTopicsAreReadAtOnce() {
     TimedConsumer c = consumer(4, 4, 0, 0);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     assertTrue(scan.reached());
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
     scan.readAll(Duration.ZERO, read::add);
@@ -162,8 +166,7 @@ class PartitionScanTest {
   @Test
   void aReadThatDoesNotReachItsStopsInTimeFailsNamingThePartitionBehind() {
     TimedConsumer c = consumer(0, 5, 0, 1);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     onFirstPoll(c, P0, 0, 2); // the end offsets say 5, only 2 ever come
     onFirstPoll(c, P1, 0, 1);
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
@@ -202,8 +205,7 @@ class PartitionScanTest {
   @Test
   void aScanThenTailedSaysWhenWhatWasThereAtTheStartWasRead() {
     TimedConsumer c = consumer(0, 2, 0, 0);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     assertFalse(scan.reached());
     onFirstPoll(c, P0, 0, 4);
     assertEquals(List.of("0@0", "0@1", "0@2", "0@3"), values(c.poll(TIMEOUT).records(P0)),
