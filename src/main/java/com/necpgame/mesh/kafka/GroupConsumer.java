@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
  *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
  *       <topic>.dlq} with the reason ({@link DeadLetters}), acknowledged before it counts as done, and the partition
- *       goes on. Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
+ *       goes on (a topic with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does). Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
  *       asked: when it fails, what the handler writes to is away (the database, say), which is not the records'
  *       fault, and they are tried again, as they are, without limit.
  *   <li><b>Commit.</b> Only records that are done (handled, or dead-lettered and acknowledged) are committed, with
@@ -205,6 +206,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
 
   private void handle(Consumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records,
       KafkaWorker.Life life) {
+    listTopics(consumer, records.partitions());
     Map<TopicPartition, OffsetAndMetadata> done = new ConcurrentHashMap<>();
     List<CompletableFuture<Void>> chains = new ArrayList<>();
     if (policy.batch()) {
@@ -325,8 +327,12 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       return CompletableFuture.completedFuture(false);
     }
     ConsumerRecord<String, byte[]> record = records.get(0);
+    ProducerRecord<String, byte[]> dead = deadLetter(record, policy.address(), cause, attempts);
+    if (dead == null) {
+      return CompletableFuture.completedFuture(true);
+    }
     CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    deadLetters.send(deadLetter(record, policy.address(), cause, attempts), (metadata, error) -> {
+    deadLetters.send(dead, (metadata, error) -> {
       if (error == null) {
         sent.complete(true);
       } else {

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -41,8 +42,8 @@ import org.slf4j.LoggerFactory;
  *       from the group's commits. The handler hears the partitions revoked, then assigned again (it reloads there).
  *   <li><b>Bad record.</b> A record whose handler throws is tried again after {@link #RETRY} up to {@link #ATTEMPTS}
  *       times (at once when it threw {@link PoisonRecordException}); what a failed try emitted is dropped. Then the
- *       record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one of the turn's outputs, and the
- *       loop goes on. A record whose outputs come later ({@link Handler#outputs}) and fail goes there too.
+ *       record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one of the turn's outputs (a topic
+ *       with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does), and the loop goes on. A record whose outputs come later ({@link Handler#outputs}) and fail goes there too.
  *   <li><b>Commit.</b> A turn's inputs are committed ({@code commitAsync}) only after every output of the turn, and of
  *       every earlier turn, was acknowledged. When an output is not acknowledged, the turn's inputs and those of every
  *       later turn are <em>not</em> committed: the life of the loop ends (the worker restarts it, as above) and the
@@ -219,6 +220,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
     } catch (WakeupException e) {
       records = ConsumerRecords.empty(); // woken by submit (run the tasks now) or by close (a last turn)
     }
+    listTopics(life.consumer, records.partitions());
     List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
     List<CompletableFuture<?>> acks = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -253,7 +255,10 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
         outputs = handler.outputs(r).toCompletableFuture();
       } catch (RuntimeException e) {
         if (e instanceof PoisonRecordException || attempt >= attempts) {
-          out.add(deadLetter(r, "loop:" + name, e, attempt));
+          ProducerRecord<String, byte[]> dead = deadLetter(r, "loop:" + name, e, attempt);
+          if (dead != null) {
+            out.add(dead);
+          }
           return true;
         }
         LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", name, r.topic(), r.partition(), r.offset(), attempt,
@@ -269,7 +274,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       } else {
         int tries = attempt;
         acks.add(outputs.handle((later, e) -> e == null ? later
-            : List.of(deadLetter(r, "loop:" + name, cause(e), tries))).thenCompose(this::send));
+            : Stream.ofNullable(deadLetter(r, "loop:" + name, cause(e), tries)).toList()).thenCompose(this::send));
       }
       return true;
     }
