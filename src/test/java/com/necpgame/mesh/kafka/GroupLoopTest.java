@@ -103,7 +103,7 @@ class GroupLoopTest {
 
   private GroupLoop loop(MockProducer<String, byte[]> producer, java.util.function.Supplier<Member> members,
       GroupLoop.Handler handler) {
-    return new GroupLoop("g", members, producer, List.of(IN), 20, Duration.ofSeconds(20), FAST, 3, FAST, metrics,
+    return new GroupLoop("g", members, producer, List.of(IN), 20, Duration.ofSeconds(20), FAST, FAST, metrics,
         handler).start();
   }
 
@@ -176,7 +176,7 @@ class GroupLoopTest {
     await(() -> commits.getOrDefault(P0, -1L) == 3L, "everything committed");
     loop.close();
     assertEquals(List.of("k0", "k2"), seen);
-    assertEquals(3, tries.size());
+    assertEquals(GroupConsumer.Policy.ATTEMPTS, tries.size());
     List<ProducerRecord<String, byte[]>> sent = producer.history();
     assertEquals(List.of("out", "in.dlq", "out"), sent.stream().map(ProducerRecord::topic).toList());
     assertEquals("no match m-1 in this state", header(sent.get(1), DeadLetters.REASON));
