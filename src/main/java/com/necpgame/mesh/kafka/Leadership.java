@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -24,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * (the broker away) ends this member's candidacy for a moment, the listener told false, and the worker starts it
  * again after {@link Backoff#SUPERVISION}.
  */
-public final class Leadership implements AutoCloseable {
+public final class Leadership extends WorkerLoop<Leadership> {
 
   private static final Logger LOG = LoggerFactory.getLogger(Leadership.class);
 
@@ -34,31 +33,21 @@ public final class Leadership implements AutoCloseable {
   private final long sessionTimeoutMs;
   private final Consumer<Boolean> listener;
   private final TopicPartition first;
-  private final KafkaWorker worker;
 
   /** @param listener told true when this member becomes leader, false when it stops being one; on the group's thread */
   public Leadership(KafkaClients kafka, MeshMetrics metrics, String group, String topic, long sessionTimeoutMs,
       Consumer<Boolean> listener) {
+    super(group + ".election", Backoff.SUPERVISION, metrics);
     this.kafka = kafka;
     this.group = group;
     this.topic = topic;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.listener = listener;
     this.first = new TopicPartition(topic, 0);
-    this.worker = new KafkaWorker(group + ".election", metrics, this::run);
   }
 
-  /** Starts the candidacy; {@link #ready()} completes once this member asked to join the group. */
-  public Leadership start() {
-    worker.start();
-    return this;
-  }
-
-  public CompletableFuture<Void> ready() {
-    return worker.ready();
-  }
-
-  private void run(KafkaWorker.Life life) {
+  @Override
+  void run(KafkaWorker.Life life) {
     try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("leader", group, "latest", Map.of(
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
         ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
@@ -103,10 +92,5 @@ public final class Leadership implements AutoCloseable {
   @Override
   public void close() {
     worker.close(Duration.ofSeconds(10));
-  }
-
-  /** {@link #close()} without waiting: completes when this member left. */
-  public CompletableFuture<Void> stop() {
-    return worker.stop();
   }
 }

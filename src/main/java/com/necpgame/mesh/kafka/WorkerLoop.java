@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@link GroupConsumer} and {@link GroupLoop} share: a {@link KafkaWorker} that runs the lives of the loop, its
- * start, readiness and stop, the commit of what is done, and a record given up with the reason.
+ * What {@link GroupConsumer}, {@link GroupLoop} and {@link Leadership} share: a {@link KafkaWorker} that runs the lives
+ * of the loop, its start, readiness and stop; and for the group loops the commit of what is done and a record given
+ * up with the reason.
  */
 abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
 
