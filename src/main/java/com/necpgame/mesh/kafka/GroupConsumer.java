@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
  *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
  *       <topic>.dlq} with the reason ({@link DeadLetters}), acknowledged before it counts as done, and the partition
- *       goes on (a topic with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does). Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
- *       asked: when it fails, what the handler writes to is away (the database, say), which is not the records'
- *       fault, and they are tried again, as they are, without limit.
+ *       goes on (a topic with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does). Before a batch
+ *       is split or a record dead-lettered the handler's {@link Policy#probe() probe} is asked: when it fails, what
+ *       the handler writes to is away (the database, say), which is not the records' fault, and they are tried
+ *       again, as they are, without limit.
  *   <li><b>Commit.</b> Only records that are done (handled, or dead-lettered and acknowledged) are committed, with
  *       {@code commitSync} after each poll, so nothing is in flight when a rebalance moves partitions (Kafka calls
  *       the rebalance listener inside {@code poll}) and what was done is committed when the loop stops. A partition
@@ -117,9 +118,10 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     /** Tries of a batch or record, where no setting says otherwise ({@code bridge.retry.max_attempts} does). */
     public static final int ATTEMPTS = 5;
 
-    /** A pause from {@code first} doubling up to 5 s (or {@code first} when longer), ±20 %. */
-    public static Backoff backoff(Duration first) {
-      return new Backoff(first, first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5), 0.2);
+    /** Batches tried {@link #ATTEMPTS} times, pausing {@code first} doubling up to 5 s (or {@code first}), ±20 %. */
+    public static Policy batches(Duration first, Probe probe, String address) {
+      Duration max = first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5);
+      return new Policy(true, ATTEMPTS, new Backoff(first, max, 0.2), probe, address);
     }
 
     public Policy {
