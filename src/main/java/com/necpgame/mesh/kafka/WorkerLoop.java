@@ -77,10 +77,19 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 
-  /** Lists the cluster's topics again when {@code polled} has one not listed yet; on the loop's thread. */
+  /**
+   * Lists the cluster's topics again when {@code polled} has one not listed yet; on the loop's thread, again once if a
+   * wake-up meant for a poll came first.
+   */
   void listTopics(Consumer<String, byte[]> consumer, Collection<TopicPartition> polled) {
     if (!polled.stream().allMatch(tp -> topics.contains(tp.topic()))) {
-      topics = Set.copyOf(consumer.listTopics().keySet());
+      Map<String, ?> listed;
+      try {
+        listed = consumer.listTopics();
+      } catch (WakeupException e) {
+        listed = consumer.listTopics();
+      }
+      topics = Set.copyOf(listed.keySet());
     }
   }
 
