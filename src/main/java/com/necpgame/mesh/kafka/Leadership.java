@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -27,10 +28,7 @@ public final class Leadership extends WorkerLoop<Leadership> {
 
   private static final Logger LOG = LoggerFactory.getLogger(Leadership.class);
 
-  private final KafkaClients kafka;
-  private final String group;
-  private final String topic;
-  private final long sessionTimeoutMs;
+  private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final Consumer<Boolean> listener;
   private final TopicPartition first;
 
@@ -38,37 +36,26 @@ public final class Leadership extends WorkerLoop<Leadership> {
   public Leadership(KafkaClients kafka, MeshMetrics metrics, String group, String topic, long sessionTimeoutMs,
       Consumer<Boolean> listener) {
     super(group + ".election", Backoff.SUPERVISION, metrics);
-    this.kafka = kafka;
-    this.group = group;
-    this.topic = topic;
-    this.sessionTimeoutMs = sessionTimeoutMs;
+    this.consumers = () -> kafka.consumer("leader", group, "latest", Map.of(
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()));
     this.listener = listener;
     this.first = new TopicPartition(topic, 0);
   }
 
   @Override
   void run(KafkaWorker.Life life) {
-    try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("leader", group, "latest", Map.of(
-        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
-        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
-        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName())))) {
-      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+    try (KafkaConsumer<String, byte[]> c = life.wakes(consumers.get())) {
+      c.subscribe(List.of(first.topic()), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          if (partitions.contains(first)) {
-            LOG.info("{}: leading", group);
-            listener.accept(true);
-          }
+          told(partitions, true);
         }
 
         @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          lost(partitions);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-          lost(partitions);
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) { // and, by default, lost
+          told(partitions, false);
         }
       });
       life.ready();
@@ -81,10 +68,10 @@ public final class Leadership extends WorkerLoop<Leadership> {
     }
   }
 
-  private void lost(Collection<TopicPartition> partitions) {
+  private void told(Collection<TopicPartition> partitions, boolean leading) {
     if (partitions.contains(first)) {
-      LOG.info("{}: no longer leading", group);
-      listener.accept(false);
+      LOG.info("{}: {}", name, leading ? "leading" : "no longer leading");
+      listener.accept(leading);
     }
   }
 
