@@ -109,7 +109,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
    * How failures of the handler are met.
    *
    * @param batch a poll is one call of the handler (else each record is, partitions in parallel)
-   * @param attempts tries of a batch or a record before it is split or dead-lettered
+   * @param attempts tries of a batch or a record before it is split or dead-lettered (at least 1: the config says so)
    * @param backoff the pause after each failed try
    * @param probe asked when a record failed {@code attempts} times: when it fails too, the record is not to blame
    * @param address what the records were for, in the dead letter's {@code dlq.address}
@@ -122,12 +122,6 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     public static Policy batches(Duration first, Probe probe, String address) {
       Duration max = first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5);
       return new Policy(true, ATTEMPTS, new Backoff(first, max, 0.2), probe, address);
-    }
-
-    public Policy {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("attempts must be at least 1");
-      }
     }
   }
 
