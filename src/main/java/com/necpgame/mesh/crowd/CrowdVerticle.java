@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -36,16 +37,17 @@ public final class CrowdVerticle extends VerticleBase {
 
   private final MeshContext mesh;
   private final WorldConfig world;
+  private final List<String> commodities;
   private KafkaWorker loop;
 
   public CrowdVerticle(MeshContext mesh) {
     this.mesh = mesh;
     this.world = mesh.config().world();
+    this.commodities = List.copyOf(world.commodities().keySet());
   }
 
   @Override
   public Future<?> start() {
-    List<String> commodities = List.copyOf(world.commodities().keySet());
     GameClock clock = world.tick().clock();
     WorldConfig.DailyStep daily = world.crowdStep();
     StepLoop.Settings settings = new StepLoop.Settings(KEY, daily.group(), StepLoop.Ownership.TICKS,
@@ -55,7 +57,8 @@ public final class CrowdVerticle extends VerticleBase {
     loop = new KafkaWorker(KEY, mesh.metrics(), new StepLoop(settings,
         StepLoop.clients(mesh.kafka(), world.stateTopic(), WorldConfig.MAX_STATE_RECORD_BYTES),
         (key, saved) -> saved == null ? new Step(new Crowd(commodities, world.factions().size(),
-            world.crowd().population(), world.crowd().seed()), references(), new TreeSet<>())
+            world.crowd().population(), world.crowd().seed()),
+            world.commodities().values().stream().mapToLong(Long::longValue).toArray(), new TreeSet<>(), Long.MIN_VALUE)
             : restore(new JsonObject(new String(saved, StandardCharsets.UTF_8))),
         mesh.metrics().simulationTimer("crowd_step"))).start();
     return Future.fromCompletionStage(loop.ready(), context);
@@ -65,13 +68,7 @@ public final class CrowdVerticle extends VerticleBase {
     long[] prices = s.getJsonArray("prices").stream().mapToLong(v -> ((Number) v).longValue()).toArray();
     TreeSet<String> wars = new TreeSet<>();
     s.getJsonArray("wars").forEach(w -> wars.add((String) w));
-    Step step = new Step(Crowd.restore(s.getJsonObject("crowd")), prices, wars);
-    step.lastDay = s.getLong("last_day");
-    return step;
-  }
-
-  private long[] references() {
-    return world.commodities().values().stream().mapToLong(Long::longValue).toArray();
+    return new Step(Crowd.restore(s.getJsonObject("crowd")), prices, wars, s.getLong("last_day"));
   }
 
   /** The crowd with what it knows: the last price of each commodity and the pairs at war. */
@@ -79,12 +76,13 @@ public final class CrowdVerticle extends VerticleBase {
     private final Crowd crowd;
     private final long[] prices;
     private final TreeSet<String> wars;
-    private long lastDay = Long.MIN_VALUE;
+    private long lastDay;
 
-    Step(Crowd crowd, long[] prices, TreeSet<String> wars) {
+    Step(Crowd crowd, long[] prices, TreeSet<String> wars, long lastDay) {
       this.crowd = crowd;
       this.prices = prices;
       this.wars = wars;
+      this.lastDay = lastDay;
     }
 
     @Override
@@ -93,9 +91,9 @@ public final class CrowdVerticle extends VerticleBase {
       if (d == null) {
         return;
       }
-      switch (String.valueOf(envelope.getString("event_type"))) {
+      switch (envelope.getString("event_type")) {
         case "economy.market.cleared" -> {
-          int c = List.copyOf(world.commodities().keySet()).indexOf(d.getString("commodity"));
+          int c = commodities.indexOf(d.getString("commodity"));
           if (c >= 0 && d.getValue("price") != null) {
             prices[c] = Prices.toCents(d.getValue("price"));
           }
@@ -151,10 +149,7 @@ public final class CrowdVerticle extends VerticleBase {
 
     @Override
     public byte[] snapshot() {
-      JsonArray p = new JsonArray();
-      for (long v : prices) {
-        p.add(v);
-      }
+      JsonArray p = new JsonArray(Arrays.stream(prices).boxed().toList());
       return new JsonObject().put("last_day", lastDay).put("prices", p).put("wars", new JsonArray(List.copyOf(wars)))
           .put("crowd", crowd.snapshot()).encode().getBytes(StandardCharsets.UTF_8);
     }

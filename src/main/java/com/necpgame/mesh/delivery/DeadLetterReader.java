@@ -92,69 +92,37 @@ public final class DeadLetterReader {
   /**
    * Dead letters of {@code topic} the caller may see ({@code visible}; null: all), ordered by partition, then offset
    * (oldest first within a partition); {@code skip}, {@code limit} and the total count in that order. With a filter
-   * every dead letter is read to count those it lets through.
+   * every dead letter is read to count those it lets through; without, the count is the offsets' and only the page is
+   * read.
    */
   public Page list(String topic, long skip, int limit, Predicate<ConsumerRecord<String, byte[]>> visible) {
-    if (visible == null) {
-      return list(topic, skip, limit);
-    }
-    String dlq = dlqOf(topic);
     try (Consumer<String, byte[]> c = consumers.get()) {
-      List<TopicPartition> parts = partitions(c, dlq);
-      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      Extent dlq = extent(c, dlqOf(topic));
       long total = 0;
       JsonArray items = new JsonArray();
-      for (TopicPartition p : parts) {
-        for (long from = begins.get(p); from < ends.get(p); ) {
-          List<ConsumerRecord<String, byte[]>> chunk = read(c, p, from, ends.get(p), 500);
+      for (TopicPartition p : dlq.parts()) {
+        long begin = dlq.begins().get(p);
+        long end = dlq.ends().get(p);
+        if (visible == null) {
+          long from = begin + Math.max(0, skip - total);
+          if (from < end && items.size() < limit) {
+            read(c, p, from, end, limit - items.size()).forEach(r -> items.add(describe(r)));
+          }
+          total += end - begin;
+          continue;
+        }
+        for (long from = begin; from < end; ) {
+          List<ConsumerRecord<String, byte[]>> chunk = read(c, p, from, end, 500);
           if (chunk.isEmpty()) {
             break;
           }
-          for (ConsumerRecord<String, byte[]> r : chunk) {
-            if (visible.test(r)) {
-              if (total >= skip && items.size() < limit) {
-                items.add(describe(r));
-              }
-              total++;
+          for (ConsumerRecord<String, byte[]> r : chunk.stream().filter(visible).toList()) {
+            if (total >= skip && items.size() < limit) {
+              items.add(describe(r));
             }
+            total++;
           }
           from = chunk.get(chunk.size() - 1).offset() + 1;
-        }
-      }
-      return new Page(total, items);
-    }
-  }
-
-  /**
-   * Dead letters of {@code topic}, ordered by partition, then offset (oldest first within a partition); {@code skip}
-   * and {@code limit} count in that order.
-   */
-  public Page list(String topic, long skip, int limit) {
-    String dlq = dlqOf(topic);
-    try (Consumer<String, byte[]> c = consumers.get()) {
-      List<TopicPartition> parts = partitions(c, dlq);
-      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
-      long total = 0;
-      for (TopicPartition p : parts) {
-        total += ends.get(p) - begins.get(p);
-      }
-      JsonArray items = new JsonArray();
-      long toSkip = skip;
-      for (TopicPartition p : parts) {
-        long size = ends.get(p) - begins.get(p);
-        if (items.size() >= limit) {
-          break;
-        }
-        if (toSkip >= size) {
-          toSkip -= size;
-          continue;
-        }
-        long from = begins.get(p) + toSkip;
-        toSkip = 0;
-        for (ConsumerRecord<String, byte[]> r : read(c, p, from, ends.get(p), limit - items.size())) {
-          items.add(describe(r));
         }
       }
       return new Page(total, items);
@@ -165,15 +133,9 @@ public final class DeadLetterReader {
    * Sends back the chosen dead letters, those at {@code offsets} ({@code {partition: [offset, ...]}}), or, when null,
    * every one written at or after {@code since}: a webhook's to its subscription's queue, the others re-published to
    * their original topic ({@code dlq.source.topic}) with their key, value and headers but without the {@code dlq.*}
-   * ones. Answers {@code {redriven, results, missing}}.
-   */
-  public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since) throws Exception {
-    return redrive(topic, offsets, since, r -> true, t -> true);
-  }
-
-  /**
-   * The same for a caller: dead letters it may not see ({@code visible}) are missing to it, and when one it chose
-   * would go back to a topic it may not write ({@code mayWrite}) nothing is sent: {@link Forbidden}.
+   * ones. Answers {@code {redriven, results, missing}}. Dead letters the caller may not see ({@code visible}) are
+   * missing to it, and when one it chose would go back to a topic it may not write ({@code mayWrite}) nothing is sent:
+   * {@link Forbidden}.
    */
   public JsonObject redrive(String topic, Map<Integer, List<Long>> offsets, Instant since,
       Predicate<ConsumerRecord<String, byte[]>> visible, Predicate<String> mayWrite) throws Exception {
@@ -181,15 +143,13 @@ public final class DeadLetterReader {
     List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>();
     JsonArray missing = new JsonArray();
     try (Consumer<String, byte[]> c = consumers.get()) {
-      List<TopicPartition> parts = partitions(c, dlq);
-      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
-      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      Extent extent = extent(c, dlq);
       if (offsets != null) {
         for (Map.Entry<Integer, List<Long>> e : new TreeMap<>(offsets).entrySet()) {
           TopicPartition p = new TopicPartition(dlq, e.getKey());
           for (long offset : e.getValue().stream().distinct().sorted().toList()) {
-            List<ConsumerRecord<String, byte[]>> one = ends.containsKey(p) && offset >= begins.get(p)
-                && offset < ends.get(p) ? read(c, p, offset, offset + 1, 1) : List.of();
+            List<ConsumerRecord<String, byte[]>> one = extent.holds(p, offset) ? read(c, p, offset, offset + 1, 1)
+                : List.of();
             if (one.isEmpty() || one.get(0).offset() != offset || !visible.test(one.get(0))) {
               missing.add(new JsonObject().put("partition", e.getKey()).put("offset", offset));
             } else {
@@ -198,45 +158,43 @@ public final class DeadLetterReader {
           }
         }
       } else {
-        Map<TopicPartition, Long> found = PartitionScan.offsets(c, parts, new AtTime(since.toEpochMilli()), timeout);
-        for (TopicPartition p : parts) {
-          read(c, p, found.get(p), ends.get(p), MAX_REDRIVE - chosen.size()).stream().filter(visible)
+        Map<TopicPartition, Long> found = PartitionScan.offsets(c, extent.parts(), new AtTime(since.toEpochMilli()),
+            timeout);
+        for (TopicPartition p : extent.parts()) {
+          read(c, p, found.get(p), extent.ends().get(p), MAX_REDRIVE - chosen.size()).stream().filter(visible)
               .forEach(chosen::add);
         }
       }
     }
-    for (ConsumerRecord<String, byte[]> r : chosen) {
-      String origin = header(r, DeadLetters.SOURCE_TOPIC);
-      String target = origin == null ? topic : origin;
-      if (!(subscriptionOf(r) != null && r.value() != null) && !mayWrite.test(target)) {
-        throw new Forbidden(target);
-      }
-    }
-    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    List<ProducerRecord<String, byte[]>> copies = new ArrayList<>(); // null for a webhook's: queued instead
     List<String> subscriptions = new ArrayList<>();
     List<String> events = new ArrayList<>();
     List<String> topics = new ArrayList<>();
     List<String> payloads = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : chosen) {
       String origin = header(r, DeadLetters.SOURCE_TOPIC);
-      String address = header(r, DeadLetters.ADDRESS);
-      if (address != null && address.startsWith(SUBSCRIPTION) && r.value() != null) {
-        subscriptions.add(address.substring(SUBSCRIPTION.length()));
+      String subscription = r.value() == null ? null : subscriptionOf(r);
+      if (subscription != null) {
+        subscriptions.add(subscription);
         events.add(r.key() != null ? r.key() : dlq + "-" + r.partition() + "-" + r.offset());
         topics.add(origin == null ? dlq : origin);
         payloads.add(new String(r.value(), StandardCharsets.UTF_8));
-        sent.add(null);
+        copies.add(null);
         continue;
       }
-      ProducerRecord<String, byte[]> out = new ProducerRecord<>(origin == null ? topic : origin, null, r.key(),
-          r.value());
+      String target = origin == null ? topic : origin;
+      if (!mayWrite.test(target)) {
+        throw new Forbidden(target); // before anything is sent
+      }
+      ProducerRecord<String, byte[]> out = new ProducerRecord<>(target, null, r.key(), r.value());
       for (Header h : r.headers()) {
         if (!h.key().startsWith("dlq.")) {
           out.headers().add(h);
         }
       }
-      sent.add(producer.send(out));
+      copies.add(out);
     }
+    List<Future<RecordMetadata>> sent = copies.stream().map(out -> out == null ? null : producer.send(out)).toList();
     webhooks.enqueue(subscriptions, events, topics, payloads).toCompletionStage().toCompletableFuture()
         .get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
     JsonArray results = new JsonArray();
@@ -245,7 +203,7 @@ public final class DeadLetterReader {
       JsonObject result = new JsonObject().put("partition", chosen.get(i).partition())
           .put("offset", chosen.get(i).offset());
       if (sent.get(i) == null) {
-        result.put("subscription", header(chosen.get(i), DeadLetters.ADDRESS).substring(SUBSCRIPTION.length()));
+        result.put("subscription", subscriptionOf(chosen.get(i)));
       } else {
         RecordMetadata m = sent.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         result.put("topic", m.topic()).put("new_partition", m.partition()).put("new_offset", m.offset());
@@ -255,12 +213,19 @@ public final class DeadLetterReader {
     return new JsonObject().put("redriven", chosen.size()).put("results", results).put("missing", missing);
   }
 
-  private List<TopicPartition> partitions(Consumer<String, byte[]> c, String dlq) {
+  /** A dead-letter topic's partitions, each with its first and end offsets. */
+  private record Extent(List<TopicPartition> parts, Map<TopicPartition, Long> begins, Map<TopicPartition, Long> ends) {
+    boolean holds(TopicPartition p, long offset) {
+      return ends.containsKey(p) && offset >= begins.get(p) && offset < ends.get(p);
+    }
+  }
+
+  private Extent extent(Consumer<String, byte[]> c, String dlq) {
     List<TopicPartition> parts = PartitionScan.partitionsOf(c, dlq::equals, timeout);
     if (parts.isEmpty()) {
       throw new NoSuchTopic(dlq);
     }
-    return parts;
+    return new Extent(parts, c.beginningOffsets(parts, timeout), c.endOffsets(parts, timeout));
   }
 
   /** Up to {@code max} records of one partition from {@code from} until {@code end} (exclusive). */

@@ -5,6 +5,7 @@ import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.StandingRights;
+import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -46,9 +47,8 @@ public final class DeliveryVerticle extends VerticleBase {
     router = new GroupConsumer("delivery-router", () -> mesh.kafka().consumer("delivery", config.group(), "earliest",
         Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
         GroupConsumer.Source.pattern(config.topics()),
-        new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
-            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
-            () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "delivery"),
+        GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
+            () -> Database.ping(mesh.pool()).toCompletionStage(), "delivery"),
         mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();

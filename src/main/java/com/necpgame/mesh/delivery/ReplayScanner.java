@@ -51,6 +51,7 @@ public final class ReplayScanner {
   private volatile boolean shuttingDown;
   private volatile Consumer<String, byte[]> consumer;
   private Progress last;
+  private List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
 
   public ReplayScanner(ReplayJob job, Supplier<Consumer<String, byte[]>> consumers, ReplayTarget target,
       Checkpoints checkpoints, int batchSize, long checkpointMs, Duration timeout) {
@@ -61,6 +62,8 @@ public final class ReplayScanner {
     this.batchSize = batchSize;
     this.checkpointMs = checkpointMs;
     this.timeout = timeout;
+    this.last = new Progress(job.starts(), job.bounds(), job.positions(), job.scanned(), job.matched(),
+        job.delivered());
   }
 
   /** Asks the run to save its progress, give the job up for another process to continue, and return. Any thread. */
@@ -78,7 +81,6 @@ public final class ReplayScanner {
   }
 
   public Outcome run() throws Exception {
-    last = new Progress(job.starts(), job.bounds(), job.positions(), job.scanned(), job.matched(), job.delivered());
     try (Consumer<String, byte[]> c = consumers.get()) {
       consumer = c;
       try {
@@ -93,35 +95,30 @@ public final class ReplayScanner {
   }
 
   private Outcome scan(Consumer<String, byte[]> c) throws Exception {
-    Map<Integer, Long> starts = job.starts();
-    Map<Integer, Long> bounds = job.bounds();
-    Map<Integer, Long> positions = job.positions() == null ? null : new TreeMap<>(job.positions());
-    if (positions == null) {
-      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(job.topic()), timeout);
-      starts = byNumber(PartitionScan.offsets(c, parts, new AtTime(job.start().toEpochMilli()), timeout));
-      bounds = byNumber(PartitionScan.offsets(c, parts, new AtTime(job.end().toEpochMilli()), timeout));
-      positions = new TreeMap<>(starts);
-      last = new Progress(starts, bounds, Map.copyOf(positions), 0, 0, 0);
+    if (last.positions() == null) {
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, job.topic(), timeout);
+      Map<Integer, Long> starts = byNumber(PartitionScan.offsets(c, parts, new AtTime(job.start().toEpochMilli()),
+          timeout));
+      last = new Progress(starts, byNumber(PartitionScan.offsets(c, parts, new AtTime(job.end().toEpochMilli()),
+          timeout)), Map.copyOf(starts), 0, 0, 0);
       if (!checkpoints.save(last, false)) {
         return Outcome.STOPPED;
       }
     }
+    Map<Integer, Long> positions = new TreeMap<>(last.positions());
     long scanned = last.scanned();
     long matched = last.matched();
-    long delivered = last.delivered();
     long from = job.start().toEpochMilli();
     long to = job.end().toEpochMilli();
-    EnvelopeFilter filter = job.filter();
     Map<TopicPartition, Long> open = new HashMap<>();
     Map<TopicPartition, Long> stops = new HashMap<>();
-    for (Map.Entry<Integer, Long> p : positions.entrySet()) {
-      if (p.getValue() < bounds.get(p.getKey())) {
-        open.put(new TopicPartition(job.topic(), p.getKey()), p.getValue());
-        stops.put(new TopicPartition(job.topic(), p.getKey()), bounds.get(p.getKey()));
+    positions.forEach((p, at) -> {
+      if (at < last.bounds().get(p)) {
+        open.put(new TopicPartition(job.topic(), p), at);
+        stops.put(new TopicPartition(job.topic(), p), last.bounds().get(p));
       }
-    }
+    });
     PartitionScan<String, byte[]> scan = PartitionScan.between(c, open, stops);
-    List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
     long savedAt = System.currentTimeMillis();
     while (!scan.reached()) {
       if (shuttingDown) {
@@ -130,16 +127,12 @@ public final class ReplayScanner {
       for (ConsumerRecord<String, byte[]> r : scan.poll(POLL)) {
         scanned++;
         positions.put(r.partition(), r.offset() + 1);
-        if (r.timestamp() >= from && r.timestamp() < to && matches(filter, r.value())) {
+        if (r.timestamp() >= from && r.timestamp() < to && matches(job.filter(), r.value())) {
           matched++;
           batch.add(r);
           if (batch.size() >= batchSize) {
             // every record before the positions is handled: the matches among them are delivered here
-            target.deliver(job.id(), batch);
-            delivered += batch.size();
-            batch = new ArrayList<>();
-            last = new Progress(starts, bounds, Map.copyOf(positions), scanned, matched, delivered);
-            if (!checkpoints.save(last, false)) {
+            if (!checkpoint(positions, scanned, matched, true)) {
               return Outcome.STOPPED;
             }
             savedAt = System.currentTimeMillis();
@@ -149,20 +142,26 @@ public final class ReplayScanner {
       positions.putAll(byNumber(scan.positions()));
       long now = System.currentTimeMillis();
       boolean done = scan.reached();
-      if (batch.size() >= batchSize || now - savedAt >= checkpointMs || done) {
-        if (!batch.isEmpty()) {
-          target.deliver(job.id(), batch);
-          delivered += batch.size();
-          batch = new ArrayList<>();
-        }
-        last = new Progress(starts, bounds, Map.copyOf(positions), scanned, matched, delivered);
-        if (!done && !checkpoints.save(last, false)) {
+      if (now - savedAt >= checkpointMs || done) {
+        if (!checkpoint(positions, scanned, matched, !done)) {
           return Outcome.STOPPED;
         }
         savedAt = now;
       }
     }
     return Outcome.COMPLETED;
+  }
+
+  /** Delivers the batch, then records the progress and, when {@code save}, saves it: false when that was refused. */
+  private boolean checkpoint(Map<Integer, Long> positions, long scanned, long matched, boolean save) throws Exception {
+    long delivered = last.delivered();
+    if (!batch.isEmpty()) {
+      target.deliver(job.id(), batch);
+      delivered += batch.size();
+      batch = new ArrayList<>();
+    }
+    last = new Progress(last.starts(), last.bounds(), Map.copyOf(positions), scanned, matched, delivered);
+    return !save || checkpoints.save(last, false);
   }
 
   private static Map<Integer, Long> byNumber(Map<TopicPartition, Long> offsets) {

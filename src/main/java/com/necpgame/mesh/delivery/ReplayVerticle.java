@@ -121,8 +121,7 @@ public final class ReplayVerticle extends VerticleBase {
   /** Records how a run ended: completed, or failed with the error's message. */
   private Future<Boolean> finish(ReplayJob job, ReplayScanner scanner, String state, Throwable error) {
     ReplayScanner.Progress p = scanner.progress();
-    return jobs.finish(job.id(), owner, state, p == null ? null : p.positions(), p == null ? job.scanned()
-        : p.scanned(), p == null ? job.matched() : p.matched(), p == null ? job.delivered() : p.delivered(),
+    return jobs.finish(job.id(), owner, state, p.positions(), p.scanned(), p.matched(), p.delivered(),
         error == null ? new JsonArray() : new JsonArray().add(new JsonObject().put("at", Instant.now().toString())
             .put("message", String.valueOf(error.getMessage()))));
   }

@@ -98,14 +98,13 @@ public final class DiplomacyVerticle extends VerticleBase {
     @Override
     public void input(JsonObject envelope) {
       JsonObject d = envelope.getJsonObject("data");
-      String type = envelope.getString("event_type");
-      if (d == null || type == null) {
+      if (d == null) {
         return;
       }
       String a = d.getString("faction_a");
       String b = d.getString("faction_b");
       boolean pair = a != null && b != null && relations.knows(a) && relations.knows(b);
-      switch (type) {
+      switch (envelope.getString("event_type")) {
         case "world.faction.trade" -> {
           if (pair) {
             relations.trade(a, b, d.getDouble("value", 0.0));

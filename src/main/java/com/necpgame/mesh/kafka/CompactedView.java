@@ -65,17 +65,15 @@ public final class CompactedView implements AutoCloseable {
 
   private void run(KafkaWorker.Life life) {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = life.wakes(consumers.get())) {
-      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout);
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, topic, timeout);
       if (parts.isEmpty()) {
         throw new IllegalStateException("topic " + topic + " has no partitions: it does not exist (yet)");
       }
       PartitionScan<String, byte[]> scan = PartitionScan.open(c, parts,
           new PartitionScan.AtOffsets(Map.copyOf(next), PartitionScan.BEGINNING), PartitionScan.END, timeout);
-      boolean caughtUp = false;
       while (life.running()) {
-        if (!caughtUp && scan.reached()) {
-          caughtUp = true;
-          life.ready();
+        if (scan.reached()) {
+          life.ready(); // caught up: completes caughtUp() the first time
         }
         for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
           hand(r);

@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
@@ -38,9 +39,10 @@ import org.slf4j.LoggerFactory;
  *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
  *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
  *       <topic>.dlq} with the reason ({@link DeadLetters}), acknowledged before it counts as done, and the partition
- *       goes on. Before a batch is split or a record dead-lettered the handler's {@link Policy#probe() probe} is
- *       asked: when it fails, what the handler writes to is away (the database, say), which is not the records'
- *       fault, and they are tried again, as they are, without limit.
+ *       goes on (a topic with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does). Before a batch
+ *       is split or a record dead-lettered the handler's {@link Policy#probe() probe} is asked: when it fails, what
+ *       the handler writes to is away (the database, say), which is not the records' fault, and they are tried
+ *       again, as they are, without limit.
  *   <li><b>Commit.</b> Only records that are done (handled, or dead-lettered and acknowledged) are committed, with
  *       {@code commitSync} after each poll, so nothing is in flight when a rebalance moves partitions (Kafka calls
  *       the rebalance listener inside {@code poll}) and what was done is committed when the loop stops. A partition
@@ -107,7 +109,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
    * How failures of the handler are met.
    *
    * @param batch a poll is one call of the handler (else each record is, partitions in parallel)
-   * @param attempts tries of a batch or a record before it is split or dead-lettered
+   * @param attempts tries of a batch or a record before it is split or dead-lettered (at least 1: the config says so)
    * @param backoff the pause after each failed try
    * @param probe asked when a record failed {@code attempts} times: when it fails too, the record is not to blame
    * @param address what the records were for, in the dead letter's {@code dlq.address}
@@ -116,15 +118,10 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     /** Tries of a batch or record, where no setting says otherwise ({@code bridge.retry.max_attempts} does). */
     public static final int ATTEMPTS = 5;
 
-    /** A pause from {@code first} doubling up to 5 s (or {@code first} when longer), ±20 %. */
-    public static Backoff backoff(Duration first) {
-      return new Backoff(first, first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5), 0.2);
-    }
-
-    public Policy {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("attempts must be at least 1");
-      }
+    /** Batches tried {@link #ATTEMPTS} times, pausing {@code first} doubling up to 5 s (or {@code first}), ±20 %. */
+    public static Policy batches(Duration first, Probe probe, String address) {
+      Duration max = first.compareTo(Duration.ofSeconds(5)) > 0 ? first : Duration.ofSeconds(5);
+      return new Policy(true, ATTEMPTS, new Backoff(first, max, 0.2), probe, address);
     }
   }
 
@@ -205,6 +202,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
 
   private void handle(Consumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records,
       KafkaWorker.Life life) {
+    listTopics(consumer, records.partitions());
     Map<TopicPartition, OffsetAndMetadata> done = new ConcurrentHashMap<>();
     List<CompletableFuture<Void>> chains = new ArrayList<>();
     if (policy.batch()) {
@@ -325,8 +323,12 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       return CompletableFuture.completedFuture(false);
     }
     ConsumerRecord<String, byte[]> record = records.get(0);
+    ProducerRecord<String, byte[]> dead = deadLetter(record, policy.address(), cause, attempts);
+    if (dead == null) {
+      return CompletableFuture.completedFuture(true);
+    }
     CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    deadLetters.send(deadLetter(record, policy.address(), cause, attempts), (metadata, error) -> {
+    deadLetters.send(dead, (metadata, error) -> {
       if (error == null) {
         sent.complete(true);
       } else {

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -39,10 +40,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a handler's rebalance call ends the worker's life of
  *       the loop; the worker starts it again with a new consumer after {@link Backoff#SUPERVISION}, which resumes
  *       from the group's commits. The handler hears the partitions revoked, then assigned again (it reloads there).
- *   <li><b>Bad record.</b> A record whose handler throws is tried again after {@link #RETRY} up to {@link #ATTEMPTS}
- *       times (at once when it threw {@link PoisonRecordException}); what a failed try emitted is dropped. Then the
- *       record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one of the turn's outputs, and the
- *       loop goes on. A record whose outputs come later ({@link Handler#outputs}) and fail goes there too.
+ *   <li><b>Bad record.</b> A record whose handler throws is tried again after {@link #RETRY} up to {@link
+ *       GroupConsumer.Policy#ATTEMPTS} times (at once when it threw {@link PoisonRecordException}); what a failed try
+ *       emitted is dropped. Then the record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one
+ *       of the turn's outputs (a topic with no {@code .dlq} has it logged and skipped, as {@link StepLoop} does), and
+ *       the loop goes on. A record whose outputs come later ({@link Handler#outputs}) and fail goes there too.
  *   <li><b>Commit.</b> A turn's inputs are committed ({@code commitAsync}) only after every output of the turn, and of
  *       every earlier turn, was acknowledged. When an output is not acknowledged, the turn's inputs and those of every
  *       later turn are <em>not</em> committed: the life of the loop ends (the worker restarts it, as above) and the
@@ -55,10 +57,8 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupLoop.class);
 
-  /** Tries of a record whose handler throws, before it is dead-lettered. */
-  public static final int ATTEMPTS = GroupConsumer.Policy.ATTEMPTS;
-  /** The pause between those tries: 100 ms doubling up to 2 s, ±20 %. */
-  public static final Backoff RETRY = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 0.2);
+  /** The pause between tries of a record whose handler throws: 100 ms doubling up to 2 s, ±20 %. */
+  private static final Backoff RETRY = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 0.2);
 
   /** What the loop calls, always on its own thread. A handler overrides {@link #record} or {@link #outputs}. */
   public interface Handler {
@@ -122,33 +122,25 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
   private final long stepMs;
   private final Duration ackWait;
   private final Handler handler;
-  private final int attempts;
   private final Backoff retry;
   private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
 
-  public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
-      long stepMs, MeshMetrics metrics, Handler handler) {
-    this(kafka, producer, topics, group, stepMs, metrics, handler, Map.of());
-  }
-
-  /** With consumer properties that win over the configured ones (an assignor, say). */
+  /** @param consumerProperties win over the configured ones (an assignor, say) */
   public GroupLoop(KafkaClients kafka, Producer<String, byte[]> producer, List<String> topics, String group,
       long stepMs, MeshMetrics metrics, Handler handler, Map<String, Object> consumerProperties) {
     this(group, () -> kafka.consumer("loop-" + group, group, "earliest", consumerProperties), producer, topics, stepMs,
-        Duration.ofMillis(kafka.config().requestTimeoutMs() * 3L), Backoff.SUPERVISION, ATTEMPTS, RETRY, metrics,
-        handler);
+        Duration.ofMillis(kafka.config().requestTimeoutMs() * 3L), Backoff.SUPERVISION, RETRY, metrics, handler);
   }
 
   GroupLoop(String group, Supplier<? extends org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
       Producer<String, byte[]> producer, List<String> topics, long stepMs, Duration ackWait, Backoff supervision,
-      int attempts, Backoff retry, MeshMetrics metrics, Handler handler) {
+      Backoff retry, MeshMetrics metrics, Handler handler) {
     super(group, supervision, metrics);
     this.consumers = consumers;
     this.producer = producer;
     this.topics = topics;
     this.stepMs = stepMs;
     this.ackWait = ackWait;
-    this.attempts = attempts;
     this.retry = retry;
     this.handler = handler;
   }
@@ -219,6 +211,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
     } catch (WakeupException e) {
       records = ConsumerRecords.empty(); // woken by submit (run the tasks now) or by close (a last turn)
     }
+    listTopics(life.consumer, records.partitions());
     List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
     List<CompletableFuture<?>> acks = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -252,8 +245,11 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       try {
         outputs = handler.outputs(r).toCompletableFuture();
       } catch (RuntimeException e) {
-        if (e instanceof PoisonRecordException || attempt >= attempts) {
-          out.add(deadLetter(r, "loop:" + name, e, attempt));
+        if (e instanceof PoisonRecordException || attempt >= GroupConsumer.Policy.ATTEMPTS) {
+          ProducerRecord<String, byte[]> dead = deadLetter(r, "loop:" + name, e, attempt);
+          if (dead != null) {
+            out.add(dead);
+          }
           return true;
         }
         LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", name, r.topic(), r.partition(), r.offset(), attempt,
@@ -269,7 +265,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       } else {
         int tries = attempt;
         acks.add(outputs.handle((later, e) -> e == null ? later
-            : List.of(deadLetter(r, "loop:" + name, cause(e), tries))).thenCompose(this::send));
+            : Stream.ofNullable(deadLetter(r, "loop:" + name, cause(e), tries)).toList()).thenCompose(this::send));
       }
       return true;
     }

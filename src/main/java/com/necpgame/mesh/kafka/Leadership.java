@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -24,62 +24,38 @@ import org.slf4j.LoggerFactory;
  * (the broker away) ends this member's candidacy for a moment, the listener told false, and the worker starts it
  * again after {@link Backoff#SUPERVISION}.
  */
-public final class Leadership implements AutoCloseable {
+public final class Leadership extends WorkerLoop<Leadership> {
 
   private static final Logger LOG = LoggerFactory.getLogger(Leadership.class);
 
-  private final KafkaClients kafka;
-  private final String group;
-  private final String topic;
-  private final long sessionTimeoutMs;
+  private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final Consumer<Boolean> listener;
   private final TopicPartition first;
-  private final KafkaWorker worker;
 
   /** @param listener told true when this member becomes leader, false when it stops being one; on the group's thread */
   public Leadership(KafkaClients kafka, MeshMetrics metrics, String group, String topic, long sessionTimeoutMs,
       Consumer<Boolean> listener) {
-    this.kafka = kafka;
-    this.group = group;
-    this.topic = topic;
-    this.sessionTimeoutMs = sessionTimeoutMs;
-    this.listener = listener;
-    this.first = new TopicPartition(topic, 0);
-    this.worker = new KafkaWorker(group + ".election", metrics, this::run);
-  }
-
-  /** Starts the candidacy; {@link #ready()} completes once this member asked to join the group. */
-  public Leadership start() {
-    worker.start();
-    return this;
-  }
-
-  public CompletableFuture<Void> ready() {
-    return worker.ready();
-  }
-
-  private void run(KafkaWorker.Life life) {
-    try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("leader", group, "latest", Map.of(
+    super(group + ".election", Backoff.SUPERVISION, metrics);
+    this.consumers = () -> kafka.consumer("leader", group, "latest", Map.of(
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeoutMs,
         ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeoutMs / 5),
-        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName())))) {
-      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()));
+    this.listener = listener;
+    this.first = new TopicPartition(topic, 0);
+  }
+
+  @Override
+  void run(KafkaWorker.Life life) {
+    try (KafkaConsumer<String, byte[]> c = life.wakes(consumers.get())) {
+      c.subscribe(List.of(first.topic()), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          if (partitions.contains(first)) {
-            LOG.info("{}: leading", group);
-            listener.accept(true);
-          }
+          told(partitions, true);
         }
 
         @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          lost(partitions);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-          lost(partitions);
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) { // and, by default, lost
+          told(partitions, false);
         }
       });
       life.ready();
@@ -92,10 +68,10 @@ public final class Leadership implements AutoCloseable {
     }
   }
 
-  private void lost(Collection<TopicPartition> partitions) {
+  private void told(Collection<TopicPartition> partitions, boolean leading) {
     if (partitions.contains(first)) {
-      LOG.info("{}: no longer leading", group);
-      listener.accept(false);
+      LOG.info("{}: {}", name, leading ? "leading" : "no longer leading");
+      listener.accept(leading);
     }
   }
 
@@ -103,10 +79,5 @@ public final class Leadership implements AutoCloseable {
   @Override
   public void close() {
     worker.close(Duration.ofSeconds(10));
-  }
-
-  /** {@link #close()} without waiting: completes when this member left. */
-  public CompletableFuture<Void> stop() {
-    return worker.stop();
   }
 }

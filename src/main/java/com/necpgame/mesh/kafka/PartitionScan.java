@@ -22,10 +22,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 /**
  * Reads a set of partitions without a consumer group, from chosen positions up to stops fixed when the scan opens: the
  * "assign every partition, position it, snapshot the end offsets, poll until there" under every state load, view,
- * replay, dead-letter listing, tick resume and WebSocket stream. Positions are found with what Kafka gives
- * ({@code beginningOffsets}, {@code endOffsets}, {@code offsetsForTimes}); {@link #poll} never hands a record at or
- * past its partition's stop and pauses a partition once it got there; {@link #readAll} bounds a whole read by a
- * deadline and fails with {@link Timeout} naming the partitions behind.
+ * replay, dead-letter listing, tick resume and WebSocket stream. A partition that reached its stop is paused.
  *
  * <p>"Scan, then keep tailing": open the scan, then poll the consumer itself (every record is the caller's) and ask
  * {@link #reached()} when what the partitions held at the start was read. The scan does not own the consumer (its
@@ -70,7 +67,6 @@ public final class PartitionScan<K, V> {
       .thenComparingInt(TopicPartition::partition);
 
   private final Consumer<K, V> consumer;
-  private final Map<TopicPartition, Long> starts;
   private final Map<TopicPartition, Long> stops;
   private final List<Gap> gaps;
   /** Partitions not yet read up to their stop. */
@@ -78,11 +74,10 @@ public final class PartitionScan<K, V> {
 
   private PartitionScan(Consumer<K, V> consumer, Map<TopicPartition, Long> starts, Map<TopicPartition, Long> stops,
       List<Gap> gaps) {
-    if (!stops.keySet().containsAll(starts.keySet())) {
-      throw new IllegalArgumentException("every partition of a scan needs a stop");
+    if (!stops.keySet().equals(starts.keySet())) {
+      throw new IllegalArgumentException("every partition of a scan needs a start and a stop");
     }
     this.consumer = consumer;
-    this.starts = Map.copyOf(starts);
     this.stops = Map.copyOf(stops);
     this.gaps = List.copyOf(gaps);
     this.open = starts.keySet().stream().sorted(ORDER).collect(Collectors.toCollection(LinkedHashSet::new));
@@ -108,31 +103,19 @@ public final class PartitionScan<K, V> {
     return new PartitionScan<>(consumer, starts, stops, List.of());
   }
 
-  /** The partitions of these topics, by topic, then partition; a topic that does not exist has none. */
-  public static List<TopicPartition> partitionsOf(Consumer<?, ?> consumer, Collection<String> topics,
-      Duration timeout) {
-    List<TopicPartition> out = new ArrayList<>();
-    for (String topic : topics) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-      if (infos != null) {
-        infos.forEach(i -> out.add(new TopicPartition(i.topic(), i.partition())));
-      }
-    }
-    out.sort(ORDER);
-    return out;
+  /** The partitions of {@code topic} in order; none when it does not exist. */
+  public static List<TopicPartition> partitionsOf(Consumer<?, ?> consumer, String topic, Duration timeout) {
+    List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+    return infos == null ? List.of() : infos.stream().map(i -> new TopicPartition(topic, i.partition())).sorted(ORDER)
+        .toList();
   }
 
   /** Every partition of the topics {@code wanted} accepts, by topic, then partition. */
   public static List<TopicPartition> partitionsOf(Consumer<?, ?> consumer, Predicate<String> wanted,
       Duration timeout) {
-    List<TopicPartition> out = new ArrayList<>();
-    consumer.listTopics(timeout).forEach((topic, infos) -> {
-      if (wanted.test(topic)) {
-        infos.forEach(i -> out.add(new TopicPartition(i.topic(), i.partition())));
-      }
-    });
-    out.sort(ORDER);
-    return out;
+    return consumer.listTopics(timeout).entrySet().stream().filter(e -> wanted.test(e.getKey()))
+        .flatMap(e -> e.getValue().stream()).map(i -> new TopicPartition(i.topic(), i.partition())).sorted(ORDER)
+        .toList();
   }
 
   /** Where {@code at} is on each of {@code parts}, without moving the consumer. */
@@ -141,8 +124,7 @@ public final class PartitionScan<K, V> {
     return offsets(consumer, parts, at, timeout, new ArrayList<>());
   }
 
-  /** Where {@code at} is on each of {@code parts}, without moving the consumer; gaps found are added to {@code gaps}. */
-  public static Map<TopicPartition, Long> offsets(Consumer<?, ?> consumer, Collection<TopicPartition> parts,
+  private static Map<TopicPartition, Long> offsets(Consumer<?, ?> consumer, Collection<TopicPartition> parts,
       Position at, Duration timeout, List<Gap> gaps) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (parts.isEmpty()) {
@@ -161,29 +143,22 @@ public final class PartitionScan<K, V> {
       parts.stream().filter(p -> found.get(p) != null).forEach(p -> out.put(p, found.get(p).offset()));
     } else if (at instanceof AtOffsets o) {
       List<TopicPartition> listed = parts.stream().filter(o.next()::containsKey).toList();
-      if (!listed.isEmpty()) {
-        Map<TopicPartition, Long> begins = consumer.beginningOffsets(listed, timeout);
-        Map<TopicPartition, Long> ends = consumer.endOffsets(listed, timeout);
-        for (TopicPartition p : listed) {
-          long wanted = o.next().get(p);
-          long begin = begins.get(p);
-          if (wanted < begin || wanted > ends.get(p)) {
-            gaps.add(new Gap(p, wanted, begin, wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
-            out.put(p, begin);
-          } else {
-            out.put(p, wanted);
-          }
+      Map<TopicPartition, Long> begins = offsets(consumer, listed, BEGINNING, timeout, gaps);
+      Map<TopicPartition, Long> ends = offsets(consumer, listed, END, timeout, gaps);
+      for (TopicPartition p : listed) {
+        long wanted = o.next().get(p);
+        long begin = begins.get(p);
+        if (wanted < begin || wanted > ends.get(p)) {
+          gaps.add(new Gap(p, wanted, begin, wanted < begin ? "deleted by retention" : "beyond the end of the partition"));
+          out.put(p, begin);
+        } else {
+          out.put(p, wanted);
         }
       }
       out.putAll(offsets(consumer, parts.stream().filter(p -> !o.next().containsKey(p)).toList(), o.otherwise(),
           timeout, gaps));
     }
     return out;
-  }
-
-  /** Where each partition started. */
-  public Map<TopicPartition, Long> starts() {
-    return starts;
   }
 
   /** Where each partition stops (exclusive). */
@@ -206,8 +181,7 @@ public final class PartitionScan<K, V> {
       return out;
     }
     for (ConsumerRecord<K, V> r : consumer.poll(timeout)) {
-      Long stop = stops.get(new TopicPartition(r.topic(), r.partition()));
-      if (stop == null || r.offset() < stop) {
+      if (r.offset() < stops.get(new TopicPartition(r.topic(), r.partition()))) {
         out.add(r);
       }
     }
@@ -228,7 +202,7 @@ public final class PartitionScan<K, V> {
   /** The next offset of each partition to read: where the consumer is, at most the partition's stop. */
   public Map<TopicPartition, Long> positions() {
     Map<TopicPartition, Long> out = new HashMap<>();
-    starts.keySet().forEach(p -> out.put(p, Math.min(consumer.position(p), stops.get(p))));
+    stops.forEach((p, stop) -> out.put(p, Math.min(consumer.position(p), stop)));
     return out;
   }
 
@@ -248,7 +222,7 @@ public final class PartitionScan<K, V> {
     while (!reached() && more.getAsBoolean()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new Timeout("reading " + starts.size() + " partition(s) did not reach the stops within "
+        throw new Timeout("reading " + stops.size() + " partition(s) did not reach the stops within "
             + within.toMillis() + " ms: " + open.stream().limit(5)
             .map(p -> p + " at " + consumer.position(p) + " of " + stops.get(p)).collect(Collectors.joining(", "))
             + (open.size() > 5 ? ", ..." : ""));

@@ -24,10 +24,6 @@ public final class StateTopic {
     this.topic = topic;
   }
 
-  public String topic() {
-    return topic;
-  }
-
   /** The latest committed value of each of {@code keys} present (all keys when null): the whole topic is read. */
   public Map<String, byte[]> load(Set<String> keys) {
     return read(null, keys);
@@ -42,7 +38,7 @@ public final class StateTopic {
     Map<String, byte[]> latest = new HashMap<>();
     Duration timeout = Duration.ofMillis(kafka.config().requestTimeoutMs());
     try (KafkaConsumer<String, byte[]> c = kafka.consumer("state-" + topic, null, "earliest")) {
-      List<TopicPartition> parts = PartitionScan.partitionsOf(c, List.of(topic), timeout).stream()
+      List<TopicPartition> parts = PartitionScan.partitionsOf(c, topic, timeout).stream()
           .filter(p -> partitions == null || partitions.contains(p.partition())).toList();
       PartitionScan.open(c, parts, PartitionScan.BEGINNING, PartitionScan.END, timeout).readAll(
           timeout.multipliedBy(10), r -> {

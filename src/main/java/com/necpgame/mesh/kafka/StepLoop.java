@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * The transactional step engine of the world simulation (the market's hours, the daily diplomacy and crowd), run as a
  * {@link KafkaWorker.Body}. Its state is a set of shards, each a {@link Model} over some input partitions. Ticks say
  * that a period (an hour, a day) has come; for each period after a shard's last, up to the tick's but at most
- * {@code maxCatchUp} of them, the loop reads the shard's inputs up to the period's real time ({@link CutReader}), hands
+ * {@code maxCatchUp} of them, the loop reads the shard's inputs up to the period's real time (its cut), hands
  * them to the model, steps it, and commits in one Kafka transaction the model's outputs, the shard's new state record
  * (its input positions and snapshot, on the compacted state topic) and the offsets of the owning group
  * ({@code sendOffsetsToTransaction}, which fences a member the group has replaced): a period of a shard is stepped once,
@@ -88,7 +89,7 @@ public final class StepLoop implements KafkaWorker.Body {
     /** The last period stepped, or MIN_VALUE when none. */
     long last();
 
-    /** An input event read before the period's cut, in offset order per input partition. */
+    /** An input envelope (with a string {@code event_type}) read before the period's cut, in offset order. */
     void input(JsonObject envelope);
 
     /** Steps the period; the records to publish (on any topic). */
@@ -195,6 +196,14 @@ public final class StepLoop implements KafkaWorker.Body {
     }
   }
 
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Whether a transaction's failure needs a new producer (Kafka's example stops on these), not just an abort. */
   static boolean fatal(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -256,13 +265,14 @@ public final class StepLoop implements KafkaWorker.Body {
   /** A shard this life owns: its model and the input partitions it reads, in order. */
   private record Shard(String key, Model model, SortedSet<TopicPartition> partitions) {}
 
-  /** One life: the clients, the shards they own and where the ticks are. */
-  private final class Run {
+  /** One life: the clients, the shards they own and where the ticks are; it hears the owning group's rebalances. */
+  private final class Run implements ConsumerRebalanceListener {
     private final KafkaWorker.Life life;
     private final Producer<String, byte[]> producer;
     private final Consumer<String, byte[]> inputs;
     private final Consumer<String, byte[]> ticks;
-    private final CutReader reader;
+    /** Input records polled and not taken yet: those at or after the last cut read. */
+    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<String, byte[]>>> held = new HashMap<>();
     private final Map<String, Shard> shards = new TreeMap<>();
     /** The owned tick partitions' offsets after the latest tick read ({@link Ownership#TICKS}). */
     private final Map<TopicPartition, OffsetAndMetadata> tickOffsets = new HashMap<>();
@@ -277,24 +287,24 @@ public final class StepLoop implements KafkaWorker.Body {
       this.producer = producer;
       this.inputs = inputs;
       this.ticks = ticks;
-      this.reader = new CutReader(inputs);
     }
 
     void run() {
       producer.initTransactions();
       if (byInputs) {
-        inputs.subscribe(settings.inputs(), listener(this::revokedInputs, this::assignedInputs));
+        inputs.subscribe(settings.inputs(), this);
         List<TopicPartition> parts = ticks.partitionsFor(settings.ticks().topic()).stream()
             .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         ticks.assign(parts);
         ticks.seekToEnd(parts);
       } else {
-        ticks.subscribe(List.of(settings.ticks().topic()), listener(this::revokedTicks, this::assignedTicks));
+        ticks.subscribe(List.of(settings.ticks().topic()), this);
       }
       life.ready();
       while (life.running()) {
-        if (byInputs || !inputs.assignment().isEmpty()) { // the group's inputs are polled to stay in it
-          reader.idle(Duration.ZERO);
+        if (byInputs || !inputs.assignment().isEmpty()) { // polled paused: to stay in the group, for its callbacks
+          inputs.pause(inputs.assignment());
+          hold(inputs.poll(Duration.ZERO));
         }
         for (ConsumerRecord<String, byte[]> r : ticks.poll(Duration.ofMillis(500))) {
           Long period = periodOf(r);
@@ -311,44 +321,27 @@ public final class StepLoop implements KafkaWorker.Body {
       }
     }
 
-    private ConsumerRebalanceListener listener(java.util.function.Consumer<Collection<TopicPartition>> revoked,
-        java.util.function.Consumer<Collection<TopicPartition>> assigned) {
-      return new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          revoked.accept(partitions);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          assigned.accept(partitions);
-        }
-      };
-    }
-
-    private void revokedInputs(Collection<TopicPartition> partitions) {
-      partitions.forEach(p -> shards.remove(keyOf(p)));
-      reader.forget(partitions);
-    }
-
-    private void assignedInputs(Collection<TopicPartition> partitions) {
-      Map<String, Set<TopicPartition>> owned = new TreeMap<>();
-      partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
-      take(owned);
-    }
-
-    /** The ticks moved: their new owner takes the shard from the committed state. */
-    private void revokedTicks(Collection<TopicPartition> partitions) {
-      if (!partitions.isEmpty()) {
+    /** Inputs moved: their shards go. The ticks moved: their new owner takes the shard from the committed state. */
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (byInputs) {
+        partitions.forEach(p -> shards.remove(keyOf(p)));
+        held.keySet().removeAll(partitions);
+      } else if (!partitions.isEmpty()) {
         shards.clear();
-        reader.forget(inputs.assignment());
+        held.keySet().removeAll(inputs.assignment());
         tickOffsets.clear();
         target = Long.MIN_VALUE;
       }
     }
 
-    private void assignedTicks(Collection<TopicPartition> partitions) {
-      if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (byInputs) {
+        Map<String, Set<TopicPartition>> owned = new TreeMap<>();
+        partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
+        take(owned);
+      } else if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
         List<TopicPartition> parts = new ArrayList<>();
         inputs.listTopics().forEach((topic, infos) -> {
           if (settings.inputs().matcher(topic).matches()) {
@@ -424,7 +417,7 @@ public final class StepLoop implements KafkaWorker.Body {
       due.forEach(s -> parts.addAll(s.partitions()));
       Map<TopicPartition, Long> next = new HashMap<>();
       Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> read =
-          reader.readUntil(parts, cut.toEpochMilli(), settings.graceMs(), next);
+          readUntil(parts, cut.toEpochMilli(), next);
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
       Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(byInputs ? Map.of() : tickOffsets);
       List<String> stepped = new ArrayList<>();
@@ -501,10 +494,69 @@ public final class StepLoop implements KafkaWorker.Body {
         Map<String, Set<TopicPartition>> owned = new TreeMap<>();
         shards.values().forEach(s -> owned.put(s.key(), s.partitions()));
         shards.clear();
-        owned.values().forEach(reader::forget);
+        owned.values().forEach(held.keySet()::removeAll);
         take(owned);
         life.pause(retry.after(++aborts));
         return false;
+      }
+    }
+
+    /**
+     * Reads inputs up to a time cut, so that a step sees the same inputs however late it runs and however often it is
+     * replayed: a step for cut {@code t} takes, per partition in offset order, the records not taken before up to the
+     * first whose timestamp is at or after {@code t}; that record and the rest wait for a later cut. A partition is
+     * done when such a record was read, or when its end was reached once the wall clock is past {@code t + graceMs} (a
+     * record appended later has a later timestamp; for strict cuts give input topics
+     * {@code message.timestamp.type=LogAppendTime}). Between steps the partitions are paused, so nothing piles up in
+     * memory and polling keeps the consumer in its group. A partition that leaves during the read (a rebalance in a
+     * poll) is dropped from it. {@code nextOffsets} gets where each partition continues: its first record not taken.
+     */
+    private Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> readUntil(Set<TopicPartition> parts, long cutMs,
+        Map<TopicPartition, Long> nextOffsets) {
+      Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> out = new HashMap<>();
+      if (parts.isEmpty()) {
+        return out;
+      }
+      long waitUntil = cutMs + settings.graceMs() - System.currentTimeMillis();
+      if (waitUntil > 0) {
+        sleep(waitUntil);
+      }
+      Map<TopicPartition, Long> ends = inputs.endOffsets(parts);
+      List<TopicPartition> open = new ArrayList<>(parts);
+      inputs.pause(inputs.assignment());
+      inputs.resume(parts);
+      while (!open.isEmpty()) {
+        for (var it = open.iterator(); it.hasNext(); ) {
+          TopicPartition p = it.next();
+          if (!inputs.assignment().contains(p)) {
+            out.remove(p);
+            it.remove();
+            continue;
+          }
+          List<ConsumerRecord<String, byte[]>> taken = out.computeIfAbsent(p, k -> new ArrayList<>());
+          ArrayDeque<ConsumerRecord<String, byte[]>> queue = held.getOrDefault(p, new ArrayDeque<>());
+          while (!queue.isEmpty() && queue.peek().timestamp() < cutMs) {
+            taken.add(queue.poll());
+          }
+          boolean reachedCut = !queue.isEmpty();
+          boolean atEnd = queue.isEmpty() && inputs.position(p) >= ends.get(p);
+          if (reachedCut || atEnd) {
+            inputs.pause(List.of(p));
+            nextOffsets.put(p, reachedCut ? queue.peek().offset() : inputs.position(p));
+            it.remove();
+          }
+        }
+        if (!open.isEmpty()) {
+          hold(inputs.poll(Duration.ofMillis(200)));
+        }
+      }
+      inputs.pause(inputs.assignment());
+      return out;
+    }
+
+    private void hold(Iterable<ConsumerRecord<String, byte[]>> records) {
+      for (ConsumerRecord<String, byte[]> r : records) {
+        held.computeIfAbsent(new TopicPartition(r.topic(), r.partition()), k -> new ArrayDeque<>()).add(r);
       }
     }
 

@@ -1,7 +1,10 @@
 package com.necpgame.mesh.kafka;
 
 import com.necpgame.mesh.MeshMetrics;
+import com.necpgame.mesh.config.TopicSpec;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -14,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@link GroupConsumer} and {@link GroupLoop} share: a {@link KafkaWorker} that runs the lives of the loop, its
- * start, readiness and stop, the commit of what is done, and a record given up with the reason.
+ * What {@link GroupConsumer}, {@link GroupLoop} and {@link Leadership} share: a {@link KafkaWorker} that runs the lives
+ * of the loop, its start, readiness and stop; and for the group loops the commit of what is done and a record given
+ * up with the reason.
  */
 abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
 
@@ -24,6 +28,8 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
   final String name;
   final MeshMetrics metrics;
   final KafkaWorker worker;
+  /** The cluster's topics, as last listed by the loop's thread. */
+  private volatile Set<String> topics = Set.of();
 
   WorkerLoop(String name, Backoff supervision, MeshMetrics metrics) {
     this.name = name;
@@ -71,15 +77,35 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 
-  /** {@code record} given up after {@code attempts}: logged, counted, and its copy for {@code <topic>.dlq}. */
+  /**
+   * Lists the cluster's topics again when {@code polled} has one not listed yet; on the loop's thread, again once if a
+   * wake-up meant for a poll came first.
+   */
+  void listTopics(Consumer<String, byte[]> consumer, Collection<TopicPartition> polled) {
+    if (!polled.stream().allMatch(tp -> topics.contains(tp.topic()))) {
+      Map<String, ?> listed;
+      try {
+        listed = consumer.listTopics();
+      } catch (WakeupException e) {
+        listed = consumer.listTopics();
+      }
+      topics = Set.copyOf(listed.keySet());
+    }
+  }
+
+  /**
+   * {@code record} given up after {@code attempts}: logged, counted, and its copy for {@code <topic>.dlq}; null (the
+   * record skipped, as {@link StepLoop} does) when its topic has no dead-letter topic, which no write could reach.
+   */
   ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String address, Throwable cause,
       int attempts) {
     metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE),
         false);
     String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    LOG.warn("{}: {}-{}@{} (event {}) to dead letters after {} attempt(s): {}", name, record.topic(),
-        record.partition(), record.offset(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID),
-        attempts, reason);
-    return DeadLetters.of(record, address, reason, attempts);
+    boolean kept = topics.contains(TopicSpec.dlqOf(record.topic()));
+    LOG.warn("{}: {}-{}@{} (event {}) {} after {} attempt(s): {}", name, record.topic(), record.partition(),
+        record.offset(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID),
+        kept ? "to dead letters" : "skipped (the topic has no dead-letter topic)", attempts, reason);
+    return kept ? DeadLetters.of(record, address, reason, attempts) : null;
   }
 }

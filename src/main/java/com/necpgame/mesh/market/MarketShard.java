@@ -2,6 +2,8 @@ package com.necpgame.mesh.market;
 
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
+import com.necpgame.mesh.kafka.StepLoop;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -9,49 +11,55 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The market of one orders partition: its {@link Market}, the last game hour cleared, and each commodity's last
- * clearing. Turns order events into book changes and clearings into envelopes whose ids, times and correlation ids
- * follow from the hour alone, so clearing the same inputs again gives the same bytes. Its state record (a JSON
- * document) carries a small {@code view} that every process follows to answer {@code GET /market/...}.
+ * The market of one orders partition, as the {@link StepLoop} steps it: its {@link Market}, the last game hour cleared,
+ * and each commodity's last clearing. Turns order events into book changes and clearings into envelopes on the output
+ * topic whose ids, times and correlation ids follow from the hour alone, so clearing the same inputs again gives the
+ * same bytes. Its state record (a JSON document) carries a small {@code view} that every process follows to answer
+ * {@code GET /market/...}.
  */
-final class MarketShard {
+final class MarketShard implements StepLoop.Model {
 
   private static final Logger LOG = LoggerFactory.getLogger(MarketShard.class);
   static final String SOURCE = "event-mesh.market";
   private static final int VIEW_LEVELS = 5;
 
   private final String key;
+  private final String outputTopic;
   private final Market market;
   private final JsonObject lastClearings;
   private long lastHour;
 
-  private MarketShard(String key, Market market, JsonObject lastClearings, long lastHour) {
+  private MarketShard(String key, String outputTopic, Market market, JsonObject lastClearings, long lastHour) {
     this.key = key;
+    this.outputTopic = outputTopic;
     this.market = market;
     this.lastClearings = lastClearings;
     this.lastHour = lastHour;
   }
 
-  static MarketShard fresh(String key, Map<String, Long> references) {
-    return new MarketShard(key, new Market(references), new JsonObject(), Long.MIN_VALUE);
+  static MarketShard fresh(String key, Map<String, Long> references, String outputTopic) {
+    return new MarketShard(key, outputTopic, new Market(references), new JsonObject(), Long.MIN_VALUE);
   }
 
-  static MarketShard restore(byte[] state) {
+  static MarketShard restore(byte[] state, String outputTopic) {
     JsonObject s = new JsonObject(new String(state, StandardCharsets.UTF_8));
-    return new MarketShard(s.getString("shard"), Market.restore(s.getJsonObject("market")),
+    return new MarketShard(s.getString("shard"), outputTopic, Market.restore(s.getJsonObject("market")),
         s.getJsonObject("last_clearings"), s.getLong("last_hour"));
   }
 
-  long lastHour() {
+  @Override
+  public long last() {
     return lastHour;
   }
 
   /** An event from the orders topic: an order placed or cancelled; anything else, or an invalid order, is skipped. */
-  void apply(JsonObject envelope) {
+  @Override
+  public void input(JsonObject envelope) {
     JsonObject data = envelope.getJsonObject("data");
     switch (envelope.getString("event_type")) {
       case "economy.order.placed" -> {
@@ -85,12 +93,19 @@ final class MarketShard {
     return out;
   }
 
+  @Override
+  public List<ProducerRecord<String, byte[]>> step(long hour, Instant gameTime, Instant cut) {
+    return clear(hour, gameTime, cut).stream()
+        .map(e -> EnvelopeRecords.record(outputTopic, "data.commodity", e)).toList();
+  }
+
   private static JsonObject envelope(String type, String name, JsonObject data, Instant at, String correlation) {
     return Envelope.derived(type, name, SOURCE, at, correlation, data);
   }
 
   /** The state record: the market, the last hour and clearings, and the view of every commodity it has. */
-  byte[] snapshot() {
+  @Override
+  public byte[] snapshot() {
     JsonObject commodities = new JsonObject();
     Map<String, Object> names = new TreeMap<>(lastClearings.getMap());
     JsonObject snapshot = market.snapshot();

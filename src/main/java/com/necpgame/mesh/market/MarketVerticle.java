@@ -3,7 +3,6 @@ package com.necpgame.mesh.market;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.kafka.CompactedView;
-import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaWorker;
 import com.necpgame.mesh.kafka.StepLoop;
 import com.necpgame.mesh.tick.GameClock;
@@ -12,23 +11,17 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The hourly market. The orders topic is read in the consumer group {@code world.market.group}: the partitions this
- * process is given are its shards ({@link MarketShard}), and only it clears their commodities. Hourly ticks are read by
- * every process (no group) and only say that an hour has come; for each shard the {@link StepLoop} clears every hour
- * after the shard's last one up to the tick's, each on the orders appended before that hour's real time, and commits
- * the results, the shard's new state and the consumed order offsets in one Kafka transaction. Every process follows
- * every shard's published state, so {@code GET /market/...} answers on any process, over the event bus ({@link #BOOK},
- * {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
+ * The hourly market: a {@link StepLoop} over the orders topic, whose partitions the consumer group
+ * {@code world.market.group} gives this process are its shards ({@link MarketShard}), stepped by the hourly ticks.
+ * Every process follows every shard's published state, so {@code GET /market/...} answers on any process, over the
+ * event bus ({@link #BOOK}, {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
  */
 public final class MarketVerticle extends VerticleBase {
 
@@ -60,7 +53,8 @@ public final class MarketVerticle extends VerticleBase {
             Duration.ofHours(1), clock::realAt), market.stateTopic(), market.graceMs(), market.maxCatchUpHours());
     loop = new KafkaWorker("market", mesh.metrics(), new StepLoop(settings,
         StepLoop.clients(mesh.kafka(), market.stateTopic(), market.maxStateBytes()),
-        (key, saved) -> new Shard(saved == null ? MarketShard.fresh(key, world.commodities()) : MarketShard.restore(saved)),
+        (key, saved) -> saved == null ? MarketShard.fresh(key, world.commodities(), world.outputTopic())
+            : MarketShard.restore(saved, world.outputTopic()),
         mesh.metrics().simulationTimer("market_clear"))).start();
     vertx.eventBus().<String>consumer(BOOK, m -> {
       JsonObject book = book(m.body());
@@ -73,36 +67,6 @@ public final class MarketVerticle extends VerticleBase {
     vertx.eventBus().consumer(PRICES, m -> m.reply(prices()));
     return Future.all(Future.fromCompletionStage(loop.ready(), context),
         Future.fromCompletionStage(follower.caughtUp(), context));
-  }
-
-  /** A shard as the step loop sees it: orders in, clearings and trades out on the output topic. */
-  private final class Shard implements StepLoop.Model {
-    private final MarketShard shard;
-
-    Shard(MarketShard shard) {
-      this.shard = shard;
-    }
-
-    @Override
-    public long last() {
-      return shard.lastHour();
-    }
-
-    @Override
-    public void input(JsonObject envelope) {
-      shard.apply(envelope);
-    }
-
-    @Override
-    public List<ProducerRecord<String, byte[]>> step(long hour, Instant gameTime, Instant cut) {
-      return shard.clear(hour, gameTime, cut).stream()
-          .map(e -> EnvelopeRecords.record(world.outputTopic(), "data.commodity", e)).toList();
-    }
-
-    @Override
-    public byte[] snapshot() {
-      return shard.snapshot();
-    }
   }
 
   private void onState(ConsumerRecord<String, byte[]> r) {

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ public final class RobotVerticle extends VerticleBase {
     orchestration.restore(new StateTopic(mesh.kafka(), games.robots().poolStateTopic()).load(null));
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.match().eventsTopic(),
         games.match().responsesTopic()), games.robots().group(), games.robots().checkMs(), mesh.metrics(),
-        GroupLoop.Handler.of(orchestration::input, orchestration::step)).start();
+        GroupLoop.Handler.of(orchestration::input, orchestration::step), Map.of()).start();
     LOG.info("running the robot pool ({} robots)", orchestration.pool().size());
   }
 

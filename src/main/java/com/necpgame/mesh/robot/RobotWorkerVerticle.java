@@ -79,7 +79,7 @@ public final class RobotWorkerVerticle extends VerticleBase {
 
           @Override
           public void step(List<ProducerRecord<String, byte[]>> out) {}
-        }).start();
+        }, Map.of()).start();
     return Future.fromCompletionStage(loop.ready(), context).onSuccess(v ->
         LOG.info("robot workers answer with the {} provider", games.llm().provider()));
   }

@@ -32,9 +32,8 @@ public final class EventStoreVerticle extends VerticleBase {
     writer = new GroupConsumer("store-writer",
         () -> mesh.kafka().consumer("store", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000)),
         GroupConsumer.Source.pattern(config.topics()),
-        new GroupConsumer.Policy(true, GroupConsumer.Policy.ATTEMPTS,
-            GroupConsumer.Policy.backoff(Duration.ofMillis(config.retryPauseMs())),
-            () -> mesh.pool().query("SELECT 1").execute().<Void>mapEmpty().toCompletionStage(), "store"),
+        GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
+            () -> Database.ping(mesh.pool()).toCompletionStage(), "store"),
         mesh.producer(), mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics())).start();
     return Future.fromCompletionStage(writer.ready(), context).onSuccess(v ->
         LOG.info("event store writer consuming /{}/ as group {}", config.topics(), config.group()));

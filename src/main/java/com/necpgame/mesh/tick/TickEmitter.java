@@ -160,42 +160,31 @@ public final class TickEmitter implements AutoCloseable {
   }
 
   /**
-   * The game time of the last tick or summary of a schedule in its topic, or null: read backwards in windows, each a
-   * {@link PartitionScan} bounded by the request timeout.
+   * The game time of the last tick or summary of a schedule in its topic, or null: each partition read backwards in
+   * growing windows, each a {@link PartitionScan} bounded by the request timeout, until one holds a tick.
    */
   private Instant lastTick(Channel c) {
     Duration timeout = Duration.ofMillis(kafka.config().requestTimeoutMs());
     try (KafkaConsumer<String, byte[]> consumer = kafka.consumer("tick-resume", null, "earliest")) {
-      List<TopicPartition> parts = PartitionScan.partitionsOf(consumer, List.of(c.topic()), timeout);
+      List<TopicPartition> parts = PartitionScan.partitionsOf(consumer, c.topic(), timeout);
       Map<TopicPartition, Long> begins = consumer.beginningOffsets(parts, timeout);
       Map<TopicPartition, Long> ends = consumer.endOffsets(parts, timeout);
-      Instant latest = null;
+      List<Instant> found = new ArrayList<>();
       for (TopicPartition p : parts) {
-        long to = ends.get(p);
-        for (long window = 256; to > begins.get(p); window *= 4) {
+        int before = found.size();
+        for (long window = 256, to = ends.get(p); to > begins.get(p) && found.size() == before; window *= 4) {
           long from = Math.max(begins.get(p), to - window);
-          Instant found = latestIn(PartitionScan.between(consumer, Map.of(p, from), Map.of(p, to)), c.schedule(),
-              timeout);
-          if (found != null) {
-            latest = latest == null || found.isAfter(latest) ? found : latest;
-            break;
-          }
+          PartitionScan.between(consumer, Map.of(p, from), Map.of(p, to)).readAll(timeout, r -> {
+            Instant at = leavesAt(r.value(), c.schedule());
+            if (at != null) {
+              found.add(at);
+            }
+          });
           to = from;
         }
       }
-      return latest;
+      return found.stream().max(Instant::compareTo).orElse(null);
     }
-  }
-
-  private static Instant latestIn(PartitionScan<String, byte[]> window, TickSchedule schedule, Duration timeout) {
-    Instant[] latest = new Instant[1];
-    window.readAll(timeout, r -> {
-      Instant at = leavesAt(r.value(), schedule);
-      if (at != null && (latest[0] == null || at.isAfter(latest[0]))) {
-        latest[0] = at;
-      }
-    });
-    return latest[0];
   }
 
   private static Instant leavesAt(byte[] value, TickSchedule schedule) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,10 +18,14 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -40,10 +45,16 @@ class GroupConsumerTest {
   /** The group's commits, kept across lives as the group coordinator keeps them. */
   private final Map<TopicPartition, Long> commits = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Whether the cluster the mock consumers list has {@code in.dlq}. */
+  private volatile boolean dlqTopic = true;
+
   /** A mock consumer whose commits go to {@link #commits}. */
   final class Member extends MockConsumer<String, byte[]> {
     Member() {
       super("earliest");
+      if (dlqTopic) {
+        updatePartitions(TOPIC + ".dlq", List.of(new PartitionInfo(TOPIC + ".dlq", 0, null, null, null)));
+      }
     }
 
     @Override
@@ -118,6 +129,40 @@ class GroupConsumerTest {
     assertEquals("3", header(dead, DeadLetters.ATTEMPTS));
     assertEquals("1", header(dead, DeadLetters.SOURCE_OFFSET));
     assertEquals("test-address", header(dead, DeadLetters.ADDRESS));
+  }
+
+  @Test
+  void aBadRecordOfATopicWithNoDeadLetterTopicIsSkippedAndNeverBlocksThePartition() throws Exception {
+    dlqTopic = false;
+    MockProducer<String, byte[]> producer = refusingUnknownTopics();
+    GroupConsumer loop = new GroupConsumer("test", FAST, () -> consumer(3, 0),
+        GroupConsumer.Source.topics(List.of(TOPIC)),
+        new GroupConsumer.Policy(false, 1, FAST, GroupConsumer.Probe.NONE, "a"), producer, metrics, records -> {
+          if (records.get(0).offset() == 1) {
+            return CompletableFuture.failedFuture(new PoisonRecordException("not a JSON object"));
+          }
+          handled.add(records.get(0).offset());
+          return CompletableFuture.completedFuture(null);
+        }).start();
+    await(() -> committed() == 3L, "everything committed past the bad record");
+    loop.stop().get(30, TimeUnit.SECONDS);
+    assertEquals(List.of(0L, 2L), handled);
+    assertEquals(0, producer.history().size(), "no write to a dead-letter topic that does not exist");
+  }
+
+  /** A producer that refuses a record to a topic the cluster lacks, as Kafka does after {@code max.block.ms}. */
+  static MockProducer<String, byte[]> refusingUnknownTopics() {
+    return new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()) {
+      @Override
+      public synchronized Future<RecordMetadata> send(ProducerRecord<String, byte[]> r, Callback callback) {
+        if (r.topic().endsWith(".dlq")) {
+          TimeoutException e = new TimeoutException("Topic " + r.topic() + " not present in metadata after 60000 ms.");
+          callback.onCompletion(null, e);
+          return CompletableFuture.failedFuture(e);
+        }
+        return super.send(r, callback);
+      }
+    };
   }
 
   @Test

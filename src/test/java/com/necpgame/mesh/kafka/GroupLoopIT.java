@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -63,7 +64,7 @@ class GroupLoopIT {
     String in = TestKafka.createTopic("loop-in", 1);
     try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it")) {
       GroupLoop loop = new GroupLoop(KAFKA, producer, List.of(in), TestKafka.unique("wake"), 600_000, METRICS,
-          new Echo(in))
+          new Echo(in), Map.of())
           .start();
       Thread.sleep(2000); // the loop is in its long poll
       CountDownLatch ran = new CountDownLatch(1);
@@ -90,10 +91,10 @@ class GroupLoopIT {
     try (KafkaProducer<String, byte[]> producer = KAFKA.producer("loop-it")) {
       Echo first = new Echo(out);
       Echo second = new Echo(out);
-      GroupLoop a = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, first).start();
+      GroupLoop a = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, first, Map.of()).start();
       send(producer, in, 0, 200);
       await(() -> first.seen.size() == 200, "the first member saw the first 200");
-      try (GroupLoop b = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, second).start()) {
+      try (GroupLoop b = new GroupLoop(KAFKA, producer, List.of(in), group, 50, METRICS, second, Map.of()).start()) {
         await(() -> second.events.stream().anyMatch(e -> e.startsWith("assigned") && !e.equals("assigned 0")),
             "the second member was given partitions");
         send(producer, in, 200, 400);

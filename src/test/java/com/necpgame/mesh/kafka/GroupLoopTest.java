@@ -23,6 +23,7 @@ import org.apache.kafka.clients.consumer.OffsetCommitCallback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -41,11 +42,16 @@ class GroupLoopTest {
   private final List<Member> lives = new CopyOnWriteArrayList<>();
   private final List<String> seen = new CopyOnWriteArrayList<>();
   private final List<String> events = new CopyOnWriteArrayList<>();
+  /** Whether the cluster the mock members list has {@code in.dlq}. */
+  private volatile boolean dlqTopic = true;
 
   /** A mock member whose commits go to {@link #commits}; given partition 0 from the last commit at its first poll. */
   final class Member extends MockConsumer<String, byte[]> {
     Member(int records) {
       super("earliest");
+      if (dlqTopic) {
+        updatePartitions(IN + ".dlq", List.of(new PartitionInfo(IN + ".dlq", 0, null, null, null)));
+      }
       schedulePollTask(() -> {
         rebalance(List.of(P0));
         long from = commits.getOrDefault(P0, 0L);
@@ -97,7 +103,7 @@ class GroupLoopTest {
 
   private GroupLoop loop(MockProducer<String, byte[]> producer, java.util.function.Supplier<Member> members,
       GroupLoop.Handler handler) {
-    return new GroupLoop("g", members, producer, List.of(IN), 20, Duration.ofSeconds(20), FAST, 3, FAST, metrics,
+    return new GroupLoop("g", members, producer, List.of(IN), 20, Duration.ofSeconds(20), FAST, FAST, metrics,
         handler).start();
   }
 
@@ -170,11 +176,29 @@ class GroupLoopTest {
     await(() -> commits.getOrDefault(P0, -1L) == 3L, "everything committed");
     loop.close();
     assertEquals(List.of("k0", "k2"), seen);
-    assertEquals(3, tries.size());
+    assertEquals(GroupConsumer.Policy.ATTEMPTS, tries.size());
     List<ProducerRecord<String, byte[]>> sent = producer.history();
     assertEquals(List.of("out", "in.dlq", "out"), sent.stream().map(ProducerRecord::topic).toList());
     assertEquals("no match m-1 in this state", header(sent.get(1), DeadLetters.REASON));
     assertEquals("loop:g", header(sent.get(1), DeadLetters.ADDRESS));
+  }
+
+  @Test
+  void aBadRecordOfATopicWithNoDeadLetterTopicIsSkippedAndNeverBlocksThePartition() throws Exception {
+    dlqTopic = false;
+    MockProducer<String, byte[]> producer = GroupConsumerTest.refusingUnknownTopics();
+    GroupLoop loop = loop(producer, () -> new Member(3), GroupLoop.Handler.of((r, out) -> {
+      if (r.offset() == 1) {
+        throw new PoisonRecordException("not a tick");
+      }
+      seen.add(r.key());
+      out.add(new ProducerRecord<>("out", r.key(), r.value()));
+    }, out -> { }));
+    await(() -> commits.getOrDefault(P0, -1L) == 3L, "everything committed past the bad record");
+    loop.close();
+    assertEquals(List.of("k0", "k2"), seen);
+    assertEquals(List.of("out", "out"), producer.history().stream().map(ProducerRecord::topic).toList());
+    assertEquals(1, lives.size(), "the loop never had to start again");
   }
 
   @Test

@@ -71,6 +71,11 @@ class PartitionScanTest {
     });
   }
 
+  /** A scan of both partitions from their beginning to their end offsets of now. */
+  private static PartitionScan<String, String> wholeOf(MockConsumer<String, String> c) {
+    return PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING, PartitionScan.END, TIMEOUT);
+  }
+
   private static List<String> values(List<ConsumerRecord<String, String>> records) {
     return records.stream().map(ConsumerRecord::value).toList();
   }
@@ -78,16 +83,15 @@ class PartitionScanTest {
   @Test
   void readsEveryPartitionFromItsBeginningUpToTheEndOffsetsOfWhenItOpened() {
     TimedConsumer c = consumer(2, 5, 0, 2);
-    PartitionScan<String, String> scan = PartitionScan.open(c,
-        PartitionScan.partitionsOf(c, List.of("state", "missing"), TIMEOUT), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = PartitionScan.open(c, PartitionScan.partitionsOf(c, "state", TIMEOUT),
+        PartitionScan.BEGINNING, PartitionScan.END, TIMEOUT);
+    assertEquals(Map.of(P0, 2L, P1, 0L), scan.positions());
     onFirstPoll(c, P0, 2, 7); // 5 and 6 were written after the scan opened: not part of it
     onFirstPoll(c, P1, 0, 2);
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
     scan.readAll(TIMEOUT, read::add);
     assertEquals(List.of("0@2", "0@3", "0@4"), values(read.stream().filter(r -> r.partition() == 0).toList()));
     assertEquals(List.of("1@0", "1@1"), values(read.stream().filter(r -> r.partition() == 1).toList()));
-    assertEquals(Map.of(P0, 2L, P1, 0L), scan.starts());
     assertEquals(Map.of(P0, 5L, P1, 2L), scan.positions());
     assertTrue(scan.reached());
     assertEquals(c.assignment(), c.paused(), "a partition at its stop is fetched no more");
@@ -96,14 +100,13 @@ class PartitionScanTest {
   @Test
   void emptyPartitionsAndMissingTopicsAreReadAtOnce() {
     TimedConsumer c = consumer(4, 4, 0, 0);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     assertTrue(scan.reached());
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
     scan.readAll(Duration.ZERO, read::add);
     assertEquals(List.of(), read);
 
-    assertEquals(List.of(), PartitionScan.partitionsOf(c, List.of("missing"), TIMEOUT));
+    assertEquals(List.of(), PartitionScan.partitionsOf(c, "missing", TIMEOUT));
     PartitionScan<String, String> none = PartitionScan.open(c, List.of(), PartitionScan.BEGINNING,
         PartitionScan.END, TIMEOUT);
     none.readAll(Duration.ZERO, read::add);
@@ -117,7 +120,7 @@ class PartitionScanTest {
     c.byTime.put(P0, new OffsetAndTimestamp(4, 1_000));
     PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), new AtTime(1_000),
         PartitionScan.END, TIMEOUT);
-    assertEquals(Map.of(P0, 4L, P1, 3L), scan.starts());
+    assertEquals(Map.of(P0, 4L, P1, 3L), scan.positions());
     onFirstPoll(c, P0, 0, 6);
     onFirstPoll(c, P1, 0, 3);
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
@@ -149,22 +152,21 @@ class PartitionScanTest {
     Map<TopicPartition, Long> asked = Map.of(P0, 3L, P1, 9L);
     PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1, p2),
         new AtOffsets(asked, PartitionScan.END), PartitionScan.END, TIMEOUT);
-    assertEquals(Map.of(P0, 10L, P1, 0L, p2, 7L), scan.starts(), "unlisted partitions start at otherwise");
+    assertEquals(Map.of(P0, 10L, P1, 0L, p2, 7L), scan.positions(), "unlisted partitions start at otherwise");
     assertEquals(List.of(new Gap(P0, 3, 10, "deleted by retention"),
         new Gap(P1, 9, 0, "beyond the end of the partition")), scan.gaps());
 
     TimedConsumer exact = consumer(0, 9, 0, 9);
     PartitionScan<String, String> resumed = PartitionScan.open(exact, List.of(P0, P1),
         new AtOffsets(Map.of(P0, 6L), PartitionScan.BEGINNING), PartitionScan.END, TIMEOUT);
-    assertEquals(Map.of(P0, 6L, P1, 0L), resumed.starts());
+    assertEquals(Map.of(P0, 6L, P1, 0L), resumed.positions());
     assertEquals(List.of(), resumed.gaps());
   }
 
   @Test
   void aReadThatDoesNotReachItsStopsInTimeFailsNamingThePartitionBehind() {
     TimedConsumer c = consumer(0, 5, 0, 1);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     onFirstPoll(c, P0, 0, 2); // the end offsets say 5, only 2 ever come
     onFirstPoll(c, P1, 0, 1);
     List<ConsumerRecord<String, String>> read = new ArrayList<>();
@@ -203,8 +205,7 @@ class PartitionScanTest {
   @Test
   void aScanThenTailedSaysWhenWhatWasThereAtTheStartWasRead() {
     TimedConsumer c = consumer(0, 2, 0, 0);
-    PartitionScan<String, String> scan = PartitionScan.open(c, List.of(P0, P1), PartitionScan.BEGINNING,
-        PartitionScan.END, TIMEOUT);
+    PartitionScan<String, String> scan = wholeOf(c);
     assertFalse(scan.reached());
     onFirstPoll(c, P0, 0, 4);
     assertEquals(List.of("0@0", "0@1", "0@2", "0@3"), values(c.poll(TIMEOUT).records(P0)),

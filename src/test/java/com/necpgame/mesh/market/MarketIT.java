@@ -178,14 +178,14 @@ class MarketIT {
     Map<Integer, List<ConsumerRecord<String, byte[]>>> byPartition = records(orders);
     var clock = mesh.context().config().world().tick().clock();
     for (var partition : byPartition.entrySet()) {
-      MarketShard shard = MarketShard.fresh("replay", mesh.context().config().world().commodities());
+      MarketShard shard = MarketShard.fresh("replay", mesh.context().config().world().commodities(), "unused");
       int next = 0;
       List<ConsumerRecord<String, byte[]>> records = partition.getValue();
       for (long h = firstHour; h <= lastHour; h++) {
         Instant gameTime = clock.gameEpoch().plus(Duration.ofHours(h));
         long cut = clock.realAt(gameTime).toEpochMilli();
         while (next < records.size() && records.get(next).timestamp() < cut) {
-          shard.apply(new JsonObject(new String(records.get(next++).value(), StandardCharsets.UTF_8)));
+          shard.input(new JsonObject(new String(records.get(next++).value(), StandardCharsets.UTF_8)));
         }
         for (JsonObject e : shard.clear(h, gameTime, Instant.ofEpochMilli(cut))) {
           replayed.put(e.getString("event_id"), new String(com.necpgame.mesh.kafka.EnvelopeRecords.utf8(e),

@@ -110,7 +110,7 @@ public final class TestKafka {
     try (KafkaConsumer<String, byte[]> c = clients.consumer("tick-it", null, "earliest")) {
       List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
       Duration timeout = Duration.ofSeconds(30);
-      PartitionScan.open(c, PartitionScan.partitionsOf(c, List.of(topic), timeout), PartitionScan.BEGINNING,
+      PartitionScan.open(c, PartitionScan.partitionsOf(c, topic, timeout), PartitionScan.BEGINNING,
           PartitionScan.END, timeout).readAll(timeout, out::add);
       return out;
     }
