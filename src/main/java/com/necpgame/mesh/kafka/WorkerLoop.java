@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -60,15 +61,28 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     return worker.stop();
   }
 
-  /** commitSync, again once if a wake-up meant for a poll came first (closing, or a task handed over). */
+  /** commitSync, through {@link #unwoken}. */
   static void commitSync(Consumer<String, byte[]> consumer, Map<TopicPartition, OffsetAndMetadata> offsets) {
-    if (offsets.isEmpty()) {
-      return;
+    if (!offsets.isEmpty()) {
+      unwoken(() -> {
+        consumer.commitSync(offsets);
+        return null;
+      });
     }
-    try {
-      consumer.commitSync(offsets);
-    } catch (WakeupException e) {
-      consumer.commitSync(offsets);
+  }
+
+  /**
+   * A blocking call on the loop's consumer other than its poll, made again whenever a wake-up meant for the poll (a
+   * task handed over, or closing, which the loop sees at its next check) interrupts it. A wake-up is used once, so
+   * this ends; letting it escape would end the life and, through a new member, move the group's partitions.
+   */
+  static <T> T unwoken(Supplier<T> call) {
+    while (true) {
+      try {
+        return call.get();
+      } catch (WakeupException e) {
+        // meant for the poll: the loop acts on it there
+      }
     }
   }
 
@@ -77,19 +91,10 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 
-  /**
-   * Lists the cluster's topics again when {@code polled} has one not listed yet; on the loop's thread, again once if a
-   * wake-up meant for a poll came first.
-   */
+  /** Lists the cluster's topics again when {@code polled} has one not listed yet; on the loop's thread. */
   void listTopics(Consumer<String, byte[]> consumer, Collection<TopicPartition> polled) {
     if (!polled.stream().allMatch(tp -> topics.contains(tp.topic()))) {
-      Map<String, ?> listed;
-      try {
-        listed = consumer.listTopics();
-      } catch (WakeupException e) {
-        listed = consumer.listTopics();
-      }
-      topics = Set.copyOf(listed.keySet());
+      topics = Set.copyOf(unwoken(consumer::listTopics).keySet());
     }
   }
 

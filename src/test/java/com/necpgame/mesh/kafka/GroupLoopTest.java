@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,7 @@ class GroupLoopTest {
   private volatile boolean dlqTopic = true;
 
   /** A mock member whose commits go to {@link #commits}; given partition 0 from the last commit at its first poll. */
-  final class Member extends MockConsumer<String, byte[]> {
+  class Member extends MockConsumer<String, byte[]> {
     Member(int records) {
       super("earliest");
       if (dlqTopic) {
@@ -199,6 +201,25 @@ class GroupLoopTest {
     assertEquals(List.of("k0", "k2"), seen);
     assertEquals(List.of("out", "out"), producer.history().stream().map(ProducerRecord::topic).toList());
     assertEquals(1, lives.size(), "the loop never had to start again");
+  }
+
+  @Test
+  void wakeUpsMeantForAPollNeverEndALifeWhileItListsTopics() throws Exception {
+    AtomicInteger wakeUps = new AtomicInteger(3); // tasks handed over while the loop asks for the topics
+    MockProducer<String, byte[]> producer = producer(true);
+    GroupLoop loop = loop(producer, () -> new Member(2) {
+      @Override
+      public synchronized Map<String, List<PartitionInfo>> listTopics() {
+        if (wakeUps.getAndDecrement() > 0) {
+          throw new WakeupException();
+        }
+        return super.listTopics();
+      }
+    }, new Echo());
+    await(() -> commits.getOrDefault(P0, -1L) == 2L, "both inputs answered and committed");
+    loop.close();
+    assertEquals(List.of("v0", "v1"), seen);
+    assertEquals(1, lives.size(), "the wake-ups did not end the life (a new member would move the partitions)");
   }
 
   @Test
