@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -78,7 +79,8 @@ public final class TopicInspector {
     return Optional.of(new JsonObject().put("name", topic).put("partitions", description.partitions().size())
         .put("replication_factor", description.partitions().get(0).replicas().size())
         .put("internal", description.isInternal()).put("messages", messages).put("partition_details", parts)
-        .put("consumer_groups", lag(topic, latest)));
+        .put("consumer_groups", new JsonArray(lag(committed(""), latest).entrySet().stream()
+            .map(e -> new JsonObject().put("group", e.getKey()).put("lag", e.getValue().get(topic))).toList())));
   }
 
   /** How many brokers the cluster reports. */
@@ -92,8 +94,16 @@ public final class TopicInspector {
    */
   public Map<String, Map<String, Long>> groupLag(String groupPrefix)
       throws InterruptedException, ExecutionException, TimeoutException {
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> committed = committed(groupPrefix);
+    List<TopicPartition> partitions = committed.values().stream().flatMap(m -> m.keySet().stream()).distinct().toList();
+    return lag(committed, partitions.isEmpty() ? Map.of() : offsets(partitions, OffsetSpec.latest()));
+  }
+
+  /** The offsets committed by every consumer group whose id starts with {@code groupPrefix}, by group. */
+  private Map<String, Map<TopicPartition, OffsetAndMetadata>> committed(String groupPrefix)
+      throws InterruptedException, ExecutionException, TimeoutException {
     List<String> groups = get(admin.listGroups().all()).stream().map(GroupListing::groupId)
-        .filter(g -> g.startsWith(groupPrefix)).sorted().toList();
+        .filter(g -> g.startsWith(groupPrefix)).toList();
     Map<String, Map<TopicPartition, OffsetAndMetadata>> committed = new HashMap<>();
     if (!groups.isEmpty()) {
       var offsets = admin.listConsumerGroupOffsets(
@@ -102,53 +112,24 @@ public final class TopicInspector {
         try {
           committed.put(group, get(offsets.partitionsToOffsetAndMetadata(group)));
         } catch (ExecutionException e) {
-          // not a consumer group, or gone meanwhile
+          // not a consumer group (a share or streams group), or gone meanwhile
         }
       }
     }
-    List<TopicPartition> partitions = committed.values().stream().flatMap(m -> m.keySet().stream()).distinct().toList();
-    Map<TopicPartition, ListOffsetsResultInfo> ends = partitions.isEmpty() ? Map.of()
-        : offsets(partitions, OffsetSpec.latest());
-    Map<String, Map<String, Long>> lag = new java.util.TreeMap<>();
+    return committed;
+  }
+
+  /** By group (in order), then topic: the sum over the partitions in {@code ends} of end minus committed offset. */
+  private static Map<String, Map<String, Long>> lag(Map<String, Map<TopicPartition, OffsetAndMetadata>> committed,
+      Map<TopicPartition, ListOffsetsResultInfo> ends) {
+    Map<String, Map<String, Long>> lag = new TreeMap<>();
     committed.forEach((group, offsets) -> offsets.forEach((tp, at) -> {
       if (at != null && ends.containsKey(tp)) {
-        lag.computeIfAbsent(group, g -> new java.util.TreeMap<>())
+        lag.computeIfAbsent(group, g -> new TreeMap<>())
             .merge(tp.topic(), Math.max(0, ends.get(tp).offset() - at.offset()), Long::sum);
       }
     }));
     return lag;
-  }
-
-  private JsonArray lag(String topic, Map<TopicPartition, ListOffsetsResultInfo> latest)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    List<String> groups = get(admin.listGroups().all()).stream().map(GroupListing::groupId).sorted().toList();
-    JsonArray out = new JsonArray();
-    if (groups.isEmpty()) {
-      return out;
-    }
-    Map<String, ListConsumerGroupOffsetsSpec> specs =
-        groups.stream().collect(Collectors.toMap(g -> g, g -> new ListConsumerGroupOffsetsSpec()));
-    var offsets = admin.listConsumerGroupOffsets(specs);
-    for (String group : groups) {
-      Map<TopicPartition, OffsetAndMetadata> committed;
-      try {
-        committed = get(offsets.partitionsToOffsetAndMetadata(group));
-      } catch (ExecutionException e) {
-        continue; // not a consumer group (a share or streams group), or gone meanwhile
-      }
-      long total = 0;
-      boolean onTopic = false;
-      for (Map.Entry<TopicPartition, OffsetAndMetadata> e : committed.entrySet()) {
-        if (e.getKey().topic().equals(topic) && e.getValue() != null && latest.containsKey(e.getKey())) {
-          onTopic = true;
-          total += Math.max(0, latest.get(e.getKey()).offset() - e.getValue().offset());
-        }
-      }
-      if (onTopic) {
-        out.add(new JsonObject().put("group", group).put("lag", total));
-      }
-    }
-    return out;
   }
 
   private Map<TopicPartition, ListOffsetsResultInfo> offsets(List<TopicPartition> partitions, OffsetSpec spec)
