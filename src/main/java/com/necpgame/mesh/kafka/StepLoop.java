@@ -69,6 +69,8 @@ import org.slf4j.LoggerFactory;
 public final class StepLoop implements KafkaWorker.Body {
 
   private static final Logger LOG = LoggerFactory.getLogger(StepLoop.class);
+  /** How long a look-up of partitions may take: the consumer's default ({@code default.api.timeout.ms}). */
+  private static final Duration LOOKUP = Duration.ofMinutes(1);
 
   /** Who owns which shard. */
   public enum Ownership {
@@ -293,8 +295,7 @@ public final class StepLoop implements KafkaWorker.Body {
       producer.initTransactions();
       if (byInputs) {
         inputs.subscribe(settings.inputs(), this);
-        List<TopicPartition> parts = ticks.partitionsFor(settings.ticks().topic()).stream()
-            .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+        List<TopicPartition> parts = PartitionScan.partitionsOf(ticks, settings.ticks().topic(), LOOKUP);
         ticks.assign(parts);
         ticks.seekToEnd(parts);
       } else {
@@ -342,12 +343,8 @@ public final class StepLoop implements KafkaWorker.Body {
         partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
         take(owned);
       } else if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
-        List<TopicPartition> parts = new ArrayList<>();
-        inputs.listTopics().forEach((topic, infos) -> {
-          if (settings.inputs().matcher(topic).matches()) {
-            infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
-          }
-        });
+        List<TopicPartition> parts = PartitionScan.partitionsOf(inputs, t -> settings.inputs().matcher(t).matches(),
+            LOOKUP);
         inputs.assign(parts);
         take(Map.of(settings.name(), Set.copyOf(parts)));
       }
