@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * {@code event_bus_view_records_skipped_total{topic}}, and the view goes on. A view must never block on one record,
  * and compacted state is not dead-lettered: the next value of the key replaces it.
  */
-public final class CompactedView implements AutoCloseable {
+public final class CompactedView extends WorkerLoop<CompactedView> {
 
   private static final Logger LOG = LoggerFactory.getLogger(CompactedView.class);
   private static final Duration POLL = Duration.ofSeconds(1);
@@ -35,11 +35,9 @@ public final class CompactedView implements AutoCloseable {
   private final String topic;
   private final Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers;
   private final Consumer<ConsumerRecord<String, byte[]>> handler;
-  private final MeshMetrics metrics;
   private final Duration timeout;
   /** The next offset to hand on each partition: where a new life of the view starts. */
   private final Map<TopicPartition, Long> next = new ConcurrentHashMap<>();
-  private final KafkaWorker worker;
 
   /** A view whose meters are kept apart (not exported); pass the process's {@link MeshMetrics} to export them. */
   public CompactedView(KafkaClients kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> handler,
@@ -50,20 +48,15 @@ public final class CompactedView implements AutoCloseable {
 
   CompactedView(String topic, Supplier<org.apache.kafka.clients.consumer.Consumer<String, byte[]>> consumers,
       Consumer<ConsumerRecord<String, byte[]>> handler, MeshMetrics metrics, Backoff backoff, Duration timeout) {
+    super("view-" + topic, backoff, metrics);
     this.topic = topic;
     this.consumers = consumers;
     this.handler = handler;
-    this.metrics = metrics;
     this.timeout = timeout;
-    this.worker = new KafkaWorker("view-" + topic, backoff, metrics, this::run);
   }
 
-  public CompactedView start() {
-    worker.start();
-    return this;
-  }
-
-  private void run(KafkaWorker.Life life) {
+  @Override
+  void run(KafkaWorker.Life life) {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = life.wakes(consumers.get())) {
       List<TopicPartition> parts = PartitionScan.partitionsOf(c, topic, timeout);
       if (parts.isEmpty()) {
@@ -98,7 +91,7 @@ public final class CompactedView implements AutoCloseable {
    * caught up); fails if the view is closed before that.
    */
   public CompletableFuture<Void> caughtUp() {
-    return worker.ready();
+    return ready();
   }
 
   @Override

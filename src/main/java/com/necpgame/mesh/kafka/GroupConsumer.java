@@ -21,7 +21,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,7 +129,6 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
   private final Policy policy;
   private final Producer<String, byte[]> deadLetters;
   private final Handler handler;
-  private final CompletableFuture<Void> closing = new CompletableFuture<>();
   private final Executor retries;
   /** Where a broadcast consumer goes on from when a new life of the loop starts. */
   private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
@@ -181,16 +179,13 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       return;
     }
     String topic = source.topics().get(0);
-    List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-    while (life.running() && (partitions == null || partitions.isEmpty())) {
+    List<TopicPartition> partitions = PartitionScan.partitionsOf(consumer, topic, Duration.ofSeconds(5));
+    while (life.running() && partitions.isEmpty()) {
       LOG.warn("{}: topic {} not found yet, waiting", name, topic);
       life.pause(Duration.ofSeconds(1));
-      partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+      partitions = PartitionScan.partitionsOf(consumer, topic, Duration.ofSeconds(5));
     }
-    if (partitions == null) {
-      return;
-    }
-    consumer.assign(partitions.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList());
+    consumer.assign(partitions);
     for (TopicPartition tp : consumer.assignment()) {
       Long next = positions.get(tp);
       if (next != null) {
@@ -269,7 +264,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
    * (false) and a single record dead-lettered (true).
    */
   private CompletableFuture<Boolean> attempt(List<ConsumerRecord<String, byte[]>> records, int attempt) {
-    if (closing.isDone()) {
+    if (worker.stopping().isDone()) {
       return CompletableFuture.failedFuture(new IllegalStateException("closing"));
     }
     CompletableFuture<Void> result;
@@ -284,7 +279,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
 
   private CompletableFuture<Boolean> failed(List<ConsumerRecord<String, byte[]>> records, int attempt,
       Throwable cause) {
-    if (closing.isDone()) {
+    if (worker.stopping().isDone()) {
       return CompletableFuture.failedFuture(new IllegalStateException("closing"));
     }
     if (cause instanceof PoisonRecordException) {
@@ -312,7 +307,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     CompletableFuture<Void> due = new CompletableFuture<>();
     CompletableFuture.delayedExecutor(policy.backoff().after(attempt).toMillis(), TimeUnit.MILLISECONDS, retries)
         .execute(() -> due.complete(null));
-    closing.thenRunAsync(() -> due.complete(null), retries);
+    worker.stopping().thenRunAsync(() -> due.complete(null), retries);
     return due.thenCompose(v -> attempt(records, attempt + 1));
   }
 
@@ -338,19 +333,5 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       }
     });
     return sent;
-  }
-
-  /** Stops after the records in hand are done or given up (retries cut short), commits what was done. */
-  @Override
-  public CompletableFuture<Void> stop() {
-    closing.complete(null);
-    return super.stop();
-  }
-
-  /** {@link #stop()}, waiting for the loop for at most 30 s. */
-  @Override
-  public void close() {
-    closing.complete(null);
-    worker.close();
   }
 }

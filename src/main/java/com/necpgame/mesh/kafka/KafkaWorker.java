@@ -54,8 +54,9 @@ public final class KafkaWorker implements AutoCloseable {
   private final List<Consumer<?, ?>> consumers = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  /** Completed when the worker is asked to stop: the loop is closing. */
+  private final CompletableFuture<Void> stopping = new CompletableFuture<>();
   private final Object sleeper = new Object();
-  private volatile boolean running = true;
   /** Failures in a row: a life that became ready starts the count again. */
   private int failures;
 
@@ -92,6 +93,15 @@ public final class KafkaWorker implements AutoCloseable {
     return stopped;
   }
 
+  /** Completes when the worker is asked to stop ({@link #stop()}, {@link #close()}). */
+  CompletableFuture<Void> stopping() {
+    return stopping;
+  }
+
+  private boolean running() {
+    return !stopping.isDone();
+  }
+
   /** Wakes the loop's consumers out of a blocking call (to hand the loop work, say). */
   public void wakeup() {
     consumers.forEach(Consumer::wakeup);
@@ -100,14 +110,14 @@ public final class KafkaWorker implements AutoCloseable {
   private void supervise() {
     metrics.workerStarted();
     try {
-      while (running) {
+      while (running()) {
         try {
           body.run(life());
-          if (running) {
+          if (running()) {
             failed(new IllegalStateException("the loop returned while not closed"));
           }
         } catch (Exception e) { // a wake-up or an interrupt while closing is how a life ends
-          if (running) {
+          if (running()) {
             failed(e);
           }
         } finally {
@@ -136,7 +146,7 @@ public final class KafkaWorker implements AutoCloseable {
     return new Life() {
       @Override
       public boolean running() {
-        return running;
+        return KafkaWorker.this.running();
       }
 
       @Override
@@ -150,7 +160,7 @@ public final class KafkaWorker implements AutoCloseable {
       @Override
       public <C extends Consumer<?, ?>> C wakes(C consumer) {
         consumers.add(consumer);
-        if (!running) {
+        if (!running()) {
           consumer.wakeup();
         }
         return consumer;
@@ -166,7 +176,7 @@ public final class KafkaWorker implements AutoCloseable {
   private void sleep(Duration pause) {
     long end = System.nanoTime() + pause.toNanos();
     synchronized (sleeper) {
-      for (long left = pause.toNanos(); running && left > 0; left = end - System.nanoTime()) {
+      for (long left = pause.toNanos(); running() && left > 0; left = end - System.nanoTime()) {
         try {
           sleeper.wait(Math.max(1, left / 1_000_000));
         } catch (InterruptedException e) {
@@ -182,7 +192,7 @@ public final class KafkaWorker implements AutoCloseable {
    * (commits, acknowledgements). Returns {@link #stopped()}, for a caller that must not block (a verticle's stop).
    */
   public CompletableFuture<Void> stop() {
-    running = false;
+    stopping.complete(null);
     synchronized (sleeper) {
       sleeper.notifyAll();
     }

@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@link GroupConsumer}, {@link GroupLoop} and {@link Leadership} share: a {@link KafkaWorker} that runs the lives
- * of the loop, its start, readiness and stop; and for the group loops the commit of what is done and a record given
- * up with the reason.
+ * What {@link GroupConsumer}, {@link GroupLoop}, {@link Leadership} and {@link CompactedView} share: a {@link
+ * KafkaWorker} that runs the lives of the loop, its start, readiness and stop; and for the group loops the commit of
+ * what is done and a record given up with the reason.
  */
 abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
 
@@ -56,9 +56,18 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     return worker.stopped();
   }
 
-  /** Asks the loop to stop (what it holds is finished and committed) without waiting; completes when it ended. */
+  /**
+   * Asks the loop to stop without waiting (what it holds is finished or given up, retries cut short, and what was done
+   * committed); completes when it ended.
+   */
   public CompletableFuture<Void> stop() {
     return worker.stop();
+  }
+
+  /** {@link #stop()}, waiting for the loop for at most 30 s. */
+  @Override
+  public void close() {
+    worker.close();
   }
 
   /** commitSync, through {@link #unwoken}. */
