@@ -60,23 +60,14 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
   /** The pause between tries of a record whose handler throws: 100 ms doubling up to 2 s, ±20 %. */
   private static final Backoff RETRY = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 0.2);
 
-  /** What the loop calls, always on its own thread. A handler overrides {@link #record} or {@link #outputs}. */
+  /** What the loop calls, always on its own thread. */
   public interface Handler {
-    /** Handles {@code record}, adding its outputs to {@code out}. */
-    default void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
-      throw new UnsupportedOperationException("this handler gives its outputs through outputs()");
-    }
-
     /**
-     * The outputs of {@code record}: by default what {@link #record} adds, at once. A handler whose answer takes a
-     * while (a text provider) returns a stage that completes with them later; the record is committed only after
-     * they were acknowledged, and when the stage fails the record is dead-lettered with the reason.
+     * The outputs of {@code record}: given at once ({@link #now}), or, for a handler whose answer takes a while (a
+     * text provider), a stage that completes with them later; the record is committed only after they were
+     * acknowledged, and when the stage fails the record is dead-lettered with the reason.
      */
-    default CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record) {
-      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
-      record(record, out);
-      return CompletableFuture.completedFuture(out);
-    }
+    CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record);
 
     /** Called after every poll (at most {@code stepMs} apart). */
     void step(List<ProducerRecord<String, byte[]>> out);
@@ -92,8 +83,8 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
         Consumer<List<ProducerRecord<String, byte[]>>> step) {
       return new Handler() {
         @Override
-        public void record(ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out) {
-          record.accept(r, out);
+        public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> r) {
+          return now(out -> record.accept(r, out));
         }
 
         @Override
@@ -101,6 +92,14 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
           step.accept(out);
         }
       };
+    }
+
+    /** Outputs given at once: those {@code add} adds. */
+    static CompletionStage<List<ProducerRecord<String, byte[]>>> now(
+        Consumer<List<ProducerRecord<String, byte[]>>> add) {
+      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+      add.accept(out);
+      return CompletableFuture.completedFuture(out);
     }
   }
 

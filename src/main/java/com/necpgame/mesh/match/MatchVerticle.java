@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -140,8 +141,8 @@ public final class MatchVerticle extends VerticleBase {
     }
 
     @Override
-    public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {
-      service.input(record, out);
+    public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record) {
+      return GroupLoop.Handler.now(out -> service.input(record, out));
     }
 
     @Override

@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -39,10 +41,11 @@ class GroupLoopIT {
     }
 
     @Override
-    public void record(ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out) {
+    public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> r) {
       String value = new String(r.value(), StandardCharsets.UTF_8);
       seen.add(value);
-      out.add(new ProducerRecord<>(outTopic, r.key(), ("echo:" + value).getBytes(StandardCharsets.UTF_8)));
+      return CompletableFuture.completedFuture(List.of(new ProducerRecord<>(outTopic, r.key(),
+          ("echo:" + value).getBytes(StandardCharsets.UTF_8))));
     }
 
     @Override

@@ -83,10 +83,11 @@ class GroupLoopTest {
   /** Echoes every input to "out" and notes what it saw and which partitions came and went. */
   private final class Echo implements GroupLoop.Handler {
     @Override
-    public void record(ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out) {
+    public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> r) {
       String value = new String(r.value(), StandardCharsets.UTF_8);
       seen.add(value);
-      out.add(new ProducerRecord<>("out", r.key(), ("echo:" + value).getBytes(StandardCharsets.UTF_8)));
+      return CompletableFuture.completedFuture(List.of(new ProducerRecord<>("out", r.key(),
+          ("echo:" + value).getBytes(StandardCharsets.UTF_8))));
     }
 
     @Override
