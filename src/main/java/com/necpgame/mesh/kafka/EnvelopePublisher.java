@@ -76,12 +76,10 @@ public final class EnvelopePublisher {
     }
   }
 
-  /** The same as a Future: failed with a {@link PublishException} carrying the code. */
-  public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope) {
-    return publish(topic, keyField, envelope, (String) null);
-  }
-
-  /** The same as a Future, with the publishing request's id as the {@code request_id} header (null: none). */
+  /**
+   * The same as a Future, failed with a {@link PublishException} carrying the code, with the publishing request's id
+   * as the {@code request_id} header (null: none).
+   */
   public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope, String requestId) {
     Promise<JsonObject> promise = Promise.promise();
     publish(topic, keyField, envelope, requestId, result -> {

@@ -115,19 +115,13 @@ public final class KafkaBridgeVerticle extends VerticleBase {
 
   private static JsonObject asJson(Object body) {
     try {
-      if (body instanceof JsonObject o) {
-        return o;
-      }
-      if (body instanceof Buffer b) {
-        return new JsonObject(b);
-      }
-      if (body instanceof String s) {
-        return new JsonObject(s);
-      }
+      return body instanceof JsonObject o ? o
+          : body instanceof Buffer b ? new JsonObject(b)
+          : body instanceof String s ? new JsonObject(s)
+          : null;
     } catch (DecodeException | ClassCastException e) {
       return null;
     }
-    return null;
   }
 
   /**
@@ -140,12 +134,7 @@ public final class KafkaBridgeVerticle extends VerticleBase {
     if (topics.isEmpty()) {
       return null;
     }
-    try {
-      provisioner().describe(topics);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("bridge.outbound: topics " + topics + " must exist: " + e.getCause().getMessage(),
-          e.getCause());
-    }
+    describe(provisioner(), topics, "bridge.outbound: topics " + topics + " must exist: ");
     topics.forEach(mesh.producer()::partitionsFor);
     return null;
   }
@@ -155,16 +144,21 @@ public final class KafkaBridgeVerticle extends VerticleBase {
         Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
   }
 
+  /** The topics' descriptions; start-up stops with {@code failure} and Kafka's reason when one cannot be described. */
+  private static Map<String, TopicDescription> describe(TopicProvisioner provisioner, List<String> topics,
+      String failure) throws Exception {
+    try {
+      return provisioner.describe(topics);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(failure + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
   private Void ensureDeadLetterTopics() throws Exception {
     List<String> topics = mesh.config().bridge().inbound().stream().map(Inbound::topic).distinct().toList();
     TopicProvisioner provisioner = provisioner();
-    Map<String, TopicDescription> described;
-    try {
-      described = provisioner.describe(topics);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("bridge.inbound: cannot describe topics " + topics + " (do they exist?): "
-          + e.getCause().getMessage(), e.getCause());
-    }
+    Map<String, TopicDescription> described = describe(provisioner, topics,
+        "bridge.inbound: cannot describe topics " + topics + " (do they exist?): ");
     provisioner.ensure(described.values().stream()
         .map(d -> new TopicSpec(d.name(), d.partitions().size(), Optional.empty(), Map.of(), true).deadLetter())
         .toList());

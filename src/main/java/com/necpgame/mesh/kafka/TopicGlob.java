@@ -32,10 +32,6 @@ public final class TopicGlob {
     this.hasStar = stars > 0;
   }
 
-  public String text() {
-    return text;
-  }
-
   /** Whether the whole of {@code topic} matches (Kafka's own {@code __} topics are the caller's business). */
   public boolean matches(String topic) {
     int n = topic.length();

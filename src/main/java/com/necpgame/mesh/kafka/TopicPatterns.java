@@ -30,15 +30,7 @@ public final class TopicPatterns {
     }
 
     public boolean matches(String topic) {
-      if (topic.startsWith("__")) {
-        return false;
-      }
-      for (TopicGlob glob : globs) {
-        if (glob.matches(topic)) {
-          return true;
-        }
-      }
-      return false;
+      return !topic.startsWith("__") && globs.stream().anyMatch(g -> g.matches(topic));
     }
 
     /**
