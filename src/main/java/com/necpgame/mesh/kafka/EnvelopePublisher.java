@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -15,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Produces envelopes with the process's shared producer and hands each outcome back on one Vert.x context: the
- * acknowledgement {@code {topic, partition, offset, timestamp}} or {@code {error: {code, message}}} — 400 for
- * something that is not an envelope, 413 for one larger than Kafka takes, 503 when Kafka did not take it.
+ * acknowledgement {@code {topic, partition, offset, timestamp}} or a {@link PublishException} — 400 for something
+ * that is not an envelope, 413 for one larger than Kafka takes, 503 when Kafka did not take it.
  */
 public final class EnvelopePublisher {
 
@@ -32,67 +31,50 @@ public final class EnvelopePublisher {
     this.onContext = new ContextBatcher(context);
   }
 
-  /** The topic's metadata must already be loaded (see {@link TopicProvisioner#describe}), or this blocks to load it. */
-  public void publish(String topic, String keyField, JsonObject envelope, Consumer<JsonObject> done) {
-    publish(topic, keyField, envelope, null, done);
-  }
-
-  /** The same, with the id of the request that published it as the record's {@code request_id} header. */
-  public void publish(String topic, String keyField, JsonObject envelope, String requestId,
-      Consumer<JsonObject> done) {
+  /**
+   * Produces {@code envelope}, with the id of the request that published it as the record's {@code request_id} header
+   * (null: none); the Future completes on the context with the acknowledgement, or fails with a {@link
+   * PublishException} carrying the code. The topic's metadata must already be loaded (see {@link
+   * TopicProvisioner#describe}), or this blocks to load it.
+   */
+  public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope, String requestId) {
     if (envelope == null) {
-      done.accept(failure(400, "the body must be an envelope: a JSON object"));
-      return;
+      return Future.failedFuture(new PublishException(400, "the body must be an envelope: a JSON object"));
     }
     ProducerRecord<String, byte[]> record;
     try {
       record = EnvelopeRecords.record(topic, keyField, envelope);
     } catch (IllegalArgumentException e) {
-      done.accept(failure(400, e.getMessage()));
-      return;
+      return Future.failedFuture(new PublishException(400, e.getMessage()));
     }
     if (requestId != null) {
       record.headers().add(EnvelopeRecords.HEADER_REQUEST_ID, requestId.getBytes(StandardCharsets.UTF_8));
     }
     MeshMetrics.PublishOutcome outcome = metrics.publishing(topic, EnvelopeRecords.header(record.headers(),
         EnvelopeRecords.HEADER_EVENT_TYPE));
+    Promise<JsonObject> promise = Promise.promise();
     try {
       producer.send(record, (metadata, error) -> onContext.execute(() -> {
         outcome.done(error == null);
         if (error instanceof RecordTooLargeException) {
-          done.accept(failure(413, "the event is larger than Kafka accepts: " + error.getMessage()));
+          promise.fail(new PublishException(413, "the event is larger than Kafka accepts: " + error.getMessage()));
         } else if (error != null) {
           LOG.warn("publish to {} failed for event {} (request {}, correlation {}): {}", topic,
               envelope.getValue("event_id"), requestId, envelope.getValue("correlation_id"), error.toString());
-          done.accept(failure(503, "Kafka did not acknowledge the event: " + error.getMessage()));
+          promise.fail(new PublishException(503, "Kafka did not acknowledge the event: " + error.getMessage()));
         } else {
-          done.accept(new JsonObject().put("topic", metadata.topic()).put("partition", metadata.partition())
+          promise.complete(new JsonObject().put("topic", metadata.topic()).put("partition", metadata.partition())
               .put("offset", metadata.offset()).put("timestamp", metadata.timestamp()));
         }
       }));
     } catch (RuntimeException e) { // buffer full past max.block.ms, producer closed
       outcome.done(false);
-      done.accept(failure(503, "Kafka producer unavailable: " + e.getMessage()));
+      return Future.failedFuture(new PublishException(503, "Kafka producer unavailable: " + e.getMessage()));
     }
-  }
-
-  /**
-   * The same as a Future, failed with a {@link PublishException} carrying the code, with the publishing request's id
-   * as the {@code request_id} header (null: none).
-   */
-  public Future<JsonObject> publish(String topic, String keyField, JsonObject envelope, String requestId) {
-    Promise<JsonObject> promise = Promise.promise();
-    publish(topic, keyField, envelope, requestId, result -> {
-      JsonObject error = result.getJsonObject("error");
-      if (error == null) {
-        promise.complete(result);
-      } else {
-        promise.fail(new PublishException(error.getInteger("code"), error.getString("message")));
-      }
-    });
     return promise.future();
   }
 
+  /** A failure as a JSON result: {@code {error: {code, message}}}. */
   public static JsonObject failure(int code, String message) {
     return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
   }

@@ -7,6 +7,7 @@ import com.necpgame.mesh.config.MeshConfig.Mode;
 import com.necpgame.mesh.config.MeshConfig.Outbound;
 import com.necpgame.mesh.config.MeshConfig.Retry;
 import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -18,7 +19,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -84,33 +84,16 @@ public final class KafkaBridgeVerticle extends VerticleBase {
       publishBatch(out, msg, batch);
       return;
     }
-    publisher.publish(out.topic(), out.keyField(), asJson(msg.body()), result -> {
-      JsonObject error = result.getJsonObject("error");
-      if (error == null) {
-        msg.reply(result);
-      } else {
-        msg.fail(error.getInteger("code"), error.getString("message"));
-      }
-    });
+    publisher.publish(out.topic(), out.keyField(), asJson(msg.body()), null).onSuccess(msg::reply)
+        .onFailure(e -> msg.fail(((PublishException) e).code(), e.getMessage()));
   }
 
   /** A batch replies once, with one result per envelope in order: an acknowledgement or an error of its own. */
   private void publishBatch(Outbound out, Message<Object> msg, JsonArray batch) {
-    int size = batch.size();
-    JsonArray results = new JsonArray(new ArrayList<>(Collections.nCopies(size, null)));
-    int[] pending = {size};
-    if (size == 0) {
-      msg.reply(results);
-    }
-    for (int i = 0; i < size; i++) {
-      int index = i;
-      publisher.publish(out.topic(), out.keyField(), asJson(batch.getValue(i)), result -> {
-        results.set(index, result);
-        if (--pending[0] == 0) {
-          msg.reply(results);
-        }
-      });
-    }
+    List<Future<JsonObject>> results = batch.stream().map(e -> publisher.publish(out.topic(), out.keyField(),
+        asJson(e), null).recover(f -> Future.succeededFuture(
+            EnvelopePublisher.failure(((PublishException) f).code(), f.getMessage())))).toList();
+    Future.join(results).onComplete(v -> msg.reply(new JsonArray(results.stream().map(Future::result).toList())));
   }
 
   private static JsonObject asJson(Object body) {

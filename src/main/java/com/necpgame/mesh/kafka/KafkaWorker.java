@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -56,7 +59,6 @@ public final class KafkaWorker implements AutoCloseable {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   /** Completed when the worker is asked to stop: the loop is closing. */
   private final CompletableFuture<Void> stopping = new CompletableFuture<>();
-  private final Object sleeper = new Object();
   /** Failures in a row: a life that became ready starts the count again. */
   private int failures;
 
@@ -174,16 +176,12 @@ public final class KafkaWorker implements AutoCloseable {
   }
 
   private void sleep(Duration pause) {
-    long end = System.nanoTime() + pause.toNanos();
-    synchronized (sleeper) {
-      for (long left = pause.toNanos(); running() && left > 0; left = end - System.nanoTime()) {
-        try {
-          sleeper.wait(Math.max(1, left / 1_000_000));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
+    try {
+      stopping.get(pause.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // slept the whole pause (stopping never fails)
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -193,9 +191,6 @@ public final class KafkaWorker implements AutoCloseable {
    */
   public CompletableFuture<Void> stop() {
     stopping.complete(null);
-    synchronized (sleeper) {
-      sleeper.notifyAll();
-    }
     wakeup();
     return stopped;
   }
