@@ -31,30 +31,22 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final String bootstrapServers;
-  private final Path logDir;
 
-  private EmbeddedBroker(KafkaRaftServer server, String bootstrapServers, Path logDir) {
+  private EmbeddedBroker(KafkaRaftServer server, String bootstrapServers) {
     this.server = server;
     this.bootstrapServers = bootstrapServers;
-    this.logDir = logDir;
   }
 
   public static EmbeddedBroker start(EmbeddedKafka config) throws Exception {
-    return start(config, java.util.Map.of());
+    return start(config, java.util.Map.of(), null);
   }
 
   /**
    * With broker properties that replace or add to the mesh's own, e.g. a SASL listener beside the plain one (tests of
-   * the clients' security settings). The bootstrap servers reported stay those of the PLAINTEXT listener.
-   */
-  public static EmbeddedBroker start(EmbeddedKafka config, java.util.Map<String, String> overrides) throws Exception {
-    return start(config, overrides, null);
-  }
-
-  /**
-   * One node of a cluster (tests of broker faults): {@code overrides} give its {@code node.id} and the
-   * {@code controller.quorum.voters} of all nodes, and every node's new storage is formatted with the same
-   * {@code clusterId} (null: a random one, a cluster of its own).
+   * the clients' security settings; the bootstrap servers reported stay those of the PLAINTEXT listener), or one node
+   * of a cluster (tests of broker faults): {@code overrides} give its {@code node.id} and the {@code
+   * controller.quorum.voters} of all nodes, and every node's new storage is formatted with the same {@code clusterId}
+   * (null: a random one, a cluster of its own).
    */
   public static EmbeddedBroker start(EmbeddedKafka config, java.util.Map<String, String> overrides, String clusterId)
       throws Exception {
@@ -125,7 +117,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     String bootstrap = advertisedHost + ":" + port;
     LOG.info("embedded Kafka broker started on {} ({}{}, data {}) in {} ms", bootstrap, listener,
         config.sasl() ? " PLAIN as " + config.saslUsername() : "", logDir, (System.nanoTime() - started) / 1_000_000);
-    return new EmbeddedBroker(server, bootstrap, logDir);
+    return new EmbeddedBroker(server, bootstrap);
   }
 
   /** Format only a new directory: formatting a used one fails, and its data must survive restarts. */
@@ -166,10 +158,6 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrapServers;
-  }
-
-  public Path logDir() {
-    return logDir;
   }
 
   @Override

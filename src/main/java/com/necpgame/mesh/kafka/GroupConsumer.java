@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -318,12 +319,12 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
       return CompletableFuture.completedFuture(false);
     }
     ConsumerRecord<String, byte[]> record = records.get(0);
-    ProducerRecord<String, byte[]> dead = deadLetter(record, policy.address(), cause, attempts);
-    if (dead == null) {
+    Optional<ProducerRecord<String, byte[]>> dead = deadLetter(record, policy.address(), cause, attempts);
+    if (dead.isEmpty()) {
       return CompletableFuture.completedFuture(true);
     }
     CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    deadLetters.send(dead, (metadata, error) -> {
+    deadLetters.send(dead.get(), (metadata, error) -> {
       if (error == null) {
         sent.complete(true);
       } else {

@@ -18,7 +18,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -245,10 +244,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
         outputs = handler.outputs(r).toCompletableFuture();
       } catch (RuntimeException e) {
         if (e instanceof PoisonRecordException || attempt >= GroupConsumer.Policy.ATTEMPTS) {
-          ProducerRecord<String, byte[]> dead = deadLetter(r, "loop:" + name, e, attempt);
-          if (dead != null) {
-            out.add(dead);
-          }
+          deadLetter(r, "loop:" + name, e, attempt).ifPresent(out::add);
           return true;
         }
         LOG.debug("{}: record {}-{}/{} attempt {} failed: {}", name, r.topic(), r.partition(), r.offset(), attempt,
@@ -264,7 +260,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
       } else {
         int tries = attempt;
         acks.add(outputs.handle((later, e) -> e == null ? later
-            : Stream.ofNullable(deadLetter(r, "loop:" + name, cause(e), tries)).toList()).thenCompose(this::send));
+            : deadLetter(r, "loop:" + name, cause(e), tries).stream().toList()).thenCompose(this::send));
       }
       return true;
     }

@@ -81,10 +81,6 @@ public final class KafkaWorker implements AutoCloseable {
     return this;
   }
 
-  public String name() {
-    return name;
-  }
-
   /** Completes when a life of the loop said it is ready; fails when the worker was closed before. */
   public CompletableFuture<Void> ready() {
     return ready;

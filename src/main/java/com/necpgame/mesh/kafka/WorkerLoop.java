@@ -4,6 +4,7 @@ import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.TopicSpec;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -108,11 +109,11 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
   }
 
   /**
-   * {@code record} given up after {@code attempts}: logged, counted, and its copy for {@code <topic>.dlq}; null (the
+   * {@code record} given up after {@code attempts}: logged, counted, and its copy for {@code <topic>.dlq}; none (the
    * record skipped, as {@link StepLoop} does) when its topic has no dead-letter topic, which no write could reach.
    */
-  ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> record, String address, Throwable cause,
-      int attempts) {
+  Optional<ProducerRecord<String, byte[]>> deadLetter(ConsumerRecord<String, byte[]> record, String address,
+      Throwable cause, int attempts) {
     metrics.consumed(record.topic(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_TYPE),
         false);
     String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
@@ -120,6 +121,6 @@ abstract class WorkerLoop<L extends WorkerLoop<L>> implements AutoCloseable {
     LOG.warn("{}: {}-{}@{} (event {}) {} after {} attempt(s): {}", name, record.topic(), record.partition(),
         record.offset(), EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID),
         kept ? "to dead letters" : "skipped (the topic has no dead-letter topic)", attempts, reason);
-    return kept ? DeadLetters.of(record, address, reason, attempts) : null;
+    return kept ? Optional.of(DeadLetters.of(record, address, reason, attempts)) : Optional.empty();
   }
 }

@@ -73,7 +73,7 @@ class SaslScramIT {
         "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
         "sasl.enabled.mechanisms", "SCRAM-SHA-512",
         "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required;"));
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;"), null);
     saslBootstrap = "127.0.0.1:" + sasl;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(USER,

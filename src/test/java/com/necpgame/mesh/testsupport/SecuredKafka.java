@@ -70,7 +70,7 @@ public final class SecuredKafka implements AutoCloseable {
     overrides.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
         "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     EmbeddedBroker broker = EmbeddedBroker.start(new MeshConfig.EmbeddedKafka("127.0.0.1", plain, controller,
-        dir.resolve("kafka"), 1, 64L << 20, 16 << 20), overrides);
+        dir.resolve("kafka"), 1, 64L << 20, 16 << 20), overrides, null);
     return new SecuredKafka(broker, authority, dir, storePassword, trustStore, "127.0.0.1:" + ssl,
         "127.0.0.1:" + saslSsl);
   }
