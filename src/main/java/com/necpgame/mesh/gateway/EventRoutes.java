@@ -52,9 +52,13 @@ final class EventRoutes {
   private void publish(RoutingContext ctx) {
     JsonObject request = jsonBody(ctx);
     if (request != null) {
-      publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
-          .onFailure(e -> send(ctx, Refusal.of(e)));
+      publish(ctx, request);
     }
+  }
+
+  private void publish(RoutingContext ctx, JsonObject request) {
+    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
+        .onFailure(e -> ApiErrors.send(ctx, Refusal.of(e)));
   }
 
   /**
@@ -67,36 +71,23 @@ final class EventRoutes {
       return;
     }
     JsonArray problems = new JsonArray();
-    game.fieldNames().stream().filter(f -> !GAME_FIELDS.contains(f)).sorted()
-        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
-            + GAME_FIELDS.stream().sorted().toList()).toJson()));
+    RequestFields.of(game, GAME_FIELDS, problems); // reports the unknown fields
     if (!(game.getValue("action_type") instanceof String action) || !ACTION.matcher(action).matches()) {
       problems.add(new Violation("/action_type", "expected a lower-case action such as kill or match_start").toJson());
     }
     if (!problems.isEmpty()) {
-      send(ctx, new Refusal(400, "invalid_event", "the event is not valid", problems));
+      ApiErrors.send(ctx, 400, "invalid_event", "the event is not valid", problems);
       return;
     }
-    JsonObject data = new JsonObject();
-    for (String field : List.of("action_type", "game_mode", "map_name", "action_data", "position", "server_id",
-        "region")) {
-      if (game.getValue(field) != null) {
-        data.put(field, game.getValue(field));
-      }
-    }
+    JsonObject data = Publications.copyPresent(game, new JsonObject(), List.of("action_type", "game_mode",
+        "map_name", "action_data", "position", "server_id", "region"));
     if (game.getValue("version") != null) {
       data.put("game_version", game.getValue("version"));
     }
-    JsonObject request = new JsonObject().put("event_type", "game." + game.getString("action_type"))
-        .put("topic", game.getValue("topic")).put("source", game.getValue("server_id", "game-server"))
-        .put("payload", data);
-    for (String id : List.of("player_id", "session_id")) {
-      if (game.getValue(id) != null) {
-        request.put(id, game.getValue(id));
-      }
-    }
-    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
-        .onFailure(e -> send(ctx, Refusal.of(e)));
+    JsonObject request = Publications.copyPresent(game, new JsonObject(), List.of("player_id", "session_id"))
+        .put("event_type", "game." + game.getString("action_type")).put("topic", game.getValue("topic"))
+        .put("source", game.getValue("server_id", "game-server")).put("payload", data);
+    publish(ctx, request);
   }
 
   /**
@@ -109,14 +100,14 @@ final class EventRoutes {
       return;
     }
     if (!(request.getValue("events") instanceof JsonArray events)) {
-      send(ctx, new Refusal(400, "invalid_batch", "expected {\"events\": [ ... ]}",
-          new JsonArray().add(new Violation("/events", "expected an array of events").toJson())));
+      ApiErrors.send(ctx, 400, "invalid_batch", "expected {\"events\": [ ... ]}",
+          new JsonArray().add(new Violation("/events", "expected an array of events").toJson()));
       return;
     }
     int max = mesh.config().http().maxBatchEvents();
     if (events.size() > max) {
-      send(ctx, new Refusal(413, "too_many_events", "a batch holds at most " + max + " events (http.max_batch_events); "
-          + "this one has " + events.size(), null));
+      ApiErrors.send(ctx, 413, "too_many_events", "a batch holds at most " + max + " events "
+          + "(http.max_batch_events); this one has " + events.size());
       return;
     }
     List<Future<JsonObject>> results = new ArrayList<>(events.size());
@@ -133,13 +124,6 @@ final class EventRoutes {
 
   private Publications.Admission admission(RoutingContext ctx) {
     return PublishAdmission.http(security, SecurityHandler.principal(ctx), SecurityHandler.remote(ctx));
-  }
-
-  private static void send(RoutingContext ctx, Refusal refusal) {
-    if (refusal.retryAfterSeconds > 0) {
-      ctx.response().putHeader("Retry-After", String.valueOf(refusal.retryAfterSeconds));
-    }
-    ApiErrors.send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
   }
 
   /** The body as a JSON object, or null after answering 400. */

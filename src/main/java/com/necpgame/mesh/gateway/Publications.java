@@ -76,8 +76,6 @@ final class Publications {
   /** Whether a caller may publish one event to a topic now: null, or the refusal (403, 429) it gets. */
   @FunctionalInterface
   interface Admission {
-    Admission ANY = topic -> null;
-
     Refusal admit(String topic);
   }
 
@@ -151,9 +149,7 @@ final class Publications {
 
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
   private JsonObject envelopeOf(JsonObject request, String correlationId, JsonArray problems) {
-    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
-        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
-            + FIELDS.stream().sorted().toList()).toJson()));
+    RequestFields.of(request, FIELDS, problems); // reports the unknown fields
     Object payload = request.getValue("payload");
     Object data = payload;
     if (payload instanceof String text) {
@@ -175,11 +171,7 @@ final class Publications {
         .put("data", data)
         .put("metadata", new JsonObject().put("priority", request.getValue("priority", "normal"))
             .put("ttl", "7d").put("retry_count", 0));
-    for (String id : List.of("correlation_id", "session_id", "player_id")) {
-      if (request.getValue(id) != null) {
-        envelope.put(id, request.getValue(id));
-      }
-    }
+    copyPresent(request, envelope, List.of("correlation_id", "session_id", "player_id"));
     if (correlationId != null && !envelope.containsKey("correlation_id")) {
       envelope.put("correlation_id", correlationId);
     }
@@ -187,6 +179,12 @@ final class Publications {
       problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());
     }
     return envelope;
+  }
+
+  /** {@code to} with the {@code fields} of {@code from} that are there and not null. */
+  static JsonObject copyPresent(JsonObject from, JsonObject to, List<String> fields) {
+    fields.stream().filter(f -> from.getValue(f) != null).forEach(f -> to.put(f, from.getValue(f)));
+    return to;
   }
 
   private static String requestPointer(String envelopePointer) {

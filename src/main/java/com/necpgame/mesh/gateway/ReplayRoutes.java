@@ -62,7 +62,7 @@ final class ReplayRoutes {
     }
     subscriptionTarget(ctx, request).onSuccess(problem -> {
       if (problem != null) {
-        ApiErrors.send(ctx, problem.status, problem.code, problem.getMessage(), problem.details);
+        ApiErrors.send(ctx, problem);
       } else {
         start(ctx, request);
       }
