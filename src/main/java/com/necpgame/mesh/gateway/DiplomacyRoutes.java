@@ -2,10 +2,10 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 
 /**
  * {@code GET /diplomacy}: every pair's state, love and fear as of the last daily evaluation; {@code GET
@@ -13,6 +13,9 @@ import io.vertx.ext.web.RoutingContext;
  * the evaluating process commits.
  */
 final class DiplomacyRoutes {
+
+  private static final BusReplies REPLIES = new BusReplies(Map.of(404, "pair_not_found"), "diplomacy_unavailable",
+      "diplomacy did not answer (is verticles.diplomacy enabled in this process?)");
 
   private final Vertx vertx;
 
@@ -27,13 +30,6 @@ final class DiplomacyRoutes {
   }
 
   private void ask(RoutingContext ctx, String address, JsonObject body) {
-    vertx.eventBus().<JsonObject>request(address, body).onSuccess(reply -> ctx.json(reply.body())).onFailure(e -> {
-      if (e instanceof ReplyException r && r.failureCode() == 404) {
-        ApiErrors.send(ctx, 404, "pair_not_found", r.getMessage());
-      } else {
-        ApiErrors.unavailable(ctx, "diplomacy_unavailable", "diplomacy did not answer (is verticles.diplomacy "
-            + "enabled in this process?)", e);
-      }
-    });
+    REPLIES.answer(ctx, 200, vertx.eventBus().request(address, body));
   }
 }

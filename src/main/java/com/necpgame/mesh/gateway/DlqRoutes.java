@@ -76,10 +76,6 @@ final class DlqRoutes {
       ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
       return;
     }
-    if (!TOPIC.matcher(topic).matches()) {
-      notFound(ctx, topic);
-      return;
-    }
     if (!readable(ctx, topic)) {
       return;
     }
@@ -126,10 +122,6 @@ final class DlqRoutes {
       ApiErrors.send(ctx, 400, "invalid_redrive", "the redrive request is not valid", problems);
       return;
     }
-    if (!TOPIC.matcher(topic).matches()) {
-      notFound(ctx, topic);
-      return;
-    }
     if (!readable(ctx, topic)) {
       return;
     }
@@ -154,9 +146,13 @@ final class DlqRoutes {
   /**
    * Whether the caller may read the dead letters of {@code topic}: of {@code <topic>} (or {@code <topic>.dlq}) with the
    * right to subscribe to {@code <topic>}; of the dead-letter topic anyone may ask, and sees only its own (see
-   * {@link #visible}). Otherwise false, answered 403.
+   * {@link #visible}). Otherwise false, answered 403, or 404 for a name no topic can have.
    */
   private boolean readable(RoutingContext ctx, String topic) {
+    if (!TOPIC.matcher(topic).matches()) {
+      notFound(ctx, topic);
+      return false;
+    }
     if (topic.equals(deadLetterTopic)) {
       return true;
     }

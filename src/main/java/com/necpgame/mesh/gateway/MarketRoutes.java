@@ -11,11 +11,11 @@ import com.necpgame.mesh.market.MarketVerticle;
 import com.necpgame.mesh.market.OrderIds;
 import com.necpgame.mesh.security.Principal;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +28,8 @@ final class MarketRoutes {
 
   /** Order ids carry their commodity, so a cancel goes to the same partition as the order, after it. */
   private static final Pattern ORDER_ID = Pattern.compile("ord\\.([a-z][a-z0-9_]{0,63})\\.([0-9a-f-]{36})");
+  private static final BusReplies REPLIES = new BusReplies(Map.of(404, "commodity_not_found"), "market_unavailable",
+      "the market did not answer (is verticles.market enabled in this process?)");
 
   private final Vertx vertx;
   private final MeshContext mesh;
@@ -138,14 +140,6 @@ final class MarketRoutes {
   }
 
   private void ask(RoutingContext ctx, String address, String commodity) {
-    vertx.eventBus().<JsonObject>request(address, commodity).onSuccess(reply -> ctx.json(reply.body()))
-        .onFailure(e -> {
-          if (e instanceof ReplyException r && r.failureCode() == 404) {
-            ApiErrors.send(ctx, 404, "commodity_not_found", r.getMessage());
-          } else {
-            ApiErrors.unavailable(ctx, "market_unavailable", "the market did not answer (is verticles.market "
-                + "enabled in this process?)", e);
-          }
-        });
+    REPLIES.answer(ctx, 200, vertx.eventBus().request(address, commodity));
   }
 }
