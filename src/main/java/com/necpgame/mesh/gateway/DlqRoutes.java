@@ -57,7 +57,7 @@ final class DlqRoutes {
 
   void mount(Router router) {
     router.get("/dlq/:topic").handler(this::list);
-    router.post("/dlq/:topic/redrive").consumes("application/json").handler(this::redrive);
+    EventRoutes.json(router.post("/dlq/:topic/redrive"), this::redrive);
   }
 
   /** {@code ?limit=100&offset=0}, by partition then offset (oldest first); the total is in {@code X-Total-Count}. */
@@ -93,12 +93,8 @@ final class DlqRoutes {
   }
 
   /** {@code {"offsets": {"<partition>": [offset, ...]}}} or {@code {"since": "<RFC 3339>"}}, one of the two. */
-  private void redrive(RoutingContext ctx) {
+  private void redrive(RoutingContext ctx, JsonObject body) {
     String topic = ctx.pathParam("topic");
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
     JsonArray problems = new JsonArray();
     body.fieldNames().stream().filter(f -> !f.equals("offsets") && !f.equals("since")).sorted()
         .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected offsets or since").toJson()));

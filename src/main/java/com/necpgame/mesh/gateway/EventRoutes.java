@@ -11,11 +11,13 @@ import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -43,17 +45,10 @@ final class EventRoutes {
   }
 
   void mount(Router router) {
-    router.post("/events/publish").consumes("application/json").handler(this::publish);
-    router.post("/events/publish/batch").consumes("application/json").handler(this::publishBatch);
-    router.post("/events/game/publish").consumes("application/json").handler(this::publishGame);
+    json(router.post("/events/publish"), this::publish);
+    json(router.post("/events/publish/batch"), this::publishBatch);
+    json(router.post("/events/game/publish"), this::publishGame);
     router.get("/events/:eventId/status").handler(this::status);
-  }
-
-  private void publish(RoutingContext ctx) {
-    JsonObject request = jsonBody(ctx);
-    if (request != null) {
-      publish(ctx, request);
-    }
   }
 
   private void publish(RoutingContext ctx, JsonObject request) {
@@ -65,11 +60,7 @@ final class EventRoutes {
    * The seed's structured game event ({@code player_id, session_id, action_type, topic, game_mode, map_name,
    * action_data, position, server_id, region, version}) as event type {@code game.<action_type>} from its server.
    */
-  private void publishGame(RoutingContext ctx) {
-    JsonObject game = jsonBody(ctx);
-    if (game == null) {
-      return;
-    }
+  private void publishGame(RoutingContext ctx, JsonObject game) {
     JsonArray problems = new JsonArray();
     RequestFields.of(game, GAME_FIELDS, problems); // reports the unknown fields
     if (!(game.getValue("action_type") instanceof String action) || !ACTION.matcher(action).matches()) {
@@ -94,11 +85,7 @@ final class EventRoutes {
    * {@code {"events": [...]}}, at most {@code http.max_batch_events}: every event is validated and published on its
    * own; 200 when all were published, 207 when some were not, with a result per event in order.
    */
-  private void publishBatch(RoutingContext ctx) {
-    JsonObject request = jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void publishBatch(RoutingContext ctx, JsonObject request) {
     if (!(request.getValue("events") instanceof JsonArray events)) {
       ApiErrors.send(ctx, 400, "invalid_batch", "expected {\"events\": [ ... ]}",
           new JsonArray().add(new Violation("/events", "expected an array of events").toJson()));
@@ -124,6 +111,19 @@ final class EventRoutes {
 
   private Publications.Admission admission(RoutingContext ctx) {
     return PublishAdmission.http(security, SecurityHandler.principal(ctx), SecurityHandler.remote(ctx));
+  }
+
+  /**
+   * {@code route} takes a JSON object ({@code Content-Type: application/json}, else 415): {@code handler} gets it, or
+   * the request is answered 400 ({@link #jsonBody}).
+   */
+  static void json(Route route, BiConsumer<RoutingContext, JsonObject> handler) {
+    route.consumes("application/json").handler(ctx -> {
+      JsonObject body = jsonBody(ctx);
+      if (body != null) {
+        handler.accept(ctx, body);
+      }
+    });
   }
 
   /** The body as a JSON object, or null after answering 400. */

@@ -44,7 +44,7 @@ final class MarketRoutes {
   }
 
   void mount(Router router) {
-    router.post("/market/orders").consumes("application/json").handler(this::place);
+    EventRoutes.json(router.post("/market/orders"), this::place);
     router.delete("/market/orders/:orderId").handler(this::cancel);
     router.get("/market/prices").handler(ctx -> ask(ctx, MarketVerticle.PRICES, null));
     router.get("/market/:commodity").handler(ctx -> ask(ctx, MarketVerticle.BOOK, ctx.pathParam("commodity")));
@@ -56,11 +56,7 @@ final class MarketRoutes {
    * owner is the principal (an {@code owner} naming anyone else is refused 403), and the order id is bound to it
    * ({@link OrderIds}). Anonymous callers name any owner, as before.
    */
-  private void place(RoutingContext ctx) {
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
+  private void place(RoutingContext ctx, JsonObject body) {
     Object commodity = body.getValue("commodity");
     if (commodity instanceof String c && !world.commodities().containsKey(c)) {
       ApiErrors.send(ctx, 400, "invalid_order", "the order is not valid", new JsonArray().add(new Violation(

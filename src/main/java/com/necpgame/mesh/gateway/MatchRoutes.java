@@ -41,7 +41,7 @@ final class MatchRoutes {
   }
 
   void mount(Router router) {
-    router.post("/matches").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/matches"), this::create);
     router.get("/matches/:matchId").handler(this::get);
     router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
@@ -51,11 +51,7 @@ final class MatchRoutes {
    * {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes.
    * 503 with {@code Retry-After} when this process runs no match partition now.
    */
-  private void create(RoutingContext ctx) {
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject body) {
     if (!(body.getValue("player_id") instanceof String p) || !p.matches("[A-Za-z0-9._:-]{1,128}")) {
       ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid", new JsonArray().add(
           new Violation("/player_id", "required: 1-128 of letters, digits and . _ : -").toJson()));

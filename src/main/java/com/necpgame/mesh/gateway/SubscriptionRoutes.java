@@ -76,21 +76,17 @@ final class SubscriptionRoutes {
   }
 
   void mount(Router router) {
-    router.post("/subscriptions").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/subscriptions"), this::create);
     router.get("/subscriptions").handler(this::list);
     router.get("/subscriptions/:subscriptionId").handler(this::read);
-    router.patch("/subscriptions/:subscriptionId").consumes("application/json").handler(this::change);
+    EventRoutes.json(router.patch("/subscriptions/:subscriptionId"), this::change);
     router.delete("/subscriptions/:subscriptionId").handler(this::delete);
-    router.post("/subscriptions/:subscriptionId/redrive").consumes("application/json").handler(this::redrive);
+    EventRoutes.json(router.post("/subscriptions/:subscriptionId/redrive"), this::redrive);
     router.get("/deliveries").handler(this::deliveries);
   }
 
   /** {@code {"since": "<RFC 3339>"}}: the events whose webhook delivery failed for good since then are queued again. */
-  private void redrive(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void redrive(RoutingContext ctx, JsonObject request) {
     String id = ctx.pathParam("subscriptionId");
     Instant since;
     try {
@@ -143,11 +139,7 @@ final class SubscriptionRoutes {
     }).onFailure(e -> failed(ctx, e));
   }
 
-  private void create(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject request) {
     JsonArray problems = new JsonArray();
     RequestFields fields = RequestFields.of(request, FIELDS, problems)
         .text("subscription_id", "sub_" + EventIds.newId(), false, ID, "expected 1-100 of A-Z a-z 0-9 . _ -")
@@ -338,11 +330,7 @@ final class SubscriptionRoutes {
     found(ctx, id, owned(ctx, id), row -> ctx.json(withoutSecrets(row)));
   }
 
-  private void change(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void change(RoutingContext ctx, JsonObject request) {
     String id = ctx.pathParam("subscriptionId");
     JsonArray problems = new JsonArray();
     RequestFields fields = settings(RequestFields.patch(request, CHANGEABLE, problems)

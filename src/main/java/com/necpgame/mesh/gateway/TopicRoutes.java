@@ -50,16 +50,12 @@ final class TopicRoutes {
   }
 
   void mount(Router router) {
-    router.post("/topics").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/topics"), this::create);
     router.get("/topics").handler(this::list);
     router.get("/topics/:topicName").handler(this::describe);
   }
 
-  private void create(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject request) {
     JsonArray problems = new JsonArray();
     JsonObject topic = topicOf(request, problems);
     int maxPartitions = mesh.config().topics().maxPartitionsPerTopic();
