@@ -53,7 +53,7 @@ final class EventRoutes {
 
   private void publish(RoutingContext ctx, JsonObject request) {
     publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
-        .onFailure(e -> ApiErrors.send(ctx, Refusal.of(e)));
+        .onFailure(e -> ApiErrors.send(ctx, Refusal.of(e, null)));
   }
 
   /**

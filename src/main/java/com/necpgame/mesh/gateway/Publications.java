@@ -51,12 +51,10 @@ final class Publications {
       this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    /** The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else. */
-    static Refusal of(Throwable e) {
-      return of(e, null);
-    }
-
-    /** {@link #of(Throwable)} for request {@code requestId}: a 503's cause is logged, not answered (see ApiErrors). */
+    /**
+     * The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else, whose cause is logged
+     * with {@code requestId} (if known), not answered (see ApiErrors).
+     */
     static Refusal of(Throwable e, String requestId) {
       return e instanceof Refusal r ? r : unavailable("the event was not published", e, requestId);
     }
@@ -143,7 +141,7 @@ final class Publications {
     if (outcome.succeeded()) {
       return outcome.result().copy().put("index", index);
     }
-    Refusal refusal = Refusal.of(outcome.cause());
+    Refusal refusal = Refusal.of(outcome.cause(), null);
     return new JsonObject().put("index", index).put("status", refusal.status).put("error", refusal.toJson());
   }
 

@@ -30,16 +30,9 @@ final class SecurityHandler implements Handler<RoutingContext> {
 
   /** The one {@link Security} of this process, shared by its gateway verticles (limits are per process). */
   static Security shared(Vertx vertx, MeshContext mesh) {
-    var map = vertx.sharedData().<String, Holder>getLocalMap("necp.mesh.security");
-    String key = mesh.config().nodeId();
-    Holder holder = map.get(key);
-    if (holder == null) {
-      Holder created = new Holder(new Security(mesh.config().security(), ReservedTopics.of(mesh.config()),
-          "event-mesh/" + key, mesh::producer, mesh.metrics()));
-      holder = map.putIfAbsent(key, created);
-      holder = holder == null ? created : holder;
-    }
-    return holder.security;
+    return vertx.sharedData().<String, Holder>getLocalMap("necp.mesh.security").computeIfAbsent(mesh.config().nodeId(),
+        node -> new Holder(new Security(mesh.config().security(), ReservedTopics.of(mesh.config()),
+            "event-mesh/" + node, mesh::producer, mesh.metrics()))).security;
   }
 
   private record Holder(Security security) implements Shareable {}
