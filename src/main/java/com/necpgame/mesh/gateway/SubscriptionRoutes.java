@@ -257,27 +257,18 @@ final class SubscriptionRoutes {
    */
   private static void endpoint(JsonObject s, JsonArray problems) {
     String endpoint = s.getString("endpoint");
-    switch (s.getString("method")) {
-      case "webhook" -> {
-        if (endpoint == null || !isHttpUrl(endpoint)) {
-          problems.add(new Violation("/endpoint",
-              "a webhook needs an http:// or https:// URL").toJson());
-        }
-      }
-      case "kafka" -> {
-        if (endpoint == null) {
-          s.put("endpoint", "sub." + s.getString("service_name"));
-        } else if (!Publications.TOPIC.matcher(endpoint).matches()) {
-          problems.add(new Violation("/endpoint",
-              "for kafka, the topic to copy events to (default sub.<service_name>)").toJson());
-        }
-      }
-      default -> {
-        if (endpoint != null) {
-          problems.add(new Violation("/endpoint",
-              "a websocket subscription has no endpoint: clients connect to /ws").toJson());
-        }
-      }
+    if ("kafka".equals(s.getString("method")) && endpoint == null) {
+      s.put("endpoint", "sub." + s.getString("service_name"));
+      return;
+    }
+    String problem = switch (s.getString("method")) {
+      case "webhook" -> endpoint != null && isHttpUrl(endpoint) ? null : "a webhook needs an http:// or https:// URL";
+      case "kafka" -> Publications.TOPIC.matcher(endpoint).matches() ? null
+          : "for kafka, the topic to copy events to (default sub.<service_name>)";
+      default -> endpoint == null ? null : "a websocket subscription has no endpoint: clients connect to /ws";
+    };
+    if (problem != null) {
+      problems.add(new Violation("/endpoint", problem).toJson());
     }
   }
 
