@@ -7,14 +7,12 @@ import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.EventStore;
-import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiConsumer;
@@ -97,13 +95,9 @@ final class EventRoutes {
           + "(http.max_batch_events); this one has " + events.size());
       return;
     }
-    List<Future<JsonObject>> results = new ArrayList<>(events.size());
     Publications.Admission admission = admission(ctx);
     RequestIds.Ids ids = RequestIds.of(ctx);
-    for (Object event : events) {
-      results.add(publications.publish(event, admission, ids));
-    }
-    Publications.summary(results).onSuccess(summary -> {
+    Publications.summary(events.stream().map(event -> publications.publish(event, admission, ids)).toList()).onSuccess(summary -> {
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);
       ctx.json(summary);
     });

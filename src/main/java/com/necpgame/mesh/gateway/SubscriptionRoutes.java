@@ -384,9 +384,7 @@ final class SubscriptionRoutes {
 
   private static JsonObject withoutSecrets(JsonObject row) {
     JsonObject out = row.copy();
-    out.remove("signing_secret");
-    out.remove("previous_signing_secret");
-    out.remove("previous_secret_expires_at");
+    List.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at").forEach(out::remove);
     return out;
   }
 
