@@ -4,7 +4,6 @@ import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 
 /**
@@ -24,12 +23,9 @@ final class DiplomacyRoutes {
   }
 
   void mount(Router router) {
-    router.get("/diplomacy").handler(ctx -> ask(ctx, DiplomacyVerticle.MATRIX, null));
-    router.get("/diplomacy/:a/:b").handler(ctx -> ask(ctx, DiplomacyVerticle.HISTORY,
-        new JsonObject().put("a", ctx.pathParam("a")).put("b", ctx.pathParam("b"))));
-  }
-
-  private void ask(RoutingContext ctx, String address, JsonObject body) {
-    REPLIES.answer(ctx, 200, vertx.eventBus().request(address, body));
+    router.get("/diplomacy").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(DiplomacyVerticle.MATRIX, null)));
+    router.get("/diplomacy/:a/:b").handler(ctx -> REPLIES.answer(ctx, 200, vertx.eventBus().request(
+        DiplomacyVerticle.HISTORY, new JsonObject().put("a", ctx.pathParam("a")).put("b", ctx.pathParam("b")))));
   }
 }

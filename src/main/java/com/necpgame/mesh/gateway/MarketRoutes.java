@@ -46,8 +46,10 @@ final class MarketRoutes {
   void mount(Router router) {
     EventRoutes.json(router.post("/market/orders"), this::place);
     router.delete("/market/orders/:orderId").handler(this::cancel);
-    router.get("/market/prices").handler(ctx -> ask(ctx, MarketVerticle.PRICES, null));
-    router.get("/market/:commodity").handler(ctx -> ask(ctx, MarketVerticle.BOOK, ctx.pathParam("commodity")));
+    router.get("/market/prices").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MarketVerticle.PRICES, null)));
+    router.get("/market/:commodity").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MarketVerticle.BOOK, ctx.pathParam("commodity"))));
   }
 
   /**
@@ -133,9 +135,5 @@ final class MarketRoutes {
             .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))
             .put("offset", ack.getLong("offset")).encode()))
         .onFailure(e -> ApiErrors.unavailable(ctx, "kafka_unavailable", "the order was not sent", e));
-  }
-
-  private void ask(RoutingContext ctx, String address, String commodity) {
-    REPLIES.answer(ctx, 200, vertx.eventBus().request(address, commodity));
   }
 }

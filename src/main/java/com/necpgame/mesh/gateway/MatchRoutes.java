@@ -42,7 +42,8 @@ final class MatchRoutes {
 
   void mount(Router router) {
     EventRoutes.json(router.post("/matches"), this::create);
-    router.get("/matches/:matchId").handler(this::get);
+    router.get("/matches/:matchId").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MatchVerticle.GET, ctx.pathParam("matchId"))));
     router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
   }
@@ -58,10 +59,6 @@ final class MatchRoutes {
       return;
     }
     REPLIES.answer(ctx, 201, vertx.eventBus().request(MatchVerticle.CREATE, new JsonObject().put("player_id", p)));
-  }
-
-  private void get(RoutingContext ctx) {
-    REPLIES.answer(ctx, 200, vertx.eventBus().request(MatchVerticle.GET, ctx.pathParam("matchId")));
   }
 
   /**
