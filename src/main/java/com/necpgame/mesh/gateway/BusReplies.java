@@ -19,6 +19,7 @@ record BusReplies(Map<Integer, String> codes, String unavailable, String what) {
     return e instanceof ReplyException r ? codes.getOrDefault(r.failureCode(), unavailable) : unavailable;
   }
 
+  /** Answers the request with the verticle's {@code reply}: {@code status} and its body, or the error it stands for. */
   void answer(RoutingContext ctx, int status, Future<Message<JsonObject>> reply) {
     reply.onSuccess(r -> ctx.response().setStatusCode(status)).onSuccess(r -> ctx.json(r.body())).onFailure(e -> {
       if (e instanceof ReplyException r && codes.containsKey(r.failureCode())) {
