@@ -61,7 +61,7 @@ final class Access {
 
   private static Refusal answered(RoutingContext ctx, Refusal refusal) {
     if (refusal != null) {
-      ApiErrors.send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
+      ApiErrors.send(ctx, refusal);
     }
     return refusal;
   }

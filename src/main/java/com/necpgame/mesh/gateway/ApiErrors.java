@@ -29,6 +29,14 @@ public final class ApiErrors {
     send(ctx, status, code, message, null);
   }
 
+  /** The answer of a {@link Publications.Refusal}, with the {@code Retry-After} it names, if any. */
+  static void send(RoutingContext ctx, Publications.Refusal refusal) {
+    if (refusal.retryAfterSeconds > 0) {
+      ctx.response().putHeader("Retry-After", String.valueOf(refusal.retryAfterSeconds));
+    }
+    send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
+  }
+
   /**
    * 503: {@code what} could not be done because something the mesh depends on (PostgreSQL, Kafka) failed. The cause is
    * logged with the request id, never answered: its text names hosts, ports, databases, tables and SQL, which are the

@@ -2,10 +2,9 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 
 /**
  * {@code GET /diplomacy}: every pair's state, love and fear as of the last daily evaluation; {@code GET
@@ -14,6 +13,9 @@ import io.vertx.ext.web.RoutingContext;
  */
 final class DiplomacyRoutes {
 
+  private static final BusReplies REPLIES = new BusReplies(Map.of(404, "pair_not_found"), "diplomacy_unavailable",
+      "diplomacy did not answer (is verticles.diplomacy enabled in this process?)");
+
   private final Vertx vertx;
 
   DiplomacyRoutes(Vertx vertx) {
@@ -21,19 +23,9 @@ final class DiplomacyRoutes {
   }
 
   void mount(Router router) {
-    router.get("/diplomacy").handler(ctx -> ask(ctx, DiplomacyVerticle.MATRIX, null));
-    router.get("/diplomacy/:a/:b").handler(ctx -> ask(ctx, DiplomacyVerticle.HISTORY,
-        new JsonObject().put("a", ctx.pathParam("a")).put("b", ctx.pathParam("b"))));
-  }
-
-  private void ask(RoutingContext ctx, String address, JsonObject body) {
-    vertx.eventBus().<JsonObject>request(address, body).onSuccess(reply -> ctx.json(reply.body())).onFailure(e -> {
-      if (e instanceof ReplyException r && r.failureCode() == 404) {
-        ApiErrors.send(ctx, 404, "pair_not_found", r.getMessage());
-      } else {
-        ApiErrors.unavailable(ctx, "diplomacy_unavailable", "diplomacy did not answer (is verticles.diplomacy "
-            + "enabled in this process?)", e);
-      }
-    });
+    router.get("/diplomacy").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(DiplomacyVerticle.MATRIX, null)));
+    router.get("/diplomacy/:a/:b").handler(ctx -> REPLIES.answer(ctx, 200, vertx.eventBus().request(
+        DiplomacyVerticle.HISTORY, new JsonObject().put("a", ctx.pathParam("a")).put("b", ctx.pathParam("b")))));
   }
 }

@@ -57,7 +57,7 @@ final class DlqRoutes {
 
   void mount(Router router) {
     router.get("/dlq/:topic").handler(this::list);
-    router.post("/dlq/:topic/redrive").consumes("application/json").handler(this::redrive);
+    EventRoutes.json(router.post("/dlq/:topic/redrive"), this::redrive);
   }
 
   /** {@code ?limit=100&offset=0}, by partition then offset (oldest first); the total is in {@code X-Total-Count}. */
@@ -74,10 +74,6 @@ final class DlqRoutes {
     }
     if (limit < 1 || limit > MAX_PAGE || offset < 0) {
       ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
-      return;
-    }
-    if (!TOPIC.matcher(topic).matches()) {
-      notFound(ctx, topic);
       return;
     }
     if (!readable(ctx, topic)) {
@@ -97,12 +93,8 @@ final class DlqRoutes {
   }
 
   /** {@code {"offsets": {"<partition>": [offset, ...]}}} or {@code {"since": "<RFC 3339>"}}, one of the two. */
-  private void redrive(RoutingContext ctx) {
+  private void redrive(RoutingContext ctx, JsonObject body) {
     String topic = ctx.pathParam("topic");
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
     JsonArray problems = new JsonArray();
     body.fieldNames().stream().filter(f -> !f.equals("offsets") && !f.equals("since")).sorted()
         .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected offsets or since").toJson()));
@@ -124,10 +116,6 @@ final class DlqRoutes {
     }
     if (!problems.isEmpty()) {
       ApiErrors.send(ctx, 400, "invalid_redrive", "the redrive request is not valid", problems);
-      return;
-    }
-    if (!TOPIC.matcher(topic).matches()) {
-      notFound(ctx, topic);
       return;
     }
     if (!readable(ctx, topic)) {
@@ -154,9 +142,13 @@ final class DlqRoutes {
   /**
    * Whether the caller may read the dead letters of {@code topic}: of {@code <topic>} (or {@code <topic>.dlq}) with the
    * right to subscribe to {@code <topic>}; of the dead-letter topic anyone may ask, and sees only its own (see
-   * {@link #visible}). Otherwise false, answered 403.
+   * {@link #visible}). Otherwise false, answered 403, or 404 for a name no topic can have.
    */
   private boolean readable(RoutingContext ctx, String topic) {
+    if (!TOPIC.matcher(topic).matches()) {
+      notFound(ctx, topic);
+      return false;
+    }
     if (topic.equals(deadLetterTopic)) {
       return true;
     }

@@ -7,15 +7,15 @@ import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.EventStore;
-import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -43,89 +43,61 @@ final class EventRoutes {
   }
 
   void mount(Router router) {
-    router.post("/events/publish").consumes("application/json").handler(this::publish);
-    router.post("/events/publish/batch").consumes("application/json").handler(this::publishBatch);
-    router.post("/events/game/publish").consumes("application/json").handler(this::publishGame);
+    json(router.post("/events/publish"), this::publish);
+    json(router.post("/events/publish/batch"), this::publishBatch);
+    json(router.post("/events/game/publish"), this::publishGame);
     router.get("/events/:eventId/status").handler(this::status);
   }
 
-  private void publish(RoutingContext ctx) {
-    JsonObject request = jsonBody(ctx);
-    if (request != null) {
-      publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
-          .onFailure(e -> send(ctx, Refusal.of(e)));
-    }
+  private void publish(RoutingContext ctx, JsonObject request) {
+    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
+        .onFailure(e -> ApiErrors.send(ctx, Refusal.of(e, null)));
   }
 
   /**
    * The seed's structured game event ({@code player_id, session_id, action_type, topic, game_mode, map_name,
    * action_data, position, server_id, region, version}) as event type {@code game.<action_type>} from its server.
    */
-  private void publishGame(RoutingContext ctx) {
-    JsonObject game = jsonBody(ctx);
-    if (game == null) {
-      return;
-    }
+  private void publishGame(RoutingContext ctx, JsonObject game) {
     JsonArray problems = new JsonArray();
-    game.fieldNames().stream().filter(f -> !GAME_FIELDS.contains(f)).sorted()
-        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
-            + GAME_FIELDS.stream().sorted().toList()).toJson()));
+    RequestFields.of(game, GAME_FIELDS, problems); // reports the unknown fields
     if (!(game.getValue("action_type") instanceof String action) || !ACTION.matcher(action).matches()) {
       problems.add(new Violation("/action_type", "expected a lower-case action such as kill or match_start").toJson());
     }
     if (!problems.isEmpty()) {
-      send(ctx, new Refusal(400, "invalid_event", "the event is not valid", problems));
+      ApiErrors.send(ctx, 400, "invalid_event", "the event is not valid", problems);
       return;
     }
-    JsonObject data = new JsonObject();
-    for (String field : List.of("action_type", "game_mode", "map_name", "action_data", "position", "server_id",
-        "region")) {
-      if (game.getValue(field) != null) {
-        data.put(field, game.getValue(field));
-      }
-    }
+    JsonObject data = Publications.copyPresent(game, new JsonObject(), List.of("action_type", "game_mode",
+        "map_name", "action_data", "position", "server_id", "region"));
     if (game.getValue("version") != null) {
       data.put("game_version", game.getValue("version"));
     }
-    JsonObject request = new JsonObject().put("event_type", "game." + game.getString("action_type"))
-        .put("topic", game.getValue("topic")).put("source", game.getValue("server_id", "game-server"))
-        .put("payload", data);
-    for (String id : List.of("player_id", "session_id")) {
-      if (game.getValue(id) != null) {
-        request.put(id, game.getValue(id));
-      }
-    }
-    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
-        .onFailure(e -> send(ctx, Refusal.of(e)));
+    JsonObject request = Publications.copyPresent(game, new JsonObject(), List.of("player_id", "session_id"))
+        .put("event_type", "game." + game.getString("action_type")).put("topic", game.getValue("topic"))
+        .put("source", game.getValue("server_id", "game-server")).put("payload", data);
+    publish(ctx, request);
   }
 
   /**
    * {@code {"events": [...]}}, at most {@code http.max_batch_events}: every event is validated and published on its
    * own; 200 when all were published, 207 when some were not, with a result per event in order.
    */
-  private void publishBatch(RoutingContext ctx) {
-    JsonObject request = jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void publishBatch(RoutingContext ctx, JsonObject request) {
     if (!(request.getValue("events") instanceof JsonArray events)) {
-      send(ctx, new Refusal(400, "invalid_batch", "expected {\"events\": [ ... ]}",
-          new JsonArray().add(new Violation("/events", "expected an array of events").toJson())));
+      ApiErrors.send(ctx, 400, "invalid_batch", "expected {\"events\": [ ... ]}",
+          new JsonArray().add(new Violation("/events", "expected an array of events").toJson()));
       return;
     }
     int max = mesh.config().http().maxBatchEvents();
     if (events.size() > max) {
-      send(ctx, new Refusal(413, "too_many_events", "a batch holds at most " + max + " events (http.max_batch_events); "
-          + "this one has " + events.size(), null));
+      ApiErrors.send(ctx, 413, "too_many_events", "a batch holds at most " + max + " events "
+          + "(http.max_batch_events); this one has " + events.size());
       return;
     }
-    List<Future<JsonObject>> results = new ArrayList<>(events.size());
     Publications.Admission admission = admission(ctx);
     RequestIds.Ids ids = RequestIds.of(ctx);
-    for (Object event : events) {
-      results.add(publications.publish(event, admission, ids));
-    }
-    Publications.summary(results).onSuccess(summary -> {
+    Publications.summary(events.stream().map(event -> publications.publish(event, admission, ids)).toList()).onSuccess(summary -> {
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);
       ctx.json(summary);
     });
@@ -135,11 +107,17 @@ final class EventRoutes {
     return PublishAdmission.http(security, SecurityHandler.principal(ctx), SecurityHandler.remote(ctx));
   }
 
-  private static void send(RoutingContext ctx, Refusal refusal) {
-    if (refusal.retryAfterSeconds > 0) {
-      ctx.response().putHeader("Retry-After", String.valueOf(refusal.retryAfterSeconds));
-    }
-    ApiErrors.send(ctx, refusal.status, refusal.code, refusal.getMessage(), refusal.details);
+  /**
+   * {@code route} takes a JSON object ({@code Content-Type: application/json}, else 415): {@code handler} gets it, or
+   * the request is answered 400 ({@link #jsonBody}).
+   */
+  static void json(Route route, BiConsumer<RoutingContext, JsonObject> handler) {
+    route.consumes("application/json").handler(ctx -> {
+      JsonObject body = jsonBody(ctx);
+      if (body != null) {
+        handler.accept(ctx, body);
+      }
+    });
   }
 
   /** The body as a JSON object, or null after answering 400. */

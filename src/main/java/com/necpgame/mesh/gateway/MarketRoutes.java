@@ -11,11 +11,11 @@ import com.necpgame.mesh.market.MarketVerticle;
 import com.necpgame.mesh.market.OrderIds;
 import com.necpgame.mesh.security.Principal;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +28,8 @@ final class MarketRoutes {
 
   /** Order ids carry their commodity, so a cancel goes to the same partition as the order, after it. */
   private static final Pattern ORDER_ID = Pattern.compile("ord\\.([a-z][a-z0-9_]{0,63})\\.([0-9a-f-]{36})");
+  private static final BusReplies REPLIES = new BusReplies(Map.of(404, "commodity_not_found"), "market_unavailable",
+      "the market did not answer (is verticles.market enabled in this process?)");
 
   private final Vertx vertx;
   private final MeshContext mesh;
@@ -42,10 +44,12 @@ final class MarketRoutes {
   }
 
   void mount(Router router) {
-    router.post("/market/orders").consumes("application/json").handler(this::place);
+    EventRoutes.json(router.post("/market/orders"), this::place);
     router.delete("/market/orders/:orderId").handler(this::cancel);
-    router.get("/market/prices").handler(ctx -> ask(ctx, MarketVerticle.PRICES, null));
-    router.get("/market/:commodity").handler(ctx -> ask(ctx, MarketVerticle.BOOK, ctx.pathParam("commodity")));
+    router.get("/market/prices").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MarketVerticle.PRICES, null)));
+    router.get("/market/:commodity").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MarketVerticle.BOOK, ctx.pathParam("commodity"))));
   }
 
   /**
@@ -54,11 +58,7 @@ final class MarketRoutes {
    * owner is the principal (an {@code owner} naming anyone else is refused 403), and the order id is bound to it
    * ({@link OrderIds}). Anonymous callers name any owner, as before.
    */
-  private void place(RoutingContext ctx) {
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
+  private void place(RoutingContext ctx, JsonObject body) {
     Object commodity = body.getValue("commodity");
     if (commodity instanceof String c && !world.commodities().containsKey(c)) {
       ApiErrors.send(ctx, 400, "invalid_order", "the order is not valid", new JsonArray().add(new Violation(
@@ -135,17 +135,5 @@ final class MarketRoutes {
             .put("event_type", type).put("topic", topic).put("partition", ack.getInteger("partition"))
             .put("offset", ack.getLong("offset")).encode()))
         .onFailure(e -> ApiErrors.unavailable(ctx, "kafka_unavailable", "the order was not sent", e));
-  }
-
-  private void ask(RoutingContext ctx, String address, String commodity) {
-    vertx.eventBus().<JsonObject>request(address, commodity).onSuccess(reply -> ctx.json(reply.body()))
-        .onFailure(e -> {
-          if (e instanceof ReplyException r && r.failureCode() == 404) {
-            ApiErrors.send(ctx, 404, "commodity_not_found", r.getMessage());
-          } else {
-            ApiErrors.unavailable(ctx, "market_unavailable", "the market did not answer (is verticles.market "
-                + "enabled in this process?)", e);
-          }
-        });
   }
 }

@@ -2,13 +2,16 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.match.MatchVerticle;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 
 /**
  * Matches among robots for the human player: create one ({@code POST /matches}), read it ({@code GET /matches/{id}},
@@ -22,6 +25,9 @@ final class MatchRoutes {
 
   private static final int MAX_TEXT = 2000;
   static final String TOKEN_HEADER = "X-Match-Token";
+  private static final BusReplies REPLIES = new BusReplies(Map.of(403, "forbidden", 404, "match_not_found",
+      409, "out_of_order", 503, "matches_unavailable"), "matches_unavailable",
+      "the match service did not answer (is verticles.matches enabled in this process?)");
 
   private final Vertx vertx;
 
@@ -35,8 +41,9 @@ final class MatchRoutes {
   }
 
   void mount(Router router) {
-    router.post("/matches").consumes("application/json").handler(this::create);
-    router.get("/matches/:matchId").handler(this::get);
+    EventRoutes.json(router.post("/matches"), this::create);
+    router.get("/matches/:matchId").handler(ctx -> REPLIES.answer(ctx, 200,
+        vertx.eventBus().request(MatchVerticle.GET, ctx.pathParam("matchId"))));
     router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
   }
@@ -45,24 +52,13 @@ final class MatchRoutes {
    * {@code {player_id}}: 201 {@code {match_id, token, match}}; the token authorises the player's answers and votes.
    * 503 with {@code Retry-After} when this process runs no match partition now.
    */
-  private void create(RoutingContext ctx) {
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject body) {
     if (!(body.getValue("player_id") instanceof String p) || !p.matches("[A-Za-z0-9._:-]{1,128}")) {
-      invalid(ctx, "/player_id", "required: 1-128 of letters, digits and . _ : -");
+      ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid", new JsonArray().add(
+          new Violation("/player_id", "required: 1-128 of letters, digits and . _ : -").toJson()));
       return;
     }
-    vertx.eventBus().<JsonObject>request(MatchVerticle.CREATE, new JsonObject().put("player_id", p))
-        .onSuccess(r -> ctx.response().setStatusCode(201).putHeader("content-type", "application/json")
-            .end(r.body().encode()))
-        .onFailure(e -> fail(ctx, e));
-  }
-
-  private void get(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(MatchVerticle.GET, ctx.pathParam("matchId"))
-        .onSuccess(r -> ctx.json(r.body())).onFailure(e -> fail(ctx, e));
+    REPLIES.answer(ctx, 201, vertx.eventBus().request(MatchVerticle.CREATE, new JsonObject().put("player_id", p)));
   }
 
   /**
@@ -85,15 +81,15 @@ final class MatchRoutes {
       ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid", new JsonArray().add(problem.toJson()));
       return;
     }
+    REPLIES.answer(ctx, 202, pass(ctx.pathParam("matchId"), token, body, response));
+  }
+
+  /** Passes a checked answer ({@code response}) or vote on to the match verticle. */
+  private Future<Message<JsonObject>> pass(String id, String token, JsonObject body, boolean response) {
     String field = response ? "text" : "identity";
-    int round = body.getInteger("round");
-    Object value = body.getValue(field);
-    JsonObject ask = new JsonObject().put("match_id", ctx.pathParam("matchId")).put("token", token)
-        .put("round", round).put(field, value);
-    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
-        .onSuccess(r -> ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
-            .end(r.body().encode()))
-        .onFailure(e -> fail(ctx, e));
+    JsonObject ask = new JsonObject().put("match_id", id).put("token", token).put("round", body.getInteger("round"))
+        .put(field, body.getValue(field));
+    return vertx.eventBus().request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask);
   }
 
   /** What is wrong with an answer {@code {round, text}} or a vote {@code {round, identity}}, or null. */
@@ -167,45 +163,14 @@ final class MatchRoutes {
       ws.writeTextMessage(error("invalid_request", "the frame is not valid", problem));
       return;
     }
-    String field = response ? "text" : "identity";
-    JsonObject ask = new JsonObject().put("match_id", id).put("token", token).put("round", frame.getInteger("round"))
-        .put(field, frame.getValue(field));
-    vertx.eventBus().<JsonObject>request(response ? MatchVerticle.RESPOND : MatchVerticle.VOTE, ask)
+    pass(id, token, frame, response)
         .onSuccess(r -> ws.writeTextMessage(new JsonObject().put("ack", action).put("round", frame.getInteger("round"))
             .encode()))
-        .onFailure(e -> {
-          int code = e instanceof ReplyException r ? r.failureCode() : 503;
-          ws.writeTextMessage(error(switch (code) {
-            case 403 -> "forbidden";
-            case 404 -> "match_not_found";
-            case 409 -> "out_of_order";
-            default -> "matches_unavailable";
-          }, e.getMessage(), null));
-        });
+        .onFailure(e -> ws.writeTextMessage(error(REPLIES.code(e), e.getMessage(), null)));
   }
 
   private static String error(String code, String message, Violation detail) {
     return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)
         .put("details", detail == null ? new JsonArray() : new JsonArray().add(detail.toJson()))).encode();
-  }
-
-  private static void invalid(RoutingContext ctx, String pointer, String message) {
-    ApiErrors.send(ctx, 400, "invalid_request", "the request is not valid",
-        new JsonArray().add(new Violation(pointer, message).toJson()));
-  }
-
-  private static void fail(RoutingContext ctx, Throwable e) {
-    if (e instanceof ReplyException r && r.failureCode() == 404) {
-      ApiErrors.send(ctx, 404, "match_not_found", r.getMessage());
-    } else if (e instanceof ReplyException r && r.failureCode() == 403) {
-      ApiErrors.send(ctx, 403, "forbidden", r.getMessage());
-    } else if (e instanceof ReplyException r && r.failureCode() == 409) {
-      ApiErrors.send(ctx, 409, "out_of_order", r.getMessage());
-    } else if (e instanceof ReplyException r && r.failureCode() == 503) {
-      ApiErrors.send(ctx, 503, "matches_unavailable", r.getMessage());
-    } else {
-      ApiErrors.unavailable(ctx, "matches_unavailable", "the match service did not answer (is verticles.matches "
-          + "enabled in this process?)", e);
-    }
   }
 }

@@ -51,12 +51,10 @@ final class Publications {
       this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    /** The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else. */
-    static Refusal of(Throwable e) {
-      return of(e, null);
-    }
-
-    /** {@link #of(Throwable)} for request {@code requestId}: a 503's cause is logged, not answered (see ApiErrors). */
+    /**
+     * The refusal a failure of {@link #publish} stands for: itself, or 503 for anything else, whose cause is logged
+     * with {@code requestId} (if known), not answered (see ApiErrors).
+     */
     static Refusal of(Throwable e, String requestId) {
       return e instanceof Refusal r ? r : unavailable("the event was not published", e, requestId);
     }
@@ -76,8 +74,6 @@ final class Publications {
   /** Whether a caller may publish one event to a topic now: null, or the refusal (403, 429) it gets. */
   @FunctionalInterface
   interface Admission {
-    Admission ANY = topic -> null;
-
     Refusal admit(String topic);
   }
 
@@ -145,15 +141,13 @@ final class Publications {
     if (outcome.succeeded()) {
       return outcome.result().copy().put("index", index);
     }
-    Refusal refusal = Refusal.of(outcome.cause());
+    Refusal refusal = Refusal.of(outcome.cause(), null);
     return new JsonObject().put("index", index).put("status", refusal.status).put("error", refusal.toJson());
   }
 
   /** The envelope of a publish request; problems are reported with pointers into the request, not the envelope. */
   private JsonObject envelopeOf(JsonObject request, String correlationId, JsonArray problems) {
-    request.fieldNames().stream().filter(f -> !FIELDS.contains(f)).sorted()
-        .forEach(f -> problems.add(new Violation("/" + f, "unknown field; expected one of "
-            + FIELDS.stream().sorted().toList()).toJson()));
+    RequestFields.of(request, FIELDS, problems); // reports the unknown fields
     Object payload = request.getValue("payload");
     Object data = payload;
     if (payload instanceof String text) {
@@ -175,11 +169,7 @@ final class Publications {
         .put("data", data)
         .put("metadata", new JsonObject().put("priority", request.getValue("priority", "normal"))
             .put("ttl", "7d").put("retry_count", 0));
-    for (String id : List.of("correlation_id", "session_id", "player_id")) {
-      if (request.getValue(id) != null) {
-        envelope.put(id, request.getValue(id));
-      }
-    }
+    copyPresent(request, envelope, List.of("correlation_id", "session_id", "player_id"));
     if (correlationId != null && !envelope.containsKey("correlation_id")) {
       envelope.put("correlation_id", correlationId);
     }
@@ -187,6 +177,12 @@ final class Publications {
       problems.add(new Violation(requestPointer(v.pointer()), v.message()).toJson());
     }
     return envelope;
+  }
+
+  /** {@code to} with the {@code fields} of {@code from} that are there and not null. */
+  static JsonObject copyPresent(JsonObject from, JsonObject to, List<String> fields) {
+    fields.stream().filter(f -> from.getValue(f) != null).forEach(f -> to.put(f, from.getValue(f)));
+    return to;
   }
 
   private static String requestPointer(String envelopePointer) {

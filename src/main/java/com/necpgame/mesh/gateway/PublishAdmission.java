@@ -20,7 +20,7 @@ final class PublishAdmission {
 
   static Admission http(Security security, Principal principal, String remote) {
     return topic -> {
-      Refusal denied = denied(security, principal, topic, remote);
+      Refusal denied = Access.write(security, principal, topic, "publish", remote);
       if (denied != null) {
         return denied;
       }
@@ -37,7 +37,7 @@ final class PublishAdmission {
   /** {@code pause} is told the nanoseconds a socket must not be read for, whenever an event left a debt. */
   static Admission webSocket(Security security, Principal principal, String remote, LongConsumer pause) {
     return topic -> {
-      Refusal denied = denied(security, principal, topic, remote);
+      Refusal denied = Access.write(security, principal, topic, "publish", remote);
       if (denied != null) {
         return denied;
       }
@@ -52,9 +52,5 @@ final class PublishAdmission {
 
   private static long debt(TokenBucket bucket) {
     return bucket == null ? 0 : bucket.take(1, System.nanoTime());
-  }
-
-  private static Refusal denied(Security security, Principal principal, String topic, String remote) {
-    return Access.write(security, principal, topic, "publish", remote);
   }
 }

@@ -40,16 +40,12 @@ final class ReplayRoutes {
   }
 
   void mount(Router router) {
-    router.post("/replay").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/replay"), this::create);
     router.get("/replay/:replayId/status").handler(this::status);
     router.delete("/replay/:replayId").handler(this::cancel);
   }
 
-  private void create(RoutingContext ctx) {
-    JsonObject body = EventRoutes.jsonBody(ctx);
-    if (body == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject body) {
     JsonArray problems = new JsonArray();
     ReplayRequest request = ReplayRequest.parse(body, Instant.now(), problems);
     if (request == null) {
@@ -62,7 +58,7 @@ final class ReplayRoutes {
     }
     subscriptionTarget(ctx, request).onSuccess(problem -> {
       if (problem != null) {
-        ApiErrors.send(ctx, problem.status, problem.code, problem.getMessage(), problem.details);
+        ApiErrors.send(ctx, problem);
       } else {
         start(ctx, request);
       }

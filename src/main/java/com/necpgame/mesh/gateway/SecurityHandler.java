@@ -30,16 +30,9 @@ final class SecurityHandler implements Handler<RoutingContext> {
 
   /** The one {@link Security} of this process, shared by its gateway verticles (limits are per process). */
   static Security shared(Vertx vertx, MeshContext mesh) {
-    var map = vertx.sharedData().<String, Holder>getLocalMap("necp.mesh.security");
-    String key = mesh.config().nodeId();
-    Holder holder = map.get(key);
-    if (holder == null) {
-      Holder created = new Holder(new Security(mesh.config().security(), ReservedTopics.of(mesh.config()),
-          "event-mesh/" + key, mesh::producer, mesh.metrics()));
-      holder = map.putIfAbsent(key, created);
-      holder = holder == null ? created : holder;
-    }
-    return holder.security;
+    return vertx.sharedData().<String, Holder>getLocalMap("necp.mesh.security").computeIfAbsent(mesh.config().nodeId(),
+        node -> new Holder(new Security(mesh.config().security(), ReservedTopics.of(mesh.config()),
+            "event-mesh/" + node, mesh::producer, mesh.metrics()))).security;
   }
 
   private record Holder(Security security) implements Shareable {}
@@ -87,7 +80,8 @@ final class SecurityHandler implements Handler<RoutingContext> {
       long wait = wait(principal.requests(), 1);
       if (wait > 0) {
         security.refused("rate_limited", "request");
-        tooMany(ctx, wait, "principal " + principal.name() + " is over its request rate limit");
+        ApiErrors.send(ctx, new Publications.Refusal(429, "rate_limited", "principal " + principal.name()
+            + " is over its request rate limit", null, retryAfterSeconds(wait)));
         return;
       }
       ctx.put(PRINCIPAL, principal);
@@ -107,11 +101,6 @@ final class SecurityHandler implements Handler<RoutingContext> {
   /** Whole seconds to tell a client to wait, at least 1. */
   static long retryAfterSeconds(long waitNanos) {
     return Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
-  }
-
-  static void tooMany(RoutingContext ctx, long waitNanos, String message) {
-    ctx.response().putHeader("Retry-After", String.valueOf(retryAfterSeconds(waitNanos)));
-    ApiErrors.send(ctx, 429, "rate_limited", message);
   }
 
   static String remote(RoutingContext ctx) {

@@ -56,13 +56,13 @@ record StreamRequest(List<String> patterns, TopicPatterns.Globs topics, Set<Stri
   static StreamRequest parse(JsonObject frame, JsonArray problems) {
     int before = problems.size();
     List<String> patterns = strings(frame, "topics", problems);
-    if (patterns != null && patterns.isEmpty()) {
-      problems.add(new Violation("/topics", "expected at least one topic pattern").toJson());
-    }
-    if (patterns != null && patterns.size() > MAX_PATTERNS) {
-      problems.add(new Violation("/topics", "at most " + MAX_PATTERNS + " patterns").toJson());
-    }
     if (patterns != null) {
+      if (patterns.isEmpty()) {
+        problems.add(new Violation("/topics", "expected at least one topic pattern").toJson());
+      }
+      if (patterns.size() > MAX_PATTERNS) {
+        problems.add(new Violation("/topics", "at most " + MAX_PATTERNS + " patterns").toJson());
+      }
       for (int i = 0; i < patterns.size(); i++) {
         String problem = TopicPatterns.problem(patterns.get(i));
         if (problem != null) {

@@ -27,6 +27,8 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -74,21 +76,17 @@ final class SubscriptionRoutes {
   }
 
   void mount(Router router) {
-    router.post("/subscriptions").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/subscriptions"), this::create);
     router.get("/subscriptions").handler(this::list);
     router.get("/subscriptions/:subscriptionId").handler(this::read);
-    router.patch("/subscriptions/:subscriptionId").consumes("application/json").handler(this::change);
+    EventRoutes.json(router.patch("/subscriptions/:subscriptionId"), this::change);
     router.delete("/subscriptions/:subscriptionId").handler(this::delete);
-    router.post("/subscriptions/:subscriptionId/redrive").consumes("application/json").handler(this::redrive);
+    EventRoutes.json(router.post("/subscriptions/:subscriptionId/redrive"), this::redrive);
     router.get("/deliveries").handler(this::deliveries);
   }
 
   /** {@code {"since": "<RFC 3339>"}}: the events whose webhook delivery failed for good since then are queued again. */
-  private void redrive(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void redrive(RoutingContext ctx, JsonObject request) {
     String id = ctx.pathParam("subscriptionId");
     Instant since;
     try {
@@ -98,41 +96,50 @@ final class SubscriptionRoutes {
           new JsonArray().add(new Violation("/since", "expected an RFC 3339 time").toJson()));
       return;
     }
-    registry.get(id).compose(s -> !visible(ctx, s) ? Future.succeededFuture((Integer) null)
-        : deliveries.redrive(id, since)).onSuccess(count -> {
-          if (count == null) {
-            notFound(ctx, id);
-          } else {
-            Access.performed(ctx, security, "subscription.redrive", id, new JsonObject().put("since", since.toString())
-                .put("requeued", count));
-            ctx.json(new JsonObject().put("subscription_id", id).put("since", since.toString()).put("requeued", count));
-          }
-        }).onFailure(e -> failed(ctx, e));
+    found(ctx, id, owned(ctx, id).compose(s -> s == null ? Future.<Integer>succeededFuture()
+        : deliveries.redrive(id, since)), count -> {
+          Access.performed(ctx, security, "subscription.redrive", id, new JsonObject().put("since", since.toString())
+              .put("requeued", count));
+          ctx.json(new JsonObject().put("subscription_id", id).put("since", since.toString()).put("requeued", count));
+        });
   }
 
   /** {@code GET /deliveries?subscription=&status=delivered|failed&limit=&offset=}: attempts, newest first. */
   private void deliveries(RoutingContext ctx) {
+    listed(ctx, "delivered|failed", "status must be delivered or failed", (page, status) -> deliveries.attempts(
+        Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("subscription"), status, page.limit(),
+        page.offset()));
+  }
+
+  /** {@code GET /subscriptions?service_name=&status=active|paused&limit=&offset=}. */
+  private void list(RoutingContext ctx) {
+    listed(ctx, STATUS.pattern(), "status must be active or paused", (page, status) -> registry.list(
+        Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("service_name"), status, page.limit(),
+        page.offset()));
+  }
+
+  /**
+   * A page of a list with an optional {@code ?status=} (matching {@code statuses}): {@code query}'s items, their
+   * total in {@code X-Total-Count}.
+   */
+  private void listed(RoutingContext ctx, String statuses, String wrongStatus,
+      BiFunction<RequestFields.Page, String, Future<JsonObject>> query) {
     RequestFields.Page page = RequestFields.page(ctx, 100, 1000);
     if (page == null) {
       return;
     }
     String status = ctx.queryParams().get("status");
-    if (status != null && !status.matches("delivered|failed")) {
-      ApiErrors.send(ctx, 400, "invalid_query", "status must be delivered or failed");
+    if (status != null && !status.matches(statuses)) {
+      ApiErrors.send(ctx, 400, "invalid_query", wrongStatus);
       return;
     }
-    deliveries.attempts(Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("subscription"), status,
-        page.limit(), page.offset()).onSuccess(r -> {
-      ctx.response().putHeader("X-Total-Count", String.valueOf(r.getLong("total")));
-      ctx.json(r.getJsonArray("items"));
+    query.apply(page, status).onSuccess(result -> {
+      ctx.response().putHeader("X-Total-Count", String.valueOf(result.getLong("total")));
+      ctx.json(result.getJsonArray("items"));
     }).onFailure(e -> failed(ctx, e));
   }
 
-  private void create(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject request) {
     JsonArray problems = new JsonArray();
     RequestFields fields = RequestFields.of(request, FIELDS, problems)
         .text("subscription_id", "sub_" + EventIds.newId(), false, ID, "expected 1-100 of A-Z a-z 0-9 . _ -")
@@ -150,7 +157,7 @@ final class SubscriptionRoutes {
     }
     Publications.Refusal refused = rights(ctx, s, true, true);
     if (refused != null) {
-      ApiErrors.send(ctx, refused.status, refused.code, refused.getMessage(), refused.details);
+      ApiErrors.send(ctx, refused);
       return;
     }
     s.put("owner", SecurityHandler.principal(ctx).name());
@@ -188,9 +195,21 @@ final class SubscriptionRoutes {
     return refused;
   }
 
-  /** Whether the caller sees subscription {@code row} (null: there is none): its owner and admins do. */
-  private static boolean visible(RoutingContext ctx, JsonObject row) {
-    return row != null && Access.sees(SecurityHandler.principal(ctx), row.getString("owner"));
+  /** Subscription {@code id} if the caller sees it (its owner and admins do), else null. */
+  private Future<JsonObject> owned(RoutingContext ctx, String id) {
+    return registry.get(id)
+        .map(row -> row != null && Access.sees(SecurityHandler.principal(ctx), row.getString("owner")) ? row : null);
+  }
+
+  /** Answers {@code outcome} with {@code answer}; null is a 404 for subscription {@code id}. */
+  private static <T> void found(RoutingContext ctx, String id, Future<T> outcome, Consumer<T> answer) {
+    outcome.onSuccess(result -> {
+      if (result == null) {
+        notFound(ctx, id);
+      } else {
+        answer.accept(result);
+      }
+    }).onFailure(e -> failed(ctx, e));
   }
 
   /** The fields a create and a change share. */
@@ -238,27 +257,18 @@ final class SubscriptionRoutes {
    */
   private static void endpoint(JsonObject s, JsonArray problems) {
     String endpoint = s.getString("endpoint");
-    switch (s.getString("method")) {
-      case "webhook" -> {
-        if (endpoint == null || !isHttpUrl(endpoint)) {
-          problems.add(new Violation("/endpoint",
-              "a webhook needs an http:// or https:// URL").toJson());
-        }
-      }
-      case "kafka" -> {
-        if (endpoint == null) {
-          s.put("endpoint", "sub." + s.getString("service_name"));
-        } else if (!Publications.TOPIC.matcher(endpoint).matches()) {
-          problems.add(new Violation("/endpoint",
-              "for kafka, the topic to copy events to (default sub.<service_name>)").toJson());
-        }
-      }
-      default -> {
-        if (endpoint != null) {
-          problems.add(new Violation("/endpoint",
-              "a websocket subscription has no endpoint: clients connect to /ws").toJson());
-        }
-      }
+    if ("kafka".equals(s.getString("method")) && endpoint == null) {
+      s.put("endpoint", "sub." + s.getString("service_name"));
+      return;
+    }
+    String problem = switch (s.getString("method")) {
+      case "webhook" -> endpoint != null && isHttpUrl(endpoint) ? null : "a webhook needs an http:// or https:// URL";
+      case "kafka" -> Publications.TOPIC.matcher(endpoint).matches() ? null
+          : "for kafka, the topic to copy events to (default sub.<service_name>)";
+      default -> endpoint == null ? null : "a websocket subscription has no endpoint: clients connect to /ws";
+    };
+    if (problem != null) {
+      problems.add(new Violation("/endpoint", problem).toJson());
     }
   }
 
@@ -306,39 +316,12 @@ final class SubscriptionRoutes {
     }
   }
 
-  private void list(RoutingContext ctx) {
-    RequestFields.Page page = RequestFields.page(ctx, 100, 1000);
-    if (page == null) {
-      return;
-    }
-    String status = ctx.queryParams().get("status");
-    if (status != null && !STATUS.matcher(status).matches()) {
-      ApiErrors.send(ctx, 400, "invalid_query", "status must be active or paused");
-      return;
-    }
-    registry.list(Access.scope(SecurityHandler.principal(ctx)), ctx.queryParams().get("service_name"), status,
-        page.limit(), page.offset()).onSuccess(result -> {
-      ctx.response().putHeader("X-Total-Count", String.valueOf(result.getLong("total")));
-      ctx.json(result.getJsonArray("items"));
-    }).onFailure(e -> failed(ctx, e));
-  }
-
   private void read(RoutingContext ctx) {
     String id = ctx.pathParam("subscriptionId");
-    registry.get(id).onSuccess(row -> {
-      if (!visible(ctx, row)) {
-        notFound(ctx, id);
-      } else {
-        ctx.json(withoutSecrets(row));
-      }
-    }).onFailure(e -> failed(ctx, e));
+    found(ctx, id, owned(ctx, id), row -> ctx.json(withoutSecrets(row)));
   }
 
-  private void change(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void change(RoutingContext ctx, JsonObject request) {
     String id = ctx.pathParam("subscriptionId");
     JsonArray problems = new JsonArray();
     RequestFields fields = settings(RequestFields.patch(request, CHANGEABLE, problems)
@@ -352,8 +335,8 @@ final class SubscriptionRoutes {
       return;
     }
     JsonObject changes = fields.result();
-    registry.get(id).compose(current -> {
-      if (!visible(ctx, current)) {
+    found(ctx, id, owned(ctx, id).compose(current -> {
+      if (current == null) {
         return Future.succeededFuture(null);
       }
       JsonObject merged = current.copy().mergeIn(changes);
@@ -382,37 +365,26 @@ final class SubscriptionRoutes {
       return (request.containsKey("endpoint") ? reachable(merged) : Future.<Void>succeededFuture())
           .compose(v -> registry.update(id, changes, secret, overlap)).map(row -> row == null || secret == null ? row
               : row.put("secret", secret).put("previous_secret_expires_at", overlap.toInstant().toString()));
-    }).onSuccess(row -> {
-      if (row == null) {
-        notFound(ctx, id);
-      } else {
-        Access.performed(ctx, security, Boolean.TRUE.equals(rotate) ? "subscription.rotate_secret"
-            : "subscription.update", id, new JsonObject().put("fields", new JsonArray(request.fieldNames().stream()
-                .sorted().toList())));
-        ctx.json(row);
-      }
-    }).onFailure(e -> failed(ctx, e));
+    }), row -> {
+      Access.performed(ctx, security, Boolean.TRUE.equals(rotate) ? "subscription.rotate_secret"
+          : "subscription.update", id, new JsonObject().put("fields", new JsonArray(request.fieldNames().stream()
+              .sorted().toList())));
+      ctx.json(row);
+    });
   }
 
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("subscriptionId");
-    Future<Boolean> deleted = registry.get(id)
-        .compose(row -> visible(ctx, row) ? registry.delete(id) : Future.succeededFuture(false));
-    deleted.onSuccess(done -> {
-      if (done) {
-        Access.performed(ctx, security, "subscription.delete", id, new JsonObject());
-        ctx.response().setStatusCode(204).end();
-      } else {
-        notFound(ctx, id);
-      }
-    }).onFailure(e -> failed(ctx, e));
+    found(ctx, id, owned(ctx, id).compose(row -> row == null ? Future.succeededFuture(false) : registry.delete(id))
+        .map(deleted -> deleted ? id : null), deleted -> {
+          Access.performed(ctx, security, "subscription.delete", id, new JsonObject());
+          ctx.response().setStatusCode(204).end();
+        });
   }
 
   private static JsonObject withoutSecrets(JsonObject row) {
     JsonObject out = row.copy();
-    out.remove("signing_secret");
-    out.remove("previous_signing_secret");
-    out.remove("previous_secret_expires_at");
+    List.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at").forEach(out::remove);
     return out;
   }
 
@@ -426,7 +398,7 @@ final class SubscriptionRoutes {
     } else if (e instanceof SubscriptionRegistry.OverQuota) {
       ApiErrors.send(ctx, 403, "quota_exceeded", e.getMessage());
     } else if (e instanceof Publications.Refusal r) {
-      ApiErrors.send(ctx, r.status, r.code, r.getMessage(), r.details);
+      ApiErrors.send(ctx, r);
     } else {
       ApiErrors.unavailable(ctx, "database_unavailable", "the subscription store did not answer", e);
     }

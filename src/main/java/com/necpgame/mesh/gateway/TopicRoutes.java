@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -38,6 +40,7 @@ final class TopicRoutes {
   private final Vertx vertx;
   private final MeshContext mesh;
   private final TopicRegistry registry;
+  private final TopicInspector kafka;
   private final Duration timeout;
   private final Security security;
 
@@ -47,19 +50,16 @@ final class TopicRoutes {
     this.mesh = mesh;
     this.registry = new TopicRegistry(mesh.pool());
     this.timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
+    this.kafka = new TopicInspector(mesh.admin(), timeout);
   }
 
   void mount(Router router) {
-    router.post("/topics").consumes("application/json").handler(this::create);
+    EventRoutes.json(router.post("/topics"), this::create);
     router.get("/topics").handler(this::list);
     router.get("/topics/:topicName").handler(this::describe);
   }
 
-  private void create(RoutingContext ctx) {
-    JsonObject request = EventRoutes.jsonBody(ctx);
-    if (request == null) {
-      return;
-    }
+  private void create(RoutingContext ctx, JsonObject request) {
     JsonArray problems = new JsonArray();
     JsonObject topic = topicOf(request, problems);
     int maxPartitions = mesh.config().topics().maxPartitionsPerTopic();
@@ -149,15 +149,8 @@ final class TopicRoutes {
     if (page == null) {
       return;
     }
-    var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).all(), false);
-    var records = registry.all();
-    Future.join(kafka, records).onComplete(done -> {
-      if (kafka.failed()) {
-        ApiErrors.unavailable(ctx, "kafka_unavailable", "topics could not be listed", kafka.cause());
-        return;
-      }
-      Map<String, JsonObject> recorded = recordedOrNone(records);
-      List<JsonObject> all = kafka.result().values().stream().filter(d -> !d.isInternal())
+    inspect(ctx, kafka::all, "topics could not be listed", (topics, recorded) -> {
+      List<JsonObject> all = topics.values().stream().filter(d -> !d.isInternal())
           .sorted(Comparator.comparing(d -> d.name()))
           .map(d -> {
             JsonObject row = recorded.getOrDefault(d.name(), new JsonObject().put("name", d.name())
@@ -180,22 +173,29 @@ final class TopicRoutes {
     if (Access.read(ctx, security, name, "topic describe") != null) {
       return; // its offsets and consumer lag are what it carries, in numbers: asked before whether it exists
     }
-    var kafka = vertx.executeBlocking(() -> new TopicInspector(mesh.admin(), timeout).describe(name), false);
-    var records = registry.all();
-    Future.join(kafka, records).onComplete(done -> {
-      if (kafka.failed()) {
-        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic could not be described", kafka.cause());
-      } else if (kafka.result().isEmpty()) {
+    inspect(ctx, () -> kafka.describe(name), "the topic could not be described", (topic, recorded) -> {
+      if (topic.isEmpty()) {
         ApiErrors.send(ctx, 404, "topic_not_found", "topic " + name + " does not exist");
       } else {
-        JsonObject out = recordedOrNone(records).getOrDefault(name, new JsonObject()).copy();
-        ctx.json(out.mergeIn(kafka.result().get()));
+        ctx.json(recorded.getOrDefault(name, new JsonObject()).copy().mergeIn(topic.get()));
       }
     });
   }
 
-  /** What the registry recorded; Kafka's view is still answered when the database is down. */
-  private static Map<String, JsonObject> recordedOrNone(Future<Map<String, JsonObject>> records) {
-    return records.succeeded() ? records.result() : Map.of();
+  /**
+   * Asks Kafka (on a worker) and the registry together, and answers with both; Kafka's view is still answered when
+   * the database is down (nothing recorded), and a 503 saying {@code what} failed when Kafka is.
+   */
+  private <T> void inspect(RoutingContext ctx, Callable<T> ask, String what,
+      BiConsumer<T, Map<String, JsonObject>> answer) {
+    var asked = vertx.executeBlocking(ask, false);
+    var records = registry.all();
+    Future.join(asked, records).onComplete(done -> {
+      if (asked.failed()) {
+        ApiErrors.unavailable(ctx, "kafka_unavailable", what, asked.cause());
+      } else {
+        answer.accept(asked.result(), records.succeeded() ? records.result() : Map.of());
+      }
+    });
   }
 }
