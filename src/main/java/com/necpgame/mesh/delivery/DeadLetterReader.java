@@ -182,13 +182,7 @@ public final class DeadLetterReader {
       if (!mayWrite.test(target)) {
         throw new Forbidden(target); // before anything is sent
       }
-      ProducerRecord<String, byte[]> out = new ProducerRecord<>(target, null, r.key(), r.value());
-      for (Header h : r.headers()) {
-        if (!h.key().startsWith("dlq.")) {
-          out.headers().add(h);
-        }
-      }
-      copies.add(out);
+      copies.add(KafkaCopies.copy(r, target, h -> !h.startsWith("dlq.")));
     }
     List<Future<RecordMetadata>> sent = copies.stream().map(out -> out == null ? null : producer.send(out)).toList();
     webhooks.enqueue(queued).toCompletionStage().toCompletableFuture()

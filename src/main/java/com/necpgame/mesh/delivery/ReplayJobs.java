@@ -48,10 +48,6 @@ public final class ReplayJobs {
     this.pool = pool;
   }
 
-  public Future<ReplayJob> create(String id, ReplayRequest request) {
-    return create(id, request, null);
-  }
-
   /** A new job of principal {@code principal} (its owner, who alone but admins sees it). */
   public Future<ReplayJob> create(String id, ReplayRequest request, String principal) {
     return pool.preparedQuery("INSERT INTO replay_jobs (replay_id, topic, start_time, end_time, filter, target, "
@@ -59,11 +55,6 @@ public final class ReplayJobs {
         .execute(Tuple.of(id, request.topic(), time(request.start()), time(request.end()), request.filter().toJson(),
             request.target(), principal))
         .map(ReplayJobs::first);
-  }
-
-  /** The job, or null when there is none with that id. */
-  public Future<ReplayJob> get(String id) {
-    return get(id, null);
   }
 
   /**
@@ -75,12 +66,10 @@ public final class ReplayJobs {
         .execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }
 
-  /** The job cancelled now, or null when it is not pending or running (see {@link #get} for why). */
-  public Future<ReplayJob> cancel(String id) {
-    return cancel(id, null);
-  }
-
-  /** The same for a job {@code principal} owns ({@code null}: whoever does). */
+  /**
+   * The job cancelled now if {@code principal} owns it ({@code null}: whoever does), or null when it is not pending or
+   * running (see {@link #get} for why).
+   */
   public Future<ReplayJob> cancel(String id, String principal) {
     return pool.preparedQuery(CANCEL).execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }

@@ -133,7 +133,7 @@ public final class ReplayVerticle extends VerticleBase {
   private ReplayTarget target(JsonObject target, long timeoutMs) {
     String subscription = target.getString("subscription");
     if (subscription == null) {
-      return new TopicTarget(mesh.producer(), target.getString("topic"), timeoutMs);
+      return new TopicTarget(mesh.producer(), target.getString("topic"), timeoutMs, null);
     }
     ReplayTarget[] resolved = new ReplayTarget[1];
     return (replayId, batch) -> {

@@ -57,7 +57,7 @@ class ReplayJobsIT {
   void twoProcessesClaimingTogetherGetTheJobOnceAndALapsedLeaseIsTakenOver() throws Exception {
     ReplayJobs a = new ReplayJobs(pool);
     ReplayJobs b = new ReplayJobs(other);
-    await(a.create("job-1", request()));
+    await(a.create("job-1", request(), null));
     List<Future<ReplayJob>> claims = List.of(a.claim("A", 1000), b.claim("B", 1000), a.claim("A", 1000),
         b.claim("B", 1000));
     await(Future.join(claims).otherwiseEmpty());
@@ -77,9 +77,9 @@ class ReplayJobsIT {
     assertFalse(await(a.checkpoint("job-1", owner, at, Map.of(0, 10L), at, 6, 2, 2, false, 1000)),
         "the old owner learns it lost the job");
 
-    assertEquals(ReplayJob.CANCELLED, await(a.cancel("job-1")).state());
+    assertEquals(ReplayJob.CANCELLED, await(a.cancel("job-1", null)).state());
     assertFalse(await(b.checkpoint("job-1", loser, at, Map.of(0, 10L), at, 6, 2, 2, false, 1000)),
         "a cancelled job stops at its next checkpoint");
-    assertNull(await(a.cancel("job-1")), "only once");
+    assertNull(await(a.cancel("job-1", null)), "only once");
   }
 }
