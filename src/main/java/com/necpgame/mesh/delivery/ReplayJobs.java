@@ -1,5 +1,6 @@
 package com.necpgame.mesh.delivery;
 
+import com.necpgame.mesh.delivery.ReplayScanner.Progress;
 import com.necpgame.mesh.envelope.EnvelopeFilter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -11,7 +12,6 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Map;
 
 /**
  * The {@code replay_jobs} table. A process runs a job only while it holds its lease: {@link #claim} takes one pending
@@ -83,18 +83,17 @@ public final class ReplayJobs {
    * Saves progress; renews the lease, or gives it up ({@code release}) so another process may take the job at once.
    * False when the job is no longer this owner's to run (cancelled, or its lease expired and was taken).
    */
-  public Future<Boolean> checkpoint(String id, String owner, Map<Integer, Long> starts, Map<Integer, Long> bounds,
-      Map<Integer, Long> positions, long scanned, long matched, long delivered, boolean release, long leaseMs) {
+  public Future<Boolean> checkpoint(String id, String owner, Progress p, boolean release, long leaseMs) {
     return pool.preparedQuery(CHECKPOINT).execute(Tuple.from(new Object[] {id, owner,
-        ReplayJob.offsetsJson(starts), ReplayJob.offsetsJson(bounds), ReplayJob.offsetsJson(positions), scanned,
-        matched, delivered, release, leaseMs})).map(rows -> rows.rowCount() > 0);
+        ReplayJob.offsetsJson(p.starts()), ReplayJob.offsetsJson(p.bounds()), ReplayJob.offsetsJson(p.positions()),
+        p.scanned(), p.matched(), p.delivered(), release, leaseMs})).map(rows -> rows.rowCount() > 0);
   }
 
   /** Ends a running job as completed or failed, with its final counts and any errors. */
-  public Future<Boolean> finish(String id, String owner, String state, Map<Integer, Long> positions, long scanned,
-      long matched, long delivered, JsonArray errors) {
+  public Future<Boolean> finish(String id, String owner, String state, Progress p, JsonArray errors) {
     return pool.preparedQuery(FINISH).execute(Tuple.from(new Object[] {id, owner, state,
-        positions == null ? null : ReplayJob.offsetsJson(positions), scanned, matched, delivered, errors}))
+        p.positions() == null ? null : ReplayJob.offsetsJson(p.positions()), p.scanned(), p.matched(), p.delivered(),
+        errors}))
         .map(rows -> rows.rowCount() > 0);
   }
 
