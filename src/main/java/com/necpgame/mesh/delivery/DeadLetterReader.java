@@ -167,18 +167,14 @@ public final class DeadLetterReader {
       }
     }
     List<ProducerRecord<String, byte[]>> copies = new ArrayList<>(); // null for a webhook's: queued instead
-    List<String> subscriptions = new ArrayList<>();
-    List<String> events = new ArrayList<>();
-    List<String> topics = new ArrayList<>();
-    List<String> payloads = new ArrayList<>();
+    List<WebhookQueue.Message> queued = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : chosen) {
       String origin = header(r, DeadLetters.SOURCE_TOPIC);
       String subscription = r.value() == null ? null : subscriptionOf(r);
       if (subscription != null) {
-        subscriptions.add(subscription);
-        events.add(r.key() != null ? r.key() : dlq + "-" + r.partition() + "-" + r.offset());
-        topics.add(origin == null ? dlq : origin);
-        payloads.add(new String(r.value(), StandardCharsets.UTF_8));
+        queued.add(new WebhookQueue.Message(subscription, r.key() != null ? r.key()
+            : dlq + "-" + r.partition() + "-" + r.offset(), null, origin == null ? dlq : origin,
+            new String(r.value(), StandardCharsets.UTF_8)));
         copies.add(null);
         continue;
       }
@@ -186,16 +182,10 @@ public final class DeadLetterReader {
       if (!mayWrite.test(target)) {
         throw new Forbidden(target); // before anything is sent
       }
-      ProducerRecord<String, byte[]> out = new ProducerRecord<>(target, null, r.key(), r.value());
-      for (Header h : r.headers()) {
-        if (!h.key().startsWith("dlq.")) {
-          out.headers().add(h);
-        }
-      }
-      copies.add(out);
+      copies.add(KafkaCopies.copy(r, target, h -> !h.startsWith("dlq.")));
     }
     List<Future<RecordMetadata>> sent = copies.stream().map(out -> out == null ? null : producer.send(out)).toList();
-    webhooks.enqueue(subscriptions, events, topics, payloads).toCompletionStage().toCompletableFuture()
+    webhooks.enqueue(queued).toCompletionStage().toCompletableFuture()
         .get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
     JsonArray results = new JsonArray();
     long deadline = System.nanoTime() + timeout.toNanos() * 3;

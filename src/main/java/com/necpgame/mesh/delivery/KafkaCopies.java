@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -195,14 +196,20 @@ final class KafkaCopies {
   }
 
   static ProducerRecord<String, byte[]> copy(ConsumerRecord<String, byte[]> r, Subscription s) {
-    ProducerRecord<String, byte[]> copy = new ProducerRecord<>(s.endpoint(), null, r.key(), r.value());
-    for (Header h : r.headers()) {
-      if (!h.key().equals(DeliveryRouter.HEADER_SUBSCRIPTION)) {
-        copy.headers().add(h);
-      }
-    }
+    ProducerRecord<String, byte[]> copy = copy(r, s.endpoint(), h -> !h.equals(DeliveryRouter.HEADER_SUBSCRIPTION));
     copy.headers().add(DeliveryRouter.HEADER_SUBSCRIPTION, s.id().getBytes(StandardCharsets.UTF_8));
     return copy;
+  }
+
+  /** {@code r} to be sent to {@code topic}: its key, its value and the headers whose name {@code keep} accepts. */
+  static ProducerRecord<String, byte[]> copy(ConsumerRecord<String, byte[]> r, String topic, Predicate<String> keep) {
+    ProducerRecord<String, byte[]> out = new ProducerRecord<>(topic, null, r.key(), r.value());
+    for (Header h : r.headers()) {
+      if (keep.test(h.key())) {
+        out.headers().add(h);
+      }
+    }
+    return out;
   }
 
   private static String eventId(ConsumerRecord<String, byte[]> r) {

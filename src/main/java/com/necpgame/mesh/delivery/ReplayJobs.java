@@ -1,5 +1,6 @@
 package com.necpgame.mesh.delivery;
 
+import com.necpgame.mesh.delivery.ReplayScanner.Progress;
 import com.necpgame.mesh.envelope.EnvelopeFilter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -11,7 +12,6 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Map;
 
 /**
  * The {@code replay_jobs} table. A process runs a job only while it holds its lease: {@link #claim} takes one pending
@@ -48,10 +48,6 @@ public final class ReplayJobs {
     this.pool = pool;
   }
 
-  public Future<ReplayJob> create(String id, ReplayRequest request) {
-    return create(id, request, null);
-  }
-
   /** A new job of principal {@code principal} (its owner, who alone but admins sees it). */
   public Future<ReplayJob> create(String id, ReplayRequest request, String principal) {
     return pool.preparedQuery("INSERT INTO replay_jobs (replay_id, topic, start_time, end_time, filter, target, "
@@ -59,11 +55,6 @@ public final class ReplayJobs {
         .execute(Tuple.of(id, request.topic(), time(request.start()), time(request.end()), request.filter().toJson(),
             request.target(), principal))
         .map(ReplayJobs::first);
-  }
-
-  /** The job, or null when there is none with that id. */
-  public Future<ReplayJob> get(String id) {
-    return get(id, null);
   }
 
   /**
@@ -75,12 +66,10 @@ public final class ReplayJobs {
         .execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }
 
-  /** The job cancelled now, or null when it is not pending or running (see {@link #get} for why). */
-  public Future<ReplayJob> cancel(String id) {
-    return cancel(id, null);
-  }
-
-  /** The same for a job {@code principal} owns ({@code null}: whoever does). */
+  /**
+   * The job cancelled now if {@code principal} owns it ({@code null}: whoever does), or null when it is not pending or
+   * running (see {@link #get} for why).
+   */
   public Future<ReplayJob> cancel(String id, String principal) {
     return pool.preparedQuery(CANCEL).execute(Tuple.of(id, principal)).map(ReplayJobs::first);
   }
@@ -94,18 +83,17 @@ public final class ReplayJobs {
    * Saves progress; renews the lease, or gives it up ({@code release}) so another process may take the job at once.
    * False when the job is no longer this owner's to run (cancelled, or its lease expired and was taken).
    */
-  public Future<Boolean> checkpoint(String id, String owner, Map<Integer, Long> starts, Map<Integer, Long> bounds,
-      Map<Integer, Long> positions, long scanned, long matched, long delivered, boolean release, long leaseMs) {
+  public Future<Boolean> checkpoint(String id, String owner, Progress p, boolean release, long leaseMs) {
     return pool.preparedQuery(CHECKPOINT).execute(Tuple.from(new Object[] {id, owner,
-        ReplayJob.offsetsJson(starts), ReplayJob.offsetsJson(bounds), ReplayJob.offsetsJson(positions), scanned,
-        matched, delivered, release, leaseMs})).map(rows -> rows.rowCount() > 0);
+        ReplayJob.offsetsJson(p.starts()), ReplayJob.offsetsJson(p.bounds()), ReplayJob.offsetsJson(p.positions()),
+        p.scanned(), p.matched(), p.delivered(), release, leaseMs})).map(rows -> rows.rowCount() > 0);
   }
 
   /** Ends a running job as completed or failed, with its final counts and any errors. */
-  public Future<Boolean> finish(String id, String owner, String state, Map<Integer, Long> positions, long scanned,
-      long matched, long delivered, JsonArray errors) {
+  public Future<Boolean> finish(String id, String owner, String state, Progress p, JsonArray errors) {
     return pool.preparedQuery(FINISH).execute(Tuple.from(new Object[] {id, owner, state,
-        positions == null ? null : ReplayJob.offsetsJson(positions), scanned, matched, delivered, errors}))
+        p.positions() == null ? null : ReplayJob.offsetsJson(p.positions()), p.scanned(), p.matched(), p.delivered(),
+        errors}))
         .map(rows -> rows.rowCount() > 0);
   }
 

@@ -87,9 +87,7 @@ public final class ReplayVerticle extends VerticleBase {
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20,
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20)),
         target,
-        (progress, release) -> await(jobs.checkpoint(job.id(), owner, progress.starts(), progress.bounds(),
-            progress.positions(), progress.scanned(), progress.matched(), progress.delivered(), release,
-            config.leaseMs())),
+        (progress, release) -> await(jobs.checkpoint(job.id(), owner, progress, release, config.leaseMs())),
         config.batchSize(), config.checkpointMs(), Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()));
     LOG.info("replay {} of {} [{}, {}) into {} {} by {}", job.id(), job.topic(), job.start(), job.end(), job.target(),
         job.positions() == null ? "starts" : "resumes at " + job.positions(), owner);
@@ -120,8 +118,7 @@ public final class ReplayVerticle extends VerticleBase {
 
   /** Records how a run ended: completed, or failed with the error's message. */
   private Future<Boolean> finish(ReplayJob job, ReplayScanner scanner, String state, Throwable error) {
-    ReplayScanner.Progress p = scanner.progress();
-    return jobs.finish(job.id(), owner, state, p.positions(), p.scanned(), p.matched(), p.delivered(),
+    return jobs.finish(job.id(), owner, state, scanner.progress(),
         error == null ? new JsonArray() : new JsonArray().add(new JsonObject().put("at", Instant.now().toString())
             .put("message", String.valueOf(error.getMessage()))));
   }
@@ -133,7 +130,7 @@ public final class ReplayVerticle extends VerticleBase {
   private ReplayTarget target(JsonObject target, long timeoutMs) {
     String subscription = target.getString("subscription");
     if (subscription == null) {
-      return new TopicTarget(mesh.producer(), target.getString("topic"), timeoutMs);
+      return new TopicTarget(mesh.producer(), target.getString("topic"), timeoutMs, null);
     }
     ReplayTarget[] resolved = new ReplayTarget[1];
     return (replayId, batch) -> {

@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 
 /**
  * Replays into a Kafka topic: key, value and headers unchanged, plus {@code replay.id} and where the record was read
@@ -23,10 +22,6 @@ public final class TopicTarget implements ReplayTarget {
   private final long timeoutMs;
   private final String subscription;
 
-  public TopicTarget(Producer<String, byte[]> producer, String topic, long timeoutMs) {
-    this(producer, topic, timeoutMs, null);
-  }
-
   /** Into the topic of kafka subscription {@code subscription} (null: a plain topic target). */
   public TopicTarget(Producer<String, byte[]> producer, String topic, long timeoutMs, String subscription) {
     this.producer = producer;
@@ -35,21 +30,12 @@ public final class TopicTarget implements ReplayTarget {
     this.subscription = subscription;
   }
 
-  public String topic() {
-    return topic;
-  }
-
   @Override
   public void deliver(String replayId, List<ConsumerRecord<String, byte[]>> batch) throws Exception {
     List<Future<?>> sent = new ArrayList<>(batch.size());
     for (ConsumerRecord<String, byte[]> record : batch) {
-      ProducerRecord<String, byte[]> out = new ProducerRecord<>(topic, null, record.key(), record.value());
-      for (Header h : record.headers()) {
-        if (!h.key().startsWith("replay.") && !(subscription != null
-            && h.key().equals(DeliveryRouter.HEADER_SUBSCRIPTION))) {
-          out.headers().add(h);
-        }
-      }
+      ProducerRecord<String, byte[]> out = KafkaCopies.copy(record, topic, h -> !h.startsWith("replay.")
+          && !(subscription != null && h.equals(DeliveryRouter.HEADER_SUBSCRIPTION)));
       add(out, HEADER_REPLAY_ID, replayId);
       add(out, HEADER_SOURCE_TOPIC, record.topic());
       add(out, HEADER_SOURCE_PARTITION, String.valueOf(record.partition()));

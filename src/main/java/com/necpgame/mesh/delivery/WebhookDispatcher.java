@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,18 +153,14 @@ public final class WebhookDispatcher {
 
   private Future<Void> load() {
     return rights.all().map(all -> {
-      Map<String, JsonObject> byId = new HashMap<>();
-      all.forEach(s -> byId.put(s.getString("subscription_id"), s));
-      subscriptions = byId;
+      subscriptions = all.stream().collect(Collectors.toMap(s -> s.getString("subscription_id"), s -> s));
       refreshedAt = System.currentTimeMillis();
       return null;
     });
   }
 
   private static Map<String, List<Item>> bySubscription(List<Item> items) {
-    Map<String, List<Item>> out = new LinkedHashMap<>();
-    items.forEach(i -> out.computeIfAbsent(i.subscriptionId(), k -> new ArrayList<>()).add(i));
-    return out;
+    return items.stream().collect(Collectors.groupingBy(Item::subscriptionId, LinkedHashMap::new, Collectors.toList()));
   }
 
   /** What a round came to, written at once when every request of the round was answered. */
@@ -181,7 +178,7 @@ public final class WebhookDispatcher {
     JsonObject s = subscriptions.get(id);
     Instant now = Instant.now();
     if (s == null || !"webhook".equals(s.getString("method"))) {
-      outcomes.done.addAll(ids(items)); // deleted (or no longer a webhook): nobody to deliver to
+      items.forEach(i -> outcomes.done.add(i.id())); // deleted (or no longer a webhook): nobody to deliver to
       return Future.succeededFuture();
     }
     if (!"active".equals(s.getString("status"))) {
@@ -378,10 +375,6 @@ public final class WebhookDispatcher {
   static String host(String endpoint) {
     URI uri = URI.create(endpoint);
     return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
-  }
-
-  private static List<Long> ids(List<Item> items) {
-    return items.stream().map(Item::id).toList();
   }
 
   private static String truncate(String text) {

@@ -1,5 +1,7 @@
 package com.necpgame.mesh.delivery;
 
+import static com.necpgame.mesh.store.Rows.column;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -9,7 +11,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +48,28 @@ public final class WebhookQueue {
    * {@code batch} events.
    */
   public record Routed(String subscriptionId, String topic, int partition, int batch, List<Long> offsets,
-      List<String> eventIds, List<String> payloads) {}
+      List<String> eventIds, List<String> payloads) {
+
+    /** The messages of the events at or after offset {@code from}, each of at most {@code batch} events. */
+    List<Message> messagesFrom(long from) {
+      int start = 0;
+      while (start < offsets.size() && offsets.get(start) < from) {
+        start++;
+      }
+      List<Message> out = new ArrayList<>();
+      for (int i = start; i < offsets.size(); i += batch) {
+        int end = Math.min(offsets.size(), i + batch);
+        List<String> ids = eventIds.subList(i, end);
+        out.add(ids.size() == 1 ? new Message(subscriptionId, ids.get(0), null, topic, payloads.get(i))
+            : new Message(subscriptionId, "batch_" + ids.get(0) + "_" + ids.size(), ids, topic,
+                "[" + String.join(",", payloads.subList(i, end)) + "]"));
+      }
+      return out;
+    }
+  }
+
+  /** A message to queue, as {@link Item} has it: one event ({@code eventIds} null) or several. */
+  public record Message(String subscriptionId, String eventId, List<String> eventIds, String topic, String payload) {}
 
   /** A delivery to try again at {@code at}; {@code attempted} when an attempt was made (it counts), not when it waited. */
   public record Retry(long id, Instant at, boolean attempted) {}
@@ -76,18 +99,10 @@ public final class WebhookQueue {
     if (routed.isEmpty()) {
       return Future.succeededFuture();
     }
-    int n = routed.size();
-    String[] subscriptions = new String[n];
-    String[] topics = new String[n];
-    Integer[] partitions = new Integer[n];
-    Long[] next = new Long[n];
-    for (int i = 0; i < n; i++) {
-      Routed r = routed.get(i);
-      subscriptions[i] = r.subscriptionId();
-      topics[i] = r.topic();
-      partitions[i] = r.partition();
-      next[i] = r.offsets().get(r.offsets().size() - 1) + 1;
-    }
+    String[] subscriptions = column(routed, Routed::subscriptionId, String[]::new);
+    String[] topics = column(routed, Routed::topic, String[]::new);
+    Integer[] partitions = column(routed, Routed::partition, Integer[]::new);
+    Long[] next = column(routed, r -> r.offsets().get(r.offsets().size() - 1) + 1, Long[]::new);
     return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO webhook_routed AS w (subscription_id, topic, "
         + "partition, next_offset) SELECT s, t, p, 0 FROM unnest($1::varchar[], $2::varchar[], $3::int[]) AS u(s, t, p) "
         + "ON CONFLICT (subscription_id, topic, partition) DO UPDATE SET next_offset = w.next_offset "
@@ -97,11 +112,8 @@ public final class WebhookQueue {
           Map<String, Long> from = new HashMap<>();
           rows.forEach(row -> from.put(row.getString(0) + "\n" + row.getString(1) + "\n" + row.getInteger(2),
               row.getLong(3)));
-          Messages messages = new Messages();
-          for (Routed r : routed) {
-            messages.add(r, from.get(r.subscriptionId() + "\n" + r.topic() + "\n" + r.partition()));
-          }
-          return messages.insert(conn);
+          return insert(conn, routed.stream().flatMap(r -> r.messagesFrom(from.get(r.subscriptionId() + "\n"
+              + r.topic() + "\n" + r.partition())).stream()).toList());
         })
         .compose(v -> conn.preparedQuery("UPDATE webhook_routed w SET next_offset = GREATEST(w.next_offset, u.n) "
             + "FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::bigint[]) AS u(s, t, p, n) "
@@ -110,58 +122,20 @@ public final class WebhookQueue {
         .mapEmpty());
   }
 
-  /** The rows of {@code webhook_queue} a routing adds, as columns. */
-  private static final class Messages {
-    final List<String> subscriptions = new ArrayList<>();
-    final List<String> ids = new ArrayList<>();
-    final List<String> events = new ArrayList<>();
-    final List<String> topics = new ArrayList<>();
-    final List<String> payloads = new ArrayList<>();
-
-    /** The events of {@code r} at or after {@code from}, in messages of at most {@code r.batch()}. */
-    void add(Routed r, long from) {
-      int start = 0;
-      while (start < r.offsets().size() && r.offsets().get(start) < from) {
-        start++;
-      }
-      for (int i = start; i < r.offsets().size(); i += r.batch()) {
-        int end = Math.min(r.offsets().size(), i + r.batch());
-        List<String> ids = r.eventIds().subList(i, end);
-        subscriptions.add(r.subscriptionId());
-        topics.add(r.topic());
-        if (ids.size() == 1) {
-          this.ids.add(ids.get(0));
-          events.add(null);
-          payloads.add(r.payloads().get(i));
-        } else {
-          this.ids.add("batch_" + ids.get(0) + "_" + ids.size());
-          events.add(new JsonArray(ids).encode());
-          payloads.add("[" + String.join(",", r.payloads().subList(i, end)) + "]");
-        }
-      }
-    }
-
-    Future<Void> insert(SqlConnection conn) {
-      return subscriptions.isEmpty() ? Future.succeededFuture() : conn.preparedQuery("INSERT INTO webhook_queue "
-          + "(subscription_id, event_id, event_ids, topic, payload) SELECT s, e, " + IDS + ", t, p FROM "
-          + "unnest($1::varchar[], $2::varchar[], $3::text[], $4::varchar[], $5::text[]) AS u(s, e, ids, t, p) "
-          + "ON CONFLICT (subscription_id, event_id) DO NOTHING")
-          .execute(Tuple.of(subscriptions.toArray(new String[0]), ids.toArray(new String[0]),
-              events.toArray(new String[0]), topics.toArray(new String[0]), payloads.toArray(new String[0])))
-          .mapEmpty();
-    }
+  /** Queues messages (a replay's, a redrive's), each (subscription, event or batch id) once however often offered. */
+  public Future<Void> enqueue(List<Message> messages) {
+    return insert(pool, messages);
   }
 
-  /** Queues single-event deliveries (a replay's), each (subscription, event) once however often it is offered. */
-  public Future<Void> enqueue(List<String> subscriptions, List<String> events, List<String> topics,
-      List<String> payloads) {
-    if (subscriptions.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return pool.preparedQuery("INSERT INTO webhook_queue (subscription_id, event_id, topic, payload) SELECT * FROM "
-        + "unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) ON CONFLICT (subscription_id, event_id) "
-        + "DO NOTHING").execute(Tuple.of(subscriptions.toArray(new String[0]), events.toArray(new String[0]),
-            topics.toArray(new String[0]), payloads.toArray(new String[0]))).mapEmpty();
+  private static Future<Void> insert(SqlClient client, List<Message> messages) {
+    return messages.isEmpty() ? Future.succeededFuture() : client.preparedQuery("INSERT INTO webhook_queue "
+        + "(subscription_id, event_id, event_ids, topic, payload) SELECT s, e, " + IDS + ", t, p FROM "
+        + "unnest($1::varchar[], $2::varchar[], $3::text[], $4::varchar[], $5::text[]) AS u(s, e, ids, t, p) "
+        + "ON CONFLICT (subscription_id, event_id) DO NOTHING")
+        .execute(Tuple.of(column(messages, Message::subscriptionId, String[]::new),
+            column(messages, Message::eventId, String[]::new), column(messages, m -> json(m.eventIds()), String[]::new),
+            column(messages, Message::topic, String[]::new), column(messages, Message::payload, String[]::new)))
+        .mapEmpty();
   }
 
   /** Up to {@code limit} due deliveries, leased to the caller for {@code leaseMs}, oldest due first. */
@@ -195,65 +169,35 @@ public final class WebhookQueue {
           .execute(Tuple.of(done.toArray(new Long[0]))));
     }
     if (!retries.isEmpty()) {
-      Long[] ids = new Long[retries.size()];
-      OffsetDateTime[] at = new OffsetDateTime[retries.size()];
-      Integer[] counted = new Integer[retries.size()];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = retries.get(i).id();
-        at[i] = OffsetDateTime.ofInstant(retries.get(i).at(), ZoneOffset.UTC);
-        counted[i] = retries.get(i).attempted() ? 1 : 0;
-      }
       writes.add(pool.preparedQuery("UPDATE webhook_queue q SET next_attempt_at = u.at, lease_until = NULL, "
           + "attempts = q.attempts + u.counted FROM unnest($1::bigint[], $2::timestamptz[], $3::int[]) "
-          + "AS u(id, at, counted) WHERE q.id = u.id").execute(Tuple.of(ids, at, counted)));
+          + "AS u(id, at, counted) WHERE q.id = u.id").execute(Tuple.of(column(retries, Retry::id, Long[]::new),
+              column(retries, r -> utc(r.at()), OffsetDateTime[]::new),
+              column(retries, r -> r.attempted() ? 1 : 0, Integer[]::new))));
     }
     return Future.all(writes).mapEmpty();
   }
 
   private Future<Void> record(List<Attempt> attempts) {
-    int n = attempts.size();
-    String[] events = new String[n];
-    String[] batches = new String[n];
-    String[] subscriptions = new String[n];
-    Integer[] numbers = new Integer[n];
-    String[] statuses = new String[n];
-    String[] responses = new String[n];
-    String[] errors = new String[n];
-    Integer[] codes = new Integer[n];
-    Double[] durations = new Double[n];
-    OffsetDateTime[] next = new OffsetDateTime[n];
-    Boolean[] last = new Boolean[n];
-    for (int i = 0; i < n; i++) {
-      Attempt a = attempts.get(i);
-      events[i] = a.eventId();
-      batches[i] = a.eventIds() == null ? null : new JsonArray(a.eventIds()).encode();
-      subscriptions[i] = a.subscriptionId();
-      numbers[i] = a.number();
-      statuses[i] = a.status();
-      responses[i] = a.response();
-      errors[i] = a.error();
-      codes[i] = a.statusCode();
-      durations[i] = a.durationMs();
-      next[i] = a.nextRetryAt() == null ? null : OffsetDateTime.ofInstant(a.nextRetryAt(), ZoneOffset.UTC);
-      last[i] = a.last();
-    }
     return pool.preparedQuery("INSERT INTO event_deliveries (event_id, event_ids, subscription_id, attempt_number, "
         + "status, method, response, error_message, status_code, duration_ms, delivered_at, next_retry_at, "
         + "is_last_attempt) SELECT e, " + IDS + ", s, n, st, 'webhook', r, er, c, d, NOW(), nr, l FROM "
         + "unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::text[], $6::text[], $7::int[], "
         + "$8::float8[], $9::timestamptz[], $10::bool[], $11::text[]) AS u(e, s, n, st, r, er, c, d, nr, l, ids)")
-        .execute(Tuple.from(new Object[] {events, subscriptions, numbers, statuses, responses, errors, codes,
-            durations, next, last, batches})).mapEmpty();
-  }
-
-  /** A page of attempts, newest first, optionally of one subscription and/or status; {@code {total, items}}. */
-  public Future<JsonObject> attempts(String subscription, String status, int limit, int offset) {
-    return attempts(null, subscription, status, limit, offset);
+        .execute(Tuple.from(new Object[] {column(attempts, Attempt::eventId, String[]::new),
+            column(attempts, Attempt::subscriptionId, String[]::new), column(attempts, Attempt::number, Integer[]::new),
+            column(attempts, Attempt::status, String[]::new), column(attempts, Attempt::response, String[]::new),
+            column(attempts, Attempt::error, String[]::new), column(attempts, Attempt::statusCode, Integer[]::new),
+            column(attempts, Attempt::durationMs, Double[]::new),
+            column(attempts, a -> utc(a.nextRetryAt()), OffsetDateTime[]::new),
+            column(attempts, Attempt::last, Boolean[]::new),
+            column(attempts, a -> json(a.eventIds()), String[]::new)})).mapEmpty();
   }
 
   /**
-   * The same, of the subscriptions {@code owner} owns (null: of every subscription, deleted ones included); another
-   * owner's subscription has no attempts, as one that does not exist.
+   * A page of attempts, newest first, optionally of one subscription and/or status, of the subscriptions {@code
+   * owner} owns (null: of every subscription, deleted ones included), as {@code {total, items}}; another owner's
+   * subscription has no attempts, as one that does not exist.
    */
   public Future<JsonObject> attempts(String owner, String subscription, String status, int limit, int offset) {
     String where = " WHERE ($1::text IS NULL OR subscription_id = $1) AND ($2::text IS NULL OR status = $2)"
@@ -261,22 +205,12 @@ public final class WebhookQueue {
         + " WHERE owner_principal = $5))";
     Future<Long> total = pool.preparedQuery("SELECT count(*) FROM event_deliveries" + where.replace("$5", "$3"))
         .execute(Tuple.of(subscription, status, owner)).map(rows -> rows.iterator().next().getLong(0));
-    Future<JsonArray> items = pool.preparedQuery("SELECT event_id, event_ids, subscription_id, attempt_number, status, method, "
-        + "response, error_message, status_code, duration_ms, delivered_at, next_retry_at, is_last_attempt FROM "
-        + "event_deliveries" + where + " ORDER BY delivered_at DESC, attempt_number DESC LIMIT $3 OFFSET $4")
+    Future<JsonArray> items = pool.preparedQuery("SELECT event_id, event_ids, subscription_id, attempt_number, status, "
+        + "method, status_code, duration_ms, response, error_message, delivered_at, next_retry_at, is_last_attempt "
+        + "FROM event_deliveries" + where + " ORDER BY delivered_at DESC, attempt_number DESC LIMIT $3 OFFSET $4")
         .execute(Tuple.of(subscription, status, limit, offset, owner)).map(rows -> {
           JsonArray out = new JsonArray();
-          for (Row r : rows) {
-            out.add(new JsonObject().put("event_id", r.getString("event_id")).put("event_ids", ids(r) == null ? null
-                    : new JsonArray(ids(r)))
-                .put("subscription_id", r.getString("subscription_id")).put("attempt_number", r.getInteger("attempt_number"))
-                .put("status", r.getString("status")).put("method", r.getString("method"))
-                .put("status_code", r.getInteger("status_code")).put("duration_ms", r.getDouble("duration_ms"))
-                .put("response", r.getString("response")).put("error_message", r.getString("error_message"))
-                .put("delivered_at", Rows.time(r.getOffsetDateTime("delivered_at")))
-                .put("next_retry_at", Rows.time(r.getOffsetDateTime("next_retry_at")))
-                .put("is_last_attempt", r.getBoolean("is_last_attempt")));
-          }
+          rows.forEach(r -> out.add(Rows.json(r)));
           return out;
         });
     return Future.all(total, items).map(v -> new JsonObject().put("total", total.result()).put("items", items.result()));
@@ -292,7 +226,16 @@ public final class WebhookQueue {
         + "CROSS JOIN LATERAL unnest(COALESCE(d.event_ids, ARRAY[d.event_id])) AS x(id) "
         + "JOIN events e ON e.event_id = x.id WHERE d.subscription_id = $1 AND d.is_last_attempt "
         + "AND d.status = 'failed' AND d.delivered_at >= $2 ON CONFLICT (subscription_id, event_id) DO NOTHING")
-        .execute(Tuple.of(subscription, OffsetDateTime.ofInstant(since, ZoneOffset.UTC))).map(rows -> rows.rowCount());
+        .execute(Tuple.of(subscription, utc(since))).map(rows -> rows.rowCount());
+  }
+
+  private static OffsetDateTime utc(Instant time) {
+    return time == null ? null : OffsetDateTime.ofInstant(time, ZoneOffset.UTC);
+  }
+
+  /** An {@code event_ids} value as the JSON array text {@link #IDS} reads (null stays null). */
+  private static String json(List<String> ids) {
+    return ids == null ? null : new JsonArray(ids).encode();
   }
 
   private static List<String> ids(Row r) {

@@ -24,19 +24,13 @@ public final class WebhookTarget implements ReplayTarget {
 
   @Override
   public void deliver(String replayId, List<ConsumerRecord<String, byte[]>> batch) throws Exception {
-    List<String> subscriptions = new ArrayList<>();
-    List<String> events = new ArrayList<>();
-    List<String> topics = new ArrayList<>();
-    List<String> payloads = new ArrayList<>();
+    List<WebhookQueue.Message> messages = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : batch) {
       String payload = new String(r.value(), StandardCharsets.UTF_8);
-      subscriptions.add(subscription);
-      events.add(new JsonObject(payload).getValue("event_id") instanceof String id ? id
-          : r.topic() + "-" + r.partition() + "-" + r.offset());
-      topics.add(r.topic());
-      payloads.add(payload);
+      String id = new JsonObject(payload).getValue("event_id") instanceof String e ? e
+          : r.topic() + "-" + r.partition() + "-" + r.offset();
+      messages.add(new WebhookQueue.Message(subscription, id, null, r.topic(), payload));
     }
-    queue.enqueue(subscriptions, events, topics, payloads).toCompletionStage().toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+    queue.enqueue(messages).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

@@ -13,15 +13,7 @@ public final class Database {
 
   private Database() {}
 
-  /**
-   * A pool on {@code postgresql://user:password@host:port/database?option=value}.
-   *
-   * @throws IllegalArgumentException if the URL cannot be parsed
-   */
-  public static Pool pool(Vertx vertx, String url, int size) {
-    return pool(vertx, PgConnectOptions.fromUri(url), size);
-  }
-
+  /** A pool of at most {@code size} connections. */
   public static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(size)).connectingTo(options).using(vertx).build();
   }

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -242,18 +241,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   private static void createDatabaseIfMissing(EmbeddedPostgres postgres) throws SQLException {
-    try (Connection c = postgres.getPostgresDatabase().getConnection()) {
-      try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-        q.setString(1, DATABASE);
-        try (ResultSet rs = q.executeQuery()) {
-          if (rs.next()) {
-            return;
-          }
+    try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
+        if (rs.next()) {
+          return;
         }
       }
-      try (Statement s = c.createStatement()) {
-        s.execute("CREATE DATABASE " + DATABASE);
-      }
+      s.execute("CREATE DATABASE " + DATABASE);
       LOG.info("created database {}", DATABASE);
     }
   }

@@ -1,13 +1,15 @@
 package com.necpgame.mesh.store;
 
+import static com.necpgame.mesh.store.Rows.column;
+
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,52 +44,20 @@ public final class EventStore {
     if (unique.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    int n = unique.size();
-    String[] ids = new String[n];
-    String[] types = new String[n];
-    String[] topics = new String[n];
-    String[] sources = new String[n];
-    String[] payloads = new String[n];
-    Integer[] partitions = new Integer[n];
-    Long[] offsets = new Long[n];
-    String[] priorities = new String[n];
-    OffsetDateTime[] timestamps = new OffsetDateTime[n];
-    int i = 0;
-    for (EventRow r : unique.values()) {
-      ids[i] = r.eventId();
-      types[i] = r.eventType();
-      topics[i] = r.topic();
-      sources[i] = r.source();
-      payloads[i] = r.payload();
-      partitions[i] = r.partition();
-      offsets[i] = r.offset();
-      priorities[i] = r.priority();
-      timestamps[i] = r.timestamp();
-      i++;
-    }
+    List<EventRow> r = List.copyOf(unique.values());
     return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(ids, types, topics, sources, payloads, partitions, offsets, priorities, timestamps))
+        .execute(Tuple.of(column(r, EventRow::eventId, String[]::new),
+            column(r, EventRow::eventType, String[]::new), column(r, EventRow::topic, String[]::new),
+            column(r, EventRow::source, String[]::new), column(r, EventRow::payload, String[]::new),
+            column(r, EventRow::partition, Integer[]::new), column(r, EventRow::offset, Long[]::new),
+            column(r, EventRow::priority, String[]::new),
+            column(r, EventRow::timestamp, OffsetDateTime[]::new)))
         .map(result -> result.rowCount());
   }
 
   /** What the store knows of an event, or null when it has no row for it. */
   public Future<JsonObject> status(String eventId) {
-    return pool.preparedQuery(STATUS).execute(Tuple.of(eventId)).map(rows -> {
-      if (rows.size() == 0) {
-        return null;
-      }
-      Row row = rows.iterator().next();
-      return new JsonObject()
-          .put("event_id", row.getString("event_id"))
-          .put("event_type", row.getString("event_type"))
-          .put("topic", row.getString("topic"))
-          .put("status", row.getString("status"))
-          .put("partition", row.getInteger("partition"))
-          .put("offset", row.getLong("offset"))
-          .put("retry_count", row.getInteger("retry_count"))
-          .put("timestamp", Rows.time(row.getOffsetDateTime("timestamp")))
-          .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
-          .put("processed_at", Rows.time(row.getOffsetDateTime("processed_at")));
-    });
+    return pool.preparedQuery(STATUS).execute(Tuple.of(eventId))
+        .map(rows -> rows.size() == 0 ? null : Rows.json(rows.iterator().next()));
   }
 }

@@ -89,33 +89,15 @@ public final class TopicRegistry {
             topic.getInteger("partitions"), topic.getInteger("replication_factor"), topic.getInteger("retention_hours"),
             topic.getString("category"), topic.getString("owner_service"), topic.getBoolean("is_system_topic"),
             topic.getBoolean("requires_auth"), topic.getBoolean("enable_dlq"), principal}))
-        .map(rows -> toJson(rows.iterator().next()));
+        .map(rows -> Rows.json(rows.iterator().next()));
   }
 
   /** Every recorded topic by name. */
   public Future<Map<String, JsonObject>> all() {
     return pool.query("SELECT " + COLUMNS + " FROM topics").execute().map(rows -> {
       Map<String, JsonObject> out = new HashMap<>();
-      rows.forEach(row -> out.put(row.getString("name"), toJson(row)));
+      rows.forEach(row -> out.put(row.getString("name"), Rows.json(row)));
       return out;
     });
-  }
-
-  private static JsonObject toJson(Row row) {
-    return new JsonObject()
-        .put("name", row.getString("name"))
-        .put("description", row.getString("description"))
-        .put("partitions", row.getInteger("partitions"))
-        .put("replication_factor", row.getInteger("replication_factor"))
-        .put("retention_hours", row.getInteger("retention_hours"))
-        .put("status", row.getString("status"))
-        .put("category", row.getString("category"))
-        .put("owner_service", row.getString("owner_service"))
-        .put("created_at", Rows.time(row.getOffsetDateTime("created_at")))
-        .put("updated_at", Rows.time(row.getOffsetDateTime("updated_at")))
-        .put("is_system_topic", row.getBoolean("is_system_topic"))
-        .put("requires_auth", row.getBoolean("requires_auth"))
-        .put("enable_dlq", row.getBoolean("enable_dlq"))
-        .put("owner_principal", row.getString("owner_principal"));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.necpgame.mesh.delivery.ReplayScanner.Progress;
 import com.necpgame.mesh.store.Database;
 import com.necpgame.mesh.store.Migrations;
 import com.necpgame.mesh.testsupport.TestDatabase;
@@ -57,7 +58,7 @@ class ReplayJobsIT {
   void twoProcessesClaimingTogetherGetTheJobOnceAndALapsedLeaseIsTakenOver() throws Exception {
     ReplayJobs a = new ReplayJobs(pool);
     ReplayJobs b = new ReplayJobs(other);
-    await(a.create("job-1", request()));
+    await(a.create("job-1", request(), null));
     List<Future<ReplayJob>> claims = List.of(a.claim("A", 1000), b.claim("B", 1000), a.claim("A", 1000),
         b.claim("B", 1000));
     await(Future.join(claims).otherwiseEmpty());
@@ -65,8 +66,8 @@ class ReplayJobsIT {
     String owner = claims.get(0).result() != null || claims.get(2).result() != null ? "A" : "B";
     String loser = owner.equals("A") ? "B" : "A";
     Map<Integer, Long> at = Map.of(0, 5L);
-    assertTrue(await(a.checkpoint("job-1", owner, at, Map.of(0, 10L), at, 5, 2, 2, false, 1000)));
-    assertFalse(await(a.checkpoint("job-1", loser, at, Map.of(0, 10L), at, 9, 9, 9, false, 1000)),
+    assertTrue(await(a.checkpoint("job-1", owner, new Progress(at, Map.of(0, 10L), at, 5, 2, 2), false, 1000)));
+    assertFalse(await(a.checkpoint("job-1", loser, new Progress(at, Map.of(0, 10L), at, 9, 9, 9), false, 1000)),
         "not the loser's to save");
     assertNull(await(b.claim(loser, 1000)), "leased");
 
@@ -74,12 +75,12 @@ class ReplayJobsIT {
     ReplayJob taken = await(b.claim(loser, 1000));
     assertEquals(Map.of(0, 5L), taken.positions(), "resumes at the saved positions");
     assertEquals(2, taken.delivered());
-    assertFalse(await(a.checkpoint("job-1", owner, at, Map.of(0, 10L), at, 6, 2, 2, false, 1000)),
+    assertFalse(await(a.checkpoint("job-1", owner, new Progress(at, Map.of(0, 10L), at, 6, 2, 2), false, 1000)),
         "the old owner learns it lost the job");
 
-    assertEquals(ReplayJob.CANCELLED, await(a.cancel("job-1")).state());
-    assertFalse(await(b.checkpoint("job-1", loser, at, Map.of(0, 10L), at, 6, 2, 2, false, 1000)),
+    assertEquals(ReplayJob.CANCELLED, await(a.cancel("job-1", null)).state());
+    assertFalse(await(b.checkpoint("job-1", loser, new Progress(at, Map.of(0, 10L), at, 6, 2, 2), false, 1000)),
         "a cancelled job stops at its next checkpoint");
-    assertNull(await(a.cancel("job-1")), "only once");
+    assertNull(await(a.cancel("job-1", null)), "only once");
   }
 }

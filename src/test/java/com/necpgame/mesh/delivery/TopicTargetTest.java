@@ -42,7 +42,7 @@ class TopicTargetTest {
 
   @Test
   void replayedIntoAPlainTopicKeepsItsHeadersAsTheyWere() throws Exception {
-    new TopicTarget(producer, "game.copy", 5000).deliver("replay-2", List.of(record()));
+    new TopicTarget(producer, "game.copy", 5000, null).deliver("replay-2", List.of(record()));
     ProducerRecord<String, byte[]> out = producer.history().get(0);
     assertEquals("someone-else", header(out, DeliveryRouter.HEADER_SUBSCRIPTION));
     assertNull(header(out, "dlq.reason"));
