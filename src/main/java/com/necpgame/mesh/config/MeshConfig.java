@@ -313,14 +313,11 @@ public record MeshConfig(
           + Secrets.maskUrl(database.url()) + "\"");
     }
 
-    String topicsFile = r.string("topics.file");
-    Topics topics = new Topics(topicsFile.isBlank() ? Optional.empty() : Optional.of(Path.of(topicsFile)),
-        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
+    Topics topics = new Topics(r.optionalPath("topics.file"), r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
         r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
         r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
 
-    String schemas = r.string("schemas.dir");
-    Optional<Path> schemasDir = schemas.isBlank() ? Optional.empty() : Optional.of(Path.of(schemas));
+    Optional<Path> schemasDir = r.optionalPath("schemas.dir");
 
     Retry retry = new Retry(r.intIn("bridge.retry.max_attempts", 1, 1000),
         r.longIn("bridge.retry.backoff_ms", 0, 3_600_000), r.longIn("bridge.retry.max_backoff_ms", 0, 3_600_000));
@@ -330,15 +327,12 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
-    java.util.regex.Pattern storePattern = pattern(r, "store.topics");
-    String storeGroup = r.string("store.group");
-    Store store = new Store(storePattern,
-        storeGroup.isBlank() ? kafka.consumer().groupPrefix() + ".store" : storeGroup,
+    Store store = new Store(r.regex("store.topics"),
+        r.stringOr("store.group", kafka.consumer().groupPrefix() + ".store"),
         r.longIn("store.retry_pause_ms", 10, 600_000));
 
-    String deliveryGroup = r.string("delivery.group");
-    Delivery delivery = new Delivery(pattern(r, "delivery.topics"),
-        deliveryGroup.isBlank() ? kafka.consumer().groupPrefix() + ".delivery" : deliveryGroup,
+    Delivery delivery = new Delivery(r.regex("delivery.topics"),
+        r.stringOr("delivery.group", kafka.consumer().groupPrefix() + ".delivery"),
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
         r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),
         r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
@@ -380,7 +374,8 @@ public record MeshConfig(
       r.problem("shutdown.ready_delay_ms", "must be shorter than shutdown.grace_ms (draining happens after it)");
     }
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
-    Console console = new Console(globs(r, "console.topics"));
+    Console console = new Console(r.distinct("console.topics", TOPIC_GLOB,
+        "topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)"));
     MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
     SecretsConfig secrets = SecretsConfig.from(r, database.useEmbedded());
     r.check();
@@ -446,8 +441,8 @@ public record MeshConfig(
 
   private static Tls tls(ConfigReader r) {
     boolean enabled = r.bool("http.tls.enabled");
-    Optional<Path> cert = Optional.of(r.string("http.tls.cert_file")).filter(s -> !s.isBlank()).map(Path::of);
-    Optional<Path> key = Optional.of(r.string("http.tls.key_file")).filter(s -> !s.isBlank()).map(Path::of);
+    Optional<Path> cert = r.optionalPath("http.tls.cert_file");
+    Optional<Path> key = r.optionalPath("http.tls.key_file");
     if (enabled) {
       for (var file : List.of(Map.entry("http.tls.cert_file", cert), Map.entry("http.tls.key_file", key))) {
         if (file.getValue().isEmpty() || !java.nio.file.Files.isReadable(file.getValue().get())) {
@@ -459,34 +454,8 @@ public record MeshConfig(
     return new Tls(enabled, cert, key);
   }
 
-  /** A list of distinct topic globs: topic-name characters plus {@code *} and {@code ?}. */
-  private static List<String> globs(ConfigReader r, String key) {
-    List<String> globs = new java.util.ArrayList<>();
-    io.vertx.core.json.JsonArray listed = r.array(key);
-    for (int i = 0; i < listed.size(); i++) {
-      if (listed.getValue(i) instanceof String g && TOPIC_GLOB.matcher(g).matches() && !globs.contains(g)) {
-        globs.add(g);
-      } else {
-        r.problem(key + "[" + i + "]", "a distinct topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)", listed.getValue(i),
-            null);
-      }
-    }
-    return List.copyOf(globs);
-  }
-
-  /** A regular expression of topic names. */
-  private static java.util.regex.Pattern pattern(ConfigReader r, String key) {
-    String regex = r.nonBlank(key);
-    try {
-      return java.util.regex.Pattern.compile(regex);
-    } catch (java.util.regex.PatternSyntaxException e) {
-      r.problem(key, "expected a regular expression of topic names, got \"" + regex + "\" (" + e.getDescription() + ")");
-      return java.util.regex.Pattern.compile(".*");
-    }
-  }
-
   private static Outbound outbound(ConfigReader r) {
-    onlyKeys(r, OUTBOUND_KEYS);
+    r.onlyKeys(OUTBOUND_KEYS);
     Outbound out = new Outbound(address(r), r.topicName("topic"), r.nonBlank("key_field"));
     if (!FIELD_PATH.matcher(out.keyField()).matches()) {
       r.problem("key_field", "expected an envelope field or dotted path such as correlation_id or data.commodity, got \""
@@ -496,7 +465,7 @@ public record MeshConfig(
   }
 
   private static Inbound inbound(ConfigReader r, String groupPrefix, Retry retry) {
-    onlyKeys(r, INBOUND_KEYS);
+    r.onlyKeys(INBOUND_KEYS);
     String address = address(r);
     Mode mode = r.enumOf("mode", Mode.class, Mode.SHARED);
     String group = r.raw("group") == null ? groupPrefix + "." + address : r.nonBlank("group");
@@ -511,14 +480,6 @@ public record MeshConfig(
       r.problem("address", "expected an event bus address (letters, digits and . _ : / -), got \"" + address + "\"");
     }
     return address;
-  }
-
-  private static void onlyKeys(ConfigReader r, Set<String> allowed) {
-    JsonObject self = (JsonObject) r.raw("");
-    if (self != null) {
-      self.fieldNames().stream().filter(k -> !allowed.contains(k)).sorted()
-          .forEach(k -> r.problem(k, "unknown key; expected one of " + allowed.stream().sorted().toList()));
-    }
   }
 
   private static void duplicates(ConfigReader r, String key, List<String> addresses) {
