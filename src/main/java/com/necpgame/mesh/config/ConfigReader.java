@@ -200,7 +200,10 @@ final class ConfigReader {
     return typed(key, JsonArray.class, "an array", new JsonArray());
   }
 
-  /** A flat map of string-valued client properties (numbers and booleans are turned into their text). */
+  /**
+   * A flat map of string-valued client properties (numbers and booleans are turned into their text), printed with
+   * its secrets masked ({@link Secrets#masking}).
+   */
   Map<String, String> properties(String key) {
     Map<String, String> out = new LinkedHashMap<>();
     object(key).forEach(e -> {
@@ -211,7 +214,7 @@ final class ConfigReader {
         problem(key + "." + e.getKey(), "a string, number or boolean", v, null);
       }
     });
-    return out;
+    return Secrets.masking(out);
   }
 
   void problem(String key, String message) {

@@ -72,12 +72,6 @@ public record MeshConfig(
     public boolean useEmbedded() {
       return bootstrapServers.isBlank();
     }
-
-    @Override
-    public String toString() {
-      return "Kafka[bootstrapServers=" + bootstrapServers + ", clientId=" + clientId + ", properties="
-          + Secrets.mask(properties) + ", producer=" + producer + ", consumer=" + consumer + ", embedded=" + embedded + "]";
-    }
   }
 
   public record Producer(
@@ -87,29 +81,14 @@ public record MeshConfig(
       long maxBlockMs,
       int deliveryTimeoutMs,
       long bufferMemory,
-      Map<String, String> properties) {
-
-    @Override
-    public String toString() {
-      return "Producer[lingerMs=" + lingerMs + ", batchSize=" + batchSize + ", compressionType=" + compressionType
-          + ", maxBlockMs=" + maxBlockMs + ", deliveryTimeoutMs=" + deliveryTimeoutMs + ", bufferMemory=" + bufferMemory
-          + ", properties=" + Secrets.mask(properties) + "]";
-    }
-  }
+      Map<String, String> properties) {}
 
   /**
    * {@code sessionTimeoutMs} and {@code heartbeatIntervalMs}: how soon a group notices a member that died and gives its
    * partitions to the others (the classic group protocol; Kafka's own default of 45 s would leave them idle that long).
    */
   public record Consumer(String groupPrefix, int maxPollRecords, Map<String, String> properties, int sessionTimeoutMs,
-      int heartbeatIntervalMs) {
-    @Override
-    public String toString() {
-      return "Consumer[groupPrefix=" + groupPrefix + ", maxPollRecords=" + maxPollRecords + ", properties="
-          + Secrets.mask(properties) + ", sessionTimeoutMs=" + sessionTimeoutMs + ", heartbeatIntervalMs="
-          + heartbeatIntervalMs + "]";
-    }
-  }
+      int heartbeatIntervalMs) {}
 
   /**
    * The embedded broker. With SASL credentials (required when {@code host} is not a loopback address) its one client
