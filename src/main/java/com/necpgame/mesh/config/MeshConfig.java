@@ -3,7 +3,10 @@ package com.necpgame.mesh.config;
 import com.necpgame.mesh.security.AddressPolicy;
 import com.necpgame.mesh.security.Cidr;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,15 +117,6 @@ public record MeshConfig(
     /** Whether clients must authenticate (SASL/PLAIN) to the broker. */
     public boolean sasl() {
       return !saslPassword.isEmpty();
-    }
-
-    /** True for an address that only this machine can reach (127.0.0.0/8, ::1, a name resolving to one). */
-    public static boolean isLoopback(String host) {
-      try {
-        return java.net.InetAddress.getByName(host).isLoopbackAddress();
-      } catch (java.net.UnknownHostException e) {
-        return false;
-      }
     }
 
     /** The login the broker's PLAIN listener accepts, and the one its clients use (a JAAS line). */
@@ -371,7 +365,7 @@ public record MeshConfig(
   private static void embeddedSasl(ConfigReader r, Kafka kafka) {
     EmbeddedKafka e = kafka.embedded();
     boolean some = !e.saslUsername().isEmpty() || !e.saslPassword().isEmpty();
-    if (kafka.useEmbedded() && !some && !EmbeddedKafka.isLoopback(e.host())) {
+    if (kafka.useEmbedded() && !some && !isLoopback(e.host())) {
       r.problem("kafka.embedded.sasl.password", "required (with kafka.embedded.sasl.username) when "
           + "kafka.embedded.host \"" + e.host() + "\" is not a loopback address: the embedded broker then accepts "
           + "only SASL/PLAIN clients with these credentials (MESH_KAFKA_EMBEDDED_SASL_USERNAME / _PASSWORD)");
@@ -398,7 +392,7 @@ public record MeshConfig(
     if (loopback instanceof Boolean b) {
       allowLoopback = b;
     } else if ("auto".equals(loopback)) {
-      allowLoopback = SecurityConfig.isLoopback(httpHost);
+      allowLoopback = isLoopback(httpHost);
     } else {
       r.problem(key, "\"auto\", true or false", loopback, null);
     }
@@ -464,6 +458,19 @@ public record MeshConfig(
   private static void duplicates(ConfigReader r, String key, List<String> addresses) {
     addresses.stream().filter(a -> addresses.indexOf(a) != addresses.lastIndexOf(a)).distinct()
         .forEach(a -> r.problem(key, "address \"" + a + "\" is mapped more than once"));
+  }
+
+  /**
+   * True for a host only this machine can reach: every address it resolves to is loopback ({@code 127.0.0.1},
+   * {@code ::1}, {@code localhost}).
+   */
+  public static boolean isLoopback(String host) {
+    try {
+      InetAddress[] all = InetAddress.getAllByName(host);
+      return all.length > 0 && Arrays.stream(all).allMatch(InetAddress::isLoopbackAddress);
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static String defaultNodeId() {

@@ -2,8 +2,6 @@ package com.necpgame.mesh.config;
 
 import com.necpgame.mesh.security.JwtKeys;
 import io.vertx.core.json.JsonObject;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -146,7 +144,7 @@ public record SecurityConfig(
     boolean accepted = switch (anonymous) {
       case ALLOW -> true;
       case DENY -> false;
-      case LOOPBACK -> isLoopback(httpHost);
+      case LOOPBACK -> MeshConfig.isLoopback(httpHost);
     };
     boolean anyCredential = jwt.enabled() || principals.values().stream().anyMatch(p -> !p.apiKeys().isEmpty());
     if (!accepted && !anyCredential) {
@@ -161,7 +159,7 @@ public record SecurityConfig(
     List<String> hosts = strings(r, "security.allowed_hosts",
         h -> h.matches("[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}]"),
         "host names or addresses without a port (IPv6 in brackets: [::1])");
-    Browsers browsers = new Browsers(origins, hosts, accepted && isLoopback(httpHost));
+    Browsers browsers = new Browsers(origins, hosts, accepted && MeshConfig.isLoopback(httpHost));
     return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit,
         browsers, reserved, quotas);
   }
@@ -238,15 +236,5 @@ public record SecurityConfig(
       }
     }
     return List.copyOf(out);
-  }
-
-  /** A host name that resolves to loopback only: {@code 127.0.0.1}, {@code ::1}, {@code localhost}. */
-  static boolean isLoopback(String host) {
-    try {
-      InetAddress[] all = InetAddress.getAllByName(host);
-      return all.length > 0 && java.util.Arrays.stream(all).allMatch(InetAddress::isLoopbackAddress);
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 }
