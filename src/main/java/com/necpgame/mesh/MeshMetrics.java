@@ -81,13 +81,8 @@ public final class MeshMetrics {
     return success -> {
       inFlight.decrementAndGet();
       publishLatency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-      published(topic, eventType, success);
+      count("event_bus_events_published_total", "publish", topic, eventType, success);
     };
-  }
-
-  /** An event that did not reach Kafka at all (refused before the send). */
-  public void published(String topic, String eventType, boolean success) {
-    count("event_bus_events_published_total", "publish", topic, eventType, success);
   }
 
   public void consumed(String topic, String eventType, boolean success) {
@@ -159,11 +154,6 @@ public final class MeshMetrics {
     return deadline == 0 ? 0 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
   }
 
-  /** Events handed to Kafka and not yet acknowledged. */
-  public int inFlight() {
-    return inFlight.get();
-  }
-
   public void workerStarted() {
     workers.incrementAndGet();
   }
@@ -179,15 +169,7 @@ public final class MeshMetrics {
 
   /** Counts a WebSocket client in if fewer than {@code max} are connected; false (not counted) otherwise. */
   public boolean webSocketOpened(int max) {
-    while (true) {
-      int now = webSockets.get();
-      if (now >= max) {
-        return false;
-      }
-      if (webSockets.compareAndSet(now, now + 1)) {
-        return true;
-      }
-    }
+    return webSockets.getAndUpdate(n -> n < max ? n + 1 : n) < max;
   }
 
   public void webSocketClosed() {
@@ -199,11 +181,7 @@ public final class MeshMetrics {
   }
 
   public void streamPaused(boolean paused) {
-    if (paused) {
-      pausedStreams.incrementAndGet();
-    } else {
-      pausedStreams.decrementAndGet();
-    }
+    pausedStreams.addAndGet(paused ? 1 : -1);
   }
 
   public int pausedStreams() {

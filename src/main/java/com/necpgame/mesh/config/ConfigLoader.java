@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,39 +20,34 @@ import java.util.Optional;
 public final class ConfigLoader {
 
   /** The environment variables read, and the key each one sets. */
-  public static final Map<String, String> ENVIRONMENT = envTable();
+  public static final Map<String, String> ENVIRONMENT = Map.ofEntries(
+      Map.entry("MESH_NODE_ID", "node_id"),
+      Map.entry("MESH_DATA_DIR", "data_dir"),
+      Map.entry("MESH_LOG_LEVEL", "log.level"),
+      Map.entry("MESH_LOG_FORMAT", "log.format"),
+      Map.entry("MESH_HTTP_HOST", "http.host"),
+      Map.entry("MESH_HTTP_PORT", "http.port"),
+      Map.entry("MESH_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
+      Map.entry("MESH_KAFKA_CLIENT_ID", "kafka.client_id"),
+      Map.entry("MESH_KAFKA_EMBEDDED_HOST", "kafka.embedded.host"),
+      Map.entry("MESH_KAFKA_EMBEDDED_PORT", "kafka.embedded.port"),
+      Map.entry("MESH_KAFKA_EMBEDDED_SASL_USERNAME", "kafka.embedded.sasl.username"),
+      Map.entry("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "kafka.embedded.sasl.password"),
+      Map.entry("MESH_DATABASE_URL", "database.url"),
+      Map.entry("MESH_SECRETS_KEY", "security.secrets.key"),
+      Map.entry("MESH_DATABASE_POOL_SIZE", "database.pool_size"),
+      Map.entry("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port"),
+      Map.entry("MESH_TOPICS_FILE", "topics.file"),
+      Map.entry("MESH_SCHEMAS_DIR", "schemas.dir"),
+      Map.entry("MESH_LLM_PROVIDER", "llm.provider"),
+      Map.entry("MESH_LLM_BASE_URL", "llm.base_url"),
+      Map.entry("MESH_LLM_MODEL", "llm.model"),
+      Map.entry("MESH_LLM_API_KEY", "llm.api_key"));
 
   /** {@code MESH_VERTICLES=bridge,gateway}: enable exactly these verticles and disable the others. */
   public static final String VERTICLES_ENV = "MESH_VERTICLES";
 
   private ConfigLoader() {}
-
-  private static Map<String, String> envTable() {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("MESH_NODE_ID", "node_id");
-    env.put("MESH_DATA_DIR", "data_dir");
-    env.put("MESH_LOG_LEVEL", "log.level");
-    env.put("MESH_LOG_FORMAT", "log.format");
-    env.put("MESH_HTTP_HOST", "http.host");
-    env.put("MESH_HTTP_PORT", "http.port");
-    env.put("MESH_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers");
-    env.put("MESH_KAFKA_CLIENT_ID", "kafka.client_id");
-    env.put("MESH_KAFKA_EMBEDDED_HOST", "kafka.embedded.host");
-    env.put("MESH_KAFKA_EMBEDDED_PORT", "kafka.embedded.port");
-    env.put("MESH_KAFKA_EMBEDDED_SASL_USERNAME", "kafka.embedded.sasl.username");
-    env.put("MESH_KAFKA_EMBEDDED_SASL_PASSWORD", "kafka.embedded.sasl.password");
-    env.put("MESH_DATABASE_URL", "database.url");
-    env.put("MESH_SECRETS_KEY", "security.secrets.key");
-    env.put("MESH_DATABASE_POOL_SIZE", "database.pool_size");
-    env.put("MESH_DATABASE_EMBEDDED_PORT", "database.embedded.port");
-    env.put("MESH_TOPICS_FILE", "topics.file");
-    env.put("MESH_SCHEMAS_DIR", "schemas.dir");
-    env.put("MESH_LLM_PROVIDER", "llm.provider");
-    env.put("MESH_LLM_BASE_URL", "llm.base_url");
-    env.put("MESH_LLM_MODEL", "llm.model");
-    env.put("MESH_LLM_API_KEY", "llm.api_key");
-    return Map.copyOf(env);
-  }
 
   public static MeshConfig load(Optional<Path> file, Map<String, String> env) {
     return MeshConfig.from(tree(file.map(ConfigLoader::readFile), env));

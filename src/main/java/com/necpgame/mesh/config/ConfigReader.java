@@ -2,11 +2,16 @@ package com.necpgame.mesh.config;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Typed reads of a merged configuration tree by dotted key. Problems are collected rather than thrown, so one start-up
@@ -73,28 +78,31 @@ final class ConfigReader {
     return node;
   }
 
-  String string(String key) {
+  /** The value at {@code key} if it is a {@code type}; else a problem, and {@code fallback}. */
+  private <T> T typed(String key, Class<T> type, String expected, T fallback) {
     Object value = raw(key);
-    if (value instanceof String s) {
-      return s;
-    }
-    return problem(key, "a string", value, "");
+    return type.isInstance(value) ? type.cast(value) : problem(key, expected, value, fallback);
   }
 
-  String nonBlank(String key) {
+  /** The string at {@code key}; a string that fails {@code valid} is a problem (is returned all the same). */
+  private String checked(String key, Predicate<String> valid, String expected) {
     String value = string(key);
-    if (value.isBlank() && raw(key) instanceof String) {
-      problem(key, "a non-empty string", value, null);
+    if (raw(key) instanceof String && !valid.test(value)) {
+      problem(key, expected, value, null);
     }
     return value;
   }
 
+  String string(String key) {
+    return typed(key, String.class, "a string", "");
+  }
+
+  String nonBlank(String key) {
+    return checked(key, s -> !s.isBlank(), "a non-empty string");
+  }
+
   boolean bool(String key) {
-    Object value = raw(key);
-    if (value instanceof Boolean b) {
-      return b;
-    }
-    return problem(key, "true or false", value, false);
+    return typed(key, Boolean.class, "true or false", false);
   }
 
   long longIn(String key, long min, long max) {
@@ -125,11 +133,7 @@ final class ConfigReader {
   }
 
   String oneOf(String key, List<String> allowed) {
-    String value = string(key);
-    if (!allowed.contains(value) && raw(key) instanceof String) {
-      problem(key, "one of " + allowed, value, null);
-    }
-    return value;
+    return checked(key, allowed::contains, "one of " + allowed);
   }
 
   /** An optional lower-case enum value: absent gives the fallback, anything else must name a constant. */
@@ -143,30 +147,63 @@ final class ConfigReader {
   }
 
   String topicName(String key) {
+    return checked(key, s -> TOPIC_NAME.matcher(s).matches(), "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
+  }
+
+  /** The string at {@code key}, or {@code fallback} when it is blank (a consumer group derived from the prefix). */
+  String stringOr(String key, String fallback) {
     String value = string(key);
-    if (raw(key) instanceof String && !TOPIC_NAME.matcher(value).matches()) {
-      problem(key, "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)", value, null);
+    return value.isBlank() ? fallback : value;
+  }
+
+  /** The path at {@code key}; empty when the string is blank. */
+  Optional<Path> optionalPath(String key) {
+    return Optional.of(string(key)).filter(s -> !s.isBlank()).map(Path::of);
+  }
+
+  /** A regular expression of topic names. */
+  Pattern regex(String key) {
+    String regex = nonBlank(key);
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      problem(key, "expected a regular expression of topic names, got \"" + regex + "\" (" + e.getDescription() + ")");
+      return Pattern.compile(".*");
     }
-    return value;
+  }
+
+  /** The distinct strings matching {@code valid} in the array at {@code key}; any other item is a problem. */
+  List<String> distinct(String key, Pattern valid, String expected) {
+    List<String> out = new ArrayList<>();
+    JsonArray array = array(key);
+    for (int i = 0; i < array.size(); i++) {
+      if (array.getValue(i) instanceof String s && valid.matcher(s).matches() && !out.contains(s)) {
+        out.add(s);
+      } else {
+        problem(key + "[" + i + "]", "a distinct " + expected, array.getValue(i), null);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** A problem for every key of this object that is not {@code allowed}. */
+  void onlyKeys(Set<String> allowed) {
+    root.fieldNames().stream().filter(k -> !allowed.contains(k)).sorted()
+        .forEach(k -> problem(k, "unknown key; expected one of " + allowed.stream().sorted().toList()));
   }
 
   JsonObject object(String key) {
-    Object value = raw(key);
-    if (value instanceof JsonObject o) {
-      return o;
-    }
-    return problem(key, "an object", value, new JsonObject());
+    return typed(key, JsonObject.class, "an object", new JsonObject());
   }
 
   JsonArray array(String key) {
-    Object value = raw(key);
-    if (value instanceof JsonArray a) {
-      return a;
-    }
-    return problem(key, "an array", value, new JsonArray());
+    return typed(key, JsonArray.class, "an array", new JsonArray());
   }
 
-  /** A flat map of string-valued client properties (numbers and booleans are turned into their text). */
+  /**
+   * A flat map of string-valued client properties (numbers and booleans are turned into their text), printed with
+   * its secrets masked ({@link Secrets#masking}).
+   */
   Map<String, String> properties(String key) {
     Map<String, String> out = new LinkedHashMap<>();
     object(key).forEach(e -> {
@@ -177,7 +214,7 @@ final class ConfigReader {
         problem(key + "." + e.getKey(), "a string, number or boolean", v, null);
       }
     });
-    return out;
+    return Secrets.masking(out);
   }
 
   void problem(String key, String message) {

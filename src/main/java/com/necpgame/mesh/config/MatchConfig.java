@@ -1,14 +1,17 @@
 package com.necpgame.mesh.config;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Matches among robots ({@code match.*}), the robot pool ({@code robots.*}) and the text providers of robot workers
  * ({@code llm.*}); topics are named here, the code says which channel it means.
  */
 public record MatchConfig(Match match, Robots robots, Llm llm) {
+
+  private static final Pattern PROMPT = Pattern.compile(".{1,500}");
+  private static final Pattern TYPE = Pattern.compile("[a-z][a-z0-9-]{0,63}");
 
   /**
    * Rounds per match, robots per round, how long a round waits for responses, voting for votes and the match for
@@ -40,7 +43,7 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
   }
 
   static MatchConfig from(ConfigReader r, String groupPrefix) {
-    List<String> prompts = strings(r, "match.prompts", ".{1,500}", "a prompt of 1-500 characters");
+    List<String> prompts = r.distinct("match.prompts", PROMPT, "prompt of 1-500 characters");
     if (prompts.isEmpty()) {
       r.problem("match.prompts", "at least one prompt");
     }
@@ -50,7 +53,7 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
         r.longIn("match.check_ms", 10, 60_000), r.topicName("match.topics.events"),
         r.topicName("match.topics.responses"), r.topicName("match.topics.orchestration"),
         r.topicName("match.topics.state"), groupPrefix + ".match");
-    List<String> types = strings(r, "robots.types", "[a-z][a-z0-9-]{0,63}", "a personality type of a-z 0-9 -");
+    List<String> types = r.distinct("robots.types", TYPE, "personality type of a-z 0-9 -");
     if (types.isEmpty()) {
       r.problem("robots.types", "at least one personality type");
     }
@@ -58,8 +61,8 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
     Robots robots = new Robots(types, r.intIn("robots.min_idle_per_type", 0, 1000), r.intIn("robots.max_total", 1,
         100_000), ratio, r.longIn("robots.scale_down_after_ms", 10, 86_400_000),
         r.longIn("robots.health_timeout_ms", 10, 3_600_000), r.longIn("robots.check_ms", 10, 60_000),
-        r.longIn("robots.failover_ms", 6_000, 300_000), r.topicName("robots.topics.commands"), r.topicName("robots.topics.pool_state"), groupPrefix + ".robots",
-        groupPrefix + ".robot-workers");
+        r.longIn("robots.failover_ms", 6_000, 300_000), r.topicName("robots.topics.commands"),
+        r.topicName("robots.topics.pool_state"), groupPrefix + ".robots", groupPrefix + ".robot-workers");
     if (robots.minIdlePerType() * types.size() > robots.maxTotal()) {
       r.problem("robots.max_total", "must hold robots.min_idle_per_type robots of every type");
     }
@@ -79,18 +82,5 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
         r.intIn("llm.breaker_max_failures", 1, 1000), r.longIn("llm.breaker_reset_ms", 10, 3_600_000),
         r.longIn("llm.seed", Long.MIN_VALUE, Long.MAX_VALUE));
     return new MatchConfig(match, robots, llm);
-  }
-
-  private static List<String> strings(ConfigReader r, String key, String pattern, String expected) {
-    List<String> out = new ArrayList<>();
-    var array = r.array(key);
-    for (int i = 0; i < array.size(); i++) {
-      if (array.getValue(i) instanceof String s && s.matches(pattern) && !out.contains(s)) {
-        out.add(s);
-      } else {
-        r.problem(key + "[" + i + "]", "a distinct " + expected);
-      }
-    }
-    return out;
   }
 }

@@ -3,7 +3,10 @@ package com.necpgame.mesh.config;
 import com.necpgame.mesh.security.AddressPolicy;
 import com.necpgame.mesh.security.Cidr;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,12 +75,6 @@ public record MeshConfig(
     public boolean useEmbedded() {
       return bootstrapServers.isBlank();
     }
-
-    @Override
-    public String toString() {
-      return "Kafka[bootstrapServers=" + bootstrapServers + ", clientId=" + clientId + ", properties="
-          + Secrets.mask(properties) + ", producer=" + producer + ", consumer=" + consumer + ", embedded=" + embedded + "]";
-    }
   }
 
   public record Producer(
@@ -87,29 +84,14 @@ public record MeshConfig(
       long maxBlockMs,
       int deliveryTimeoutMs,
       long bufferMemory,
-      Map<String, String> properties) {
-
-    @Override
-    public String toString() {
-      return "Producer[lingerMs=" + lingerMs + ", batchSize=" + batchSize + ", compressionType=" + compressionType
-          + ", maxBlockMs=" + maxBlockMs + ", deliveryTimeoutMs=" + deliveryTimeoutMs + ", bufferMemory=" + bufferMemory
-          + ", properties=" + Secrets.mask(properties) + "]";
-    }
-  }
+      Map<String, String> properties) {}
 
   /**
    * {@code sessionTimeoutMs} and {@code heartbeatIntervalMs}: how soon a group notices a member that died and gives its
    * partitions to the others (the classic group protocol; Kafka's own default of 45 s would leave them idle that long).
    */
   public record Consumer(String groupPrefix, int maxPollRecords, Map<String, String> properties, int sessionTimeoutMs,
-      int heartbeatIntervalMs) {
-    @Override
-    public String toString() {
-      return "Consumer[groupPrefix=" + groupPrefix + ", maxPollRecords=" + maxPollRecords + ", properties="
-          + Secrets.mask(properties) + ", sessionTimeoutMs=" + sessionTimeoutMs + ", heartbeatIntervalMs="
-          + heartbeatIntervalMs + "]";
-    }
-  }
+      int heartbeatIntervalMs) {}
 
   /**
    * The embedded broker. With SASL credentials (required when {@code host} is not a loopback address) its one client
@@ -135,15 +117,6 @@ public record MeshConfig(
     /** Whether clients must authenticate (SASL/PLAIN) to the broker. */
     public boolean sasl() {
       return !saslPassword.isEmpty();
-    }
-
-    /** True for an address that only this machine can reach (127.0.0.0/8, ::1, a name resolving to one). */
-    public static boolean isLoopback(String host) {
-      try {
-        return java.net.InetAddress.getByName(host).isLoopbackAddress();
-      } catch (java.net.UnknownHostException e) {
-        return false;
-      }
     }
 
     /** The login the broker's PLAIN listener accepts, and the one its clients use (a JAAS line). */
@@ -313,14 +286,11 @@ public record MeshConfig(
           + Secrets.maskUrl(database.url()) + "\"");
     }
 
-    String topicsFile = r.string("topics.file");
-    Topics topics = new Topics(topicsFile.isBlank() ? Optional.empty() : Optional.of(Path.of(topicsFile)),
-        r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
+    Topics topics = new Topics(r.optionalPath("topics.file"), r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
         r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
         r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
 
-    String schemas = r.string("schemas.dir");
-    Optional<Path> schemasDir = schemas.isBlank() ? Optional.empty() : Optional.of(Path.of(schemas));
+    Optional<Path> schemasDir = r.optionalPath("schemas.dir");
 
     Retry retry = new Retry(r.intIn("bridge.retry.max_attempts", 1, 1000),
         r.longIn("bridge.retry.backoff_ms", 0, 3_600_000), r.longIn("bridge.retry.max_backoff_ms", 0, 3_600_000));
@@ -330,15 +300,12 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
-    java.util.regex.Pattern storePattern = pattern(r, "store.topics");
-    String storeGroup = r.string("store.group");
-    Store store = new Store(storePattern,
-        storeGroup.isBlank() ? kafka.consumer().groupPrefix() + ".store" : storeGroup,
+    Store store = new Store(r.regex("store.topics"),
+        r.stringOr("store.group", kafka.consumer().groupPrefix() + ".store"),
         r.longIn("store.retry_pause_ms", 10, 600_000));
 
-    String deliveryGroup = r.string("delivery.group");
-    Delivery delivery = new Delivery(pattern(r, "delivery.topics"),
-        deliveryGroup.isBlank() ? kafka.consumer().groupPrefix() + ".delivery" : deliveryGroup,
+    Delivery delivery = new Delivery(r.regex("delivery.topics"),
+        r.stringOr("delivery.group", kafka.consumer().groupPrefix() + ".delivery"),
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
         r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),
         r.longIn("delivery.webhook.poll_ms", 10, 60_000), r.intIn("delivery.webhook.claim", 1, 10_000),
@@ -380,7 +347,8 @@ public record MeshConfig(
       r.problem("shutdown.ready_delay_ms", "must be shorter than shutdown.grace_ms (draining happens after it)");
     }
     Metrics metrics = new Metrics(r.longIn("metrics.consumer_lag_interval_ms", 0, 3_600_000));
-    Console console = new Console(globs(r, "console.topics"));
+    Console console = new Console(r.distinct("console.topics", TOPIC_GLOB,
+        "topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)"));
     MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
     SecretsConfig secrets = SecretsConfig.from(r, database.useEmbedded());
     r.check();
@@ -397,7 +365,7 @@ public record MeshConfig(
   private static void embeddedSasl(ConfigReader r, Kafka kafka) {
     EmbeddedKafka e = kafka.embedded();
     boolean some = !e.saslUsername().isEmpty() || !e.saslPassword().isEmpty();
-    if (kafka.useEmbedded() && !some && !EmbeddedKafka.isLoopback(e.host())) {
+    if (kafka.useEmbedded() && !some && !isLoopback(e.host())) {
       r.problem("kafka.embedded.sasl.password", "required (with kafka.embedded.sasl.username) when "
           + "kafka.embedded.host \"" + e.host() + "\" is not a loopback address: the embedded broker then accepts "
           + "only SASL/PLAIN clients with these credentials (MESH_KAFKA_EMBEDDED_SASL_USERNAME / _PASSWORD)");
@@ -424,7 +392,7 @@ public record MeshConfig(
     if (loopback instanceof Boolean b) {
       allowLoopback = b;
     } else if ("auto".equals(loopback)) {
-      allowLoopback = SecurityConfig.isLoopback(httpHost);
+      allowLoopback = isLoopback(httpHost);
     } else {
       r.problem(key, "\"auto\", true or false", loopback, null);
     }
@@ -446,8 +414,8 @@ public record MeshConfig(
 
   private static Tls tls(ConfigReader r) {
     boolean enabled = r.bool("http.tls.enabled");
-    Optional<Path> cert = Optional.of(r.string("http.tls.cert_file")).filter(s -> !s.isBlank()).map(Path::of);
-    Optional<Path> key = Optional.of(r.string("http.tls.key_file")).filter(s -> !s.isBlank()).map(Path::of);
+    Optional<Path> cert = r.optionalPath("http.tls.cert_file");
+    Optional<Path> key = r.optionalPath("http.tls.key_file");
     if (enabled) {
       for (var file : List.of(Map.entry("http.tls.cert_file", cert), Map.entry("http.tls.key_file", key))) {
         if (file.getValue().isEmpty() || !java.nio.file.Files.isReadable(file.getValue().get())) {
@@ -459,34 +427,8 @@ public record MeshConfig(
     return new Tls(enabled, cert, key);
   }
 
-  /** A list of distinct topic globs: topic-name characters plus {@code *} and {@code ?}. */
-  private static List<String> globs(ConfigReader r, String key) {
-    List<String> globs = new java.util.ArrayList<>();
-    io.vertx.core.json.JsonArray listed = r.array(key);
-    for (int i = 0; i < listed.size(); i++) {
-      if (listed.getValue(i) instanceof String g && TOPIC_GLOB.matcher(g).matches() && !globs.contains(g)) {
-        globs.add(g);
-      } else {
-        r.problem(key + "[" + i + "]", "a distinct topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)", listed.getValue(i),
-            null);
-      }
-    }
-    return List.copyOf(globs);
-  }
-
-  /** A regular expression of topic names. */
-  private static java.util.regex.Pattern pattern(ConfigReader r, String key) {
-    String regex = r.nonBlank(key);
-    try {
-      return java.util.regex.Pattern.compile(regex);
-    } catch (java.util.regex.PatternSyntaxException e) {
-      r.problem(key, "expected a regular expression of topic names, got \"" + regex + "\" (" + e.getDescription() + ")");
-      return java.util.regex.Pattern.compile(".*");
-    }
-  }
-
   private static Outbound outbound(ConfigReader r) {
-    onlyKeys(r, OUTBOUND_KEYS);
+    r.onlyKeys(OUTBOUND_KEYS);
     Outbound out = new Outbound(address(r), r.topicName("topic"), r.nonBlank("key_field"));
     if (!FIELD_PATH.matcher(out.keyField()).matches()) {
       r.problem("key_field", "expected an envelope field or dotted path such as correlation_id or data.commodity, got \""
@@ -496,7 +438,7 @@ public record MeshConfig(
   }
 
   private static Inbound inbound(ConfigReader r, String groupPrefix, Retry retry) {
-    onlyKeys(r, INBOUND_KEYS);
+    r.onlyKeys(INBOUND_KEYS);
     String address = address(r);
     Mode mode = r.enumOf("mode", Mode.class, Mode.SHARED);
     String group = r.raw("group") == null ? groupPrefix + "." + address : r.nonBlank("group");
@@ -513,17 +455,22 @@ public record MeshConfig(
     return address;
   }
 
-  private static void onlyKeys(ConfigReader r, Set<String> allowed) {
-    JsonObject self = (JsonObject) r.raw("");
-    if (self != null) {
-      self.fieldNames().stream().filter(k -> !allowed.contains(k)).sorted()
-          .forEach(k -> r.problem(k, "unknown key; expected one of " + allowed.stream().sorted().toList()));
-    }
-  }
-
   private static void duplicates(ConfigReader r, String key, List<String> addresses) {
     addresses.stream().filter(a -> addresses.indexOf(a) != addresses.lastIndexOf(a)).distinct()
         .forEach(a -> r.problem(key, "address \"" + a + "\" is mapped more than once"));
+  }
+
+  /**
+   * True for a host only this machine can reach: every address it resolves to is loopback ({@code 127.0.0.1},
+   * {@code ::1}, {@code localhost}).
+   */
+  public static boolean isLoopback(String host) {
+    try {
+      InetAddress[] all = InetAddress.getAllByName(host);
+      return all.length > 0 && Arrays.stream(all).allMatch(InetAddress::isLoopbackAddress);
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static String defaultNodeId() {

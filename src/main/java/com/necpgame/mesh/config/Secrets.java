@@ -24,6 +24,16 @@ public final class Secrets {
     return out;
   }
 
+  /** A copy of {@code properties} whose {@code toString()} (a config dump, a log line) masks the secret values. */
+  public static Map<String, String> masking(Map<String, String> properties) {
+    return new LinkedHashMap<>(properties) {
+      @Override
+      public String toString() {
+        return mask(this).toString();
+      }
+    };
+  }
+
   public static String maskUrl(String url) {
     return QUERY_PASSWORD.matcher(URL_PASSWORD.matcher(url).replaceAll("$1****@")).replaceAll("$1****");
   }

@@ -2,8 +2,6 @@ package com.necpgame.mesh.config;
 
 import com.necpgame.mesh.security.JwtKeys;
 import io.vertx.core.json.JsonObject;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -11,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Who may use the gateway ({@code security.*}): principals with their API keys, ACLs and rate limits, how JWTs are
@@ -96,9 +95,7 @@ public record SecurityConfig(
 
   static SecurityConfig from(ConfigReader r, String httpHost) {
     Anonymous anonymous = r.enumOf("security.anonymous", Anonymous.class, Anonymous.LOOPBACK);
-    List<String> publicPaths = strings(r, "security.public_paths");
-    publicPaths.stream().filter(p -> !p.startsWith("/")).forEach(p ->
-        r.problem("security.public_paths", "expected paths starting with /, got \"" + p + "\""));
+    List<String> publicPaths = strings(r, "security.public_paths", p -> p.startsWith("/"), "paths starting with /");
     Limits defaults = new Limits(r.longIn("security.rate_limits.requests_per_second", 0, 10_000_000),
         r.longIn("security.rate_limits.request_burst", 1, 10_000_000),
         r.longIn("security.rate_limits.events_per_second", 0, 100_000_000),
@@ -124,12 +121,9 @@ public record SecurityConfig(
             entry.longIn("burst", 1, 100_000_000)));
       }
     }
-    String publicKey = r.string("security.jwt.public_key_file");
-    String jwks = r.string("security.jwt.jwks_file");
-    Jwt jwt = new Jwt(r.string("security.jwt.hmac_secret"),
-        publicKey.isBlank() ? Optional.empty() : Optional.of(Path.of(publicKey)),
+    Jwt jwt = new Jwt(r.string("security.jwt.hmac_secret"), r.optionalPath("security.jwt.public_key_file"),
         r.oneOf("security.jwt.algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")),
-        jwks.isBlank() ? Optional.empty() : Optional.of(Path.of(jwks)), r.string("security.jwt.issuer"),
+        r.optionalPath("security.jwt.jwks_file"), r.string("security.jwt.issuer"),
         r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"),
         r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000));
     if (!jwt.hmacSecret().isEmpty() && jwt.hmacSecret().length() < 32) {
@@ -144,14 +138,13 @@ public record SecurityConfig(
       jwtKeys(r, jwt);
     }
     Audit audit = new Audit(r.topicName("security.audit.topic"), r.longIn("security.audit.max_per_second", 1, 1_000_000));
-    List<String> reserved = r.raw("security.reserved_topics") == null ? List.of()
-        : globs(r, "security.reserved_topics");
+    List<String> reserved = globs(r, "security.reserved_topics");
     Quotas quotas = new Quotas(r.intIn("security.quotas.subscriptions_per_principal", 1, 1_000_000));
 
     boolean accepted = switch (anonymous) {
       case ALLOW -> true;
       case DENY -> false;
-      case LOOPBACK -> isLoopback(httpHost);
+      case LOOPBACK -> MeshConfig.isLoopback(httpHost);
     };
     boolean anyCredential = jwt.enabled() || principals.values().stream().anyMatch(p -> !p.apiKeys().isEmpty());
     if (!accepted && !anyCredential) {
@@ -160,7 +153,13 @@ public record SecurityConfig(
           + ") but no principal has api_keys and security.jwt has no key: configure one, or bind http.host to "
           + "127.0.0.1");
     }
-    Browsers browsers = new Browsers(origins(r), hosts(r), accepted && isLoopback(httpHost));
+    List<String> origins = strings(r, "security.allowed_origins",
+        o -> o.equals("null") || o.matches("https?://[^/?#@\\s]+"),
+        "origins like https://console.example.com:8443 (scheme, host and port, no path)");
+    List<String> hosts = strings(r, "security.allowed_hosts",
+        h -> h.matches("[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}]"),
+        "host names or addresses without a port (IPv6 in brackets: [::1])");
+    Browsers browsers = new Browsers(origins, hosts, accepted && MeshConfig.isLoopback(httpHost));
     return new SecurityConfig(anonymous, accepted, publicPaths, principals, jwt, defaults, topicLimits, audit,
         browsers, reserved, quotas);
   }
@@ -186,25 +185,8 @@ public record SecurityConfig(
     }
   }
 
-  private static List<String> origins(ConfigReader r) {
-    List<String> origins = strings(r, "security.allowed_origins");
-    origins.stream().filter(o -> !o.equals("null") && !o.matches("https?://[^/?#@\\s]+")).forEach(o ->
-        r.problem("security.allowed_origins", "expected origins like https://console.example.com:8443 (scheme, "
-            + "host and port, no path), got \"" + o + "\""));
-    return origins;
-  }
-
-  private static List<String> hosts(ConfigReader r) {
-    List<String> hosts = strings(r, "security.allowed_hosts");
-    hosts.stream().filter(h -> !h.matches("[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}]")).forEach(h ->
-        r.problem("security.allowed_hosts", "expected host names or addresses without a port (IPv6 in brackets: "
-            + "[::1]), got \"" + h + "\""));
-    return hosts;
-  }
-
   private static PrincipalSpec principal(ConfigReader r, String name, Limits defaults) {
-    ((JsonObject) r.raw("")).fieldNames().stream().filter(k -> !PRINCIPAL_KEYS.contains(k)).sorted().forEach(k ->
-        r.problem(k, "unknown key; expected one of " + PRINCIPAL_KEYS.stream().sorted().toList()));
+    r.onlyKeys(PRINCIPAL_KEYS);
     List<String> keys = optionalStrings(r, "api_keys");
     keys.stream().filter(k -> k.startsWith("sha256:") ? !k.matches("sha256:[0-9a-f]{64}") : k.length() < 16)
         .findFirst().ifPresent(k -> r.problem("api_keys", "an API key has at least 16 characters, or is "
@@ -219,11 +201,8 @@ public record SecurityConfig(
         Math.max(1, limit(r, "request_burst", defaults.requestBurst())),
         limit(r, "events_per_second", defaults.eventsPerSecond()),
         Math.max(1, limit(r, "event_burst", defaults.eventBurst())));
-    Object admin = r.raw("admin");
-    if (admin != null && !(admin instanceof Boolean)) {
-      r.problem("admin", "expected true or false");
-    }
-    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, Boolean.TRUE.equals(admin));
+    boolean admin = r.raw("admin") != null && r.bool("admin");
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, admin);
   }
 
   private static double limit(ConfigReader r, String key, double fallback) {
@@ -231,14 +210,19 @@ public record SecurityConfig(
   }
 
   private static List<String> globs(ConfigReader r, String key) {
-    List<String> globs = optionalStrings(r, key);
-    globs.stream().filter(g -> !g.matches("[a-zA-Z0-9._*?-]{1,249}")).forEach(g ->
-        r.problem(key, "expected topic names or globs (a-z A-Z 0-9 . _ - * ?), got \"" + g + "\""));
-    return globs;
+    return r.raw(key) == null ? List.of() : strings(r, key, g -> g.matches("[a-zA-Z0-9._*?-]{1,249}"),
+        "topic names or globs (a-z A-Z 0-9 . _ - * ?)");
   }
 
   private static List<String> optionalStrings(ConfigReader r, String key) {
     return r.raw(key) == null ? List.of() : strings(r, key);
+  }
+
+  /** The strings of the array at {@code key}; each that is not {@code valid} is a problem. */
+  private static List<String> strings(ConfigReader r, String key, Predicate<String> valid, String expected) {
+    List<String> out = strings(r, key);
+    out.stream().filter(valid.negate()).forEach(s -> r.problem(key, expected, s, null));
+    return out;
   }
 
   private static List<String> strings(ConfigReader r, String key) {
@@ -252,15 +236,5 @@ public record SecurityConfig(
       }
     }
     return List.copyOf(out);
-  }
-
-  /** A host name that resolves to loopback only: {@code 127.0.0.1}, {@code ::1}, {@code localhost}. */
-  static boolean isLoopback(String host) {
-    try {
-      InetAddress[] all = InetAddress.getAllByName(host);
-      return all.length > 0 && java.util.Arrays.stream(all).allMatch(InetAddress::isLoopbackAddress);
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 }

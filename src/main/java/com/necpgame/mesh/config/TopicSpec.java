@@ -64,9 +64,7 @@ public record TopicSpec(String name, int partitions, Optional<Integer> replicati
   }
 
   private static TopicSpec read(ConfigReader r) {
-    JsonObject self = (JsonObject) r.raw("");
-    self.fieldNames().stream().filter(k -> !KEYS.contains(k)).sorted()
-        .forEach(k -> r.problem(k, "unknown key; expected one of " + KEYS.stream().sorted().toList()));
+    r.onlyKeys(KEYS);
     Map<String, String> configs = new LinkedHashMap<>();
     String policy = r.raw("cleanup_policy") == null ? "delete" : r.oneOf("cleanup_policy", List.of("delete", "compact"));
     configs.put("cleanup.policy", policy);

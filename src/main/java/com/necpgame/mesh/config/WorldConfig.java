@@ -40,6 +40,8 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
    */
   static final long MAX_CROWD_STATE_BYTES = 60L << 20;
 
+  private static final java.util.regex.Pattern FACTION = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,63}");
+
 
   /**
    * The market: where orders arrive (keyed by commodity) and its shards' state is kept (compacted), its consumer group,
@@ -81,26 +83,11 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
       }
     }
     Market market = new Market(r.topicName("world.market.topics.orders"), r.topicName("world.market.topics.state"),
-        group(r, "world.market.group", groupPrefix + ".market"), r.longIn("world.market.grace_ms", 0, 60_000),
+        r.stringOr("world.market.group", groupPrefix + ".market"), r.longIn("world.market.grace_ms", 0, 60_000),
         r.intIn("world.market.max_catch_up_hours", 1, 10_000), r.intIn("world.market.max_state_bytes", 1 << 20, 1 << 30));
-    List<String> factions = new java.util.ArrayList<>();
-    io.vertx.core.json.JsonArray listedFactions = r.array("world.factions");
-    for (int i = 0; i < listedFactions.size(); i++) {
-      if (listedFactions.getValue(i) instanceof String f && f.matches("[a-z][a-z0-9_-]{0,63}") && !factions.contains(f)) {
-        factions.add(f);
-      } else {
-        r.problem("world.factions[" + i + "]", "a faction is a distinct name of 1-64 of a-z 0-9 _ -");
-      }
-    }
+    List<String> factions = r.distinct("world.factions", FACTION, "faction name of 1-64 of a-z 0-9 _ -");
     if (factions.size() < 2) {
       r.problem("world.factions", "at least two factions");
-    }
-    java.util.regex.Pattern inputs;
-    try {
-      inputs = java.util.regex.Pattern.compile(r.nonBlank("world.diplomacy.inputs"));
-    } catch (java.util.regex.PatternSyntaxException e) {
-      r.problem("world.diplomacy.inputs", "a regular expression of topic names: " + e.getDescription());
-      inputs = null;
     }
     // an agent's state: faction, specialty (ints), wealth, mood, stock and a need per commodity (doubles), in base64
     long agentBytes = (4 + 4 + 8 + 8 + 8 + 8L * commodities.size()) * 4 / 3;
@@ -118,19 +105,13 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
         r.doubleIn(m + "fear_baseline", 0, 100), r.intIn(m + "min_dwell_days", 0, 3650),
         r.intIn(m + "history_per_pair", 1, 10_000));
     return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
-        tick, market, inputs, model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
+        tick, market, r.regex("world.diplomacy.inputs"), model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
         dailyStep(r, "world.diplomacy", groupPrefix + ".diplomacy"), dailyStep(r, "world.crowd", groupPrefix + ".crowd"));
   }
 
   private static DailyStep dailyStep(ConfigReader r, String at, String defaultGroup) {
-    return new DailyStep(group(r, at + ".group", defaultGroup), r.longIn(at + ".grace_ms", 0, 60_000),
+    return new DailyStep(r.stringOr(at + ".group", defaultGroup), r.longIn(at + ".grace_ms", 0, 60_000),
         r.intIn(at + ".max_catch_up_days", 1, 10_000));
-  }
-
-  /** A consumer group from config; empty: {@code <group_prefix>.<name>}. */
-  private static String group(ConfigReader r, String key, String derived) {
-    String group = r.string(key);
-    return group.isBlank() ? derived : group;
   }
 
   private static Instant instant(ConfigReader r, String key) {

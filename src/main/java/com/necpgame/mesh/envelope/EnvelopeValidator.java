@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -85,20 +86,10 @@ public final class EnvelopeValidator {
       readDir(Path.of(root), into);
       return;
     }
-    FileSystem fs;
-    boolean opened = false;
-    try {
-      fs = FileSystems.newFileSystem(root, Map.of());
-      opened = true;
-    } catch (FileSystemAlreadyExistsException e) {
-      fs = FileSystems.getFileSystem(root);
-    }
-    try {
+    try (FileSystem fs = FileSystems.newFileSystem(root, Map.of())) {
       readDir(fs.provider().getPath(root), into);
-    } finally {
-      if (opened) {
-        fs.close();
-      }
+    } catch (FileSystemAlreadyExistsException e) {
+      readDir(Path.of(root), into); // the jar is open already, and its opener closes it
     }
   }
 
@@ -190,11 +181,9 @@ public final class EnvelopeValidator {
         .forEach(f -> out.add(new Violation(pointer("/metadata", f), "unknown field; metadata has no such field")));
   }
 
-  private interface Rule {
-    String check(String value);
-  }
-
-  private static void text(JsonObject json, String field, boolean required, List<Violation> out, Rule rule) {
+  /** {@code rule} answers what is wrong with the field's text, or null. */
+  private static void text(JsonObject json, String field, boolean required, List<Violation> out,
+      UnaryOperator<String> rule) {
     Object value = json.getValue(field);
     if (value == null) {
       if (required) {
@@ -206,7 +195,7 @@ public final class EnvelopeValidator {
       out.add(new Violation("/" + field, "expected a string, got " + typeOf(value)));
       return;
     }
-    String problem = rule.check(s);
+    String problem = rule.apply(s);
     if (problem != null) {
       out.add(new Violation("/" + field, problem));
     }

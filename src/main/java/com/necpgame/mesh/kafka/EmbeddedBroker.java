@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.config.MeshConfig.EmbeddedKafka;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -58,7 +59,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     int controllerPort = config.controllerPort() == 0 ? freePort("127.0.0.1") : config.controllerPort();
     String advertisedHost = isWildcard(config.host()) ? "127.0.0.1" : config.host();
 
-    if (!config.sasl() && !EmbeddedKafka.isLoopback(config.host())) {
+    if (!config.sasl() && !MeshConfig.isLoopback(config.host())) {
       throw new IllegalStateException("the embedded Kafka broker binds " + config.host() + ", not a loopback address, "
           + "without SASL: set kafka.embedded.sasl.username and kafka.embedded.sasl.password");
     }

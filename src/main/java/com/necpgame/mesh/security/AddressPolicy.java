@@ -18,7 +18,7 @@ import java.util.List;
  * delivery round, on the address the request then connects to (a host that resolved to a public address once may
  * resolve to a private one later: DNS rebinding).
  */
-public final class AddressPolicy {
+public record AddressPolicy(boolean allowLoopback, List<Cidr> allowedCidrs) {
 
   /** What kind of address it is, as a refusal names it. */
   public enum Kind {
@@ -66,20 +66,8 @@ public final class AddressPolicy {
     }
   }
 
-  private final boolean allowLoopback;
-  private final List<Cidr> allowed;
-
-  public AddressPolicy(boolean allowLoopback, List<Cidr> allowed) {
-    this.allowLoopback = allowLoopback;
-    this.allowed = List.copyOf(allowed);
-  }
-
-  public boolean allowLoopback() {
-    return allowLoopback;
-  }
-
-  public List<Cidr> allowedCidrs() {
-    return allowed;
+  public AddressPolicy {
+    allowedCidrs = List.copyOf(allowedCidrs);
   }
 
   /**
@@ -122,7 +110,7 @@ public final class AddressPolicy {
 
   private boolean listed(InetAddress address) {
     InetAddress carried = embeddedIpv4(address);
-    return allowed.stream().anyMatch(c -> c.contains(address) || carried != null && c.contains(carried));
+    return allowedCidrs.stream().anyMatch(c -> c.contains(address) || carried != null && c.contains(carried));
   }
 
   private static String advice(Kind kind) {
@@ -242,10 +230,5 @@ public final class AddressPolicy {
 
   private static int u(byte b) {
     return b & 0xff;
-  }
-
-  @Override
-  public String toString() {
-    return "AddressPolicy[allowLoopback=" + allowLoopback + ", allowedCidrs=" + allowed + "]";
   }
 }

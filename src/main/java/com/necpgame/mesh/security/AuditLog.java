@@ -36,10 +36,6 @@ public final class AuditLog {
   private final TokenBucket actionLimit;
   private final AtomicLong dropped = new AtomicLong();
 
-  public AuditLog(Supplier<Producer<String, byte[]>> producer, String topic, String source, TokenBucket limit) {
-    this(producer, topic, source, limit, limit);
-  }
-
   /** {@code actionLimit} bounds the actions performed, {@code limit} the refusals. */
   public AuditLog(Supplier<Producer<String, byte[]>> producer, String topic, String source, TokenBucket limit,
       TokenBucket actionLimit) {
@@ -57,11 +53,7 @@ public final class AuditLog {
    */
   public void record(String type, String principal, String via, String action, String resource, String reason,
       String remote) {
-    if (limit.tryTake(1, System.nanoTime()) != 0) {
-      dropped.incrementAndGet();
-      return;
-    }
-    send(envelope(type, principal, via, action, resource, reason, remote, Instant.now()));
+    send(limit, () -> envelope(type, principal, via, action, resource, reason, remote, Instant.now()));
   }
 
   /**
@@ -71,14 +63,16 @@ public final class AuditLog {
    */
   public void performed(String principal, String via, String action, String resource, JsonObject details,
       String remote) {
-    if (actionLimit.tryTake(1, System.nanoTime()) != 0) {
+    send(actionLimit, () -> actionEnvelope(principal, via, action, resource, details, remote, Instant.now()));
+  }
+
+  /** Sends the envelope if {@code budget} has a token left; else counts it as dropped. */
+  private void send(TokenBucket budget, Supplier<JsonObject> event) {
+    if (budget.tryTake(1, System.nanoTime()) != 0) {
       dropped.incrementAndGet();
       return;
     }
-    send(actionEnvelope(principal, via, action, resource, details, remote, Instant.now()));
-  }
-
-  private void send(JsonObject envelope) {
+    JsonObject envelope = event.get();
     try {
       producer.get().send(EnvelopeRecords.record(topic, KEY_FIELD, envelope), (meta, error) -> {
         if (error != null) {
@@ -93,29 +87,26 @@ public final class AuditLog {
   /** The envelope of one audit event (its data is described by {@code schemas/system/<type>.json}). */
   JsonObject envelope(String type, String principal, String via, String action, String resource, String reason,
       String remote, Instant at) {
-    JsonObject data = new JsonObject()
-        .put("principal", principal)
-        .put("authenticated_by", via)
-        .put("action", clip(action, 300))
-        .put("resource", resource == null ? null : clip(resource, 3000))
-        .put("reason", reason)
-        .put("remote_address", remote == null ? "unknown" : remote)
-        .put("at", at.toString());
-    return wrap(type, data, at);
+    return wrap(type, data(principal, via, action, resource, remote, at).put("reason", reason), at);
   }
 
   /** The envelope of a {@link #performed} action (described by {@code schemas/system/system.action.performed.json}). */
   JsonObject actionEnvelope(String principal, String via, String action, String resource, JsonObject details,
       String remote, Instant at) {
-    JsonObject data = new JsonObject()
+    JsonObject data = data(principal, via, action, resource, remote, at);
+    return wrap(ACTION_PERFORMED, data.put("details", details == null ? new JsonObject() : details), at);
+  }
+
+  /** What every audit event says: who, how authenticated, what on what, from where and when. */
+  private static JsonObject data(String principal, String via, String action, String resource, String remote,
+      Instant at) {
+    return new JsonObject()
         .put("principal", principal)
         .put("authenticated_by", via)
-        .put("action", action)
-        .put("resource", clip(resource, 3000))
-        .put("details", details == null ? new JsonObject() : details)
+        .put("action", clip(action, 300))
+        .put("resource", resource == null ? null : clip(resource, 3000))
         .put("remote_address", remote == null ? "unknown" : remote)
         .put("at", at.toString());
-    return wrap(ACTION_PERFORMED, data, at);
   }
 
   private JsonObject wrap(String type, JsonObject data, Instant at) {

@@ -14,7 +14,7 @@ class AuditLogTest {
 
   private final EnvelopeValidator validator = EnvelopeValidator.load(Optional.empty());
   private final AuditLog audit = new AuditLog(() -> null, "game.system.audit", "event-mesh/test",
-      new TokenBucket(1, 1, 0));
+      new TokenBucket(1, 1, 0), new TokenBucket(1, 1, 0));
 
   @Test
   void authFailureAndDenialAreValidEnvelopes() {

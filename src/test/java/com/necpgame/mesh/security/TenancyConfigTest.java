@@ -90,7 +90,8 @@ class TenancyConfigTest {
   @Test
   void anActionPerformedIsAValidAuditEnvelopeAndOnlyKnownActionsAre() {
     EnvelopeValidator validator = EnvelopeValidator.load(Optional.empty());
-    AuditLog audit = new AuditLog(() -> null, "game.system.audit", "event-mesh/test", new TokenBucket(1, 1, 0));
+    AuditLog audit = new AuditLog(() -> null, "game.system.audit", "event-mesh/test", new TokenBucket(1, 1, 0),
+        new TokenBucket(1, 1, 0));
     assertTrue(validator.hasSchemaFor(AuditLog.ACTION_PERFORMED));
     JsonObject event = audit.actionEnvelope("analytics", "api_key", "subscription.update", "sub_1",
         new JsonObject().put("fields", new JsonArray().add("endpoint")), "10.0.0.7", Instant.now());
