@@ -72,7 +72,7 @@ public final class MatchVerticle extends VerticleBase {
     return vertx.executeBlocking(this::partitions).compose(count -> {
       service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), this::changed);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
-          config.group(), config.checkMs(), mesh.metrics(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())),
+          config.group(), config.checkMs(), mesh.metrics(), new Owner(),
           Map.of(
               ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
               ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())).start();
@@ -131,11 +131,7 @@ public final class MatchVerticle extends VerticleBase {
 
   /** The loop's handler: inputs and deadlines to the service, and the matches of the partitions that come and go. */
   private final class Owner implements GroupLoop.Handler {
-    private final StateTopic state;
-
-    Owner(StateTopic state) {
-      this.state = state;
-    }
+    private final StateTopic state = new StateTopic(mesh.kafka(), config.stateTopic());
 
     @Override
     public void record(ConsumerRecord<String, byte[]> record, List<ProducerRecord<String, byte[]>> out) {

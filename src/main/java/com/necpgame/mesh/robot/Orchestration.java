@@ -127,12 +127,10 @@ public final class Orchestration {
   private void command(String action, JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
     String matchId = d.getString("match_id");
     JsonObject responses = new JsonObject();
-    if (d.getJsonArray("responses") != null) {
-      d.getJsonArray("responses").forEach(o -> {
-        JsonObject r = (JsonObject) o;
-        responses.put(r.getString("identity"), r.getString("text"));
-      });
-    }
+    d.getJsonArray("responses", new JsonArray()).forEach(o -> {
+      JsonObject r = (JsonObject) o;
+      responses.put(r.getString("identity"), r.getString("text"));
+    });
     for (Object o : d.getJsonArray("robots")) {
       JsonObject robot = (JsonObject) o;
       RobotPool.Robot known = pool.robot(robot.getString("id"));
