@@ -2,8 +2,10 @@ package com.necpgame.mesh.crowd;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -47,9 +49,10 @@ public final class Crowd {
 
     public JsonObject toJson(String tickId) {
       return new JsonObject().put("commodity", commodity).put("game_day", gameDay).put("tick_id", tickId)
-          .put("reference_price", java.math.BigDecimal.valueOf(referencePrice, 2))
-          .put("price_levels", decimals(prices)).put("demand", longs(demand)).put("supply", longs(supply))
-          .put("agents", agents).put("mean_mood", Math.round(meanMood * 1000) / 1000.0)
+          .put("reference_price", BigDecimal.valueOf(referencePrice, 2))
+          .put("price_levels", new JsonArray(Arrays.stream(prices).mapToObj(c -> BigDecimal.valueOf(c, 2)).toList()))
+          .put("demand", longs(demand)).put("supply", longs(supply)).put("agents", agents)
+          .put("mean_mood", Math.round(meanMood * 1000) / 1000.0)
           .put("mean_wealth", Math.round(meanWealth * 100) / 100.0);
     }
   }
@@ -90,14 +93,6 @@ public final class Crowd {
         need[i * k + c] = random.nextDouble() * 3;
       }
     }
-  }
-
-  public int size() {
-    return n;
-  }
-
-  public int factions() {
-    return factions;
   }
 
   /** How many agents belong to a faction. */
@@ -228,12 +223,7 @@ public final class Crowd {
 
   public static Crowd restore(JsonObject s) {
     Crowd c = new Crowd(s.getJsonArray("commodities").stream().map(String::valueOf).toList(), s.getInteger("factions"),
-        0, 0);
-    return c.fill(s);
-  }
-
-  private Crowd fill(JsonObject s) {
-    Crowd c = new Crowd(List.of(commodities), factions, s.getInteger("size"), 0);
+        s.getInteger("size"), 0);
     ByteBuffer b = ByteBuffer.wrap(Base64.getDecoder().decode(s.getString("agents")));
     for (int i = 0; i < c.n; i++) {
       c.faction[i] = b.getInt();
@@ -241,26 +231,14 @@ public final class Crowd {
       c.wealth[i] = b.getDouble();
       c.mood[i] = b.getDouble();
       c.stock[i] = b.getDouble();
-      for (int j = 0; j < k; j++) {
-        c.need[i * k + j] = b.getDouble();
+      for (int j = 0; j < c.k; j++) {
+        c.need[i * c.k + j] = b.getDouble();
       }
     }
     return c;
   }
 
-  private static JsonArray decimals(long[] cents) {
-    JsonArray out = new JsonArray();
-    for (long c : cents) {
-      out.add(java.math.BigDecimal.valueOf(c, 2));
-    }
-    return out;
-  }
-
   private static JsonArray longs(long[] values) {
-    JsonArray out = new JsonArray();
-    for (long v : values) {
-      out.add(v);
-    }
-    return out;
+    return new JsonArray(Arrays.stream(values).boxed().toList());
   }
 }

@@ -183,20 +183,6 @@ public final class Relations {
     return fear[pair(faction(a), faction(b))];
   }
 
-  /** The pairs at war, as {@code {a, b}} names. */
-  public List<String[]> wars() {
-    List<String[]> out = new ArrayList<>();
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-      for (int j = i + 1; j < n; j++, k++) {
-        if (state[k] == State.WAR.ordinal()) {
-          out.add(new String[] {names[i], names[j]});
-        }
-      }
-    }
-    return out;
-  }
-
   /** The matrix: factions, and per pair (a < b in faction order) state, love, fear and the day it was entered. */
   public JsonObject matrix() {
     JsonArray pairs = new JsonArray();
@@ -227,8 +213,8 @@ public final class Relations {
     });
     return new JsonObject().put("factions", new JsonArray(List.of(names))).put("last_day", lastDay)
         .put("love", doubles(love)).put("fear", doubles(fear)).put("power", doubles(power))
-        .put("trade", doubles(trade)).put("combat", doubles(combat))
-        .put("state", Arrays.toString(state)).put("since", longs(since)).put("history", h);
+        .put("trade", doubles(trade)).put("combat", doubles(combat)).put("state", Arrays.toString(state))
+        .put("since", new JsonArray(Arrays.stream(since).boxed().toList())).put("history", h);
   }
 
   public static Relations restore(JsonObject s, Params params) {
@@ -275,19 +261,7 @@ public final class Relations {
   }
 
   private static JsonArray doubles(double[] values) {
-    JsonArray out = new JsonArray();
-    for (double v : values) {
-      out.add(v);
-    }
-    return out;
-  }
-
-  private static JsonArray longs(long[] values) {
-    JsonArray out = new JsonArray();
-    for (long v : values) {
-      out.add(v);
-    }
-    return out;
+    return new JsonArray(Arrays.stream(values).boxed().toList());
   }
 
   private static void fill(double[] into, JsonArray from) {

@@ -188,41 +188,20 @@ public final class CallAuction {
   }
 
   /**
-   * Executes {@code volume} at {@code price}: the orders of each side that execute there, in priority order (one sort
-   * of {@code rank << 32 | slot}: rank 0 for market orders, then by limit, better first; slots are in arrival order),
-   * fills pairing the two lists in order.
+   * Executes {@code volume} at {@code price}: the orders of each side that execute there, in priority order
+   * ({@link OrderBook#priority}), fills pairing the two lists in order.
    */
   private static List<Fill> fill(OrderBook book, Limits limits, long price, long volume) {
-    long[] buyKeys = new long[book.live];
-    long[] sellKeys = new long[book.live];
-    int nb = 0;
-    int ns = 0;
-    long[] prices = limits.prices();
-    int n = limits.count();
-    for (int i = 0; i < book.size; i++) {
-      int f = book.flags[i];
-      if ((f & OrderBook.DEAD) != 0) {
-        continue;
-      }
-      int at = limits.at()[i];
-      if ((f & OrderBook.BUY) != 0) {
-        if (at < 0 || prices[at] >= price) {
-          buyKeys[nb++] = (long) (at < 0 ? 0 : n - at) << 32 | i;
-        }
-      } else if (at < 0 || prices[at] <= price) {
-        sellKeys[ns++] = (long) (at + 1) << 32 | i;
-      }
-    }
-    Arrays.sort(buyKeys, 0, nb);
-    Arrays.sort(sellKeys, 0, ns);
+    int[] buys = book.priority(limits, true, price);
+    int[] sells = book.priority(limits, false, price);
     List<Fill> fills = new ArrayList<>();
     long[] remaining = book.remaining;
     int b = 0;
     int s = 0;
     long left = volume;
     while (left > 0) {
-      int buy = (int) buyKeys[b];
-      int sell = (int) sellKeys[s];
+      int buy = buys[b];
+      int sell = sells[s];
       long q = Math.min(left, Math.min(remaining[buy], remaining[sell]));
       fills.add(new Fill(book.ids[buy], book.ids[sell], book.owners[buy], book.owners[sell], q, price));
       remaining[buy] -= q;

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -102,15 +103,13 @@ public final class MarketVerticle extends VerticleBase {
   private JsonObject prices() {
     JsonArray prices = new JsonArray();
     Map<String, JsonObject> known = commodities();
-    for (String c : world.commodities().keySet()) {
-      JsonObject last = known.containsKey(c) ? known.get(c).getJsonObject("last_clearing") : null;
-      prices.add(new JsonObject().put("commodity", c)
-          .put("price", last == null ? null : last.getValue("price"))
-          .put("volume", last == null ? null : last.getValue("volume"))
-          .put("game_hour", last == null ? null : last.getValue("game_hour"))
-          .put("reference_price", known.containsKey(c) ? known.get(c).getValue("reference_price")
-              : world.commodities().get(c) / 100.0));
-    }
+    world.commodities().forEach((c, cents) -> {
+      JsonObject view = known.getOrDefault(c, new JsonObject().put("reference_price", cents / 100.0));
+      JsonObject last = Objects.requireNonNullElse(view.getJsonObject("last_clearing"), new JsonObject());
+      prices.add(new JsonObject().put("commodity", c).put("price", last.getValue("price"))
+          .put("volume", last.getValue("volume")).put("game_hour", last.getValue("game_hour"))
+          .put("reference_price", view.getValue("reference_price")));
+    });
     return new JsonObject().put("prices", prices);
   }
 

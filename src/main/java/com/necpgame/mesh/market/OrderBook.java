@@ -100,8 +100,9 @@ public final class OrderBook {
 
   /** Best prices, counts, totals and the first {@code levels} price levels of each side (market orders first). */
   public BookSummary summary(int levels) {
-    int[] buys = priority(true);
-    int[] sells = priority(false);
+    CallAuction.Limits limits = CallAuction.Limits.of(this);
+    int[] buys = priority(limits, true, 0); // every order of the side: each buy executes at 0, each sell at MAX
+    int[] sells = priority(limits, false, Long.MAX_VALUE);
     return new BookSummary(best(buys), best(sells), buys.length, sells.length, total(buys), total(sells),
         levels(buys, levels), levels(sells, levels));
   }
@@ -142,37 +143,26 @@ public final class OrderBook {
   }
 
   /**
-   * The live slots of one side in priority order: market orders first, then the better limit (higher for buys, lower
-   * for sells), then the earlier. One sort of packed longs, {@code rank << 32 | slot}, where rank 0 is a market order
-   * and then the limit's place among the side's distinct limits; as slots are in arrival order, the slot breaks ties
-   * by time. (A clearing sorts the same way, on the limits it has already ranked: {@link CallAuction}.)
+   * The live slots of one side that execute at {@code price} (a buy limited at or above it, a sell at or below it,
+   * every market order) in priority order: market orders first, then the better limit (higher for buys, lower for
+   * sells), then the earlier. One sort of packed longs, {@code rank << 32 | slot}, where rank 0 is a market order and
+   * then the limit's place among the book's distinct {@code limits}, better first; as slots are in arrival order, the
+   * slot breaks ties by time. The book's summary and a clearing's fills ({@link CallAuction}) both read this order.
    */
-  private int[] priority(boolean buy) {
-    int n = 0;
-    long[] prices = new long[live];
-    for (int i = 0; i < size; i++) {
-      int f = flags[i];
-      if ((f & (DEAD | MARKET)) == 0 && ((f & BUY) != 0) == buy) {
-        prices[n++] = limits[i];
-      }
-    }
-    int distinct = distinct(prices, n);
+  int[] priority(CallAuction.Limits limits, boolean buy, long price) {
     long[] keys = new long[live];
     int k = 0;
     for (int i = 0; i < size; i++) {
       int f = flags[i];
-      if ((f & DEAD) == 0 && ((f & BUY) != 0) == buy) {
-        int at = (f & MARKET) != 0 ? -1 : Arrays.binarySearch(prices, 0, distinct, limits[i]);
-        long rank = at < 0 ? 0 : buy ? distinct - at : at + 1;
+      int at = limits.at()[i];
+      if ((f & DEAD) == 0 && ((f & BUY) != 0) == buy
+          && (at < 0 || (buy ? limits.prices()[at] >= price : limits.prices()[at] <= price))) {
+        long rank = at < 0 ? 0 : buy ? limits.count() - at : at + 1;
         keys[k++] = rank << 32 | i;
       }
     }
     Arrays.sort(keys, 0, k);
-    int[] out = new int[k];
-    for (int j = 0; j < k; j++) {
-      out[j] = (int) keys[j];
-    }
-    return out;
+    return Arrays.stream(keys, 0, k).mapToInt(key -> (int) key).toArray();
   }
 
   /** Sorts the first n values and moves the distinct ones to the front; answers how many there are. */

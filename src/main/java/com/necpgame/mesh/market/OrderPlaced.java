@@ -85,7 +85,7 @@ public record OrderPlaced(String commodity, Order order, Map<String, String> err
     }
     try {
       if (value instanceof Number n) {
-        long cents = Prices.toCents(n instanceof BigDecimal b ? b : new BigDecimal(n.toString()));
+        long cents = Prices.toCents(n);
         if (cents > 0 && cents <= MAX_PRICE_CENTS) {
           return cents;
         }

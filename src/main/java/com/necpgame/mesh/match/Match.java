@@ -213,7 +213,7 @@ public final class Match {
     JsonArray cast = new JsonArray();
     votes.forEach((voter, voted) -> cast.add(new JsonObject().put("voter", voter).put("voted", voted)));
     JsonObject result = base().put("human_identity", humanIdentity).put("votes", cast)
-        .put("identities", identities()).put("points", json(gained)).put("scores", json(scores));
+        .put("identities", json(participants)).put("points", json(gained)).put("scores", json(scores));
     results.add(result.copy());
     out.add(new Out("round.completed", result));
     if (round >= rules.rounds()) {
@@ -229,16 +229,9 @@ public final class Match {
     }
   }
 
-  private JsonObject identities() {
-    JsonObject out = new JsonObject();
-    participants.forEach(out::put);
-    return out;
-  }
-
-  private static JsonObject json(Map<String, Integer> map) {
-    JsonObject out = new JsonObject();
-    map.forEach(out::put);
-    return out;
+  /** A map of names (identities, participants) as a JSON object, in the map's order. */
+  private static JsonObject json(Map<String, ?> map) {
+    return new JsonObject(new LinkedHashMap<>(map));
   }
 
   private String identityOf(String who) {
@@ -352,15 +345,9 @@ public final class Match {
             .put("assign_timeout_ms", rules.assignTimeoutMs()).put("exclude", rules.excludePreviousRobots()))
         .put("prompts", new JsonArray(prompts)).put("phase", phase.name()).put("round", round)
         .put("deadline", deadline).put("prompt", prompt).put("human_identity", humanIdentity)
-        .put("participants", identities()).put("responses", strings(responses)).put("votes", strings(votes))
+        .put("participants", json(participants)).put("responses", json(responses)).put("votes", json(votes))
         .put("used_robots", new JsonArray(new ArrayList<>(usedRobots))).put("scores", json(scores))
         .put("results", results.copy()).put("version", version);
-  }
-
-  private static JsonObject strings(Map<String, String> map) {
-    JsonObject out = new JsonObject();
-    map.forEach(out::put);
-    return out;
   }
 
   public static Match fromJson(JsonObject j) {

@@ -7,16 +7,14 @@ import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.OwnedPartitions;
 import com.necpgame.mesh.kafka.StateTopic;
+import com.necpgame.mesh.security.Security;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +73,7 @@ public final class MatchVerticle extends VerticleBase {
     return vertx.executeBlocking(this::partitions).compose(count -> {
       service = new MatchService(config, System::currentTimeMillis, new OwnedPartitions(count), this::changed);
       loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(config.orchestrationTopic(), config.responsesTopic()),
-          config.group(), config.checkMs(), mesh.metrics(), new Owner(new StateTopic(mesh.kafka(), config.stateTopic())),
+          config.group(), config.checkMs(), mesh.metrics(), new Owner(),
           Map.of(
               ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
               ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())).start();
@@ -134,11 +132,7 @@ public final class MatchVerticle extends VerticleBase {
 
   /** The loop's handler: inputs and deadlines to the service, and the matches of the partitions that come and go. */
   private final class Owner implements GroupLoop.Handler {
-    private final StateTopic state;
-
-    Owner(StateTopic state) {
-      this.state = state;
-    }
+    private final StateTopic state = new StateTopic(mesh.kafka(), config.stateTopic());
 
     @Override
     public CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record) {
@@ -174,9 +168,10 @@ public final class MatchVerticle extends VerticleBase {
    */
   private void create(Message<JsonObject> m) {
     String token = UUID.randomUUID().toString() + UUID.randomUUID();
+    String tokenHash = Security.sha256(token);
     String player = m.body().getString("player_id");
     loop.submit(out -> {
-      Optional<JsonObject> created = service.create(() -> "match-" + EventIds.newId(), player, hash(token), out)
+      Optional<JsonObject> created = service.create(() -> "match-" + EventIds.newId(), player, tokenHash, out)
           .map(match -> new JsonObject().put("match_id", match.id()).put("token", token).put("match", match.view()));
       context.runOnContext(v -> created.ifPresentOrElse(m::reply, () -> m.fail(503, "this process runs no match "
           + "partition now (a rebalance under way, or more processes than partitions): retry, the next request may "
@@ -192,7 +187,7 @@ public final class MatchVerticle extends VerticleBase {
   private void act(Message<JsonObject> m, boolean response) {
     JsonObject b = m.body();
     String id = b.getString("match_id");
-    String tokenHash = hash(b.getString("token", ""));
+    String tokenHash = Security.sha256(b.getString("token", ""));
     int round = b.getInteger("round");
     String value = b.getString(response ? "text" : "identity");
     loop.submit(out -> {
@@ -233,15 +228,6 @@ public final class MatchVerticle extends VerticleBase {
       m.reply(view);
     } else {
       m.fail(no.code(), no.message());
-    }
-  }
-
-  static String hash(String token) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(token.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -18,12 +18,8 @@ public final class MatchViews {
 
   /** Keeps {@code copy} when it is newer than what is known of its match; true when it was (tell the followers). */
   public boolean offer(Match copy) {
-    boolean[] newer = {false};
-    latest.compute(copy.id(), (id, known) -> {
-      newer[0] = known == null || copy.version() > known.version();
-      return newer[0] ? copy : known;
-    });
-    return newer[0];
+    Match kept = latest.merge(copy.id(), copy, (known, newer) -> newer.version() > known.version() ? newer : known);
+    return kept == copy;
   }
 
   /** The latest copy of a match, or null. */

@@ -1,7 +1,7 @@
 package com.necpgame.mesh.robot;
 
 import io.vertx.core.Future;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,19 +79,16 @@ public final class LocalProvider implements TextProvider {
         + task.kind()).hashCode());
   }
 
+  /** The prompt's first two words of more than four letters. */
   private static String topic(String prompt) {
-    List<String> words = new ArrayList<>();
-    for (String w : prompt.toLowerCase().replaceAll("[^a-z ]", " ").split(" +")) {
-      if (w.length() > 4) {
-        words.add(w);
-      }
-    }
-    return words.isEmpty() ? "that question" : String.join(" ", words.subList(0, Math.min(2, words.size())));
+    List<String> words = Arrays.stream(prompt.toLowerCase().replaceAll("[^a-z ]", " ").split(" +"))
+        .filter(w -> w.length() > 4).limit(2).toList();
+    return words.isEmpty() ? "that question" : String.join(" ", words);
   }
 
   private static String firstWords(String text, int n) {
     String[] words = text.split(" +");
-    return String.join(" ", java.util.Arrays.copyOfRange(words, 0, Math.min(n, words.length)));
+    return String.join(" ", Arrays.copyOfRange(words, 0, Math.min(n, words.length)));
   }
 
   private static String pick(List<String> options, Random r) {

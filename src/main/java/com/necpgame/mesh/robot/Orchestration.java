@@ -2,13 +2,11 @@ package com.necpgame.mesh.robot;
 
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
-import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,12 +55,8 @@ public final class Orchestration {
     if (meta == null) {
       return;
     }
-    List<JsonObject> robots = new ArrayList<>();
-    saved.forEach((k, v) -> {
-      if (!POOL_KEY.equals(k)) {
-        robots.add(new JsonObject(new String(v, StandardCharsets.UTF_8)));
-      }
-    });
+    List<JsonObject> robots = saved.entrySet().stream().filter(e -> !POOL_KEY.equals(e.getKey()))
+        .map(e -> new JsonObject(new String(e.getValue(), StandardCharsets.UTF_8))).toList();
     pool = RobotPool.restore(rules(config), new JsonObject(new String(meta, StandardCharsets.UTF_8))
         .getLong("next_id"), robots);
   }
@@ -133,12 +127,10 @@ public final class Orchestration {
   private void command(String action, JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
     String matchId = d.getString("match_id");
     JsonObject responses = new JsonObject();
-    if (d.getJsonArray("responses") != null) {
-      d.getJsonArray("responses").forEach(o -> {
-        JsonObject r = (JsonObject) o;
-        responses.put(r.getString("identity"), r.getString("text"));
-      });
-    }
+    d.getJsonArray("responses", new JsonArray()).forEach(o -> {
+      JsonObject r = (JsonObject) o;
+      responses.put(r.getString("identity"), r.getString("text"));
+    });
     for (Object o : d.getJsonArray("robots")) {
       JsonObject robot = (JsonObject) o;
       RobotPool.Robot known = pool.robot(robot.getString("id"));
@@ -202,7 +194,6 @@ public final class Orchestration {
   }
 
   private static JsonObject envelope(String type, String name, String matchId, JsonObject data, long now) {
-    return new Envelope(EventIds.of(type + ":" + name), type, Instant.ofEpochMilli(now), Envelope.CURRENT_VERSION,
-        SOURCE, matchId, null, null, data, null).toJson();
+    return Envelope.derived(type, name, SOURCE, Instant.ofEpochMilli(now), matchId, data);
   }
 }

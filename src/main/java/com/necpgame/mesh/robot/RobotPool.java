@@ -327,15 +327,4 @@ public final class RobotPool {
     robots.values().forEach(r -> all.add(r.toJson()));
     return new JsonObject().put("next_id", nextId).put("size", robots.size()).put("busy", busy()).put("robots", all);
   }
-
-  public static RobotPool fromJson(Rules rules, JsonObject j) {
-    RobotPool pool = new RobotPool(rules);
-    pool.nextId = j.getLong("next_id");
-    for (Object o : j.getJsonArray("robots")) {
-      Robot robot = robotOf((JsonObject) o);
-      pool.robots.put(robot.id(), robot);
-      pool.index(robot);
-    }
-    return pool;
-  }
 }

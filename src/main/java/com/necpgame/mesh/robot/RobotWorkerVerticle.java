@@ -3,12 +3,11 @@ package com.necpgame.mesh.robot;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
 import com.necpgame.mesh.envelope.Envelope;
-import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.PoisonRecordException;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -17,7 +16,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -49,13 +47,10 @@ public final class RobotWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     LocalProvider local = new LocalProvider(games.llm().seed());
-    TextProvider provider = local;
     if (games.llm().provider().equals("openai")) {
       remote = new OpenAiProvider(vertx, games.llm());
-      provider = new FallbackProvider(remote, local);
     }
-    TextProvider chosen = provider;
-    Context ctx = context;
+    TextProvider provider = remote == null ? local : new FallbackProvider(remote, local);
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.robots().commandsTopic()),
         games.robots().workerGroup(), games.robots().checkMs(), mesh.metrics(), new GroupLoop.Handler() {
           @Override
@@ -66,15 +61,9 @@ public final class RobotWorkerVerticle extends VerticleBase {
             } catch (DecodeException | ClassCastException | NullPointerException e) {
               throw new PoisonRecordException("not a JSON object: " + e.getMessage());
             }
-            CompletableFuture<List<ProducerRecord<String, byte[]>>> answer = new CompletableFuture<>();
-            ctx.runOnContext(v -> work(chosen, command).onComplete(ar -> {
-              if (ar.succeeded()) {
-                answer.complete(List.of(ar.result()));
-              } else {
-                answer.completeExceptionally(ar.cause());
-              }
-            }));
-            return answer;
+            Promise<List<ProducerRecord<String, byte[]>>> answer = Promise.promise();
+            context.runOnContext(v -> work(provider, command).map(List::of).onComplete(answer));
+            return answer.future().toCompletionStage();
           }
 
           @Override
@@ -110,8 +99,8 @@ public final class RobotWorkerVerticle extends VerticleBase {
           .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
       String type = vote ? "vote.submitted" : "response.submitted";
       data.put(vote ? "voted" : "text", text);
-      JsonObject envelope = new Envelope(EventIds.of(type + ":" + d.getString("command_id")), type, Instant.now(),
-          Envelope.CURRENT_VERSION, SOURCE, task.matchId(), null, null, data, null).toJson();
+      JsonObject envelope = Envelope.derived(type, d.getString("command_id"), SOURCE, Instant.now(), task.matchId(),
+          data);
       return EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope);
     }).onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));
   }

@@ -94,11 +94,6 @@ public final class TickSchedule {
     return Math.floorDiv(gameTime.toEpochMilli() - gameEpoch.toEpochMilli(), unit.toMillis());
   }
 
-  /** The start of the unit with that index: where a tick id's firing lies at or after. */
-  public Instant unitStart(long index) {
-    return gameEpoch.plusMillis(Math.multiplyExact(index, unit.toMillis()));
-  }
-
   public String tickId(Instant gameTime) {
     return name + ":" + index(gameTime);
   }

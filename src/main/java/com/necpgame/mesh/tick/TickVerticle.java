@@ -58,10 +58,7 @@ public final class TickVerticle extends VerticleBase {
     long now = ++term;
     vertx.cancelTimer(timer);
     if (lead) {
-      run(now, () -> {
-        emitter.takeOver();
-        return emitter.emitDue(Instant.now());
-      });
+      run(now);
     } else {
       vertx.executeBlocking(() -> {
         emitter.close();
@@ -71,32 +68,34 @@ public final class TickVerticle extends VerticleBase {
   }
 
   /** Runs an emitter step of a term on the worker, then sleeps until the next firing it answers. */
-  private void run(long ofTerm, java.util.concurrent.Callable<Instant> step) {
-    vertx.executeBlocking(step, true).onComplete(ar -> {
+  private void run(long ofTerm) {
+    vertx.executeBlocking(this::emit, true).onComplete(ar -> {
       if (ofTerm != term) {
         return;
       }
       if (ar.succeeded()) {
-        sleepUntil(ofTerm, ar.result());
+        long delay = Math.max(1, ar.result().toEpochMilli() - System.currentTimeMillis());
+        timer = vertx.setTimer(delay, id -> run(ofTerm));
       } else if (ar.cause() instanceof TickEmitter.Fenced) {
         LOG.error("tick emitter fenced while it thought it led: {}", ar.cause().getMessage());
         leading = false;
         term++;
       } else {
         LOG.warn("tick emission failed, retrying in {} ms: {}", RETRY_MS, ar.cause().toString());
-        timer = vertx.setTimer(RETRY_MS, id -> run(ofTerm, () -> {
-          if (!emitter.ready()) {
-            emitter.takeOver();
-          }
-          return emitter.emitDue(Instant.now());
-        }));
+        timer = vertx.setTimer(RETRY_MS, id -> run(ofTerm));
       }
     });
   }
 
-  private void sleepUntil(long ofTerm, Instant next) {
-    long delay = Math.max(1, next.toEpochMilli() - System.currentTimeMillis());
-    timer = vertx.setTimer(delay, id -> run(ofTerm, () -> emitter.emitDue(Instant.now())));
+  /**
+   * One step: takes over first when the emitter holds no producer (a term's first step, since losing the lead closes
+   * it; or a retry after a failure that closed it), then emits what is due.
+   */
+  private Instant emit() throws TickEmitter.Fenced {
+    if (!emitter.ready()) {
+      emitter.takeOver();
+    }
+    return emitter.emitDue(Instant.now());
   }
 
   @Override

@@ -95,7 +95,7 @@ class RobotPoolTest {
     RobotPool pool = new RobotPool(RULES);
     pool.scale(0);
     pool.assign("m", 1, List.of("A", "B"), List.of(), 5);
-    assertEquals(pool.toJson(), RobotPool.fromJson(RULES, pool.toJson()).toJson());
+    assertEquals(pool.toJson(), RobotPool.restore(RULES, pool.nextId(), pool.drainChanged().values()).toJson());
   }
 
   @Test
