@@ -180,7 +180,6 @@ public final class RobotPool {
     return new Changes(added, removed);
   }
 
-  /** One scaling pass by the rules. */
   public Changes scale(long now) {
     List<Robot> added = new ArrayList<>();
     List<Robot> removed = new ArrayList<>();
