@@ -259,9 +259,8 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
   }
 
   /**
-   * Tries the handler until it succeeds (true). After {@code attempts} failures the probe is asked: when it fails,
-   * what the handler needs is away and the records are tried again without limit; when it answers, a batch is split
-   * (false) and a single record dead-lettered (true).
+   * Tries the handler as the class's bad-record rule says: true when it succeeded or a single record is to be
+   * dead-lettered, false when a batch is to be split.
    */
   private CompletableFuture<Boolean> attempt(List<ConsumerRecord<String, byte[]>> records, int attempt) {
     if (worker.stopping().isDone()) {

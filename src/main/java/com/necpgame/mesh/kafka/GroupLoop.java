@@ -283,12 +283,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
     return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
   }
 
-  /**
-   * Commits the inputs of the oldest turns whose outputs are all acknowledged, without waiting ({@code commitAsync});
-   * with {@code all} (before partitions move or the loop stops) waits for every turn's outputs, for at most {@code
-   * ackWait}, and commits with {@code commitSync}. An output that failed, or was not acknowledged within the wait,
-   * ends the life of the loop: its turn's inputs and the later ones are read again by the next life.
-   */
+  /** Commits as the class's commit rule says; {@code all} waits at most {@code ackWait} for every turn's outputs. */
   private void commitDone(Life life, boolean all) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     long until = System.nanoTime() + ackWait.toNanos();

@@ -63,7 +63,6 @@ public final class RobotPool {
     }
   }
 
-  /** The scaling rules. */
   public record Rules(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
       long scaleDownAfterMs, long healthTimeoutMs) {}
 
