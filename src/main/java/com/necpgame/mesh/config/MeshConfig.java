@@ -151,10 +151,7 @@ public record MeshConfig(
 
   public record EmbeddedDatabase(int port, Path dir) {}
 
-  /**
-   * Declared topics, and the caps on what one principal may create through {@code POST /topics}: partitions of one
-   * topic, topics, and partitions in all (a topic's {@code .dlq} counting as many again).
-   */
+  /** Declared topics; caps of {@code POST /topics}: partitions a topic, a principal's quota (TopicRegistry.Quota). */
   public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
       int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
 
