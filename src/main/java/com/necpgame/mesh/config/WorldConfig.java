@@ -37,7 +37,6 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
 
   private static final java.util.regex.Pattern FACTION = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,63}");
 
-
   /** The {@code world.market.*} keys (grace and catch-up as in {@link com.necpgame.mesh.kafka.StepLoop.Settings}). */
   public record Market(String ordersTopic, String stateTopic, String group, long graceMs, int maxCatchUpHours,
       int maxStateBytes) {}
