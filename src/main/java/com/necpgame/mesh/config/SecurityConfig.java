@@ -68,7 +68,7 @@ public record SecurityConfig(
    * audience required (empty: not checked), and the claim naming the principal.
    */
   public record Jwt(String hmacSecret, Optional<Path> publicKeyFile, String algorithm, Optional<Path> jwksFile,
-      String issuer, String audience, String principalClaim, long maxLifetimeS) {
+      String issuer, String audience, String principalClaim, long maxLifetimeS, String playerClaim) {
     public boolean enabled() {
       return !hmacSecret.isEmpty() || publicKeyFile.isPresent() || jwksFile.isPresent();
     }
@@ -77,7 +77,7 @@ public record SecurityConfig(
     public String toString() {
       return "Jwt[hmacSecret=" + (hmacSecret.isEmpty() ? "" : "****") + ", publicKeyFile=" + publicKeyFile
           + ", algorithm=" + algorithm + ", jwksFile=" + jwksFile + ", issuer=" + issuer + ", audience=" + audience
-          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + "]";
+          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + ", playerClaim=" + playerClaim + "]";
     }
   }
 
@@ -131,7 +131,7 @@ public record SecurityConfig(
         r.oneOf("security.jwt.algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")),
         jwks.isBlank() ? Optional.empty() : Optional.of(Path.of(jwks)), r.string("security.jwt.issuer"),
         r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"),
-        r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000));
+        r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000), r.nonBlank("security.jwt.player_claim"));
     if (!jwt.hmacSecret().isEmpty() && jwt.hmacSecret().length() < 32) {
       r.problem("security.jwt.hmac_secret", "must have at least 32 characters (HS256 needs a 256-bit secret)");
     }
