@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class Hub implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
+  /** Every topic but Kafka's own. */
+  private static final TopicPatterns.Globs ALL = TopicPatterns.compile(List.of("*"));
 
   private final KafkaClients kafka;
   private final MeshMetrics metrics;
@@ -194,13 +196,15 @@ public final class Hub implements AutoCloseable {
 
   /** The cluster's topics, from a listing started after this call (callers meanwhile share the same one). */
   private synchronized CompletableFuture<Set<String>> topics() {
-    if (nextListing == null) {
-      nextListing = new CompletableFuture<>();
+    CompletableFuture<Set<String>> mine = nextListing;
+    if (mine == null) {
+      mine = new CompletableFuture<>();
+      nextListing = mine;
       if (listing == null) {
         startListing();
       }
     }
-    return nextListing;
+    return mine;
   }
 
   private synchronized void startListing() {
@@ -217,7 +221,7 @@ public final class Hub implements AutoCloseable {
       if (e != null) {
         now.completeExceptionally(e);
       } else {
-        now.complete(names.stream().filter(t -> TopicPatterns.matches(TopicPatterns.compile(List.of("*")), t))
+        now.complete(names.stream().filter(t -> TopicPatterns.matches(ALL, t))
             .collect(java.util.stream.Collectors.toSet()));
       }
     });
