@@ -82,6 +82,7 @@ class FanoutScaleIT {
     String shared = TestKafka.createTopic(TestKafka.unique("scale") + ".world", 2);
     List<WsClient> sockets = new ArrayList<>();
     try {
+      long heapBefore = usedHeap();
       long t0 = System.nanoTime();
       for (int i = 0; i < SOCKETS; i++) {
         WsClient ws = WsClient.connect(i % 2 == 0 ? portA : portB);
@@ -101,6 +102,8 @@ class FanoutScaleIT {
       }
       LOG.info("{} sockets connected and subscribed twice on two processes in {} ms", SOCKETS,
           (System.nanoTime() - t0) / 1_000_000);
+      LOG.info("heap per idle socket, both processes and the test's own client side together: {} bytes",
+          (usedHeap() - heapBefore) / SOCKETS);
 
       Map<String, String> owner = new HashMap<>();
       List<JsonObject> batch = new ArrayList<>();
@@ -149,6 +152,15 @@ class FanoutScaleIT {
     } finally {
       sockets.forEach(WsClient::close);
     }
+  }
+
+  private static long usedHeap() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+    Runtime r = Runtime.getRuntime();
+    return r.totalMemory() - r.freeMemory();
   }
 
   /** Kafka calls may take long on a loaded machine (the mesh creates its topics at start). */
