@@ -272,10 +272,12 @@ public record MeshConfig(
     WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 1_000_000),
         r.intIn("websocket.buffer_events", 1, 1_000_000), r.longIn("websocket.slow_client_close_ms", 100, 86_400_000),
         r.intIn("websocket.max_in_flight_publishes", 1, 1_000_000),
-        r.longIn("websocket.topic_refresh_ms", 100, 86_400_000), r.oneOf("websocket.engine", List.of("hub", "per_socket")),
+        r.longIn("websocket.topic_refresh_ms", 100, 86_400_000),
+        r.oneOf("websocket.engine", List.of("hub", "per_socket")),
         r.intIn("websocket.max_subscriptions_per_socket", 1, 1000), channelFields(r),
         new History(r.intIn("websocket.history.max_events", 0, 10_000_000),
-            r.longIn("websocket.history.max_bytes", 0, 1L << 40), r.longIn("websocket.history.max_age_ms", 0, 86_400_000)),
+            r.longIn("websocket.history.max_bytes", 0, 1L << 40),
+            r.longIn("websocket.history.max_age_ms", 0, 86_400_000)),
         r.intIn("websocket.catch_up.max_readers", 1, 256), r.longIn("websocket.ping_interval_ms", 100, 3_600_000),
         r.longIn("websocket.idle_timeout_ms", 100, 86_400_000));
 

@@ -77,7 +77,8 @@ public record SecurityConfig(
     public String toString() {
       return "Jwt[hmacSecret=" + (hmacSecret.isEmpty() ? "" : "****") + ", publicKeyFile=" + publicKeyFile
           + ", algorithm=" + algorithm + ", jwksFile=" + jwksFile + ", issuer=" + issuer + ", audience=" + audience
-          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + ", playerClaim=" + playerClaim + "]";
+          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + ", playerClaim=" + playerClaim
+          + "]";
     }
   }
 

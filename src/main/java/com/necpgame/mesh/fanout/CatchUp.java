@@ -82,7 +82,8 @@ final class CatchUp {
   }
 
   private void run(KafkaWorker.Life life) throws InterruptedException {
-    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, kafka.config().consumer().maxPollRecords());
+    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+        kafka.config().consumer().maxPollRecords());
     try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("ws-catch-up", null, "earliest", extra))) {
       life.ready();
       while (life.running()) {

@@ -47,7 +47,8 @@ public final class ChannelFields {
   }
 
   /** The frame of a record, read at {@code now}. */
-  public Frame frame(String topic, int partition, long offset, long timestamp, byte[] value, Headers headers, long now) {
+  public Frame frame(String topic, int partition, long offset, long timestamp, byte[] value, Headers headers,
+      long now) {
     String head = "\"topic\":\"" + topic + "\",\"partition\":" + partition + ",\"offset\":" + offset
         + ",\"timestamp\":" + timestamp;
     JsonObject envelope = null;

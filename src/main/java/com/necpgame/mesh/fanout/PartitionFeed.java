@@ -206,11 +206,6 @@ final class PartitionFeed {
     }
   }
 
-  synchronized Cursor cursor(Outbox outbox) {
-    Cursor c = outbox.cursors.get(this);
-    return c == null ? null : new Cursor(c.next, c.live);
-  }
-
   @Override
   public String toString() {
     return partition.toString();

@@ -91,7 +91,8 @@ final class Tail {
   }
 
   private void run(KafkaWorker.Life life) {
-    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, kafka.config().consumer().maxPollRecords());
+    Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+        kafka.config().consumer().maxPollRecords());
     try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("ws-tail-" + topic, null, "earliest", extra))) {
       refresh(c);
       life.ready();

@@ -85,7 +85,8 @@ final class StreamSocket {
       Principal principal, String remote, RequestIds.Ids ids, Hub hub) {
     this.ids = ids;
     this.hub = hub;
-    this.channels = hub == null ? null : new SocketChannels(ws, context, hub, mesh.config().webSocket(), mesh.metrics());
+    this.channels = hub == null ? null
+        : new SocketChannels(ws, context, hub, mesh.config().webSocket(), mesh.metrics());
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;

@@ -104,7 +104,8 @@ class FanoutResumeIT {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.body());
     Set<String> ids = new HashSet<>();
-    new JsonObject(response.body()).getJsonArray("results").forEach(r -> ids.add(((JsonObject) r).getString("event_id")));
+    new JsonObject(response.body()).getJsonArray("results")
+        .forEach(r -> ids.add(((JsonObject) r).getString("event_id")));
     return ids;
   }
 

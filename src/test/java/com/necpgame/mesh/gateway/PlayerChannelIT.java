@@ -93,7 +93,8 @@ class PlayerChannelIT {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.body());
     Set<String> ids = new HashSet<>();
-    new JsonObject(response.body()).getJsonArray("results").forEach(r -> ids.add(((JsonObject) r).getString("event_id")));
+    new JsonObject(response.body()).getJsonArray("results")
+        .forEach(r -> ids.add(((JsonObject) r).getString("event_id")));
     return ids;
   }
 
