@@ -41,19 +41,21 @@ public record SecurityConfig(
       "stats", "market", "diplomacy", "docs");
 
   private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
-      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin");
+      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin", "shared_subscribe");
 
   /**
    * One principal: its API keys (clear text or {@code sha256:<hex>}), the topic globs it may publish to and subscribe
    * to, the endpoint groups it may call, its rate limits, and whether it is an admin (sees and changes every
-   * principal's subscriptions, replay jobs and dead letters, not only its own).
+   * principal's subscriptions, replay jobs and dead letters, not only its own); {@code sharedSubscribe}: the topic
+   * globs its players (JWTs with {@code security.jwt.player_claim}) may stream whole, not only their own channel.
    */
   public record PrincipalSpec(String name, List<String> apiKeys, List<String> publish, List<String> subscribe,
-      List<String> endpoints, Limits limits, boolean admin) {
+      List<String> endpoints, Limits limits, boolean admin, List<String> sharedSubscribe) {
     @Override
     public String toString() {
       return "PrincipalSpec[name=" + name + ", apiKeys=" + apiKeys.size() + " (masked), publish=" + publish
-          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin + "]";
+          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin
+          + ", sharedSubscribe=" + sharedSubscribe + "]";
     }
   }
 
@@ -224,7 +226,8 @@ public record SecurityConfig(
     if (admin != null && !(admin instanceof Boolean)) {
       r.problem("admin", "expected true or false");
     }
-    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, Boolean.TRUE.equals(admin));
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, Boolean.TRUE.equals(admin),
+        globs(r, "shared_subscribe"));
   }
 
   private static double limit(ConfigReader r, String key, double fallback) {

@@ -444,7 +444,8 @@ final class StreamSocket {
     List<String> denied = request.patterns().stream().filter(p -> !principal.acl().maySubscribe(p)).toList();
     String refusal = !denied.isEmpty() ? "topic patterns not in the principal's subscribe ACL"
         : principal.player() != null && !key.isPlayer(principal.player(), hub.fields())
-            ? "a player may only subscribe to its own player_id channel" : null;
+            && !request.patterns().stream().allMatch(principal.acl()::maySubscribeWhole)
+            ? "a player may only subscribe to its own player_id channel (or to shared_subscribe topics)" : null;
     if (refusal != null) {
       String what = !denied.isEmpty() ? String.join(",", denied) : String.join(",", request.patterns()) + " key "
           + (key.value() == null ? "none" : key.name() + "=" + key.value());

@@ -73,7 +73,7 @@ public final class Security {
 
   /** The ACL a configured principal has. */
   public static Acl acl(PrincipalSpec spec) {
-    return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin());
+    return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin(), spec.sharedSubscribe());
   }
 
   /** The ACL of anonymous requests: {@code principals.anonymous}'s if configured, else {@link Acl#ALL}. */

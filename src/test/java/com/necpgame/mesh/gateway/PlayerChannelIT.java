@@ -60,6 +60,7 @@ class PlayerChannelIT {
         .put("jwt", new JsonObject().put("hmac_secret", HMAC))
         .put("principals", new JsonObject()
             .put("players", new JsonObject().put("subscribe", new JsonArray().add("players*"))
+                .put("shared_subscribe", new JsonArray().add("players-world*"))
                 .put("endpoints", new JsonArray().add("ws")))
             .put("operator", new JsonObject().put("api_keys", new JsonArray().add(OPERATOR_KEY))
                 .put("publish", new JsonArray().add("*")).put("subscribe", new JsonArray().add("*"))
@@ -156,6 +157,18 @@ class PlayerChannelIT {
       JsonObject audit = accessDenied();
       assertEquals("players", audit.getJsonObject("data").getString("principal"), audit.encode());
       assertTrue(mesh.context().metrics().securityRefusals("forbidden", "subscribe") >= refusedBefore + 2);
+    }
+  }
+
+  @Test
+  void aPlayerStreamsASharedTopicWholeWhenItsPrincipalSharesIt() throws Exception {
+    String world = TestKafka.createTopic(TestKafka.unique("players-world"), 1);
+    try (WsClient player = WsClient.connect(port, "access_token=" + playerToken("p-4"))) {
+      JsonObject whole = answer(player, new JsonObject().put("id", "world").put("topics", new JsonArray().add(world)));
+      assertEquals("subscribed", whole.getString("type"), whole.encode());
+      JsonObject other = answer(player, new JsonObject().put("id", "other").put("topics", new JsonArray().add(world))
+          .put("key", new JsonObject().put("player_id", "p-5")));
+      assertEquals("subscribed", other.getString("type"), "any key on a shared topic: " + other.encode());
     }
   }
 
