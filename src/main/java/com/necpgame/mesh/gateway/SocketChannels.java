@@ -130,7 +130,10 @@ final class SocketChannels implements Outbox.Socket {
     }
     if (ws.writeQueueFull()) {
       blocked();
-      ws.drainHandler(v -> drain());
+      ws.drainHandler(v -> {
+        unblocked(); // what was queued was written: progress, even when nothing more waits
+        drain();
+      });
     }
     if (outbox.lagging() && outbox.waiting() <= outbox.capacity() / 2) {
       hub.resume(outbox);
