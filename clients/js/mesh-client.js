@@ -292,6 +292,7 @@ export class Subscription {
   }
 
   /** Whether an event frame is for this subscription (topic, event type, key); the offset is not looked at. */
+  /** @param {any} frame */
   matches(frame) {
     if (this.#globs && !topicMatches(this.#globs, frame.topic)) {
       return false;
@@ -313,7 +314,7 @@ export class Subscription {
     return frame;
   }
 
-  /** @internal */
+  /** @internal @param {any} frame */
   _subscribed(frame) {
     for (const [topic, partitions] of Object.entries(frame.positions || {})) {
       for (const [partition, next] of Object.entries(/** @type {Record<string, number>} */ (partitions))) {
@@ -332,6 +333,7 @@ export class Subscription {
   }
 
   /** @internal hands an event frame over when it is for this subscription and new to it */
+  /** @param {any} frame */
   _event(frame) {
     if (this.state !== 'active' || !this.matches(frame)) {
       return;
@@ -343,6 +345,7 @@ export class Subscription {
   }
 
   /** @internal a record that is not an event still moves the position of the subscriptions of its topic */
+  /** @param {any} frame */
   _skipped(frame) {
     if (this.state === 'active' && (!this.#globs || topicMatches(this.#globs, frame.topic)) && this.#advance(frame)) {
       this.#listeners.emit('skipped', frame);
@@ -350,6 +353,7 @@ export class Subscription {
   }
 
   /** Records offset + 1 as the next of its partition; false (and counted) when the offset was already seen. */
+  /** @param {any} frame */
   #advance(frame) {
     const partitions = this.#position(frame.topic, frame.partition);
     const next = partitions.get(frame.partition);
@@ -361,6 +365,7 @@ export class Subscription {
     return true;
   }
 
+  /** @param {string} topic @param {number} partition */
   #position(topic, partition) {
     let partitions = this.#next.get(topic);
     if (!partitions) {
@@ -380,7 +385,7 @@ export class Subscription {
     }
   }
 
-  /** @internal */
+  /** @internal @param {MeshError} error */
   _refused(error) {
     this.error = error;
     this.#ready.reject(error);
@@ -388,7 +393,7 @@ export class Subscription {
     this._finish('failed');
   }
 
-  /** @internal */
+  /** @internal @param {any} frame */
   _ended(frame) {
     this.#listeners.emit('end', frame);
     this._finish('ended', frame.positions);
@@ -400,7 +405,11 @@ export class Subscription {
     return this.#unsubscribing.promise;
   }
 
-  /** @internal */
+  /**
+   * @internal
+   * @param {'ended' | 'unsubscribed' | 'failed' | 'closed'} reason
+   * @param {Record<string, Record<string, number>>} [positions]
+   */
   _finish(reason, positions) {
     if (['ended', 'unsubscribed', 'failed', 'closed'].includes(this.state)) {
       return;
@@ -545,7 +554,7 @@ export class MeshClient {
     }
     const subscription = new Subscription(this, id, request, this.#channelFields);
     if (onEvent) {
-      subscription.on('event', frame => onEvent(frame, subscription));
+      subscription.on('event', (/** @type {any} */ frame) => onEvent(frame, subscription));
     }
     this.#subscriptions.set(id, subscription);
     if (this.#state === 'open') {
@@ -629,18 +638,29 @@ export class MeshClient {
     }
     this.#opened?.reject(new MeshError(0, 'closed', 'the client was closed'));
     this.#opened = null;
-    if (ws && ws.readyState !== 3) {
+    if (ws && ws.readyState === 1) {
       ws.close(code, reason);
+      // the close event ends it; a socket that never tells (a dead peer) is let go after a while all the same
+      const fallback = setTimeout(() => this.#onClose(ws, { code: 1006, reason: 'closed', wasClean: false }), 3000);
+      /** @type {any} */ (fallback).unref?.();
     } else {
+      this.#ws = null;
+      if (ws && ws.readyState === 0) {
+        try {
+          ws.close(code, reason); // still connecting: abandoned at once
+        } catch {
+          // some implementations refuse to close a connecting socket; it is not used any more either way
+        }
+      }
       this.#becomeClosed();
     }
     return this.#closed.promise;
   }
 
-  /** @internal */
+  /** @internal @param {Subscription} subscription */
   _unsubscribe(subscription) {
     const done = subscription._unsubscribing();
-    if (this.#state === 'open' && subscription.state === 'active') {
+    if (this.#state === 'open') { // its subscribe went out on this socket: the mesh confirms
       this.#sendNow({ op: 'unsubscribe', id: subscription.id });
     } else {
       subscription._finish('unsubscribed');
@@ -648,7 +668,7 @@ export class MeshClient {
     return done;
   }
 
-  /** @internal */
+  /** @internal @param {Subscription} subscription */
   _forget(subscription) {
     if (this.#subscriptions.get(subscription.id) === subscription) {
       this.#subscriptions.delete(subscription.id);
@@ -688,9 +708,16 @@ export class MeshClient {
     ws.onopen = () => this.#onOpen(ws);
     ws.onmessage = (/** @type {{ data: unknown }} */ message) => this.#onMessage(ws, message.data);
     ws.onclose = (/** @type {{ code: number, reason: string, wasClean: boolean }} */ e) => this.#onClose(ws, e);
-    ws.onerror = () => {}; // the close event that follows says what happened
+    // The close event that follows an error says what happened; but Node's WebSocket (undici) fires only an error
+    // when the upgrade is refused (401, 403, 503), and the socket stays CONNECTING: that is a close too.
+    ws.onerror = () => {
+      if (ws.readyState !== 1) {
+        this.#onClose(ws, { code: 1006, reason: 'connection failed', wasClean: false });
+      }
+    };
   }
 
+  /** @param {any} ws */
   #onOpen(ws) {
     if (ws !== this.#ws) {
       return;
@@ -712,6 +739,7 @@ export class MeshClient {
     this.#listeners.emit('open');
   }
 
+  /** @param {any} ws @param {unknown} data */
   #onMessage(ws, data) {
     if (ws !== this.#ws || typeof data !== 'string') {
       return; // the mesh sends text frames only
@@ -767,6 +795,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {any} frame */
   #onError(frame) {
     const error = MeshError.of(frame);
     const publish = this.#publishes.get(frame.ref);
@@ -781,15 +810,16 @@ export class MeshClient {
       return;
     }
     const subscription = frame.ref === undefined ? undefined : this.#subscriptions.get(frame.ref);
-    if (subscription && subscription.state === 'pending') {
+    if (subscription && error.code === 'not_subscribed') {
+      subscription._finish('unsubscribed'); // it was not (or no longer) there: unsubscribed all the same
+    } else if (subscription && subscription.state === 'pending') {
       subscription._refused(error);
-    } else if (subscription && error.code === 'not_subscribed') {
-      subscription._finish('unsubscribed');
     } else {
       this.#listeners.emit('error', error);
     }
   }
 
+  /** @param {string} ref @param {number} index @param {boolean} ok @param {unknown} value */
   #settle(ref, index, ok, value) {
     const publish = this.#publishes.get(ref);
     const settler = publish?.settlers[index];
@@ -807,6 +837,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {string} ref */
   #pong(ref) {
     const ping = this.#pings.get(ref);
     if (ping) {
@@ -815,6 +846,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {any} ws @param {{ code: number, reason: string, wasClean: boolean }} event */
   #onClose(ws, event) {
     if (ws !== this.#ws) {
       return;
@@ -843,6 +875,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {number} code @param {string} reason */
   #retry(code, reason) {
     this.#state = 'connecting';
     const { initialMs, maxMs, factor } = this.#backoff;
@@ -858,23 +891,34 @@ export class MeshClient {
     this.#closed?.resolve(undefined);
   }
 
-  /** Every ping interval a `ping` frame; nothing heard for an interval plus the pong timeout: the socket is dead. */
+  /**
+   * Each ping interval, a `ping` frame if the mesh was quiet for that long; a ping still unanswered (nothing at all
+   * heard since it went) at a later tick, after the pong timeout: the socket is dead. Only an unanswered ping counts,
+   * so a timer that runs late (a loaded machine, a background tab) delays the check but never fails a live socket.
+   */
   #startPinging() {
     this.#stopPinging();
     if (!(this.#pingIntervalMs > 0)) {
       return;
     }
+    let pingedAt = 0;
     this.#pingTimer = setInterval(() => {
       const ws = this.#ws;
       if (!ws || this.#state !== 'open') {
         return;
       }
-      if (Date.now() - this.#lastHeard > this.#pingIntervalMs + this.#pongTimeoutMs) {
-        ws.close(4000, 'no answer from the mesh');
-        this.#onClose(ws, { code: 4000, reason: 'no answer from the mesh', wasClean: false });
+      const now = Date.now();
+      if (pingedAt > this.#lastHeard) {
+        if (now - pingedAt > this.#pongTimeoutMs) {
+          ws.close(4000, 'no answer from the mesh');
+          this.#onClose(ws, { code: 4000, reason: 'no answer to a ping', wasClean: false });
+        }
         return;
       }
-      this.ping().catch(() => {});
+      if (now - this.#lastHeard >= this.#pingIntervalMs / 2) {
+        pingedAt = now;
+        this.ping().catch(() => {});
+      }
     }, this.#pingIntervalMs);
     this.#pingTimer.unref?.(); // a Node process does not stay up for pings alone
   }
@@ -884,6 +928,7 @@ export class MeshClient {
     this.#pingTimer = null;
   }
 
+  /** @param {string} ref @param {Record<string, unknown>} frame */
   #enqueue(ref, frame) {
     const text = JSON.stringify(frame);
     if (this.#closing) {
@@ -899,6 +944,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {string} ref */
   #markSent(ref) {
     const publish = this.#publishes.get(ref);
     if (publish) {
@@ -906,11 +952,13 @@ export class MeshClient {
     }
   }
 
+  /** @param {string} ref @param {MeshError} error */
   #failRef(ref, error) {
     const publish = this.#publishes.get(ref);
     publish?.settlers.forEach((_, i) => this.#settle(ref, i, false, error));
   }
 
+  /** @param {MeshError} error */
   #failAll(error) {
     for (const ref of [...this.#publishes.keys()]) {
       this.#failRef(ref, error);
@@ -922,6 +970,7 @@ export class MeshClient {
     }
   }
 
+  /** @param {Record<string, unknown>} frame */
   #sendNow(frame) {
     this.#ws?.send(JSON.stringify(frame));
   }

@@ -53,6 +53,8 @@ class JsClientIT {
             .put("endpoints", new JsonArray().add("*")));
     int port = TestMesh.freePort();
     try (Mesh mesh = Mesh.start(TestMesh.config(dir, port, new JsonObject()
+        // the first mesh of a test JVM creates every configured topic on a cold broker: bound that generously
+        .put("kafka", new JsonObject().put("request_timeout_ms", 60_000))
         .put("security", new JsonObject().put("anonymous", "deny").put("principals", principals))))) {
       ProcessBuilder node = new ProcessBuilder(command).redirectErrorStream(true);
       node.environment().put("MESH_URL", "http://127.0.0.1:" + port);
