@@ -585,6 +585,9 @@ export class MeshClient {
    * @param {import('./mesh-client.d.ts').PublishEvent[]} events
    */
   publishEach(events) {
+    if (events.length === 0) {
+      return [];
+    }
     const ref = `${PUBLISH_PREFIX}${++this.#refs}`;
     const settlers = events.map(() => deferred());
     this.#publishes.set(ref, { batch: false, settlers: settlers.map(d => ({ resolve: d.resolve, reject: d.reject })),

@@ -36,6 +36,9 @@ function fakeSockets() {
       this.readyState = 3;
       this.onclose?.({ code, reason: '', wasClean: false });
     }
+    refuse() { // as Node's WebSocket does when the upgrade is answered 401: an error, no close, still CONNECTING
+      this.onerror?.({});
+    }
   }
   return { FakeWebSocket, sockets };
 }
@@ -155,7 +158,11 @@ test('backoff grows exponentially with jitter, capped', async () => {
   client.connect().catch(() => {});
   while (delays.length < 7) {
     await until('a socket', () => sockets.length === delays.length + 1);
-    sockets.at(-1).drop(1006); // the upgrade failed
+    if (delays.length % 2) {
+      sockets.at(-1).drop(1006); // the upgrade failed
+    } else {
+      sockets.at(-1).refuse();
+    }
   }
   const ceilings = [2, 4, 8, 16, 16, 16, 16];
   delays.forEach((d, i) => assert.ok(d >= ceilings[i] / 2 - 0.5 && d <= ceilings[i] + 0.5,
@@ -166,7 +173,11 @@ test('backoff grows exponentially with jitter, capped', async () => {
   sockets.at(-1).receive({ type: 'pong' }); // the mesh answered: the next drop backs off from the start
   sockets.at(-1).drop(1001);
   assert.ok(delays.at(-1) <= 2);
-  await client.close();
+  await until('a socket still connecting', () => sockets.length === 9);
+  await client.close(); // resolves though a connecting socket never reports its close
+  assert.equal(client.state, 'closed');
+  await tick(10);
+  assert.equal(sockets.length, 9, 'a closed client does not reconnect');
 });
 
 test('publishes: a promise per event settled by its ack or error; a lost socket rejects what was sent', async () => {
