@@ -88,7 +88,7 @@ test('publish resolves with the ack, rejects with the error frame; a batch gets 
   assert.equal(ack.topic, topic);
   assert.ok(Number.isInteger(ack.partition) && Number.isInteger(ack.offset) && ack.event_id);
 
-  const forbidden = `other.${PREFIX.replace(/\W/g, '')}`;
+  const forbidden = `${topic}.dlq`; // a dead-letter topic: reserved to the mesh, no client may write it
   const [ok, refused, invalid] = mesh.publishEach([event(topic, 2), event(forbidden, 3), { topic, payload: {} }]);
   assert.equal((await within(ok, 'ack')).topic, topic);
   await assert.rejects(within(refused, 'error'), e => e instanceof MeshError && e.status === 403
@@ -125,8 +125,12 @@ test('a refused frame surfaces as an error', async t => {
   assert.equal((await invalid.finished).reason, 'failed');
   assert.ok(!mesh.subscriptions.includes(invalid), 'a refused subscription is not subscribed again');
 
-  const forbidden = mesh.subscribe({ topics: ['other.*'] });
-  await assert.rejects(within(forbidden.ready, 'refusal'), e => e.status === 403 && e.code === 'forbidden');
+  if (TOKEN) { // the principal of MESH_TOKEN may stream PREFIX's topics only
+    const forbidden = mesh.subscribe({ topics: ['other.*'] });
+    await assert.rejects(within(forbidden.ready, 'refusal'), e => e.status === 403 && e.code === 'forbidden');
+  } else {
+    t.diagnostic('MESH_TOKEN is not set: the anonymous principal may stream anything, no 403 to see');
+  }
 
   const tooMany = mesh.publishEach(Array.from({ length: 1001 }, (_, n) => event(topic, n)));
   const answers = await within(Promise.allSettled(tooMany), 'the refusal of the whole frame');

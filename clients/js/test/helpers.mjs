@@ -1,6 +1,7 @@
 // What the live tests share: the mesh they run against (from the environment), topic creation and publishing over
 // HTTP, and bounded waiting. MESH_URL is the gateway's base URL (http://127.0.0.1:8080), MESH_TOKEN an API key or
-// JWT allowed to create, publish to and stream the topics under MESH_TOPIC_PREFIX (default "js").
+// JWT allowed to create, publish to and stream the topics under MESH_TOPIC_PREFIX (default "js"), and not to stream
+// other.* (without MESH_TOKEN the mesh must accept anonymous clients, as on a laptop).
 import { randomUUID } from 'node:crypto';
 
 export const MESH_URL = process.env.MESH_URL;
