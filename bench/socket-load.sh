@@ -9,7 +9,9 @@
 # Build first: mvn -B -ntp -DskipTests package. Without --engine the mesh runs its default engine (a mesh older than
 # issue 17 has no websocket.engine key and refuses to start with one).
 # Environment: MESH_JAVA_OPTS (the mesh's JVM, e.g. -Xmx512m), LOAD_JAVA_OPTS (the load generator's JVM),
-# PORT / KAFKA_PORT (default 18090 / 19094; must be free), PARTITIONS (default 6, as the issue's baseline table).
+# PORT / KAFKA_PORT (default 18090 / 19094; must be free), PARTITIONS (default 6, as the issue's baseline table),
+# MESH_CONFIG_EXTRA (more top-level keys for the mesh's config file, e.g. '"kafka":{"request_timeout_ms":60000}'),
+# and the mesh's own MESH_* variables (README), e.g. MESH_VERTICLES=bridge,gateway to run only what /ws needs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 engine=""
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     --engine) engine="$2"; shift 2 ;;
     --partitions) partitions="$2"; shift 2 ;;
     --sockets) sockets="$2"; args+=("$1" "$2"); shift 2 ;;
-    --help|-h) sed -n '2,13p' "$0"; args=(--help); break ;;
+    --help|-h) sed -n '2,15p' "$0"; args=(--help); break ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -48,14 +50,12 @@ dir=$(mktemp -d)
 mkdir -p "$dir/tmp"
 engine_key=""
 [ -n "$engine" ] && engine_key=',"engine":"'"$engine"'"'
-cat >"$dir/mesh.json" <<EOF
-{"http":{"port":$port},"kafka":{"embedded":{"port":$kafka}},
- "websocket":{"max_clients":$((sockets + 100))$engine_key}}
-EOF
+echo '{"websocket":{"max_clients":'$((sockets + 100))"$engine_key}${MESH_CONFIG_EXTRA:+,$MESH_CONFIG_EXTRA}}" \
+  >"$dir/mesh.json"
 
 log="$root/target/socket-load-mesh.log"
-(cd "$dir" && exec java ${MESH_JAVA_OPTS:-} -Djava.io.tmpdir="$dir/tmp" -jar "$root/target/event-mesh.jar" \
-  --config "$dir/mesh.json" >"$log" 2>&1) &
+(cd "$dir" && exec env MESH_HTTP_PORT="$port" MESH_KAFKA_EMBEDDED_PORT="$kafka" java ${MESH_JAVA_OPTS:-} \
+  -Djava.io.tmpdir="$dir/tmp" -jar "$root/target/event-mesh.jar" --config "$dir/mesh.json" >"$log" 2>&1) &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 until curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
@@ -68,5 +68,5 @@ for topic in bench.fanout.shared bench.fanout.personal; do
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1);" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); mesh pid $pid, engine '${engine:-default}', $partitions partitions," \
-  "opts '${MESH_JAVA_OPTS:-}'; mesh log: $log"
+  "opts '${MESH_JAVA_OPTS:-}', config $(cat "$dir/mesh.json"); mesh log: $log"
 load --url "http://127.0.0.1:$port" --mesh-pid "$pid" "${args[@]}"
