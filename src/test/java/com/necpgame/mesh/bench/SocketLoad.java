@@ -182,7 +182,10 @@ public final class SocketLoad {
     for (int p = 0; p < sharedAcked.length(); p++) {
       sharedAcked.set(p, -1);
     }
-    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    // On a loaded machine a starved event loop is common and its stack says nothing: warn past 5 s, trace past 30 s.
+    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops)
+        .setMaxEventLoopExecuteTime(5).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
+        .setWarningExceptionTime(30).setWarningExceptionTimeUnit(TimeUnit.SECONDS));
     clients = new Client[sockets];
   }
 
@@ -263,7 +266,10 @@ public final class SocketLoad {
       Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
       result.put("held", held()).put("closed_by_mesh", counts(closedByMesh));
       if (mesh != null) {
-        result.put("mesh_idle_end", mesh.now()).put("mesh_max", mesh.max());
+        JsonObject end = mesh.now();
+        long grown = end.getLong("rss_mb", 0L) - result.getJsonObject("mesh_before").getLong("rss_mb", 0L);
+        result.put("mesh_idle_end", end).put("mesh_max", mesh.max())
+            .put("mesh_rss_kb_per_socket", players.length == 0 ? null : grown * 1024 / players.length);
       }
       finish(result);
       return;
@@ -337,9 +343,9 @@ public final class SocketLoad {
     result.put("problems", counts(problems));
     if (scenario.equals("idle")) {
       System.out.printf(Locale.ROOT, "idle: %,d sockets held%s%n", result.getLong("held"), mesh == null ? ""
-          : String.format(Locale.ROOT, "; mesh RSS %s MB before, %s MB with them idle, %s threads, %s fds",
-              result.getJsonObject("mesh_before").getValue("rss_mb"),
-              result.getJsonObject("mesh_idle_end").getValue("rss_mb"),
+          : String.format(Locale.ROOT, "; mesh RSS %s MB before, %s MB with them idle (%s kB a socket), %s threads, "
+              + "%s fds", result.getJsonObject("mesh_before").getValue("rss_mb"),
+              result.getJsonObject("mesh_idle_end").getValue("rss_mb"), result.getValue("mesh_rss_kb_per_socket"),
               result.getJsonObject("mesh_idle_end").getValue("threads"),
               result.getJsonObject("mesh_idle_end").getValue("fds")));
     }
