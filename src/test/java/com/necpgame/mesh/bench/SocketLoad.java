@@ -19,7 +19,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,6 +129,7 @@ public final class SocketLoad {
   private final AtomicLong subscribeErrors = new AtomicLong();
   private final Map<String, LongAdder> problems = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> closedByMesh = new ConcurrentHashMap<>();
+  /** Events the mesh acknowledged (published). */
   private final AtomicLong sharedPublished = new AtomicLong();
   private final AtomicLong personalPublished = new AtomicLong();
   private final AtomicLong publishFailed = new AtomicLong();
@@ -255,9 +255,11 @@ public final class SocketLoad {
         problems.isEmpty() ? "" : "; " + problems.keySet().stream().limit(3).toList());
     result.put("subscribed", players.length).put("connect_seconds", round(connectSeconds))
         .put("connect_failures", connectFailures.get()).put("subscribe_errors", subscribeErrors.get());
+    long idleTicks = mesh == null ? 0 : mesh.cpuTicks();
     Thread.sleep(2000);
     if (mesh != null) {
-      result.put("mesh_idle", mesh.now());
+      result.put("mesh_idle", mesh.now().put("cpu_share",
+          round((mesh.cpuTicks() - idleTicks) / (double) mesh.ticksPerSecond / 2)));
     }
     if (scenario.equals("idle")) {
       if (mesh != null) {
@@ -377,6 +379,9 @@ public final class SocketLoad {
       if (i < list.size()) {
         Client c = list.get(i);
         c.context.runOnContext(v -> c.open().onComplete(r -> {
+          if (r.failed()) {
+            problem("socket not subscribed: " + r.cause().getMessage());
+          }
           done.countDown();
           lane[0].run();
         }));
@@ -541,13 +546,9 @@ public final class SocketLoad {
     return false;
   }
 
-  private long sharedAckedTotal() {
-    return sharedPublished.get();
-  }
-
   /** Events acknowledged for this socket that it has not received (negative: it received more). */
   private long missing(Client c) {
-    return (shared ? sharedAckedTotal() - c.sharedUnique : 0)
+    return (shared ? sharedPublished.get() - c.sharedUnique : 0)
         + (personal ? personalAcked.get(c.index) - c.personalUnique : 0);
   }
 
@@ -654,7 +655,9 @@ public final class SocketLoad {
         if (personal) {
           send(socket, "personal", personalTopic, new JsonObject().put("player_id", "p-" + index), personalLast);
         }
-        long timer = context.owner().setTimer(30_000, t -> mine.tryFail("no subscribed frame within 30 s"));
+        int asked = pending;
+        long timer = context.owner().setTimer(30_000, t -> mine.tryFail("no subscribed frame within 30 s for "
+            + pending + " of its " + asked + " subscriptions"));
         return mine.future().onComplete(r -> context.owner().cancelTimer(timer));
       }).onSuccess(v -> {
         subscribed = true;
@@ -665,7 +668,8 @@ public final class SocketLoad {
     }
 
     private void send(WebSocket socket, String id, String topic, JsonObject key, long[] last) {
-      JsonObject frame = new JsonObject().put("op", "subscribe").put("id", id).put("topics", new JsonArray().add(topic));
+      JsonObject frame = new JsonObject().put("op", "subscribe").put("id", id)
+          .put("topics", new JsonArray().add(topic));
       if (key != null) {
         frame.put("key", key);
       }
@@ -761,11 +765,12 @@ public final class SocketLoad {
       }
     }
 
-    /** Caught up: every shared partition is at the offset acknowledged when it reconnected, and every personal event. */
+    /** Caught up: each shared partition at the offset acknowledged when it reconnected, and each personal event. */
     private void checkCaughtUp(long now) {
       if (shared) {
         for (int p = 0; p < sharedTarget.length; p++) {
-          if (sharedTarget[p] >= 0 && (sharedLast == null || p >= sharedLast.length || sharedLast[p] < sharedTarget[p])) {
+          boolean behind = sharedLast == null || p >= sharedLast.length || sharedLast[p] < sharedTarget[p];
+          if (sharedTarget[p] >= 0 && behind) {
             return;
           }
         }
@@ -856,98 +861,6 @@ public final class SocketLoad {
         out.append((char) ('a' + random.nextInt(26)));
       }
       return out.toString();
-    }
-  }
-
-  /**
-   * The mesh process seen from /proc: resident memory (all, and anonymous only: without the files the embedded
-   * broker maps), threads and open file descriptors now and at their peak, and CPU time (user + system).
-   */
-  private static final class MeshSampler {
-    final long pid;
-    final long ticksPerSecond = clockTicks();
-    final AtomicLong maxRssKb = new AtomicLong();
-    final AtomicLong maxAnonKb = new AtomicLong();
-    final AtomicLong maxThreads = new AtomicLong();
-
-    MeshSampler(long pid) {
-      this.pid = pid;
-    }
-
-    void start() {
-      Thread sampler = new Thread(() -> {
-        while (true) {
-          try {
-            long[] s = status();
-            maxRssKb.accumulateAndGet(s[0], Math::max);
-            maxAnonKb.accumulateAndGet(s[1], Math::max);
-            maxThreads.accumulateAndGet(s[2], Math::max);
-            Thread.sleep(500);
-          } catch (Exception e) {
-            return;
-          }
-        }
-      }, "mesh-sampler");
-      sampler.setDaemon(true);
-      sampler.start();
-    }
-
-    void resetMax() {
-      maxRssKb.set(0);
-      maxAnonKb.set(0);
-      maxThreads.set(0);
-    }
-
-    /** {VmRSS kB, RssAnon kB, Threads}. */
-    long[] status() throws IOException {
-      long[] out = new long[3];
-      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-        int i = line.startsWith("VmRSS:") ? 0 : line.startsWith("RssAnon:") ? 1 : line.startsWith("Threads:") ? 2 : -1;
-        if (i >= 0) {
-          out[i] = Long.parseLong(line.replaceAll("\\D", ""));
-        }
-      }
-      return out;
-    }
-
-    JsonObject now() {
-      try {
-        long[] s = status();
-        long fds;
-        try (Stream<Path> list = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
-          fds = list.count();
-        }
-        return new JsonObject().put("rss_mb", s[0] / 1024).put("anon_mb", s[1] / 1024).put("threads", s[2])
-            .put("fds", fds);
-      } catch (IOException e) {
-        return new JsonObject().put("error", e.toString());
-      }
-    }
-
-    JsonObject max() {
-      return new JsonObject().put("rss_mb", maxRssKb.get() / 1024).put("anon_mb", maxAnonKb.get() / 1024)
-          .put("threads", maxThreads.get());
-    }
-
-    /** utime + stime from /proc/pid/stat (fields 14 and 15, counted after the command name's closing parenthesis). */
-    long cpuTicks() {
-      try {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-      } catch (IOException | RuntimeException e) {
-        return 0;
-      }
-    }
-
-    private static long clockTicks() {
-      try {
-        Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        return p.waitFor() == 0 ? Long.parseLong(out) : 100;
-      } catch (IOException | InterruptedException | NumberFormatException e) {
-        return 100;
-      }
     }
   }
 }
