@@ -139,7 +139,12 @@ public final class SocketLoad {
   /** Per player (socket index), the personal events the mesh acknowledged. */
   private final AtomicIntegerArray personalAcked;
   private int[] players = new int[0];
-  private volatile boolean measuring;
+  /**
+   * Latency is recorded for the events due in [from, to): the measured window, whenever they arrive (those that come
+   * during the drain too, so a mesh that falls behind is charged for all of its lag).
+   */
+  private volatile long measureFrom = Long.MAX_VALUE;
+  private volatile long measureTo = Long.MAX_VALUE;
   private volatile boolean publishing = true;
   private volatile boolean stopping;
 
@@ -288,8 +293,6 @@ public final class SocketLoad {
       schedule(personalRate, (first, n) -> publish(http, first, n, personalRate, true));
     }
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
-    latency.reset();
-    resumedLatency.reset();
     long cpuStart = mesh == null ? 0 : mesh.cpuTicks();
     long delivered = deliveries.sum();
     long started = System.nanoTime();
@@ -297,20 +300,19 @@ public final class SocketLoad {
     if (mesh != null) {
       mesh.resetMax();
     }
-    measuring = true;
+    measureFrom = started;
     List<Client> away = scenario.equals("resume") ? resume() : List.of();
     Thread.sleep(Math.max(0, TimeUnit.SECONDS.toMillis(seconds) - (System.nanoTime() - started) / 1_000_000));
-    measuring = false;
-    double took = (System.nanoTime() - started) / 1e9;
+    measureTo = System.nanoTime();
+    double took = (measureTo - started) / 1e9;
     long measured = deliveries.sum() - delivered;
     long cpuTicks = mesh == null ? 0 : mesh.cpuTicks() - cpuStart;
     double loadCpu = (loadCpuNanos() - loadCpuStart) / 1e9;
     publishing = false;
-    Histogram h = latency.getIntervalHistogram();
     result.put("seconds", round(took)).put("deliveries", measured)
         .put("deliveries_per_second", Math.round(measured / took))
         .put("expected_deliveries_per_second", sharedRate * (shared ? players.length : 0) + personalRate)
-        .put("latency_ms", percentiles(h)).put("held", held()).put("load_average", loadAverage())
+        .put("held", held()).put("load_average", loadAverage())
         .put("load_generator_cpu_seconds", round(loadCpu));
     if (mesh != null) {
       double cpu = cpuTicks / (double) mesh.ticksPerSecond;
@@ -319,6 +321,8 @@ public final class SocketLoad {
     }
     long drainStart = System.nanoTime();
     boolean drained = drain();
+    Histogram h = latency.getIntervalHistogram();
+    result.put("latency_ms", percentiles(h));
     result.put("drain_seconds", round((System.nanoTime() - drainStart) / 1e9)).put("drained", drained)
         .put("published", new JsonObject().put("shared", sharedPublished.get())
             .put("personal", personalPublished.get()).put("failed", publishFailed.get()));
@@ -757,7 +761,7 @@ public final class SocketLoad {
       if (isPersonal && !text.contains(playerNeedle)) {
         misdelivered++;
       }
-      if (measuring && due > 0) {
+      if (due >= measureFrom && due < measureTo) {
         (reconnectedAt > 0 ? resumedLatency : latency).recordValue(Math.min(MAX_LATENCY, Math.max(0, now - due)));
       }
       if (reconnectedAt > 0 && caughtUpAt == 0) {
