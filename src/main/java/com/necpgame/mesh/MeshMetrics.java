@@ -253,7 +253,6 @@ public final class MeshMetrics {
     return publishLatency.count() == 0 ? 0 : publishLatency.mean(java.util.concurrent.TimeUnit.SECONDS);
   }
 
-  /** The outcome of one publish. */
   public interface PublishOutcome {
     void done(boolean success);
   }

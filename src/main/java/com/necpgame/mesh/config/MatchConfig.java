@@ -13,21 +13,12 @@ public record MatchConfig(Match match, Robots robots, Llm llm) {
   private static final Pattern PROMPT = Pattern.compile(".{1,500}");
   private static final Pattern TYPE = Pattern.compile("[a-z][a-z0-9-]{0,63}");
 
-  /**
-   * Rounds per match, robots per round, how long a round waits for responses, voting for votes and the match for
-   * robots; whether a round excludes the robots of earlier rounds; the prompts rounds draw from; how often deadlines
-   * are checked; the topics and the consumer group.
-   */
+  /** The {@code match.*} keys. */
   public record Match(int rounds, int robotsPerRound, long roundMs, long votingMs, long assignTimeoutMs,
       boolean excludePreviousRobots, List<String> prompts, long checkMs, String eventsTopic, String responsesTopic,
       String orchestrationTopic, String stateTopic, String group) {}
 
-  /**
-   * The pool: personality types, the fewest idle robots kept per type, the most robots in all, the busy share that
-   * makes it grow, how long an idle robot above the minimum lives, how long an assigned robot may stay silent before
-   * it is replaced; how soon another process takes over the pool when the one running it dies; the topics of commands
-   * and of its state (whose partition 0 elects that process), and the groups of orchestration and workers.
-   */
+  /** The {@code robots.*} keys: the rules of {@link com.necpgame.mesh.robot.RobotPool}, its topics and groups. */
   public record Robots(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
       long scaleDownAfterMs, long healthTimeoutMs, long checkMs, long failoverMs, String commandsTopic,
       String poolStateTopic, String group, String workerGroup) {}

@@ -54,11 +54,7 @@ public record MeshConfig(
   /** HTTPS for the gateway from PEM files: the certificate chain and its private key. */
   public record Tls(boolean enabled, Optional<Path> certFile, Optional<Path> keyFile) {}
 
-  /**
-   * The {@code /ws} hub: how many sockets a process serves, how many events may wait for one slow socket before its
-   * stream pauses, how long a paused socket is kept, how many publishes one socket may have in flight before the
-   * mesh stops reading from it, and how often topic patterns are matched again against new topics.
-   */
+  /** The {@code /ws} hub: the {@code websocket.*} keys. */
   public record WebSocket(int maxClients, int bufferEvents, long slowClientCloseMs, int maxInFlightPublishes,
       long topicRefreshMs, String engine, int maxSubscriptionsPerSocket, Map<String, String> channelFields,
       History history, int catchUpMaxReaders, long pingIntervalMs, long idleTimeoutMs) {
@@ -165,10 +161,7 @@ public record MeshConfig(
 
   public record EmbeddedDatabase(int port, Path dir) {}
 
-  /**
-   * Declared topics, and the caps on what one principal may create through {@code POST /topics}: partitions of one
-   * topic, topics, and partitions in all (a topic's {@code .dlq} counting as many again).
-   */
+  /** Declared topics; caps of {@code POST /topics}: partitions a topic, a principal's quota (TopicRegistry.Quota). */
   public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
       int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
 
@@ -189,26 +182,13 @@ public record MeshConfig(
   /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
   public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
 
-  /**
-   * Delivery to subscriptions: the topics delivered from and the consumer group that shares them among processes,
-   * how often subscriptions are re-read, the pause before a failed batch is tried again, how long a rotated webhook
-   * secret keeps signing beside the new one; for webhooks the request timeout, how often due deliveries are looked
-   * for and how many at once, the most events in one batched request, when an endpoint's breaker opens and how long it
-   * stays open, and where exhausted deliveries go; which addresses webhooks may reach ({@code
-   * delivery.webhook.allow_loopback}, {@code delivery.webhook.allowed_cidrs}); for kafka subscriptions how many times
-   * a copy the broker refused with a retriable error is sent before its events are dead-lettered and the subscription
-   * paused.
-   */
+  /** Delivery to subscriptions: the {@code delivery.*} keys. */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
       int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic,
       AddressPolicy webhookAddresses, int kafkaCopyAttempts) {}
 
-  /**
-   * Replay jobs: the most records delivered to the target at once (progress is saved after each delivery and at least
-   * every {@code checkpointMs}), how often a process looks for jobs to run, how long a claimed job stays its owner's
-   * without a checkpoint, and how many jobs one process runs at the same time.
-   */
+  /** Replay jobs: the {@code replay.*} keys. */
   public record Replay(int batchSize, long checkpointMs, long pollMs, long leaseMs, int maxJobs) {}
 
   /**

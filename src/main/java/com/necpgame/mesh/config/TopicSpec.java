@@ -24,7 +24,6 @@ public record TopicSpec(String name, int partitions, Optional<Integer> replicati
       Set.of("name", "partitions", "replication_factor", "retention_hours", "cleanup_policy", "dlq", "configs");
   private static final long HOUR_MS = 3_600_000L;
 
-  /** The dead-letter topic of {@code topic}. */
   public static String dlqOf(String topic) {
     return topic + DLQ_SUFFIX;
   }

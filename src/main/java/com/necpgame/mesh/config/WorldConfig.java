@@ -14,8 +14,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The world simulation's settings: the commodities traded (with initial reference prices in cents), the topic the
- * simulation's results go to, the game clock and its ticks ({@code world.tick}), the
- * market ({@code world.market}).
+ * simulation's results go to, the game clock and its ticks ({@code world.tick}), the market ({@code world.market}).
  */
 public record WorldConfig(Map<String, Long> commodities, List<String> factions, String outputTopic, String stateTopic,
     Tick tick, Market market, java.util.regex.Pattern diplomacyInputs, Relations.Params diplomacy, Crowd crowd,
@@ -24,11 +23,7 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
   /** The largest record of {@code world.state} (the daily steps' state), its {@code max.message.bytes}. */
   public static final int MAX_STATE_RECORD_BYTES = 64 << 20;
 
-  /**
-   * A daily step's loop (diplomacy, the crowd): its consumer group (the member given the daily ticks steps), how long
-   * after a day's real time it waits for inputs appended just before it, how many missed days it steps when it catches
-   * up.
-   */
+  /** A daily step's loop (diplomacy, the crowd): its {@link com.necpgame.mesh.kafka.StepLoop.Settings}. */
   public record DailyStep(String group, long graceMs, int maxCatchUpDays) {}
 
   /** The crowd: how many citizens, the seed they are drawn from. */
@@ -42,20 +37,11 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
 
   private static final java.util.regex.Pattern FACTION = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,63}");
 
-
-  /**
-   * The market: where orders arrive (keyed by commodity) and its shards' state is kept (compacted), its consumer group,
-   * how long after an hour's real time it waits for orders appended just before it, how many missed hours a shard
-   * clears when it catches up, and the largest state record of a shard.
-   */
+  /** The {@code world.market.*} keys (grace and catch-up as in {@link com.necpgame.mesh.kafka.StepLoop.Settings}). */
   public record Market(String ordersTopic, String stateTopic, String group, long graceMs, int maxCatchUpHours,
       int maxStateBytes) {}
 
-  /**
-   * The game clock, the hourly and daily schedules (cron in game time), how many missed ticks a new leader emits
-   * before it summarises the rest, how soon a dead leader is replaced, and the topics: ticks per schedule, and the
-   * one-partition topic whose consumer group elects the leader.
-   */
+  /** The {@code world.clock.*} and {@code world.tick.*} keys. */
   public record Tick(GameClock clock, TickSchedule hourly, TickSchedule daily, int maxCatchUp, long failoverMs,
       String hourlyTopic, String dailyTopic, String leaderTopic, String group) {}
 

@@ -37,7 +37,6 @@ public final class DeadLetterReader {
   /** The most dead letters one redrive re-publishes. */
   public static final int MAX_REDRIVE = 10_000;
   
-  /** The dead-letter topic does not exist. */
   public static final class NoSuchTopic extends RuntimeException {
     NoSuchTopic(String topic) {
       super("topic " + topic + " does not exist", null, false, false);

@@ -30,13 +30,12 @@ import org.slf4j.LoggerFactory;
  * subscription matches is copied to the subscription's topic (its {@code endpoint}, {@code sub.<service_name>} by
  * default, created when first needed), key, value and headers unchanged plus a {@code subscription_id} header; the
  * events a {@code webhook} subscription matches are queued in {@link WebhookQueue} for the {@link WebhookDispatcher},
- * one message per event, or, with {@code enable_batching}, per {@code batch} events of a topic partition.
- * The batch is done (and committed) once PostgreSQL took every queued delivery and each kafka subscription's copies
- * were acknowledged or, when its target refused them for good, dead-lettered with the subscription paused ({@link
- * KafkaCopies}: one subscription's target never holds up the others). A record that already carries a
- * {@code subscription_id} header is a copy some subscription made: it is never routed again, so no subscription can
- * copy its own copies (or another's) round and round. Subscriptions are re-read every {@code refresh}, those whose
- * owner no longer has the rights to them paused ({@link OwnerRights}).
+ * one message per event, or, with {@code enable_batching}, per {@code batch} events of a topic partition. The batch is
+ * done (and committed) once PostgreSQL took every queued delivery and {@link KafkaCopies} is done with each kafka
+ * subscription's copies. A record that already carries a {@code subscription_id} header is a copy some subscription
+ * made: it is never routed again, so no subscription can copy its own copies (or another's) round and round.
+ * Subscriptions are re-read every {@code refresh}, those whose owner no longer has the rights to them paused ({@link
+ * OwnerRights}).
  */
 public final class DeliveryRouter implements GroupConsumer.Blocking {
 

@@ -56,10 +56,7 @@ public final class DeliveryVerticle extends VerticleBase {
         LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group()));
   }
 
-  /**
-   * Kafka subscriptions' copies, each subscription on its own: acknowledgements awaited up to the producer's delivery
-   * timeout (and a little), a paused subscription recorded in the registry.
-   */
+  /** {@link KafkaCopies} that wait a little past the producer's delivery timeout and record pauses in the registry. */
   private KafkaCopies copies(SubscriptionRegistry registry) {
     MeshConfig.Delivery config = mesh.config().delivery();
     return new KafkaCopies(mesh.producer(), config.deadLetterTopic(), config.kafkaCopyAttempts(),

@@ -36,7 +36,6 @@ public final class ReplayScanner {
   public record Progress(Map<Integer, Long> starts, Map<Integer, Long> bounds, Map<Integer, Long> positions,
       long scanned, long matched, long delivered) {}
 
-  /** How a run ended. */
   public enum Outcome { COMPLETED, STOPPED, RELEASED }
 
   private static final Duration POLL = Duration.ofMillis(200);

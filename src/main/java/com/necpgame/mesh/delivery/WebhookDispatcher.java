@@ -204,10 +204,7 @@ public final class WebhookDispatcher {
         .map(r -> post(s, breaker, target, r, outcomes)).toList())).mapEmpty();
   }
 
-  /**
-   * Where this round's requests to the subscription's endpoint go: its host resolved now (off the event loop) and
-   * judged by the address policy.
-   */
+  /** Where this round's requests to the subscription's endpoint go, resolved off the event loop (see the class). */
   private Future<Target> target(JsonObject s) {
     String host = URI.create(s.getString("endpoint")).getHost();
     return lookups.executeBlocking(() -> addresses.target(host, AddressPolicy.Resolver.SYSTEM), false)
@@ -221,9 +218,8 @@ public final class WebhookDispatcher {
   }
 
   /**
-   * The request to {@code endpoint} sent to {@code address}: the client connects there and resolves nothing; the
-   * endpoint's host is the Host header and the TLS server name. The address is taken without its host name so that
-   * pooled connections are per address.
+   * The request to {@code endpoint} sent to {@code address}, as the class says; the address is taken without its host
+   * name so that pooled connections are per address.
    */
   static RequestOptions request(String endpoint, InetAddress address) {
     URI uri = URI.create(endpoint);

@@ -19,10 +19,8 @@ import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
- * {@code POST /events/publish}: the seed's publish request becomes an envelope, is validated, and is answered with
- * its topic, partition and offset once Kafka acknowledged it; {@code POST /events/publish/batch} does the same for
- * many at once, {@code POST /events/game/publish} for the seed's structured game event. {@code GET
- * /events/{eventId}/status}: what the event store knows of an event.
+ * {@code POST /events/publish} ({@link Publications}), {@code POST /events/publish/batch} for many at once, {@code POST
+ * /events/game/publish} for the seed's structured game event; {@code GET /events/{eventId}/status}.
  */
 final class EventRoutes {
 

@@ -17,9 +17,8 @@ import java.util.Map;
  * Matches among robots for the human player: create one ({@code POST /matches}), read it ({@code GET /matches/{id}},
  * or follow it on {@code GET /matches/{id}/ws}), answer the round's prompt ({@code POST /matches/{id}/responses}) and
  * vote ({@code POST /matches/{id}/votes}) with the match's token in {@code X-Match-Token} (the {@code Authorization}
- * header is the gateway's, for the caller's API key or JWT). Asked of the match verticle of this process over the
- * event bus; any process answers for any match (one of them runs it, the others follow its state and pass the
- * player's answers and votes on to it).
+ * header is the gateway's, for the caller's API key or JWT). Asked over the event bus of this process's
+ * {@link com.necpgame.mesh.match.MatchVerticle}, which answers for any match.
  */
 final class MatchRoutes {
 

@@ -9,10 +9,10 @@ import java.util.function.LongConsumer;
 
 /**
  * The ACL and rate limits applied to each event a principal publishes: its {@code publish} globs and the topics
- * reserved to the mesh ({@link Access#write}: 403, audited), its
- * event bucket and the topic's producer limit ({@code security.topic_limits}). Over HTTP an event over a limit is
- * refused with 429 and a Retry-After; over a WebSocket it is taken into debt and the socket is not read until the debt
- * is paid, so a fast publisher is slowed down rather than disconnected.
+ * reserved to the mesh ({@link Access#write}: 403, audited), its event bucket and the topic's producer limit ({@code
+ * security.topic_limits}). Over HTTP an event over a limit is refused with 429 and a Retry-After; over a WebSocket it
+ * is taken into debt and the socket is not read until the debt is paid, so a fast publisher is slowed down rather than
+ * disconnected.
  */
 final class PublishAdmission {
 

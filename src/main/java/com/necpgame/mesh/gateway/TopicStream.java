@@ -31,16 +31,16 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * One WebSocket client's read of Kafka, on a {@link KafkaWorker} of its own: a consumer without a group (every process reads for
- * its own clients), assigned every partition of the topics the request matches, positioned where it asked, turning
- * records into event frames in order per partition (positioned and, when bounded, read by a {@link PartitionScan}). It hands frames to a {@link Listener} and never has more than
- * {@code buffer} of them unwritten: when the client does not keep up the stream stops polling (Kafka keeps the rest)
- * and, if it stays stopped for {@code slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are
- * picked up every {@code refreshMs}, from their beginning (a refresh the broker does not answer keeps the partitions the
- * stream has, so a broker away for a while ends no stream). A subscription's stream ({@link StreamRequest#group}) reads
- * in the subscription's consumer group instead, shared by all its sockets, and commits what was written. A stream
- * with an {@link StreamRequest#end} reads each partition up to that end, waits until the client was written all of it,
- * reports {@link Listener#ended} and stops.
+ * One WebSocket client's read of Kafka, on a {@link KafkaWorker} of its own: a consumer without a group (every process
+ * reads for its own clients), assigned every partition of the topics the request matches, positioned where it asked,
+ * turning records into event frames in order per partition (positioned and, when bounded, read by a {@link
+ * PartitionScan}). It hands frames to a {@link Listener} and never has more than {@code buffer} of them unwritten: when
+ * the client does not keep up the stream stops polling (Kafka keeps the rest) and, if it stays stopped for {@code
+ * slowCloseMs}, gives up with {@link Listener#tooSlow}. New topics that match are picked up every {@code refreshMs},
+ * from their beginning (a refresh the broker does not answer keeps the partitions the stream has, so a broker away for
+ * a while ends no stream). A subscription's stream ({@link StreamRequest#group}) reads in the subscription's consumer
+ * group instead, shared by all its sockets, and commits what was written. A stream with an {@link StreamRequest#end}
+ * reads each partition up to that end, waits until all of it was written, reports {@link Listener#ended} and stops.
  */
 final class TopicStream {
 

@@ -18,10 +18,8 @@ import org.slf4j.LoggerFactory;
  * committed record to a handler on its own {@link KafkaWorker}: how a process answers reads about state another
  * process owns. A {@link PartitionScan} to the end offsets of when it started, then tailing.
  *
- * <p>Failures: anything that escapes a poll ends that life of the view and the worker starts it again after its
- * backoff, with a new consumer, at the offsets the view had reached (nothing is handed twice, a deletion is not
- * missed); it catches up again to the end offsets of then. A topic that does not exist is such a failure too (the
- * view follows it once it is created). A view is never stopped for good but by {@link #close()}.
+ * <p>Failures end a life ({@link KafkaWorker}); the next starts at the offsets the view had reached (nothing is handed
+ * twice, a deletion is not missed) and catches up to the end offsets of then. A missing topic is such a failure too.
  *
  * <p>A record the handler cannot understand (it throws): logged with its topic, partition, offset and key, counted in
  * {@code event_bus_view_records_skipped_total{topic}}, and the view goes on. A view must never block on one record,

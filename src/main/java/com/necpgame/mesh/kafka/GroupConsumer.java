@@ -31,10 +31,9 @@ import org.slf4j.LoggerFactory;
  * mappings, the event store writer and the delivery router. Its three policies, each with one default:
  *
  * <ul>
- *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a dead-letter write ends the worker's life of the
- *       loop; the worker logs it, counts it ({@code event_bus_loop_restarts_total{loop}}) and starts the loop again
- *       with a new consumer after {@link Backoff#SUPERVISION}. It resumes from the group's commits (a broadcast
- *       consumer from the positions this object remembers). It never stops but when closed.
+ *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a dead-letter write ends the life of the loop
+ *       ({@link KafkaWorker} starts another); it resumes from the group's commits (a broadcast consumer from the
+ *       positions this object remembers).
  *   <li><b>Bad record.</b> A handler that fails is tried again after {@link Policy#backoff()} up to {@link
  *       Policy#attempts()} times. A batch that still fails is split into its records, each tried the same way. A
  *       record that still fails (or at once when the handler threw {@link PoisonRecordException}) goes to {@code
@@ -260,9 +259,8 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
   }
 
   /**
-   * Tries the handler until it succeeds (true). After {@code attempts} failures the probe is asked: when it fails,
-   * what the handler needs is away and the records are tried again without limit; when it answers, a batch is split
-   * (false) and a single record dead-lettered (true).
+   * Tries the handler as the class's bad-record rule says: true when it succeeded or a single record is to be
+   * dead-lettered, false when a batch is to be split.
    */
   private CompletableFuture<Boolean> attempt(List<ConsumerRecord<String, byte[]>> records, int attempt) {
     if (worker.stopping().isDone()) {

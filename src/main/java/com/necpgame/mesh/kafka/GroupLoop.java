@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * next poll does not wait for those acknowledgements. Its three policies, each with one default:
  *
  * <ul>
- *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a handler's rebalance call ends the worker's life of
- *       the loop; the worker starts it again with a new consumer after {@link Backoff#SUPERVISION}, which resumes
- *       from the group's commits. The handler hears the partitions revoked, then assigned again (it reloads there).
+ *   <li><b>Failure.</b> Anything that escapes a poll, a commit or a handler's rebalance call ends the life of the
+ *       loop ({@link KafkaWorker} starts another, from the group's commits); the handler hears the partitions
+ *       revoked, then assigned again (it reloads there).
  *   <li><b>Bad record.</b> A record whose handler throws is tried again after {@link #RETRY} up to {@link
  *       GroupConsumer.Policy#ATTEMPTS} times (at once when it threw {@link PoisonRecordException}); what a failed try
  *       emitted is dropped. Then the record goes to {@code <topic>.dlq} with the reason ({@link DeadLetters}), as one
@@ -63,8 +63,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
   public interface Handler {
     /**
      * The outputs of {@code record}: given at once ({@link #now}), or, for a handler whose answer takes a while (a
-     * text provider), a stage that completes with them later; the record is committed only after they were
-     * acknowledged, and when the stage fails the record is dead-lettered with the reason.
+     * text provider), a stage that completes with them later (committed and dead-lettered as the class says).
      */
     CompletionStage<List<ProducerRecord<String, byte[]>>> outputs(ConsumerRecord<String, byte[]> record);
 
@@ -284,12 +283,7 @@ public final class GroupLoop extends WorkerLoop<GroupLoop> {
     return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
   }
 
-  /**
-   * Commits the inputs of the oldest turns whose outputs are all acknowledged, without waiting ({@code commitAsync});
-   * with {@code all} (before partitions move or the loop stops) waits for every turn's outputs, for at most {@code
-   * ackWait}, and commits with {@code commitSync}. An output that failed, or was not acknowledged within the wait,
-   * ends the life of the loop: its turn's inputs and the later ones are read again by the next life.
-   */
+  /** Commits as the class's commit rule says; {@code all} waits at most {@code ackWait} for every turn's outputs. */
   private void commitDone(Life life, boolean all) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     long until = System.nanoTime() + ackWait.toNanos();

@@ -32,11 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires event bus addresses to Kafka topics, both ways, as the {@code bridge} config says. Outbound: an envelope sent
- * to a mapped address is produced with the process's shared producer and the reply carries topic, partition and
- * offset once Kafka acknowledged it, or a failure (400 for a bad envelope, 413 for one larger than Kafka takes, 503
- * when Kafka did not take it); a JSON
- * array of envelopes is a batch, answered once with a result per envelope (the high-throughput path). Inbound:
- * records are delivered to the mapped address as request-reply; the handler replying is what commits the offset.
+ * to a mapped address is produced with the process's shared producer and the reply carries topic, partition and offset
+ * once Kafka acknowledged it, or the failure {@link EnvelopePublisher} says; a JSON array of envelopes is a batch,
+ * answered once with a result per envelope (the high-throughput path). Inbound: records are delivered to the mapped
+ * address as request-reply; the handler replying is what commits the offset.
  */
 public final class KafkaBridgeVerticle extends VerticleBase {
 

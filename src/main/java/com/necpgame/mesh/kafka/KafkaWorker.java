@@ -20,10 +20,6 @@ import org.slf4j.LoggerFactory;
  * {@code finally} or try-with-resources). Any exception that escapes a life of the body is logged with the loop's
  * name, counted ({@code event_bus_loop_restarts_total{loop}}), and the body runs again with new clients after
  * {@link Backoff#SUPERVISION}: a loop never stops for good but when it is closed.
- *
- * <p>{@link #ready()} completes the first time a life of the body calls {@link Life#ready()} (what it opened is
- * subscribed, assigned or caught up), and fails if the worker is closed before that. {@link #stopped()} completes
- * when the thread has ended.
  */
 public final class KafkaWorker implements AutoCloseable {
 
@@ -34,7 +30,7 @@ public final class KafkaWorker implements AutoCloseable {
     /** False once the worker is closing: the body returns (or lets a {@link WakeupException} escape). */
     boolean running();
 
-    /** What this life opened is ready: completes the worker's {@link KafkaWorker#ready()} the first time. */
+    /** What this life opened is subscribed, assigned or caught up: completes {@link KafkaWorker#ready()} once. */
     void ready();
 
     /** Registers a consumer this life opened, so that closing the worker (or {@link KafkaWorker#wakeup()}) wakes it. */
@@ -75,7 +71,6 @@ public final class KafkaWorker implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts the thread; returns this worker. */
   public KafkaWorker start() {
     thread.start();
     return this;
@@ -191,10 +186,7 @@ public final class KafkaWorker implements AutoCloseable {
     return stopped;
   }
 
-  /**
-   * Closes the loop: wakes its consumers and any pause, and waits for the thread for at most {@code wait} (the body
-   * finishes what it holds: commits, acknowledgements).
-   */
+  /** {@link #stop()}, then waits for the thread for at most {@code wait}. */
   public void close(Duration wait) {
     stop();
     try {

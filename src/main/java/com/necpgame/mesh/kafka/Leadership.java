@@ -17,12 +17,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Leader election through a Kafka consumer group on a topic: the member the group gives the topic's partition 0
- * leads (the other partitions, if any, mean nothing here). A member that dies stops heartbeating and the group moves the partition within
- * {@code sessionTimeoutMs}; one that stops cleanly leaves the group at once. The sticky assignor keeps the leader
- * where it is when members join. Leadership alone does not fence a leader that is paused rather than dead; what it
- * leads must fence itself (the tick emitter's transactional id does). It runs on a {@link KafkaWorker}: a failure
- * (the broker away) ends this member's candidacy for a moment, the listener told false, and the worker starts it
- * again after {@link Backoff#SUPERVISION}.
+ * leads (the other partitions, if any, mean nothing here). A member that dies stops heartbeating and the group moves
+ * the partition within {@code sessionTimeoutMs}; one that stops cleanly leaves the group at once. The sticky assignor
+ * keeps the leader where it is when members join. Leadership alone does not fence a leader that is paused rather than
+ * dead; what it leads must fence itself (the tick emitter's transactional id does). A failure (the broker away) ends
+ * this member's candidacy until {@link KafkaWorker} starts it again; the listener is told false.
  */
 public final class Leadership extends WorkerLoop<Leadership> {
 

@@ -83,7 +83,6 @@ public final class TopicInspector {
             .map(e -> new JsonObject().put("group", e.getKey()).put("lag", e.getValue().get(topic))).toList())));
   }
 
-  /** How many brokers the cluster reports. */
   public int brokers() throws InterruptedException, ExecutionException, TimeoutException {
     return get(admin.describeCluster().nodes()).size();
   }

@@ -51,7 +51,6 @@ public final class TopicPatterns {
     }
   }
 
-  /** The globs, compiled. */
   public static Globs compile(Iterable<String> globs) {
     List<TopicGlob> compiled = new ArrayList<>();
     globs.forEach(g -> compiled.add(new TopicGlob(g)));

@@ -48,10 +48,7 @@ public final class Market {
     references.putAll(initialReferences);
   }
 
-  /**
-   * Adds an order to a commodity's book, giving it the next arrival number (its {@code seq} is ignored); false, and
-   * nothing changes, when an order with its id is open in that book already (a duplicate event).
-   */
+  /** Adds an order to a commodity's book with the next arrival number ({@code seq} ignored): {@link OrderBook#add}. */
   public boolean add(String commodity, Order order) {
     boolean added = books.computeIfAbsent(commodity, c -> new OrderBook()).add(order.withSeq(seq + 1));
     if (added) {

@@ -24,7 +24,6 @@ public final class OrderIds {
 
   private OrderIds() {}
 
-  /** A new id for an order of {@code owner}. */
   public static String newId(String commodity, String owner) {
     long high = (RANDOM.nextLong() & ~VERSION_MASK) | VERSION_8;
     return "ord." + commodity + "." + new UUID(high, tag(owner, high));

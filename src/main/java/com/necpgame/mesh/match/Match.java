@@ -24,7 +24,6 @@ public final class Match {
 
   public enum Phase { ASSIGNING, RESPONDING, VOTING, COMPLETED }
 
-  /** An event to publish: its type and data. */
   public record Out(String type, JsonObject data) {}
 
   /** The match's fixed settings, chosen at creation. */

@@ -35,13 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the {@link MatchService} of this process. A match is run by the process whose {@link GroupLoop} is assigned
- * the partition of its id in the match inputs (robot assignments and answers, co-partitioned with {@code match-state}
- * by a range assignor): it reads that partition's matches back from {@code match-state} when it gets it and lets them
- * go when it loses it. Every process follows {@code match-state} into {@link MatchViews}, so any of them answers the
- * human's requests over the event bus ({@link #CREATE}, {@link #GET}, {@link #RESPOND}, {@link #VOTE}): an answer or
- * vote for a match another process runs is published for it to apply. Every newer view of a match is published to
- * {@code mesh.match.changed.<id>}.
+ * Wires the {@link MatchService} of this process. A match is run by the process whose {@link GroupLoop} is assigned the
+ * partition of its id in the match inputs (robot assignments and answers, co-partitioned with {@code match-state} by a
+ * range assignor; {@link MatchService} reads them back and lets them go). Every process follows {@code match-state}
+ * into {@link MatchViews}, so any of them answers the human's requests over the event bus ({@link #CREATE}, {@link
+ * #GET}, {@link #RESPOND}, {@link #VOTE}): an answer or vote for a match another process runs is published for it to
+ * apply. Every newer view of a match is published to {@code mesh.match.changed.<id>}.
  */
 public final class MatchVerticle extends VerticleBase {
 

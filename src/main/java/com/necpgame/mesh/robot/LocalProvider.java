@@ -27,7 +27,6 @@ public final class LocalProvider implements TextProvider {
     return Future.succeededFuture(task.kind() == Task.Kind.VOTE ? vote(task) : respond(task));
   }
 
-  /** The text of an answer. */
   public String respond(Task task) {
     Persona p = Persona.of(task.type());
     Random r = random(task);

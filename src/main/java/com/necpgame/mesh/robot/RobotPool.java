@@ -63,7 +63,6 @@ public final class RobotPool {
     }
   }
 
-  /** The scaling rules. */
   public record Rules(List<String> types, int minIdlePerType, int maxTotal, double scaleUpBusyRatio,
       long scaleDownAfterMs, long healthTimeoutMs) {}
 
@@ -180,7 +179,6 @@ public final class RobotPool {
     return new Changes(added, removed);
   }
 
-  /** One scaling pass by the rules. */
   public Changes scale(long now) {
     List<Robot> added = new ArrayList<>();
     List<Robot> removed = new ArrayList<>();

@@ -25,9 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Robot workers: every command on {@code robot-commands} ({@code generate.response}, {@code generate.vote}) is
  * answered by the configured {@link TextProvider} (the remote one falls back to the local one) and published as
- * {@code response.submitted} / {@code vote.submitted} on {@code robot-responses}, keyed by match id. A command is
- * committed only after its answer was acknowledged by Kafka; one the provider cannot answer goes to the commands'
- * DLQ with the reason.
+ * {@code response.submitted} / {@code vote.submitted} on {@code robot-responses}, keyed by match id, by a
+ * {@link GroupLoop} (commits and dead letters as it says).
  */
 public final class RobotWorkerVerticle extends VerticleBase {
 
@@ -73,11 +72,7 @@ public final class RobotWorkerVerticle extends VerticleBase {
         LOG.info("robot workers answer with the {} provider", games.llm().provider()));
   }
 
-  /**
-   * The answer to a command, as the record to write: the loop produces it and commits the command only once Kafka
-   * acknowledged it (a worker that dies before leaves the command to the next one; the answer's event id is the
-   * command's, so an answer written twice is one event to its readers).
-   */
+  /** The answer to a command; its event id is the command's, so an answer written twice is one event to readers. */
   private Future<ProducerRecord<String, byte[]>> work(TextProvider provider, JsonObject command) {
     Task task;
     JsonObject d;

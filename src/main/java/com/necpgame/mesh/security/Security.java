@@ -71,7 +71,6 @@ public final class Security {
         .register(metrics.registry());
   }
 
-  /** The ACL a configured principal has. */
   public static Acl acl(PrincipalSpec spec) {
     return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin(), spec.sharedSubscribe());
   }

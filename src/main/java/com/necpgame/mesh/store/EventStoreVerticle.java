@@ -10,10 +10,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/**
- * Wires the event store writer: its consumer group, the topics it indexes, the shared pool. A batch PostgreSQL keeps
- * refusing while it answers {@code SELECT 1} is split, and a row it refuses alone goes to its topic's DLQ.
- */
+/** Wires the {@link StoreWriter}: its consumer group, the topics it indexes, the shared pool, the database probe. */
 public final class EventStoreVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventStoreVerticle.class);

@@ -11,10 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds the event store from Kafka in its own consumer group (a {@link GroupConsumer} in batch mode), off the publish
- * path: each poll becomes one batched insert, and offsets are committed only after PostgreSQL took the batch. While
- * the database is down the same records are retried (the consumer's probe tells an outage from a bad record) and
- * nothing is committed, so the store catches up when it returns.
+ * Feeds the event store from Kafka off the publish path, as a {@link GroupConsumer} in batch mode (retries, probe and
+ * commits as it says): each poll becomes one batched insert.
  */
 public final class StoreWriter implements GroupConsumer.Handler {
 

@@ -15,7 +15,6 @@ public record GameClock(Instant gameEpoch, Instant realEpoch, long scale) {
     }
   }
 
-  /** The game time at a real instant. */
   public Instant gameAt(Instant real) {
     return gameEpoch.plusMillis(Math.multiplyExact(real.toEpochMilli() - realEpoch.toEpochMilli(), scale));
   }
