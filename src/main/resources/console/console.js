@@ -1,5 +1,6 @@
 // The live console: reads the mesh's settings, prices and diplomacy over HTTP, then follows the world over /ws.
 import { drawLineChart } from './chart.js';
+import { MeshClient } from './mesh-client.js';
 
 const HISTORY_MS = 5 * 60 * 1000;   // the stream starts this far back, so charts and the tick show at once
 const RATE_WINDOW_MS = 10 * 1000;
@@ -60,7 +61,7 @@ async function start() {
   renderDiplomacy();
   loadPrices();
   loadDiplomacy();
-  connect(0);
+  connect();
   setInterval(renderRates, 1000);
 }
 
@@ -90,35 +91,25 @@ async function loadDiplomacy() {
   }
 }
 
-function connect(attempt) {
+// One subscription over the mesh's client library (clients/js/mesh-client.js, served as /console/mesh-client.js): it
+// reconnects by itself (backing off up to 30 s) and resumes from the offsets it reached, so nothing is counted twice.
+function connect() {
   const t = state.settings.topics;
-  const query = TOKEN ? `?access_token=${encodeURIComponent(TOKEN)}` : '';
-  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
+  const client = new MeshClient({ url: '/ws', token: TOKEN, backoff: { initialMs: 1000, maxMs: 30000 } });
   setConnection('connecting', 'connecting…');
-  socket.onopen = () => {
-    state.liveSince = Date.now() - 2000;
-    socket.send(JSON.stringify({
-      op: 'subscribe', id: 'console',
-      topics: [t.hourly, t.daily, t.simulation, t.orders, ...t.other],
-      start: { timestamp: Date.now() - HISTORY_MS },
-    }));
-  };
-  socket.onmessage = message => {
-    const frame = JSON.parse(message.data);
-    if (frame.type === 'subscribed') {
-      attempt = 0;
-      setConnection('live', `live · ${state.settings.node_id}`);
-    } else if (frame.type === 'event') {
-      onEvent(frame);
-    } else if (frame.type === 'error') {
-      setConnection('closed', frame.error.message);
-    }
-  };
-  socket.onclose = () => {
-    const delay = Math.min(30000, 1000 * 2 ** attempt);
-    setConnection('closed', `disconnected; reconnecting in ${Math.round(delay / 1000)} s`);
-    setTimeout(() => connect(attempt + 1), delay);
-  };
+  client.on('open', () => {
+    state.liveSince = Date.now() - 2000; // what arrives older than this is history or catch-up, not a live rate
+  });
+  client.on('reconnecting', r => setConnection('closed',
+    `disconnected; reconnecting in ${Math.max(1, Math.round(r.delayMs / 1000))} s`));
+  client.on('error', e => console.warn('mesh', e));
+  const subscription = client.subscribe({
+    id: 'console',
+    topics: [t.hourly, t.daily, t.simulation, t.orders, ...t.other],
+    start: { timestamp: Date.now() - HISTORY_MS },
+  }, onEvent);
+  subscription.on('subscribed', () => setConnection('live', `live · ${state.settings.node_id}`));
+  subscription.on('error', e => setConnection('closed', e.message));
 }
 
 function setConnection(which, text) {

@@ -117,7 +117,7 @@ public final class ConfigLoader {
 
   /** Maps keyed by the user's own names (principals, topics); their entries are checked when typed. */
   private static final java.util.Set<String> FREE_FORM = java.util.Set.of("security.principals",
-      "security.topic_limits", "security.secrets.keys");
+      "security.topic_limits", "security.secrets.keys", "websocket.channel_fields");
 
   private static boolean freeForm(String path) {
     return path.equals("properties") || path.endsWith(".properties") || FREE_FORM.contains(path);

@@ -56,7 +56,17 @@ public record MeshConfig(
 
   /** The {@code /ws} hub: the {@code websocket.*} keys. */
   public record WebSocket(int maxClients, int bufferEvents, long slowClientCloseMs, int maxInFlightPublishes,
-      long topicRefreshMs) {}
+      long topicRefreshMs, String engine, int maxSubscriptionsPerSocket, Map<String, String> channelFields,
+      History history, int catchUpMaxReaders, long pingIntervalMs, long idleTimeoutMs) {
+
+    /** {@code hub}: one tail per topic per process fanned out to every socket; {@code per_socket}: the old design. */
+    public boolean hub() {
+      return "hub".equals(engine);
+    }
+  }
+
+  /** The in-memory window kept per streamed partition for sockets that resume: at most so many events, bytes, ms. */
+  public record History(int maxEvents, long maxBytes, long maxAgeMs) {}
 
   public record Kafka(
       String bootstrapServers,
@@ -212,10 +222,17 @@ public record MeshConfig(
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
         r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000), tls(r));
-    WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 100_000),
+    WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 1_000_000),
         r.intIn("websocket.buffer_events", 1, 1_000_000), r.longIn("websocket.slow_client_close_ms", 100, 86_400_000),
         r.intIn("websocket.max_in_flight_publishes", 1, 1_000_000),
-        r.longIn("websocket.topic_refresh_ms", 100, 86_400_000));
+        r.longIn("websocket.topic_refresh_ms", 100, 86_400_000),
+        r.oneOf("websocket.engine", List.of("hub", "per_socket")),
+        r.intIn("websocket.max_subscriptions_per_socket", 1, 1000), channelFields(r),
+        new History(r.intIn("websocket.history.max_events", 0, 10_000_000),
+            r.longIn("websocket.history.max_bytes", 0, 1L << 40),
+            r.longIn("websocket.history.max_age_ms", 0, 86_400_000)),
+        r.intIn("websocket.catch_up.max_readers", 1, 256), r.longIn("websocket.ping_interval_ms", 100, 3_600_000),
+        r.longIn("websocket.idle_timeout_ms", 100, 86_400_000));
 
     Kafka kafka = new Kafka(
         r.string("kafka.bootstrap_servers").trim(),
@@ -405,6 +422,20 @@ public record MeshConfig(
       }
     }
     return new Tls(enabled, cert, key);
+  }
+
+  /** {@code websocket.channel_fields}: channel name to the envelope path it addresses ({@code data.match_id}). */
+  private static Map<String, String> channelFields(ConfigReader r) {
+    Map<String, String> fields = r.properties("websocket.channel_fields");
+    fields.forEach((name, path) -> {
+      if (!name.matches("[a-z_][a-z0-9_]{0,63}")) {
+        r.problem("websocket.channel_fields." + name, "a channel name is lower case letters, digits and _");
+      }
+      if (!FIELD_PATH.matcher(path).matches()) {
+        r.problem("websocket.channel_fields." + name, "expected an envelope path such as player_id or data.match_id");
+      }
+    });
+    return Map.copyOf(fields);
   }
 
   private static Outbound outbound(ConfigReader r) {

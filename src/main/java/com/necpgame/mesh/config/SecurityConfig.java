@@ -40,19 +40,21 @@ public record SecurityConfig(
       "stats", "market", "diplomacy", "docs");
 
   private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
-      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin");
+      "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin", "shared_subscribe");
 
   /**
    * One principal: its API keys (clear text or {@code sha256:<hex>}), the topic globs it may publish to and subscribe
    * to, the endpoint groups it may call, its rate limits, and whether it is an admin (sees and changes every
-   * principal's subscriptions, replay jobs and dead letters, not only its own).
+   * principal's subscriptions, replay jobs and dead letters, not only its own); {@code sharedSubscribe}: the topic
+   * globs its players (JWTs with {@code security.jwt.player_claim}) may stream whole, not only their own channel.
    */
   public record PrincipalSpec(String name, List<String> apiKeys, List<String> publish, List<String> subscribe,
-      List<String> endpoints, Limits limits, boolean admin) {
+      List<String> endpoints, Limits limits, boolean admin, List<String> sharedSubscribe) {
     @Override
     public String toString() {
       return "PrincipalSpec[name=" + name + ", apiKeys=" + apiKeys.size() + " (masked), publish=" + publish
-          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin + "]";
+          + ", subscribe=" + subscribe + ", endpoints=" + endpoints + ", limits=" + limits + ", admin=" + admin
+          + ", sharedSubscribe=" + sharedSubscribe + "]";
     }
   }
 
@@ -67,7 +69,7 @@ public record SecurityConfig(
    * audience required (empty: not checked), and the claim naming the principal.
    */
   public record Jwt(String hmacSecret, Optional<Path> publicKeyFile, String algorithm, Optional<Path> jwksFile,
-      String issuer, String audience, String principalClaim, long maxLifetimeS) {
+      String issuer, String audience, String principalClaim, long maxLifetimeS, String playerClaim) {
     public boolean enabled() {
       return !hmacSecret.isEmpty() || publicKeyFile.isPresent() || jwksFile.isPresent();
     }
@@ -76,7 +78,8 @@ public record SecurityConfig(
     public String toString() {
       return "Jwt[hmacSecret=" + (hmacSecret.isEmpty() ? "" : "****") + ", publicKeyFile=" + publicKeyFile
           + ", algorithm=" + algorithm + ", jwksFile=" + jwksFile + ", issuer=" + issuer + ", audience=" + audience
-          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + "]";
+          + ", principalClaim=" + principalClaim + ", maxLifetimeS=" + maxLifetimeS + ", playerClaim=" + playerClaim
+          + "]";
     }
   }
 
@@ -125,7 +128,7 @@ public record SecurityConfig(
         r.oneOf("security.jwt.algorithm", List.of("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256")),
         r.optionalPath("security.jwt.jwks_file"), r.string("security.jwt.issuer"),
         r.string("security.jwt.audience"), r.nonBlank("security.jwt.principal_claim"),
-        r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000));
+        r.longIn("security.jwt.max_lifetime_s", 1, 31_536_000), r.nonBlank("security.jwt.player_claim"));
     if (!jwt.hmacSecret().isEmpty() && jwt.hmacSecret().length() < 32) {
       r.problem("security.jwt.hmac_secret", "must have at least 32 characters (HS256 needs a 256-bit secret)");
     }
@@ -202,7 +205,7 @@ public record SecurityConfig(
         limit(r, "events_per_second", defaults.eventsPerSecond()),
         Math.max(1, limit(r, "event_burst", defaults.eventBurst())));
     boolean admin = r.raw("admin") != null && r.bool("admin");
-    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, admin);
+    return new PrincipalSpec(name, keys, publish, subscribe, endpoints, limits, admin, globs(r, "shared_subscribe"));
   }
 
   private static double limit(ConfigReader r, String key, double fallback) {

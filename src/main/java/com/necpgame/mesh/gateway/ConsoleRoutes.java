@@ -22,8 +22,11 @@ import java.util.Map;
  */
 final class ConsoleRoutes {
 
-  /** The console's files, in {@code src/main/resources/console/}. */
-  static final List<String> FILES = List.of("index.html", "console.js", "chart.js", "console.css");
+  /**
+   * The console's files, in {@code src/main/resources/console/}, and the client library it uses
+   * ({@code clients/js/mesh-client.js}, copied there by the build).
+   */
+  static final List<String> FILES = List.of("index.html", "console.js", "chart.js", "console.css", "mesh-client.js");
   private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json");
   /** The page loads only its own scripts and styles and talks only to its own origin (HTTP and WebSocket). */

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.fanout.Hub;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -65,7 +66,8 @@ public final class GatewayVerticle extends VerticleBase {
     // A WebSocket upgrade is authenticated before it happens; other requests once their body is read (the body
     // handler must be installed before anything asynchronous runs, or the body is lost).
     router.route("/ws").handler(authenticate);
-    router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security));
+    Hub hub = mesh.config().webSocket().hub() ? SharedHub.of(vertx, mesh) : null;
+    router.get("/ws").handler(ctx -> webSocket(ctx, mesh, publications, security, hub));
     MatchRoutes matches = new MatchRoutes(vertx);
     router.route("/matches/:matchId/ws").handler(authenticate);
     matches.mountSocket(router);
@@ -127,7 +129,8 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** {@code GET /ws}: the upgrade to a {@link StreamSocket}, refused while the process has its most clients. */
-  private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications, Security security) {
+  private static void webSocket(RoutingContext ctx, MeshContext mesh, Publications publications, Security security,
+      Hub hub) {
     if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       ApiErrors.send(ctx, 426, "upgrade_required", "GET /ws is a WebSocket endpoint; connect with a WebSocket client");
       return;
@@ -146,7 +149,7 @@ public final class GatewayVerticle extends VerticleBase {
     RequestIds.Ids ids = RequestIds.of(ctx);
     ctx.request().toWebSocket()
         .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications, security,
-            SecurityHandler.principal(ctx), SecurityHandler.remote(ctx), ids).open())
+            SecurityHandler.principal(ctx), SecurityHandler.remote(ctx), ids, hub).open())
         .onFailure(e -> {
           LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());
           mesh.metrics().webSocketClosed();
@@ -160,6 +163,7 @@ public final class GatewayVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    SharedHub.close(vertx, mesh);
     if (server == null) {
       return Future.succeededFuture();
     }

@@ -9,6 +9,8 @@ import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import com.necpgame.mesh.fanout.Hub;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -50,6 +52,8 @@ final class StreamSocket {
   static final short POLICY_VIOLATION = 1008;
   static final short INTERNAL_ERROR = 1011;
   static final short MESSAGE_TOO_BIG = 1009;
+  static final short GOING_AWAY = 1001;
+  static final String DEFAULT_ID = "default";
 
   private final ServerWebSocket ws;
   private final Context context;
@@ -71,10 +75,18 @@ final class StreamSocket {
   private boolean closed;
   /** The upgrade request's ids: every event this socket publishes carries them. */
   private final RequestIds.Ids ids;
+  /** The socket's subscriptions on the process's hub; null with {@code websocket.engine: per_socket}. */
+  private final SocketChannels channels;
+  private final Hub hub;
+  /** When the client last sent anything (a frame or a pong). */
+  private long heard = System.currentTimeMillis();
 
   StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications, Security security,
-      Principal principal, String remote, RequestIds.Ids ids) {
+      Principal principal, String remote, RequestIds.Ids ids, Hub hub) {
     this.ids = ids;
+    this.hub = hub;
+    this.channels = hub == null ? null
+        : new SocketChannels(ws, context, hub, mesh.config().webSocket(), mesh.metrics());
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;
@@ -92,12 +104,33 @@ final class StreamSocket {
     ws.binaryMessageHandler(b -> error(null, 400, "unsupported_frame", "send JSON as text frames", null));
     ws.exceptionHandler(this::onException);
     long expiry = TokenExpiry.closeWhenExpired(context.owner(), ws, principal);
+    ws.pongHandler(b -> heard = System.currentTimeMillis());
+    long keepAlive = context.owner().setPeriodic(config.pingIntervalMs(), t -> keepAlive());
     ws.closeHandler(v -> {
       context.owner().cancelTimer(expiry);
+      context.owner().cancelTimer(keepAlive);
       closed = true;
       stopStream();
+      if (channels != null) {
+        channels.close();
+      }
       mesh.metrics().webSocketClosed();
     });
+  }
+
+  /**
+   * Every {@code websocket.ping_interval_ms} a PING control frame (the client's pong, or any frame, shows it is
+   * there); a client that sent nothing for {@code websocket.idle_timeout_ms} is closed with 1001 "idle".
+   */
+  private void keepAlive() {
+    if (closed || ws.isClosed()) {
+      return;
+    }
+    if (System.currentTimeMillis() - heard >= config.idleTimeoutMs()) {
+      ws.close(GOING_AWAY, "idle");
+      return;
+    }
+    ws.writePing(Buffer.buffer());
   }
 
   /** Vert.x reports a message over {@code http.max_body_bytes} here and keeps the socket open; it is closed. */
@@ -111,6 +144,7 @@ final class StreamSocket {
   }
 
   private void onText(String text) {
+    heard = System.currentTimeMillis();
     JsonObject frame;
     try {
       frame = new JsonObject(text);
@@ -133,6 +167,10 @@ final class StreamSocket {
   }
 
   private void subscribe(JsonObject frame, Object id) {
+    if (channels != null && !frame.containsKey("subscription") && frame.getValue("end") == null) {
+      subscribeOnHub(frame, id);
+      return;
+    }
     if (stream != null) {
       error(id, 409, "already_subscribed", "this socket already has a subscription; unsubscribe first", null);
       return;
@@ -284,6 +322,10 @@ final class StreamSocket {
   }
 
   private void unsubscribe(Object id) {
+    if (channels != null) {
+      unsubscribeOnHub(id);
+      return;
+    }
     if (stream == null) {
       error(id, 409, "not_subscribed", "this socket has no subscription", null);
       return;
@@ -373,6 +415,69 @@ final class StreamSocket {
   private void resumeReading() {
     if (!readPaused && limitedUntil == 0 && !closed) {
       ws.resume();
+    }
+  }
+
+  /**
+   * A subscription on the hub: several per socket, each named by its {@code id} ({@code "default"} when it has none),
+   * optionally keyed on one channel ({@code "key": {"player_id": "p-1"}}). A player may only key on its own id.
+   */
+  private void subscribeOnHub(JsonObject frame, Object ref) {
+    Object id = ref == null ? DEFAULT_ID : ref;
+    if (channels.has(id) || (stream != null && id.equals(subscriptionId == null ? DEFAULT_ID : subscriptionId))) {
+      error(ref, 409, "already_subscribed", "this socket already has a subscription " + id + "; unsubscribe first",
+          null);
+      return;
+    }
+    if (channels.size() + (stream == null ? 0 : 1) >= config.maxSubscriptionsPerSocket()) {
+      error(ref, 409, "too_many_subscriptions", "a socket holds at most " + config.maxSubscriptionsPerSocket()
+          + " subscriptions (websocket.max_subscriptions_per_socket)", null);
+      return;
+    }
+    JsonArray problems = new JsonArray();
+    StreamRequest request = StreamRequest.parse(frame, problems);
+    ChannelKey key = ChannelKey.parse(frame.getValue("key"), hub.fields(), problems);
+    if (request == null || key == null) {
+      error(ref, 400, "invalid_subscription", "the subscription is not valid", problems);
+      return;
+    }
+    List<String> denied = request.patterns().stream().filter(p -> !principal.acl().maySubscribe(p)).toList();
+    String refusal = !denied.isEmpty() ? "topic patterns not in the principal's subscribe ACL"
+        : principal.player() != null && !key.isPlayer(principal.player(), hub.fields())
+            && !request.patterns().stream().allMatch(principal.acl()::maySubscribeWhole)
+            ? "a player may only subscribe to its own player_id channel (or to shared_subscribe topics)" : null;
+    if (refusal != null) {
+      String what = !denied.isEmpty() ? String.join(",", denied) : String.join(",", request.patterns()) + " key "
+          + (key.value() == null ? "none" : key.name() + "=" + key.value());
+      security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "subscribe", what, refusal,
+          remote);
+      security.refused("forbidden", "subscribe");
+      error(ref, 403, "forbidden", "principal " + principal.name() + " may not subscribe to " + what + ": " + refusal,
+          null);
+      return;
+    }
+    channels.subscribe(id, ref == null ? DEFAULT_ID : ref, request, key.field(), key.value()).whenComplete((v, e) -> {
+      if (e != null) {
+        LOG.warn("WebSocket subscription of {} failed: {}", ws.remoteAddress(), e.toString());
+        context.runOnContext(x -> error(ref, 503, "kafka_unavailable", "the topics could not be read; try again",
+            null));
+      }
+    });
+  }
+
+  private void unsubscribeOnHub(Object id) {
+    if (id != null && channels.has(id)) {
+      channels.unsubscribe(id, id);
+    } else if (id != null && stream != null && id.equals(subscriptionId)) {
+      stopStream();
+      send(new JsonObject().put("type", "unsubscribed").put("id", id));
+    } else if (id == null && (channels.size() > 0 || stream != null)) {
+      stopStream();
+      channels.unsubscribeAll();
+      channels.unsubscribe(DEFAULT_ID, null);
+    } else if (id == null || !channels.has(id)) {
+      error(id, 409, "not_subscribed", id == null ? "this socket has no subscription"
+          : "this socket has no subscription " + id, null);
     }
   }
 

@@ -16,6 +16,9 @@ public final class Acl {
   public static final Acl ALL = new Acl(List.of("*"), List.of("*"), List.of("*"), true);
 
   private final List<String> subscribe;
+  /** What a player of this principal may stream whole (without keying on its own channel). */
+  private final List<String> shared;
+  private final TopicPatterns.Globs sharedPattern;
   private final TopicPatterns.Globs publishPattern;
   private final TopicPatterns.Globs subscribePattern;
   private final Set<String> endpoints;
@@ -26,7 +29,14 @@ public final class Acl {
   }
 
   public Acl(List<String> publish, List<String> subscribe, List<String> endpoints, boolean admin) {
+    this(publish, subscribe, endpoints, admin, List.of());
+  }
+
+  public Acl(List<String> publish, List<String> subscribe, List<String> endpoints, boolean admin,
+      List<String> shared) {
     this.admin = admin;
+    this.shared = List.copyOf(shared);
+    this.sharedPattern = shared.isEmpty() ? null : TopicPatterns.compile(shared);
     this.subscribe = List.copyOf(subscribe);
     this.publishPattern = publish.isEmpty() ? null : TopicPatterns.compile(publish);
     this.subscribePattern = subscribe.isEmpty() ? null : TopicPatterns.compile(subscribe);
@@ -51,8 +61,26 @@ public final class Acl {
     if (wildcard < 0) {
       return maySubscribeTo(glob);
     }
+    return covers(subscribe, glob);
+  }
+
+  /**
+   * Whether a player of this principal may stream every event of the topics {@code glob} can match, not only those
+   * of its own channel: {@code shared_subscribe} covers the glob as {@link #maySubscribe} does, and so does
+   * {@code subscribe}.
+   */
+  public boolean maySubscribeWhole(String glob) {
+    if (!maySubscribe(glob)) {
+      return false;
+    }
+    return firstWildcard(glob) < 0 ? sharedPattern != null && TopicPatterns.matches(sharedPattern, glob)
+        : covers(shared, glob);
+  }
+
+  private static boolean covers(List<String> globs, String glob) {
+    int wildcard = firstWildcard(glob);
     String literal = glob.substring(0, wildcard);
-    for (String allowed : subscribe) {
+    for (String allowed : globs) {
       int w = firstWildcard(allowed);
       if (allowed.equals(glob) || (w == allowed.length() - 1 && allowed.endsWith("*")
           && literal.startsWith(allowed.substring(0, w)))) {

@@ -72,7 +72,7 @@ public final class Security {
   }
 
   public static Acl acl(PrincipalSpec spec) {
-    return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin());
+    return new Acl(spec.publish(), spec.subscribe(), spec.endpoints(), spec.admin(), spec.sharedSubscribe());
   }
 
   /** The ACL of anonymous requests: {@code principals.anonymous}'s if configured, else {@link Acl#ALL}. */
@@ -139,7 +139,13 @@ public final class Security {
     }
     Object name = claims.getValue(config.jwt().principalClaim());
     Principal p = name instanceof String s ? principals.get(s) : null;
-    return p != null ? Future.succeededFuture(p.via(JWT).until(claims.getLong("exp")))
+    Object player = claims.getValue(config.jwt().playerClaim());
+    if (p != null && player != null && !(player instanceof String s && !s.isBlank())) {
+      return Future.failedFuture(new AuthenticationException("the token's " + config.jwt().playerClaim()
+          + " must be a non-empty string", (String) name));
+    }
+    return p != null ? Future.succeededFuture(player == null ? p.via(JWT).until(claims.getLong("exp"))
+        : p.via(JWT).until(claims.getLong("exp")).forPlayer((String) player))
         : Future.failedFuture(new AuthenticationException("the token's " + config.jwt().principalClaim()
             + " names no configured principal", name instanceof String s ? s : null));
   }

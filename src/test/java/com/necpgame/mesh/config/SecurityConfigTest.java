@@ -33,7 +33,8 @@ class SecurityConfigTest {
     SecurityConfig s = load(new JsonObject()).security();
     assertEquals("127.0.0.1", load(new JsonObject()).http().host());
     assertTrue(s.anonymousAccepted());
-    assertEquals(List.of("/health", "/ready", "/", "/console/console.js", "/console/chart.js", "/console/console.css"),
+    assertEquals(List.of("/health", "/ready", "/", "/console/console.js", "/console/chart.js", "/console/console.css",
+        "/console/mesh-client.js"),
         s.publicPaths());
     assertEquals(new SecurityConfig.TopicLimit(20_000, 10_000), s.topicLimits().get("game.combat.events"),
         "the seed's producer limit");

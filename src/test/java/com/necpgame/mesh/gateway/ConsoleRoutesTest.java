@@ -88,9 +88,19 @@ class ConsoleRoutesTest {
   }
 
   @Test
+  void theConsoleUsesTheClientLibraryServedFromTheJar() throws Exception {
+    HttpResponse<String> library = get("/console/mesh-client.js");
+    assertEquals(200, library.statusCode());
+    assertEquals(java.nio.file.Files.readString(java.nio.file.Path.of("clients", "js", "mesh-client.js")),
+        library.body(), "the jar serves clients/js/mesh-client.js as it is in the repository");
+    assertTrue(get("/console/console.js").body().contains("import { MeshClient } from './mesh-client.js';"));
+  }
+
+  @Test
   void everyFileHasItsContentTypeAndRevalidatesTo304() throws Exception {
     Map<String, String> types = Map.of("console.js", "text/javascript; charset=utf-8",
-        "chart.js", "text/javascript; charset=utf-8", "console.css", "text/css; charset=utf-8");
+        "chart.js", "text/javascript; charset=utf-8", "console.css", "text/css; charset=utf-8",
+        "mesh-client.js", "text/javascript; charset=utf-8");
     for (String file : types.keySet()) {
       HttpResponse<String> first = get("/console/" + file);
       assertEquals(200, first.statusCode(), file);

@@ -204,7 +204,8 @@ class SecurityIT {
   void publicPathsNeedNoCredentials() throws Exception {
     assertEquals(200, send(request("/health", null, null)).statusCode());
     assertEquals(200, send(request("/ready", null, null)).statusCode());
-    for (String page : List.of("/", "/console/console.js", "/console/chart.js", "/console/console.css")) {
+    for (String page : List.of("/", "/console/console.js", "/console/chart.js", "/console/console.css",
+        "/console/mesh-client.js")) {
       assertEquals(200, send(request(page, null, null)).statusCode(), "the console's files are public: " + page);
     }
     assertEquals(401, send(request("/console/settings", null, null)).statusCode(), "its data is not");
