@@ -94,29 +94,30 @@ final class Tail {
     Map<String, Object> extra = Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
         kafka.config().consumer().maxPollRecords());
     try (KafkaConsumer<String, byte[]> c = life.wakes(kafka.consumer("ws-tail-" + topic, null, "earliest", extra))) {
-      refresh(c);
-      life.ready();
-      long refreshAt = System.currentTimeMillis() + refreshMs;
+      long refreshAt = 0; // the first turn assigns the partitions; then the tail is ready
       long trimAt = 0;
       while (life.running()) {
         long now = System.currentTimeMillis();
-        if (now >= refreshAt) {
-          refreshAt = now + refreshMs;
-          refresh(c);
-        }
         if (now >= trimAt) {
           trimAt = now + 1000;
           feeds.values().forEach(f -> f.trim(now));
         }
         Iterable<ConsumerRecord<String, byte[]>> records;
-        try {
+        try { // a resolve's wake-up may land on any call here: the turn starts again, where it is answered
+          if (now >= refreshAt) {
+            refresh(c);
+            if (refreshAt == 0) {
+              life.ready();
+            }
+            refreshAt = now + refreshMs;
+          }
           answer(c);
           records = c.assignment().isEmpty() ? idle(life) : c.poll(POLL);
         } catch (WakeupException e) {
           if (!life.running()) {
             throw e;
           }
-          continue; // woken to answer a resolve
+          continue;
         }
         long read = System.currentTimeMillis();
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -153,8 +154,9 @@ final class Tail {
       }
       return; // asked again later
     }
-    if (parts.isEmpty() || (c.assignment().size() == parts.size() && c.assignment().containsAll(parts))) {
-      return;
+    if (parts.isEmpty() || (c.assignment().size() == parts.size() && c.assignment().containsAll(parts)
+        && parts.stream().allMatch(p -> feeds.containsKey(p.partition())))) {
+      return; // (a refresh a wake-up cut short after the assignment has feeds to make still)
     }
     boolean first = feeds.isEmpty();
     c.assign(parts);
