@@ -95,7 +95,8 @@ public final class EnvelopeFilter {
     return json.copy();
   }
 
-  private static Object valueAt(JsonObject envelope, String[] path) {
+  /** The value at a dotted path split into its parts ({@code data.match_id}), or null where the path leads nowhere. */
+  public static Object valueAt(JsonObject envelope, String[] path) {
     Object node = envelope;
     for (String part : path) {
       if (!(node instanceof JsonObject object)) {

@@ -1,5 +1,6 @@
 package com.necpgame.mesh.fanout;
 
+import com.necpgame.mesh.envelope.EnvelopeFilter;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -70,7 +71,7 @@ public final class ChannelFields {
     }
     String[] addressed = new String[names.size()];
     for (int i = 0; i < addressed.length; i++) {
-      addressed[i] = keyValue(valueAt(envelope, paths.get(i)));
+      addressed[i] = keyValue(EnvelopeFilter.valueAt(envelope, paths.get(i)));
     }
     byte[] prefix = ("{\"type\":\"event\"," + head + ",\"event\":").getBytes(StandardCharsets.UTF_8);
     byte[] bytes = new byte[prefix.length + value.length + 1];
@@ -78,17 +79,6 @@ public final class ChannelFields {
     System.arraycopy(value, 0, bytes, prefix.length, value.length);
     bytes[bytes.length - 1] = '}';
     return new Frame(topic, partition, offset, bytes, type, addressed, now, false);
-  }
-
-  private static Object valueAt(JsonObject envelope, String[] path) {
-    Object node = envelope;
-    for (String part : path) {
-      if (!(node instanceof JsonObject object)) {
-        return null;
-      }
-      node = object.getValue(part);
-    }
-    return node;
   }
 
   /** The names, for messages. */
