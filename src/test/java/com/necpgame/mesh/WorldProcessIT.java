@@ -111,7 +111,7 @@ class WorldProcessIT {
     }
     System.out.printf("%d clearings over %d hourly ticks%n", clearings.size(), hours.size());
     assertTrue(clearings.stream().filter(c -> c.getJsonObject("data").getValue("price") != null).count() >= 10,
-        "the market cleared all along: " + clearings.size());
+        "the market cleared all along: " + clearings.size() + "; where its shards were stepped:\n" + stepping(meshes));
   }
 
   /** A buy and a sell that cross, for ore and water, every 500 ms, until interrupted; to the last process. */
@@ -148,6 +148,16 @@ class WorldProcessIT {
 
   private static JsonObject off() {
     return new JsonObject().put("enabled", false);
+  }
+
+  /** The market's and the tick leader's lines of each process's log: who took which shard, and when. */
+  private static String stepping(List<MeshProcess> meshes) throws java.io.IOException {
+    StringBuilder out = new StringBuilder();
+    for (MeshProcess m : meshes) {
+      m.log().lines().filter(l -> l.contains("StepLoop") || l.contains("Leadership") || l.contains("ERROR"))
+          .forEach(l -> out.append(m.name()).append(": ").append(l).append('\n'));
+    }
+    return out.toString();
   }
 
   private static MeshProcess leader(List<MeshProcess> meshes) throws InterruptedException {

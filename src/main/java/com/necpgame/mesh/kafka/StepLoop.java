@@ -69,8 +69,15 @@ import org.slf4j.LoggerFactory;
 public final class StepLoop implements KafkaWorker.Body {
 
   private static final Logger LOG = LoggerFactory.getLogger(StepLoop.class);
-  /** How long a look-up of partitions may take: the consumer's default ({@code default.api.timeout.ms}). */
+  /** How long a look-up of partitions or committed offsets may take: the consumer's default ({@code default.api.timeout.ms}). */
   private static final Duration LOOKUP = Duration.ofMinutes(1);
+  /**
+   * The step producers' {@code transaction.timeout.ms} (Kafka Streams' exactly-once default; {@code
+   * kafka.producer.properties} overrides it): how long the broker keeps the transaction of a process killed in a step
+   * open. Until it aborts it, the shards' new owner waits in {@code committed()} and read_committed readers of the
+   * outputs and the state stop at it; Kafka's own default, 60 s, stalled the market that long after a kill -9.
+   */
+  static final int TRANSACTION_TIMEOUT_MS = 10_000;
 
   /** Who owns which shard. */
   public enum Ownership {
@@ -138,6 +145,7 @@ public final class StepLoop implements KafkaWorker.Body {
         Map<String, Object> props = kafka.producerProps(role);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes);
+        props.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
       }
 
@@ -355,11 +363,16 @@ public final class StepLoop implements KafkaWorker.Body {
       if (owned.isEmpty()) {
         return;
       }
+      Set<TopicPartition> all = owned.values().stream().flatMap(Set::stream).collect(Collectors.toSet());
+      // First the owning group's committed offsets: a read_committed consumer's committed() waits while the last
+      // owner's transaction (a paused or killed process) is open, so the state read next includes it if it commits.
+      Map<TopicPartition, OffsetAndMetadata> committed = byInputs ? inputs.committed(all, LOOKUP) : Map.of();
+      if (!byInputs) {
+        ticks.committed(Set.copyOf(ticks.assignment()), LOOKUP);
+      }
       Map<String, byte[]> saved = clients.load(owned.keySet());
       deadLetterTopics = inputs.listTopics().keySet().stream().filter(t -> t.endsWith(TopicSpec.DLQ_SUFFIX))
           .collect(Collectors.toSet());
-      Set<TopicPartition> all = owned.values().stream().flatMap(Set::stream).collect(Collectors.toSet());
-      Map<TopicPartition, OffsetAndMetadata> committed = byInputs ? inputs.committed(all) : Map.of();
       owned.forEach((key, parts) -> {
         byte[] record = saved.get(key);
         Map<TopicPartition, Long> positions = record == null ? Map.of() : positionsOf(record);

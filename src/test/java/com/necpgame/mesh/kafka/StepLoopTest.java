@@ -118,6 +118,34 @@ class StepLoopTest {
   }
 
   @Test
+  void aShardIsTakenWithTheStateOfItsLastOwnersTransactionThatWasStillOpenWhenThePartitionCameHere() throws Exception {
+    // The last owner of orders/0, a process paused in a step, stepped hour 3 in a transaction still open when the
+    // group gave the partition here; it commits when the process wakes. Kafka's committed() returns once it is over.
+    TestProducer lastOwner = new TestProducer();
+    lastOwner.initTransactions();
+    mesh.producers.add(lastOwner);
+    AtomicBoolean over = new AtomicBoolean();
+    mesh.stable = () -> {
+      if (over.compareAndSet(false, true)) {
+        lastOwner.beginTransaction();
+        lastOwner.send(new ProducerRecord<>(STATE, "orders/0", StepLoop.stateRecord(Map.of(P0, 2L),
+            new JsonObject().put("last", 3).encode().getBytes(StandardCharsets.UTF_8))));
+        lastOwner.sendOffsetsToTransaction(Map.of(P0, new OffsetAndMetadata(2)), new ConsumerGroupMetadata("g.market"));
+        lastOwner.commitTransaction();
+      }
+    };
+    startByPartitions(24);
+    input(P0, 1, 1);
+    input(P0, 2, 2);
+    input(P0, 5, 3);
+    awaitTicksRead(1);
+    tick(5);
+    await(() -> outputs().contains("orders/1@5:[]"));
+    assertEquals(List.of("orders/0@4:[]", "orders/0@5:[3]", "orders/1@5:[]"), outputs(),
+        "orders/0 went on from the hour its last owner committed, with the inputs after it");
+  }
+
+  @Test
   void aPartitionRevokedBetweenStepsIsNotSteppedAndWhenItComesBackGoesOnFromItsCommittedState() throws Exception {
     startByPartitions(24);
     awaitTicksRead(1);
@@ -487,6 +515,22 @@ class StepLoopTest {
       partitions.forEach(fed::remove);
     }
 
+    /** Run when the group's committed offsets are asked for, as Kafka lets that call return: {@link Mesh#stable}. */
+    volatile Runnable beforeCommitted = () -> { };
+
+    @Override
+    public synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions,
+        Duration timeout) {
+      beforeCommitted.run();
+      return super.committed(partitions, timeout);
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+      beforeCommitted.run();
+      return super.committed(partitions);
+    }
+
     @Override
     public synchronized void rebalance(Collection<TopicPartition> assignment) {
       super.rebalance(assignment);
@@ -517,6 +561,11 @@ class StepLoopTest {
     volatile Predicate<List<String>> failCommit = records -> false;
     volatile Predicate<List<String>> fenceAtCommit = records -> false;
     volatile java.util.function.Consumer<List<String>> afterCommit = records -> { };
+    /**
+     * What ends before a consumer's committed offsets can be read: a read_committed consumer's {@code committed()}
+     * waits while a transaction holding offsets of the group is open (the last owner's, paused or killed).
+     */
+    volatile Runnable stable = () -> { };
 
     @Override
     public Producer<String, byte[]> producer(String role, String transactionalId) {
@@ -528,6 +577,7 @@ class StepLoopTest {
     @Override
     public Consumer<String, byte[]> consumer(String role, String group, String autoOffsetReset) {
       LogConsumer c = new LogConsumer(log, autoOffsetReset);
+      c.beforeCommitted = () -> stable.run();
       boolean isInputs = role.endsWith("-inputs");
       (isInputs ? inputs : ticks).add(c);
       if (group != null) {

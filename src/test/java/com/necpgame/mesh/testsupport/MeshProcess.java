@@ -42,7 +42,12 @@ public final class MeshProcess implements AutoCloseable {
         .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("MESH_"));
     MeshProcess mesh = new MeshProcess(name, pb.start(), log, port);
-    mesh.awaitReady(Duration.ofSeconds(60));
+    try {
+      mesh.awaitReady(Duration.ofSeconds(60));
+    } catch (AssertionError | Exception e) {
+      mesh.process.destroyForcibly(); // a process that never became ready is nobody's to close: it would outlive the run
+      throw e;
+    }
     return mesh;
   }
 
