@@ -96,6 +96,8 @@ public final class KillNine {
     try (MeshProcess retrier = MeshProcess.start(name + "-retrier", dir.resolve("retrier"), config)) {
       try (MeshProcess held = MeshProcess.start(name + "-held", dir.resolve("held"), holding)) {
         List<CompletableFuture<Integer>> first = new ArrayList<>();
+        // a thread per request: each waits for an answer that never comes (the common pool has one thread on 2 cores)
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(events);
         for (int i = 0; i < events; i++) {
           int n = i;
           first.add(CompletableFuture.supplyAsync(() -> {
@@ -104,8 +106,9 @@ public final class KillNine {
             } catch (Exception e) {
               return -1; // cut off by the kill: the client never received its acknowledgement
             }
-          }));
+          }, clients));
         }
+        clients.shutdown();
         for (long end = System.nanoTime() + 60_000_000_000L;
             PublishLoad.eventIds(TestKafka.bootstrapServers(), topic).size() < events; Thread.sleep(100)) {
           if (System.nanoTime() > end) {
