@@ -7,7 +7,9 @@
 # does not index; then HTTP batch again on game.bench.load, which it does (the store's consumer and PostgreSQL share
 # the two cores). The mesh's RSS is sampled throughout.
 # Usage: bench/gateway-load.sh [seconds per mode, default 60]   (build first: mvn -B -ntp -DskipTests package)
-# MESH_JAVA_OPTS are passed to the mesh's JVM; MODES limits the modes run (default "raw http ws e2e http-store").
+# MESH_JAVA_OPTS are passed to the mesh's JVM; MODES limits the modes run (default "raw http ws e2e http-store");
+# http-keys is HTTP batch with an idempotency_key on every event (issue 18): MODES="http http-keys" measures batch
+# publish with and without keys on the same mesh, one after the other.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
@@ -42,6 +44,7 @@ for mode in ${MODES:-raw http ws e2e http-store}; do
   case "$mode" in
     raw) load --mode raw --bootstrap "127.0.0.1:$kafka" ;;
     http) load --mode http --batch 500 --connections 4 ;;
+    http-keys) load --mode http --batch 500 --connections 4 --keys on ;;
     ws) load --mode ws --batch 500 --connections 2 --window 4 ;;
     e2e) load --mode e2e --rate 20000 --batch 100 --connections 4 ;;
     http-store) load --mode http --batch 500 --connections 4 --topic game.bench.load ;;

@@ -40,7 +40,8 @@ public record MeshConfig(
     Metrics metrics,
     Console console,
     MatchConfig games,
-    SecretsConfig secrets) {
+    SecretsConfig secrets,
+    Idempotency idempotency) {
 
 
   private static final Pattern FIELD_PATH = Pattern.compile("[a-z_][a-z0-9_]*(\\.[A-Za-z0-9_-]+)*");
@@ -207,6 +208,15 @@ public record MeshConfig(
    */
   public record Console(List<String> topics) {}
 
+  /**
+   * Idempotent publish: the {@code idempotency.*} keys. A key is remembered for {@code windowMs}; a claim not finished
+   * for {@code pendingTimeoutMs} is taken for abandoned (its process died) and verified in Kafka before a resend;
+   * {@code holdAfterAckMs} is for tests only (0 in production): a pause between Kafka's acknowledgement and recording
+   * it, to kill a process in that window.
+   */
+  public record Idempotency(long windowMs, long pendingTimeoutMs, long inFlightWaitMs, long dbTimeoutMs,
+      long recoveryTimeoutMs, long cleanupIntervalMs, int cleanupBatch, long holdAfterAckMs) {}
+
   /** {@code instances} 0 in config means one per processor. */
   public record VerticleSpec(boolean enabled, int instances) {}
 
@@ -348,9 +358,35 @@ public record MeshConfig(
         "topic pattern (1-249 of a-z A-Z 0-9 . _ - * ?)"));
     MatchConfig games = MatchConfig.from(r, kafka.consumer().groupPrefix());
     SecretsConfig secrets = SecretsConfig.from(r, database.useEmbedded());
+    Idempotency idempotency = idempotency(r, kafka);
     r.check();
     return new MeshConfig(nodeId, dataDir, logLevel, logFormat, http, webSocket, kafka, database, topics, schemasDir,
-        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games, secrets);
+        bridge, store, delivery, verticles, replay, world, security, shutdown, metrics, console, games, secrets,
+        idempotency);
+  }
+
+  /**
+   * {@code idempotency.*}: a pending claim may be taken over only once the send that made it has surely ended, its
+   * outcome reported by the producer (at most max.block.ms to hand it over, then delivery.timeout.ms).
+   */
+  private static Idempotency idempotency(ConfigReader r, Kafka kafka) {
+    Idempotency i = new Idempotency(r.longIn("idempotency.window_ms", 1000, 365L * 86_400_000),
+        r.longIn("idempotency.pending_timeout_ms", 1000, 86_400_000),
+        r.longIn("idempotency.in_flight_wait_ms", 0, 60_000), r.longIn("idempotency.db_timeout_ms", 100, 60_000),
+        r.longIn("idempotency.recovery_timeout_ms", 1000, 600_000),
+        r.longIn("idempotency.cleanup_interval_ms", 100, 86_400_000), r.intIn("idempotency.cleanup_batch", 1, 100_000),
+        r.longIn("idempotency.hold_after_ack_ms", 0, 600_000));
+    long send = kafka.producer().maxBlockMs() + Math.max(kafka.producer().deliveryTimeoutMs(),
+        kafka.producer().lingerMs() + kafka.requestTimeoutMs());
+    if (i.pendingTimeoutMs() <= send) {
+      r.problem("idempotency.pending_timeout_ms", "must be longer than kafka.producer.max_block_ms + "
+          + "kafka.producer.delivery_timeout_ms (" + send + "): a claim is taken over only once its send has surely "
+          + "ended");
+    }
+    if (i.pendingTimeoutMs() >= i.windowMs()) {
+      r.problem("idempotency.pending_timeout_ms", "must be shorter than idempotency.window_ms");
+    }
+    return i;
   }
 
   private static final Pattern SASL_USER = Pattern.compile("[A-Za-z0-9._-]{1,64}");

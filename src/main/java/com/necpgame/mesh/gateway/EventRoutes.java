@@ -47,8 +47,19 @@ final class EventRoutes {
     router.get("/events/:eventId/status").handler(this::status);
   }
 
+  /** The header of a single publish's idempotency key; a batch gives each event its own {@code idempotency_key}. */
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  /** On an answer that repeats an earlier acknowledgement (nothing was written to Kafka). */
+  static final String REPLAYED = "Idempotent-Replayed";
+
   private void publish(RoutingContext ctx, JsonObject request) {
-    publications.publish(request, admission(ctx), RequestIds.of(ctx)).onSuccess(ctx::json)
+    publications.publish(request, admission(ctx), RequestIds.of(ctx), SecurityHandler.principal(ctx).name(),
+        ctx.request().getHeader(IDEMPOTENCY_KEY)).onSuccess(ack -> {
+          if (ack.getBoolean("replayed", false)) {
+            ctx.response().putHeader(REPLAYED, "true");
+          }
+          ctx.json(ack);
+        })
         .onFailure(e -> ApiErrors.send(ctx, Refusal.of(e, null)));
   }
 
@@ -93,9 +104,21 @@ final class EventRoutes {
           + "(http.max_batch_events); this one has " + events.size());
       return;
     }
+    if (ctx.request().getHeader(IDEMPOTENCY_KEY) != null) {
+      ApiErrors.send(ctx, 400, "invalid_batch", "a batch takes no Idempotency-Key header: give each event its own "
+          + "idempotency_key field (or event_id)", new JsonArray().add(new Violation("", "Idempotency-Key header on "
+          + "a batch").toJson()));
+      return;
+    }
     Publications.Admission admission = admission(ctx);
     RequestIds.Ids ids = RequestIds.of(ctx);
-    Publications.summary(events.stream().map(event -> publications.publish(event, admission, ids)).toList()).onSuccess(summary -> {
+    String principal = SecurityHandler.principal(ctx).name();
+    Publications.summary(events.stream().map(event -> publications.publish(event, admission, ids, principal))
+        .toList()).onSuccess(summary -> {
+      JsonArray results = summary.getJsonArray("results");
+      if (!results.isEmpty() && results.stream().allMatch(r -> ((JsonObject) r).getBoolean("replayed", false))) {
+        ctx.response().putHeader(REPLAYED, "true");
+      }
       ctx.response().setStatusCode(summary.getLong("failed") == 0 ? 200 : 207);
       ctx.json(summary);
     });

@@ -2,6 +2,8 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.fanout.Hub;
+import com.necpgame.mesh.idempotency.KeyExpiry;
+import com.necpgame.mesh.idempotency.PublishKeys;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -28,6 +30,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private final MeshContext mesh;
   private HttpServer server;
+  private KeyExpiry expiry;
 
   public GatewayVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -45,6 +48,12 @@ public final class GatewayVerticle extends VerticleBase {
           .setKeyPath(http.tls().keyFile().orElseThrow().toString()));
     }
     server = vertx.createHttpServer(options);
+    if (mesh.pool() != null) { // every instance may: each batch skips the rows another is deleting
+      var idempotency = mesh.config().idempotency();
+      expiry = new KeyExpiry(vertx, new PublishKeys(mesh.pool()), idempotency.cleanupIntervalMs(),
+          idempotency.cleanupBatch());
+      expiry.start();
+    }
     var security = mesh.config().security();
     return server.requestHandler(router(vertx, context, mesh)).listen()
         .onSuccess(s -> LOG.info("HTTP gateway listening on {}://{}:{}; anonymous requests {}; {} principal(s), JWT {}",
@@ -163,6 +172,9 @@ public final class GatewayVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    if (expiry != null) {
+      expiry.stop();
+    }
     SharedHub.close(vertx, mesh);
     if (server == null) {
       return Future.succeededFuture();

@@ -4,6 +4,7 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.envelope.Violation;
+import com.necpgame.mesh.idempotency.PublishKey;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
 import io.vertx.core.Future;
@@ -29,7 +30,7 @@ final class Publications {
   static final String KEY_FIELD = "session_id";
   static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
   private static final Set<String> FIELDS = Set.of("event_type", "topic", "source", "payload", "priority",
-      "is_replayable", "correlation_id", "session_id", "player_id");
+      "is_replayable", "correlation_id", "session_id", "player_id", PublishKey.EVENT_ID, PublishKey.FIELD);
 
   /** Why an event was not published: the status and error body it gets. */
   static final class Refusal extends RuntimeException {
@@ -80,24 +81,39 @@ final class Publications {
   private final MeshContext mesh;
   private final EnvelopePublisher publisher;
   private final TopicGate topics;
+  private final KeyedPublications keyed;
 
   Publications(Vertx vertx, MeshContext mesh, EnvelopePublisher publisher) {
     this.mesh = mesh;
     this.publisher = publisher;
     this.topics = new TopicGate(vertx, mesh);
+    this.keyed = new KeyedPublications(vertx, mesh);
+  }
+
+  /** As {@link #publish(Object, Admission, RequestIds.Ids, String, String)} without an Idempotency-Key header. */
+  Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids, String principal) {
+    return publish(item, admission, ids, principal, null);
   }
 
   /**
    * One publish request: {@code {event_id, topic, partition, offset, published}}, or failed with a {@link Refusal}.
    * A valid event is then let through by {@code admission} (the caller's ACL and rate limits) or refused. The event
-   * takes the request's correlation id when it names none, and its record carries the request id.
+   * takes the request's correlation id when it names none, and its record carries the request id. A request with an
+   * idempotency key ({@code headerKey}, its {@code idempotency_key} or its own {@code event_id}), scoped to {@code
+   * principal}, is published at most once within {@code idempotency.window_ms} ({@link KeyedPublications}; its answer
+   * has {@code replayed}); one without takes the path it always took, with no database call.
    */
-  Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids) {
+  Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids, String principal,
+      String headerKey) {
     if (!(item instanceof JsonObject request)) {
       return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
     }
     JsonArray problems = new JsonArray();
+    PublishKey key = PublishKey.of(principal, request, headerKey, problems);
     JsonObject envelope = envelopeOf(request, ids.correlationId(), problems);
+    if (key != null && key.eventId() != null && envelope != null) {
+      envelope.put("event_id", key.eventId());
+    }
     String topic = request.getValue("topic") instanceof String t ? t : null;
     if (topic == null || !TOPIC.matcher(topic).matches()) {
       problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
@@ -109,15 +125,25 @@ final class Publications {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
+    if (key != null) {
+      return topics.open(topic)
+          .compose(v -> keyed.publish(key, topic, envelope, e -> publisher.publish(topic, KEY_FIELD, e,
+              ids.requestId()), ids.requestId()))
+          .recover(e -> Future.failedFuture(refusal(e, ids)));
+    }
     return topics.open(topic)
         .compose(v -> publisher.publish(topic, KEY_FIELD, envelope, ids.requestId()))
         .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
             .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
-        .recover(e -> Future.failedFuture(e instanceof TopicGate.NoSuchTopic
-            ? new Refusal(404, "topic_not_found", e.getMessage(), null)
-            : e instanceof PublishException p && p.code() == 413
-                ? new Refusal(413, "payload_too_large", p.getMessage(), null)
-                : Refusal.of(e, ids.requestId())));
+        .recover(e -> Future.failedFuture(refusal(e, ids)));
+  }
+
+  private static Refusal refusal(Throwable e, RequestIds.Ids ids) {
+    return e instanceof TopicGate.NoSuchTopic
+        ? new Refusal(404, "topic_not_found", e.getMessage(), null)
+        : e instanceof PublishException p && p.code() == 413
+            ? new Refusal(413, "payload_too_large", p.getMessage(), null)
+            : Refusal.of(e, ids.requestId());
   }
 
   /**

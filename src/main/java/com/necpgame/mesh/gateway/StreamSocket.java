@@ -363,7 +363,7 @@ final class StreamSocket {
     for (int i = 0; i < events.size(); i++) {
       int index = i;
       inFlight++;
-      Future<JsonObject> result = publications.publish(events.getValue(i), admission, ids);
+      Future<JsonObject> result = publications.publish(events.getValue(i), admission, ids, principal.name());
       results.add(result);
       result.onComplete(done -> {
         inFlight--;

@@ -45,7 +45,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * {@code --rate 0} (default) runs flat out; otherwise events are sent on a fixed schedule and latency is measured
  * from when each was due (no coordinated omission). Events are {@code --size} bytes of JSON (payload padded). Latency
  * is recorded in HdrHistogram after {@code --warmup} seconds for {@code --seconds}. With {@code --mesh-pid} the
- * mesh's resident memory is sampled every 500 ms. The last line is {@code RESULT {json}}.
+ * mesh's resident memory is sampled every 500 ms. With {@code --keys on} every event carries an {@code
+ * idempotency_key} of its own (unique per run), so the mesh claims and records each in PostgreSQL: the cost of
+ * idempotent publishing, against {@code --keys off} (the default) on the same mesh. The last line is {@code RESULT
+ * {json}}.
  */
 public final class GatewayLoad {
 
@@ -61,6 +64,10 @@ public final class GatewayLoad {
   private final int size;
   private final int window;
   private final String ack;
+  /** Whether each event carries an idempotency_key, and the run's prefix of them (keys are never reused). */
+  private final boolean keys;
+  private final String keyPrefix = "load-" + java.util.UUID.randomUUID() + "-";
+  private final AtomicLong keySeq = new AtomicLong();
   private final Vertx vertx = Vertx.vertx();
   /** Held for the whole run: Vert.x closes a WebSocket client (and its sockets) once it is unreachable. */
   private final WebSocketClient webSockets = vertx.createWebSocketClient(new WebSocketClientOptions()
@@ -87,6 +94,11 @@ public final class GatewayLoad {
     this.size = Integer.parseInt(options.getOrDefault("size", "256"));
     this.window = Integer.parseInt(options.getOrDefault("window", "4"));
     this.ack = options.getOrDefault("ack", "each");
+    this.keys = switch (options.getOrDefault("keys", "off")) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw new IllegalArgumentException("--keys on or off");
+    };
   }
 
   public static void main(String[] args) throws Exception {
@@ -137,7 +149,7 @@ public final class GatewayLoad {
     Histogram acks = latency.getIntervalHistogram();
     long events = acknowledged.get() - startAcked;
     running = false;
-    JsonObject result = new JsonObject().put("mode", mode).put("ack", mode.equals("ws") ? ack : null).put("rate", rate).put("batch", batch)
+    JsonObject result = new JsonObject().put("mode", mode).put("ack", mode.equals("ws") ? ack : null).put("rate", rate).put("batch", batch).put("keys", keys)
         .put("connections", connections).put("size", size).put("seconds", Math.round(took * 10) / 10.0)
         .put("events", events).put("failed", failed.get() - startFailed)
         .put("events_per_second", Math.round(events / took)).put("ack_ms", percentiles(acks));
@@ -173,7 +185,8 @@ public final class GatewayLoad {
    */
   private String event(long due) {
     String head = "{\"event_type\":\"game.bench\",\"topic\":\"" + topic + "\",\"source\":\"load\",\"player_id\":\"p"
-        + (due % 1000) + "\",\"payload\":{\"t\":" + due + ",\"pad\":\"";
+        + (due % 1000) + "\"," + (keys ? "\"idempotency_key\":\"" + keyPrefix + keySeq.getAndIncrement() + "\"," : "")
+        + "\"payload\":{\"t\":" + due + ",\"pad\":\"";
     return head + pad(size - head.length() - 3) + "\"}}";
   }
 
