@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class RobotWorkerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(RobotWorkerVerticle.class);
-  public static final String SOURCE = "event-mesh.robot-workers";
+  public static final String SOURCE = RobotCommands.SOURCE;
 
   private final MeshContext mesh;
   private final MatchConfig games;
@@ -75,29 +75,14 @@ public final class RobotWorkerVerticle extends VerticleBase {
   /** The answer to a command; its event id is the command's, so an answer written twice is one event to readers. */
   private Future<ProducerRecord<String, byte[]>> work(TextProvider provider, JsonObject command) {
     Task task;
-    JsonObject d;
     try {
-      d = command.getJsonObject("data");
-      boolean vote = "generate.vote".equals(command.getString("event_type"));
-      Map<String, String> responses = new LinkedHashMap<>();
-      JsonObject given = d.getJsonObject("responses", new JsonObject());
-      given.fieldNames().stream().sorted().forEach(k -> responses.put(k, given.getString(k)));
-      task = new Task(vote ? Task.Kind.VOTE : Task.Kind.RESPONSE, d.getString("robot_id"), d.getString("robot_type"),
-          d.getString("match_id"), d.getInteger("round"), d.getString("prompt"),
-          d.getJsonArray("history").stream().map(String::valueOf).toList(), d.getString("identity"), responses);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(new PoisonRecordException("not a robot command: " + e));
+      task = RobotCommands.task(command);
+    } catch (PoisonRecordException e) {
+      return Future.failedFuture(e);
     }
-    return provider.answer(task).map(text -> {
-      boolean vote = task.kind() == Task.Kind.VOTE;
-      JsonObject data = new JsonObject().put("match_id", task.matchId()).put("round", task.round())
-          .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
-      String type = vote ? "vote.submitted" : "response.submitted";
-      data.put(vote ? "voted" : "text", text);
-      JsonObject envelope = Envelope.derived(type, d.getString("command_id"), SOURCE, Instant.now(), task.matchId(),
-          data);
-      return EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope);
-    }).onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));
+    return provider.answer(task).map(text -> RobotCommands.answer(games.match().responsesTopic(), command, task, text,
+        Instant.now()))
+        .onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));
   }
 
   @Override

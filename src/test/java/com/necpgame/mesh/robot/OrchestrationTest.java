@@ -55,7 +55,7 @@ class OrchestrationTest {
     assertEquals(robot, r.getString("robot_id"));
     assertEquals(MATCH, r.getString("match_id"));
     assertEquals(RobotPool.Status.IDLE, restarted.pool().robot(robot).status());
-    assertTrue(restarted.pool().robot(robot).answers().isEmpty(), "a free robot carries no answers");
+    assertTrue(restarted.pool().robot(robot).memory().isEmpty(), "a completed match is forgotten");
   }
 
   @Test
