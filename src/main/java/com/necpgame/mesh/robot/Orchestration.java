@@ -30,7 +30,7 @@ public final class Orchestration {
   public static final String SOURCE = "event-mesh.robots";
   static final String POOL_KEY = "pool";
   private static final Set<String> INPUTS = Set.of("round.robots_needed", "round.started", "round.voting_started",
-      "response.submitted", "vote.submitted", "round.completed", "match.completed");
+      "response.submitted", "vote.submitted", "round.completed", "match.completed", "robot.response_complete");
 
   private final MatchConfig.Match matchConfig;
   private final MatchConfig.Robots config;
@@ -89,6 +89,10 @@ public final class Orchestration {
               type.equals("response.submitted") ? d.getString("text") : null);
           changed = true;
         }
+      }
+      case "robot.response_complete" -> {
+        pool.answered(d.getString("robot_id"), matchId, d.getInteger("round", 0), null);
+        changed = true;
       }
       case "round.completed" -> {
         int round = d.getInteger("round", 0);
