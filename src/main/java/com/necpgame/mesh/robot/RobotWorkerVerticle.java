@@ -55,6 +55,13 @@ public final class RobotWorkerVerticle extends VerticleBase {
       };
       if (p instanceof RemoteProvider r) {
         remotes.add(r);
+        io.micrometer.core.instrument.Gauge.builder("event_bus_robot_provider_breaker_state", r,
+                remote -> switch (remote.state()) {
+                  case CLOSED -> 0;
+                  case HALF_OPEN -> 1;
+                  case OPEN -> 2;
+                }).tag("provider", name).description("The remote provider's circuit breaker: 0 closed, 1 half-open, "
+                + "2 open").register(mesh.metrics().registry());
       }
       providers.add(p);
     }
