@@ -293,6 +293,18 @@ class RemoteProvidersTest {
     assertFalse(check.encode().contains(LlmStubs.OPENAI_KEY), "the key is never in an event");
   }
 
+  @Test
+  void readsRetryAfterInSecondsOrAsAnHttpDate() {
+    long now = java.time.ZonedDateTime.parse("Sat, 05 Dec 2026 21:00:00 GMT",
+        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+    assertEquals(1000, RemoteProvider.retryAfterMs("1", now));
+    assertEquals(2500, RemoteProvider.retryAfterMs(" 2.5 ", now));
+    assertEquals(30_000, RemoteProvider.retryAfterMs("Sat, 05 Dec 2026 21:00:30 GMT", now));
+    assertEquals(0, RemoteProvider.retryAfterMs("Sat, 05 Dec 2026 20:59:00 GMT", now), "a time passed: no wait");
+    assertEquals(0, RemoteProvider.retryAfterMs(null, now));
+    assertEquals(0, RemoteProvider.retryAfterMs("soon", now));
+  }
+
   private static Throwable awaitFailure(Future<?> f) throws Exception {
     try {
       await(f);
