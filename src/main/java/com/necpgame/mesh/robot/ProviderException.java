@@ -4,7 +4,8 @@ package com.necpgame.mesh.robot;
  * A provider's refusal, by reason (the {@code reason} label of {@code event_bus_robot_errors_total}): {@code
  * rate_limited} (429; {@link #retryAfterMs} from its {@code retry-after}, 0 when none), {@code overloaded} (529 or
  * 503), {@code server_error} (other 5xx), {@code auth} (401, 403), {@code bad_request} (other 4xx), {@code
- * bad_answer} (an answer without usable text), {@code timeout}, {@code breaker_open}.
+ * bad_answer} (an answer without usable text), {@code timeout}, {@code unreachable} (no connection), {@code
+ * breaker_open}.
  */
 public final class ProviderException extends RuntimeException {
 
