@@ -42,7 +42,9 @@ public final class ConfigLoader {
       Map.entry("MESH_LLM_PROVIDER", "llm.provider"),
       Map.entry("MESH_LLM_BASE_URL", "llm.base_url"),
       Map.entry("MESH_LLM_MODEL", "llm.model"),
-      Map.entry("MESH_LLM_API_KEY", "llm.api_key"));
+      Map.entry("MESH_LLM_API_KEY", "llm.api_key"),
+      Map.entry("MESH_LLM_PROVIDERS", "llm.providers"),
+      Map.entry("MESH_LLM_ANTHROPIC_API_KEY", "llm.anthropic.api_key"));
 
   /** {@code MESH_VERTICLES=bridge,gateway}: enable exactly these verticles and disable the others. */
   public static final String VERTICLES_ENV = "MESH_VERTICLES";

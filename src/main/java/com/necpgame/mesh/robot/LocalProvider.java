@@ -23,8 +23,23 @@ public final class LocalProvider implements TextProvider {
   }
 
   @Override
-  public Future<String> answer(Task task) {
-    return Future.succeededFuture(task.kind() == Task.Kind.VOTE ? vote(task) : respond(task));
+  public String name() {
+    return "local";
+  }
+
+  /** Uses no model: no tokens. */
+  @Override
+  public Future<Reply> answer(Task task) {
+    return Future.succeededFuture(new Reply(task.kind() == Task.Kind.VOTE ? vote(task) : respond(task), 0, 0));
+  }
+
+  /** Answers a fixed question: it fails only if the generator itself is broken. */
+  @Override
+  public Future<Void> probe() {
+    String text = respond(new Task(Task.Kind.RESPONSE, "probe", "probe", "probe", 1, "Are you there today?",
+        java.util.List.of(), "A", Map.of()));
+    return text.isBlank() ? Future.failedFuture(new ProviderException("bad_answer", "the local provider answered "
+        + "nothing")) : Future.succeededFuture();
   }
 
   public String respond(Task task) {

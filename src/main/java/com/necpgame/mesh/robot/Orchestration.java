@@ -18,10 +18,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * Robot orchestration: answers {@code round.robots_needed} from the {@link RobotPool} with {@code
  * round.robots_assigned} (same correlation id), sends each assigned robot its commands on {@code robot-commands}
  * (keyed by robot id) when its round starts and its voting starts (those events name the round's robots), with its
- * earlier answers in the match, releases a match's robots on {@code match.completed}, scales and health-checks the
+ * earlier answers in the match, releases a round's robots on {@code round.completed} (and whatever a match still holds
+ * on {@code match.completed}, when its robots forget it), scales and health-checks the
  * pool, and writes each changed robot to {@code robot-pool-state} (keyed by robot id; a removed one is a tombstone)
  * with the pool's summary under {@code pool}. Tells of the pool on {@code robot-orchestration-events}: {@code
- * robot.instantiated} for every new robot, {@code robot.released} for every robot a completed match frees, {@code
+ * robot.instantiated} for every new robot, {@code robot.released} for every robot a completed round or match frees, {@code
  * robot.pool_scaled} for every scaling or health pass that changed the pool. One thread.
  */
 public final class Orchestration {
@@ -29,7 +30,7 @@ public final class Orchestration {
   public static final String SOURCE = "event-mesh.robots";
   static final String POOL_KEY = "pool";
   private static final Set<String> INPUTS = Set.of("round.robots_needed", "round.started", "round.voting_started",
-      "response.submitted", "vote.submitted", "match.completed");
+      "response.submitted", "vote.submitted", "round.completed", "match.completed", "robot.response_complete");
 
   private final MatchConfig.Match matchConfig;
   private final MatchConfig.Robots config;
@@ -89,15 +90,30 @@ public final class Orchestration {
           changed = true;
         }
       }
-      case "match.completed" -> {
-        for (RobotPool.Robot r : pool.release(matchId, now)) {
-          robotEvent("robot.released", r.id() + ":" + matchId, new JsonObject().put("robot_id", r.id())
-              .put("robot_type", r.type()).put("match_id", matchId), now, out);
-        }
+      case "robot.response_complete" -> {
+        pool.answered(d.getString("robot_id"), matchId, d.getInteger("round", 0), null);
         changed = true;
       }
+      case "round.completed" -> {
+        int round = d.getInteger("round", 0);
+        released(pool.releaseRound(matchId, round, now), matchId, round, now, out);
+      }
+      case "match.completed" -> released(pool.release(matchId, now), matchId, 0, now, out);
       default -> { }
     }
+  }
+
+  /** A {@code robot.released} for every robot a round ({@code round} > 0) or a match freed. */
+  private void released(List<RobotPool.Robot> robots, String matchId, int round, long now,
+      List<ProducerRecord<String, byte[]>> out) {
+    for (RobotPool.Robot r : robots) {
+      JsonObject data = new JsonObject().put("robot_id", r.id()).put("robot_type", r.type()).put("match_id", matchId);
+      if (round > 0) {
+        data.put("round", round);
+      }
+      robotEvent("robot.released", r.id() + ":" + matchId + (round > 0 ? ":" + round : ""), data, now, out);
+    }
+    changed = true;
   }
 
   private void assign(JsonObject d, long now, List<ProducerRecord<String, byte[]>> out) {
@@ -136,8 +152,7 @@ public final class Orchestration {
       RobotPool.Robot known = pool.robot(robot.getString("id"));
       RobotPool.Assigned a = new RobotPool.Assigned(robot.getString("id"),
           known != null ? known.type() : config.types().get(0), robot.getString("identity"));
-      List<String> history = known != null && matchId.equals(known.matchId())
-          ? List.copyOf(known.answers().values()) : List.of();
+      List<String> history = known != null ? List.copyOf(known.answersIn(matchId).values()) : List.of();
       String commandId = action + ":" + matchId + ":" + d.getInteger("round") + ":" + a.id();
       JsonObject data = new JsonObject().put("command_id", commandId).put("robot_id", a.id())
           .put("robot_type", a.type()).put("action", action).put("match_id", matchId).put("round", d.getInteger("round"))

@@ -14,42 +14,60 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The robots of the orchestration: instances of personality types, idle or busy in one match. Assigns robots to a
- * round (never an excluded one, types mixed), releases a match's robots, and scales by the rules: at least
- * {@code minIdlePerType} idle of every type, never more than {@code maxTotal}, one more of every type when the busy
- * share reaches {@code scaleUpBusyRatio}, and an idle robot above the minimum retired after {@code scaleDownAfterMs}.
- * A robot sent a command that stays silent past {@code healthTimeoutMs} is replaced by a new one of its type.
- * Time is given by the caller, so a test runs it on a fast clock.
+ * The robots of the orchestration: instances of personality types, idle or busy in one match for one round. Assigns
+ * robots to a round (never an excluded one, types mixed), releases them when their round completes (so one robot
+ * plays rounds of many matches, one at a time), and scales by the rules: at least {@code minIdlePerType} idle of every
+ * type, never more than {@code maxTotal}, one more of every type when the busy share reaches {@code scaleUpBusyRatio},
+ * and an idle robot above the minimum retired after {@code scaleDownAfterMs}. A robot sent a command that stays silent
+ * past {@code healthTimeoutMs} is replaced by a new one of its type. A robot remembers its answers in every match it
+ * played until that match completes (the last {@link #MEMORY_MATCHES} matches at most), so when it meets a match
+ * again it stays the same person. Time is given by the caller, so a test runs it on a fast clock.
  */
 public final class RobotPool {
+
+  /** The most matches a robot remembers its answers in; an older one is forgotten first. */
+  public static final int MEMORY_MATCHES = 16;
 
   public enum Status { IDLE, BUSY }
 
   /**
    * One robot: its type, status, while busy its match and the round and identity letter it was assigned under, since
-   * when in that status, since when a command is unanswered, and its answers in the match so far by round (kept with
-   * the pool, so they survive a restart).
+   * when in that status, since when a command is unanswered, and its answers by match and round (kept with the pool,
+   * so they survive a restart).
    */
   public record Robot(String id, String type, Status status, String matchId, int round, String identity, long since,
-      long awaitingSince, SortedMap<Integer, String> answers) {
+      long awaitingSince, Map<String, SortedMap<Integer, String>> memory) {
     Robot busy(String match, int inRound, String as, long at) {
-      return new Robot(id, type, Status.BUSY, match, inRound, as, at, 0, NO_ANSWERS);
+      return new Robot(id, type, Status.BUSY, match, inRound, as, at, awaitingSince, memory);
     }
 
     Robot idle(long at) {
-      return new Robot(id, type, Status.IDLE, null, 0, null, at, 0, NO_ANSWERS);
+      return new Robot(id, type, Status.IDLE, null, 0, null, at, awaitingSince, memory);
     }
 
     Robot awaiting(long at) {
-      return new Robot(id, type, status, matchId, round, identity, since, at, answers);
+      return new Robot(id, type, status, matchId, round, identity, since, at, memory);
+    }
+
+    Robot withMemory(long awaitingFrom, Map<String, SortedMap<Integer, String>> remembered) {
+      return new Robot(id, type, status, matchId, round, identity, since, awaitingFrom, remembered);
+    }
+
+    /** Its answers in a match, by round (none when it never played there, or the match completed). */
+    public SortedMap<Integer, String> answersIn(String match) {
+      return memory.getOrDefault(match, NO_ANSWERS);
     }
 
     JsonObject toJson() {
-      JsonObject byRound = new JsonObject();
-      answers.forEach((round, text) -> byRound.put(round.toString(), text));
+      JsonObject remembered = new JsonObject();
+      memory.forEach((match, answers) -> {
+        JsonObject byRound = new JsonObject();
+        answers.forEach((round, text) -> byRound.put(round.toString(), text));
+        remembered.put(match, byRound);
+      });
       return new JsonObject().put("id", id).put("type", type).put("status", status.name().toLowerCase())
           .put("match_id", matchId).put("round", round).put("identity", identity).put("since", since)
-          .put("awaiting_since", awaitingSince).put("answers", byRound);
+          .put("awaiting_since", awaitingSince).put("memory", remembered);
     }
   }
 
@@ -67,6 +85,7 @@ public final class RobotPool {
       long scaleDownAfterMs, long healthTimeoutMs) {}
 
   private static final SortedMap<Integer, String> NO_ANSWERS = Collections.unmodifiableSortedMap(new TreeMap<>());
+  private static final Map<String, SortedMap<Integer, String>> NO_MEMORY = Map.of();
 
   private final Rules rules;
   private final Map<String, Robot> robots = new LinkedHashMap<>();
@@ -76,6 +95,8 @@ public final class RobotPool {
   private final Map<String, LinkedHashMap<String, Robot>> idleByType = new java.util.HashMap<>();
   private final Map<String, Set<String>> busyByMatch = new java.util.HashMap<>();
   private final Set<String> awaiting = new java.util.LinkedHashSet<>();
+  /** Match id to the robots that remember answers in it. */
+  private final Map<String, Set<String>> rememberedBy = new java.util.HashMap<>();
   private final List<Robot> spawned = new ArrayList<>();
   private long busyCount;
   private long nextId = 1;
@@ -123,13 +144,36 @@ public final class RobotPool {
         .sorted(Comparator.comparing(Robot::identity)).map(r -> new Assigned(r.id(), r.type(), r.identity())).toList();
   }
 
-  /** Every robot busy in the match becomes idle; returns them. */
+  /** The robots of a match's round become idle (they keep their memory of the match); returns them. */
+  public List<Robot> releaseRound(String matchId, int round, long now) {
+    List<Robot> released = new ArrayList<>();
+    for (String id : List.copyOf(busyByMatch.getOrDefault(matchId, Set.of()))) {
+      Robot r = robots.get(id);
+      if (r.round() == round) {
+        Robot idle = r.idle(now);
+        put(id, idle);
+        released.add(idle);
+      }
+    }
+    return released;
+  }
+
+  /**
+   * The match is over: every robot still busy in it becomes idle (returned), and every robot forgets its answers in
+   * it.
+   */
   public List<Robot> release(String matchId, long now) {
     List<Robot> released = new ArrayList<>();
     for (String id : List.copyOf(busyByMatch.getOrDefault(matchId, Set.of()))) {
       Robot idle = robots.get(id).idle(now);
       put(id, idle);
       released.add(idle);
+    }
+    for (String id : List.copyOf(rememberedBy.getOrDefault(matchId, Set.of()))) {
+      Robot r = robots.get(id);
+      Map<String, SortedMap<Integer, String>> memory = new LinkedHashMap<>(r.memory());
+      memory.remove(matchId);
+      put(id, r.withMemory(r.awaitingSince(), Collections.unmodifiableMap(memory)));
     }
     return released;
   }
@@ -142,23 +186,30 @@ public final class RobotPool {
     }
   }
 
-  /** The robot answered: a vote ({@code text} null), or its answer to a round, kept while busy in that match. */
+  /**
+   * The robot answered: a vote ({@code text} null), or its answer to a round of a match, remembered (once) whether or
+   * not the round is still under way when the answer is read.
+   */
   public void answered(String robotId, String matchId, int round, String text) {
     Robot r = robots.get(robotId);
     if (r == null) {
       return;
     }
-    boolean keep = text != null && r.status() == Status.BUSY && r.matchId().equals(matchId)
-        && !r.answers().containsKey(round);
+    boolean keep = text != null && matchId != null && !r.answersIn(matchId).containsKey(round);
     if (r.awaitingSince() != 0 || keep) {
-      SortedMap<Integer, String> answers = r.answers();
+      Map<String, SortedMap<Integer, String>> memory = r.memory();
       if (keep) {
-        answers = new TreeMap<>(answers);
+        memory = new LinkedHashMap<>(memory);
+        SortedMap<Integer, String> answers = new TreeMap<>(memory.getOrDefault(matchId, NO_ANSWERS));
         answers.put(round, text);
-        answers = Collections.unmodifiableSortedMap(answers);
+        memory.remove(matchId); // the match last played goes last, the eldest first out
+        memory.put(matchId, Collections.unmodifiableSortedMap(answers));
+        while (memory.size() > MEMORY_MATCHES) {
+          memory.remove(memory.keySet().iterator().next());
+        }
+        memory = Collections.unmodifiableMap(memory);
       }
-      put(robotId, new Robot(r.id(), r.type(), r.status(), r.matchId(), r.round(), r.identity(), r.since(), 0,
-          answers));
+      put(robotId, r.withMemory(0, memory));
     }
   }
 
@@ -229,6 +280,7 @@ public final class RobotPool {
     if (r.awaitingSince() != 0) {
       awaiting.add(r.id());
     }
+    r.memory().keySet().forEach(m -> rememberedBy.computeIfAbsent(m, k -> new java.util.HashSet<>()).add(r.id()));
   }
 
   private void unindex(Robot r) {
@@ -246,6 +298,13 @@ public final class RobotPool {
       busyCount--;
     }
     awaiting.remove(r.id());
+    for (String m : r.memory().keySet()) {
+      Set<String> of = rememberedBy.get(m);
+      of.remove(r.id());
+      if (of.isEmpty()) {
+        rememberedBy.remove(m);
+      }
+    }
   }
 
   /**
@@ -277,10 +336,16 @@ public final class RobotPool {
   }
 
   private static Robot robotOf(JsonObject r) {
+    Map<String, SortedMap<Integer, String>> memory = new LinkedHashMap<>();
+    JsonObject saved = r.getJsonObject("memory");
+    if (saved != null) {
+      saved.forEach(e -> memory.put(e.getKey(), answersOf((JsonObject) e.getValue())));
+    } else if (r.getString("match_id") != null && r.getJsonObject("answers") != null) {
+      memory.put(r.getString("match_id"), answersOf(r.getJsonObject("answers"))); // written before memory by match
+    }
     return new Robot(r.getString("id"), r.getString("type"), Status.valueOf(r.getString("status").toUpperCase()),
         r.getString("match_id"), r.getInteger("round", 0), r.getString("identity"), r.getLong("since"),
-        r.getLong("awaiting_since"),
-        answersOf(r.getJsonObject("answers", new JsonObject())));
+        r.getLong("awaiting_since"), Collections.unmodifiableMap(memory));
   }
 
   private static SortedMap<Integer, String> answersOf(JsonObject json) {
@@ -290,7 +355,7 @@ public final class RobotPool {
   }
 
   private Robot spawn(String type, long now) {
-    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, 0, null, now, 0, NO_ANSWERS);
+    Robot r = new Robot("robot-" + nextId++, type, Status.IDLE, null, 0, null, now, 0, NO_MEMORY);
     put(r.id(), r);
     spawned.add(r);
     return r;
@@ -301,6 +366,10 @@ public final class RobotPool {
     List<Robot> out = List.copyOf(spawned);
     spawned.clear();
     return out;
+  }
+
+  public Rules rules() {
+    return rules;
   }
 
   public int size() {

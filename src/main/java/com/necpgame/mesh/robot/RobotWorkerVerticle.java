@@ -2,8 +2,6 @@ package com.necpgame.mesh.robot;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
-import com.necpgame.mesh.envelope.Envelope;
-import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.PoisonRecordException;
 import io.vertx.core.Future;
@@ -13,7 +11,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -24,19 +22,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Robot workers: every command on {@code robot-commands} ({@code generate.response}, {@code generate.vote}) is
- * answered by the configured {@link TextProvider} (the remote one falls back to the local one) and published as
- * {@code response.submitted} / {@code vote.submitted} on {@code robot-responses}, keyed by match id, by a
- * {@link GroupLoop} (commits and dead letters as it says).
+ * answered by the {@link ProviderChain} of {@code llm.providers} and published as {@code response.submitted} / {@code
+ * vote.submitted} followed by {@code robot.response_complete} on {@code robot-responses}, keyed by match id, by a
+ * {@link GroupLoop} (commits and dead letters as it says). Every {@code llm.health_check_ms} each provider is probed
+ * and the outcome published as {@code robot.health_check} on the orchestration topic.
  */
 public final class RobotWorkerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(RobotWorkerVerticle.class);
-  public static final String SOURCE = "event-mesh.robot-workers";
+  public static final String SOURCE = RobotCommands.SOURCE;
 
   private final MeshContext mesh;
   private final MatchConfig games;
+  private final List<RemoteProvider> remotes = new ArrayList<>();
   private GroupLoop loop;
-  private OpenAiProvider remote;
+  private long probeTimer = -1;
 
   public RobotWorkerVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -45,11 +45,28 @@ public final class RobotWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    LocalProvider local = new LocalProvider(games.llm().seed());
-    if (games.llm().provider().equals("openai")) {
-      remote = new OpenAiProvider(vertx, games.llm());
+    MatchConfig.Llm llm = games.llm();
+    List<TextProvider> providers = new ArrayList<>();
+    for (String name : llm.providers()) {
+      TextProvider p = switch (name) {
+        case "openai" -> new OpenAiProvider(vertx, llm.openai(), llm);
+        case "anthropic" -> new AnthropicProvider(vertx, llm.anthropic(), llm);
+        default -> new LocalProvider(llm.seed());
+      };
+      if (p instanceof RemoteProvider r) {
+        remotes.add(r);
+        io.micrometer.core.instrument.Gauge.builder("event_bus_robot_provider_breaker_state", r,
+                remote -> switch (remote.state()) {
+                  case CLOSED -> 0;
+                  case HALF_OPEN -> 1;
+                  case OPEN -> 2;
+                }).tag("provider", name).description("The remote provider's circuit breaker: 0 closed, 1 half-open, "
+                + "2 open").register(mesh.metrics().registry());
+      }
+      providers.add(p);
     }
-    TextProvider provider = remote == null ? local : new FallbackProvider(remote, local);
+    RobotMetrics metrics = new RobotMetrics(mesh.metrics().registry(), llm);
+    ProviderChain chain = new ProviderChain(providers, metrics);
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.robots().commandsTopic()),
         games.robots().workerGroup(), games.robots().checkMs(), mesh.metrics(), new GroupLoop.Handler() {
           @Override
@@ -61,52 +78,67 @@ public final class RobotWorkerVerticle extends VerticleBase {
               throw new PoisonRecordException("not a JSON object: " + e.getMessage());
             }
             Promise<List<ProducerRecord<String, byte[]>>> answer = Promise.promise();
-            context.runOnContext(v -> work(provider, command).map(List::of).onComplete(answer));
+            context.runOnContext(v -> work(chain, command).onComplete(answer));
             return answer.future().toCompletionStage();
           }
 
           @Override
           public void step(List<ProducerRecord<String, byte[]>> out) {}
         }, Map.of()).start();
-    return Future.fromCompletionStage(loop.ready(), context).onSuccess(v ->
-        LOG.info("robot workers answer with the {} provider", games.llm().provider()));
+    probeTimer = vertx.setPeriodic(llm.healthCheckMs(), id -> probe(chain, metrics));
+    return Future.fromCompletionStage(loop.ready(), context).onSuccess(v -> {
+      LOG.info("robot workers answer with the providers {}", llm.providers());
+      probe(chain, metrics);
+    });
   }
 
-  /** The answer to a command; its event id is the command's, so an answer written twice is one event to readers. */
-  private Future<ProducerRecord<String, byte[]>> work(TextProvider provider, JsonObject command) {
+  /**
+   * The answer to a command and how it was answered; their event ids are derived from the command's, so an answer
+   * written twice is one event to readers.
+   */
+  private Future<List<ProducerRecord<String, byte[]>>> work(ProviderChain chain, JsonObject command) {
     Task task;
-    JsonObject d;
     try {
-      d = command.getJsonObject("data");
-      boolean vote = "generate.vote".equals(command.getString("event_type"));
-      Map<String, String> responses = new LinkedHashMap<>();
-      JsonObject given = d.getJsonObject("responses", new JsonObject());
-      given.fieldNames().stream().sorted().forEach(k -> responses.put(k, given.getString(k)));
-      task = new Task(vote ? Task.Kind.VOTE : Task.Kind.RESPONSE, d.getString("robot_id"), d.getString("robot_type"),
-          d.getString("match_id"), d.getInteger("round"), d.getString("prompt"),
-          d.getJsonArray("history").stream().map(String::valueOf).toList(), d.getString("identity"), responses);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(new PoisonRecordException("not a robot command: " + e));
+      task = RobotCommands.task(command);
+    } catch (PoisonRecordException e) {
+      return Future.failedFuture(e);
     }
-    return provider.answer(task).map(text -> {
-      boolean vote = task.kind() == Task.Kind.VOTE;
-      JsonObject data = new JsonObject().put("match_id", task.matchId()).put("round", task.round())
-          .put("participant", task.robotId()).put("kind", "robot").put("command_id", d.getString("command_id"));
-      String type = vote ? "vote.submitted" : "response.submitted";
-      data.put(vote ? "voted" : "text", text);
-      JsonObject envelope = Envelope.derived(type, d.getString("command_id"), SOURCE, Instant.now(), task.matchId(),
-          data);
-      return EnvelopeRecords.record(games.match().responsesTopic(), "data.match_id", envelope);
+    String responses = games.match().responsesTopic();
+    return chain.answer(task).map(a -> {
+      Instant now = Instant.now();
+      return List.of(RobotCommands.answer(responses, command, task, a.text(), now),
+          RobotCommands.responseComplete(responses, command, task, a, now));
     }).onFailure(e -> LOG.warn("robot {} could not answer in {}: {}", task.robotId(), task.matchId(), e.toString()));
+  }
+
+  /** Probes every provider of the chain and publishes each outcome. */
+  private void probe(ProviderChain chain, RobotMetrics metrics) {
+    String topic = games.match().orchestrationTopic();
+    for (TextProvider p : chain.providers()) {
+      long started = System.nanoTime();
+      p.probe().onComplete(ar -> {
+        metrics.probed(p.name(), ar.succeeded());
+        String breaker = p instanceof RemoteProvider r ? r.state().name().toLowerCase() : null;
+        ProducerRecord<String, byte[]> record = RobotCommands.healthCheck(topic, mesh.config().nodeId(), p.name(),
+            ar.cause(), (System.nanoTime() - started) / 1_000_000, breaker, Instant.now());
+        if (ar.failed()) {
+          LOG.warn("robot provider {} failed its health check: {}", p.name(), ar.cause().getMessage());
+        }
+        mesh.producer().send(record, (meta, e) -> {
+          if (e != null) {
+            LOG.debug("robot.health_check of {} not written: {}", p.name(), e.toString());
+          }
+        });
+      });
+    }
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(probeTimer);
     return vertx.executeBlocking(() -> {
       loop.close();
-      if (remote != null) {
-        remote.close();
-      }
+      remotes.forEach(RemoteProvider::close);
       return null;
     });
   }

@@ -55,7 +55,33 @@ class OrchestrationTest {
     assertEquals(robot, r.getString("robot_id"));
     assertEquals(MATCH, r.getString("match_id"));
     assertEquals(RobotPool.Status.IDLE, restarted.pool().robot(robot).status());
-    assertTrue(restarted.pool().robot(robot).answers().isEmpty(), "a free robot carries no answers");
+    assertTrue(restarted.pool().robot(robot).memory().isEmpty(), "a completed match is forgotten");
+  }
+
+  @Test
+  void aRoundsRobotsGoBackToThePoolWhenTheRoundCompletesAndAnsweringIsTheirSignOfLife() {
+    Orchestration o = started();
+    JsonObject assigned = only(feed(o, "match-events", "round.robots_needed", new JsonObject().put("match_id", MATCH)
+        .put("round", 1).put("count", 2).put("identities", new JsonArray().add("B").add("C"))
+        .put("exclude_robots", new JsonArray()).put("correlation_id", "robots:" + MATCH + ":1")),
+        "round.robots_assigned");
+    JsonArray robots = new JsonArray();
+    assigned.getJsonObject("data").getJsonArray("robots").forEach(r -> robots.add(new JsonObject()
+        .put("id", ((JsonObject) r).getString("id")).put("identity", ((JsonObject) r).getString("identity"))));
+    String robot = robots.getJsonObject(0).getString("id");
+    feed(o, "match-events", "round.started", round(1, robots));
+    assertTrue(o.pool().robot(robot).awaitingSince() > 0, "commanded: its answer is awaited");
+    feed(o, "robot-responses", "robot.response_complete", new JsonObject().put("match_id", MATCH).put("round", 1)
+        .put("robot_id", robot));
+    assertEquals(0, o.pool().robot(robot).awaitingSince(), "robot.response_complete: it answered");
+
+    List<JsonObject> out = feed(o, "match-events", "round.completed", new JsonObject().put("match_id", MATCH)
+        .put("round", 1));
+    List<JsonObject> released = out.stream().filter(e -> e.getString("event_type").equals("robot.released")).toList();
+    assertEquals(2, released.size());
+    released.forEach(e -> assertEquals(1, e.getJsonObject("data").getInteger("round")));
+    assertEquals(RobotPool.Status.IDLE, o.pool().robot(robot).status());
+    assertEquals(0, o.pool().busy(), "free for any match's next round");
   }
 
   @Test

@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -36,12 +37,20 @@ class RobotWorkerCommitIT {
   void aCommandIsCommittedOnlyAfterItsAnswerWasWritten(@TempDir Path dir) throws Exception {
     String commands = TestKafka.createTopic("robot-commands", 1);
     String responses = TestKafka.createTopic("robot-responses", 1);
+    String orchestration = TestKafka.createTopic("robot-orchestration-events", 1);
     Vertx vertx = Vertx.vertx();
     CopyOnWriteArrayList<HttpServerRequest> held = new CopyOnWriteArrayList<>();
-    HttpServer llm = vertx.createHttpServer().requestHandler(held::add).listen(0).await();
+    HttpServer llm = vertx.createHttpServer().requestHandler(r -> {
+      if (r.method() == io.vertx.core.http.HttpMethod.GET) {
+        r.response().putHeader("content-type", "application/json").end("{\"object\":\"list\",\"data\":[]}");
+      } else {
+        held.add(r); // the health probe lists models; the answers are held
+      }
+    }).listen(0).await();
     JsonObject settings = new JsonObject()
         .put("kafka", new JsonObject().put("consumer", new JsonObject().put("group_prefix", TestKafka.unique("rw"))))
-        .put("match", new JsonObject().put("topics", new JsonObject().put("responses", responses)))
+        .put("match", new JsonObject().put("topics", new JsonObject().put("responses", responses)
+            .put("orchestration", orchestration)))
         .put("robots", new JsonObject().put("check_ms", 50).put("topics", new JsonObject().put("commands", commands)))
         .put("llm", new JsonObject().put("provider", "openai").put("base_url", "http://127.0.0.1:" + llm.actualPort()
             + "/v1").put("api_key", "test").put("timeout_ms", 60_000).put("max_retries", 0))
@@ -79,6 +88,16 @@ class RobotWorkerCommitIT {
           .anyMatch(e -> "response.submitted".equals(e.getString("event_type"))), "the answer was written");
       await(() -> committed(group, partition) != null, "the command was committed after its answer");
       assertEquals(1L, committed(group, partition).offset());
+
+      List<String> types = TestKafka.envelopes(responses).stream().map(e -> e.getString("event_type")).toList();
+      assertEquals(List.of("response.submitted", "robot.response_complete"), types, "the answer, then how it went");
+      JsonObject complete = TestKafka.envelopes(responses).get(1).getJsonObject("data");
+      assertEquals("openai", complete.getString("provider"));
+      assertEquals("r-1", complete.getString("robot_id"));
+      await(() -> TestKafka.envelopes(orchestration).stream().anyMatch(e -> "robot.health_check".equals(
+          e.getString("event_type")) && config.nodeId().equals(e.getJsonObject("data").getString("worker_id"))
+          && "openai".equals(e.getJsonObject("data").getString("provider"))
+          && "healthy".equals(e.getJsonObject("data").getString("status"))), "the worker probed its providers");
     } finally {
       vertx.close().await();
     }
