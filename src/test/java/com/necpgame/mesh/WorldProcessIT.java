@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three mesh processes against one broker run the world for 48 game hours (a game hour per real second) while the
  * tick leader is paused (SIGSTOP) past the failover time and resumed, and later killed with -9: every hourly tick is
- * emitted once and in order, ticks go on within 20 s each time, and the paused leader emits nothing once it wakes.
+ * emitted once and in order, ticks go on within 20 s each time, and the paused leader emits nothing once it wakes; the
+ * market clears each commodity once an hour all along, and again after the kill (its shards' new owners take them).
  */
 class WorldProcessIT {
 
@@ -63,12 +64,13 @@ class WorldProcessIT {
             .put("robot-workers", off()).put("gateway", new JsonObject().put("instances", 1)));
     List<MeshProcess> meshes = new ArrayList<>();
     List<Long> failovers = new ArrayList<>();
+    long resumed;
     try {
       for (int i = 0; i < 3; i++) {
         meshes.add(MeshProcess.start("mesh" + i, dir.resolve("mesh" + i), config));
       }
       Thread.sleep(2000);
-      Thread orders = placeOrders(meshes.get(2));
+      Thread orders = placeOrders(meshes);
       Thread.sleep(6000);
       MeshProcess paused = leader(meshes);
       paused.signal("STOP");
@@ -76,9 +78,12 @@ class WorldProcessIT {
       paused.signal("CONT");
       Thread.sleep(8000);
       MeshProcess killed = leader(meshes);
+      long hourAtKill = lastHour(hourly);
+      long killedAt = System.currentTimeMillis();
       killed.signal("KILL");
       failovers.add(awaitNewLeader(meshes, killed));
-      Thread.sleep(10_000);
+      resumed = awaitClearingAfter(suffix, hourAtKill, killedAt);
+      Thread.sleep(3000);
       orders.interrupt();
       orders.join();
     } finally {
@@ -86,7 +91,8 @@ class WorldProcessIT {
         m.close();
       }
     }
-    System.out.printf("tick leader failovers (pause, kill -9): %s ms%n", failovers);
+    System.out.printf("tick leader failovers (pause, kill -9): %s ms; the market cleared again %d ms after the kill%n",
+        failovers, resumed);
     for (long ms : failovers) {
       assertTrue(ms < 20_000, "a new leader within 20 s: " + failovers);
     }
@@ -114,18 +120,51 @@ class WorldProcessIT {
         "the market cleared all along: " + clearings.size() + "; where its shards were stepped:\n" + stepping(meshes));
   }
 
-  /** A buy and a sell that cross, for ore and water, every 500 ms, until interrupted; to the last process. */
-  private static Thread placeOrders(MeshProcess mesh) {
+  /** The latest game hour ticked. */
+  private static long lastHour(String hourly) {
+    return TestKafka.envelopes(hourly).stream().filter(e -> "world.tick.hourly".equals(e.getString("event_type")))
+        .mapToLong(e -> e.getJsonObject("data").getLong("game_hour")).max().orElse(-1);
+  }
+
+  /**
+   * Milliseconds from the kill until a priced clearing of an hour after {@code hour} is readable: the killed process's
+   * shards have a new owner, and its open transaction no longer holds back readers (within 90 s, or the test fails).
+   */
+  private static long awaitClearingAfter(String suffix, long hour, long killedAt) throws InterruptedException {
+    while (System.currentTimeMillis() - killedAt < 90_000) {
+      boolean cleared = TestKafka.envelopes("sim." + suffix).stream()
+          .filter(e -> "economy.market.cleared".equals(e.getString("event_type")))
+          .anyMatch(e -> e.getJsonObject("data").getLong("game_hour") > hour
+              && e.getJsonObject("data").getValue("price") != null);
+      if (cleared) {
+        return System.currentTimeMillis() - killedAt;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("no clearing after game hour " + hour + " within 90 s of the kill");
+  }
+
+  /**
+   * A buy and a sell that cross, for ore and water, every 500 ms, until interrupted; to the first process in turn
+   * that answers (a paused or killed one does not).
+   */
+  private static Thread placeOrders(List<MeshProcess> meshes) {
     Thread t = new Thread(() -> {
       try {
         for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
           for (String commodity : List.of("ore", "water")) {
             for (String side : List.of("buy", "sell")) {
-              try {
-                mesh.post("/market/orders", new JsonObject().put("commodity", commodity).put("side", side)
-                    .put("limit_price", side.equals("buy") ? 11 : 9).put("quantity", 1 + i % 7).put("owner", "it"));
-              } catch (java.io.IOException e) {
-                // this process is paused or gone: the orders of the others go on
+              JsonObject order = new JsonObject().put("commodity", commodity).put("side", side)
+                  .put("limit_price", side.equals("buy") ? 11 : 9).put("quantity", 1 + i % 7).put("owner", "it");
+              for (int k = 0; k < meshes.size(); k++) {
+                MeshProcess mesh = meshes.get((i + k) % meshes.size());
+                try {
+                  if (mesh.alive() && mesh.post("/market/orders", order).statusCode() < 300) {
+                    break;
+                  }
+                } catch (java.io.IOException e) {
+                  // paused or gone: the next process takes the order
+                }
               }
             }
           }
