@@ -152,11 +152,14 @@ final class Tail {
     }
   }
 
-  /** Polls unless a resolve is waiting; a resolve arriving meanwhile wakes the poll (see {@link #polling}). */
+  /**
+   * Polls, without waiting when a resolve is waiting (records already fetched still flow under a stream of
+   * subscribes); a resolve arriving meanwhile wakes the poll (see {@link #polling}).
+   */
   private Iterable<ConsumerRecord<String, byte[]>> poll(KafkaConsumer<String, byte[]> c) {
     polling = true;
     try {
-      return resolves.isEmpty() ? c.poll(POLL) : List.of();
+      return c.poll(resolves.isEmpty() ? POLL : Duration.ZERO);
     } finally {
       polling = false;
     }
