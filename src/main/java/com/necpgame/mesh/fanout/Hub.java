@@ -86,7 +86,11 @@ public final class Hub implements AutoCloseable {
       synchronized (this) {
         for (String topic : names) {
           if (s.matchesTopic(topic) && !s.cancelled) {
-            matched.add(tail(topic, false));
+            Tail tail = tail(topic, false);
+            if (tail.idleSince > 0) {
+              tail.idleSince = System.currentTimeMillis(); // its linger starts again: not stopped under this subscribe
+            }
+            matched.add(tail);
           }
         }
       }
@@ -103,6 +107,11 @@ public final class Hub implements AutoCloseable {
         synchronized (this) {
           if (s.cancelled) {
             return;
+          }
+          for (Tail tail : matched) {
+            if (tails.get(tail.topic) != tail) {
+              throw new IllegalStateException("the tail of " + tail.topic + " stopped meanwhile; subscribe again");
+            }
           }
           announce.accept(positions, gaps);
           subscriptions.add(s);

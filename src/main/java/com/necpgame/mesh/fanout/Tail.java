@@ -50,6 +50,14 @@ final class Tail {
   private final KafkaWorker worker;
   /** {@link System#currentTimeMillis()} since when no subscription uses the topic; 0 while some do. */
   volatile long idleSince;
+  /**
+   * Set while the tail's thread is in (or about to enter) {@code poll}: only then does a resolve wake its consumer.
+   * A wake-up is sticky; sent at any other time it would cut the next offset look-up of the resolves being answered.
+   */
+  private volatile boolean polling;
+  private volatile boolean stopped;
+  /** Resolves were answered before the partitions were known: the first partitions found are announced too. */
+  private boolean answeredUnpositioned;
 
   Tail(String topic, KafkaClients kafka, MeshMetrics metrics, ChannelFields fields, FanoutMeters meters,
       com.necpgame.mesh.config.MeshConfig.History history, long refreshMs, boolean fromBeginning,
@@ -73,17 +81,30 @@ final class Tail {
 
   void stop() {
     meters.tails.decrementAndGet();
+    stopped = true;
     worker.stop();
-    resolves.forEach(r -> r.done().completeExceptionally(new IllegalStateException("the tail of " + topic
-        + " stopped")));
+    failPending();
   }
 
-  /** Where {@code start} is on each partition, answered by the tail's thread once it is positioned. */
+  /**
+   * Where {@code start} is on each partition, answered by the tail's thread once it is positioned; fails when the
+   * tail stopped (a resolve is never left unanswered).
+   */
   CompletableFuture<Resolved> resolve(PartitionScan.Position start) {
     CompletableFuture<Resolved> done = new CompletableFuture<>();
     resolves.add(new Resolve(start, done));
-    worker.wakeup();
+    if (stopped) {
+      failPending();
+    } else if (polling) {
+      worker.wakeup();
+    }
     return done;
+  }
+
+  private void failPending() {
+    for (Resolve r = resolves.poll(); r != null; r = resolves.poll()) {
+      r.done().completeExceptionally(new IllegalStateException("the tail of " + topic + " stopped"));
+    }
   }
 
   java.util.Collection<PartitionFeed> feeds() {
@@ -112,7 +133,7 @@ final class Tail {
             refreshAt = now + refreshMs;
           }
           answer(c);
-          records = c.assignment().isEmpty() ? idle(life) : c.poll(POLL);
+          records = c.assignment().isEmpty() ? idle(life) : poll(c);
         } catch (WakeupException e) {
           if (!life.running()) {
             throw e;
@@ -128,6 +149,19 @@ final class Tail {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Polls, without waiting when a resolve is waiting (records already fetched still flow under a stream of
+   * subscribes); a resolve arriving meanwhile wakes the poll (see {@link #polling}).
+   */
+  private Iterable<ConsumerRecord<String, byte[]>> poll(KafkaConsumer<String, byte[]> c) {
+    polling = true;
+    try {
+      return c.poll(resolves.isEmpty() ? POLL : Duration.ZERO);
+    } finally {
+      polling = false;
     }
   }
 
@@ -177,7 +211,7 @@ final class Tail {
           history.maxAgeMs()), meters);
       feed.position(at.get(p));
       feeds.put(p.partition(), feed);
-      if (!first) {
+      if (!first || answeredUnpositioned) {
         added.accept(feed);
       }
     }
@@ -192,9 +226,13 @@ final class Tail {
     for (Resolve r = resolves.poll(); r != null; r = resolves.poll()) {
       batch.add(r);
     }
+    if (feeds.isEmpty()) {
+      answeredUnpositioned = true;
+    }
     Map<TopicPartition, Long> begins = null;
     Map<TopicPartition, Long> ends = null;
-    for (Resolve r : batch) {
+    for (int i = 0; i < batch.size(); i++) {
+      Resolve r = batch.get(i);
       try {
         List<PartitionScan.Gap> gaps = new ArrayList<>();
         Map<PartitionFeed, Long> starts = new HashMap<>();
@@ -210,7 +248,10 @@ final class Tail {
         r.done().complete(new Resolved(starts, gaps));
       } catch (RuntimeException e) {
         if (e instanceof WakeupException) {
-          resolves.add(r);
+          resolves.addAll(batch.subList(i, batch.size())); // this one and every one after it: answered next turn
+          if (stopped) {
+            failPending(); // the wake-up was the stop's
+          }
           throw e;
         }
         r.done().completeExceptionally(e);

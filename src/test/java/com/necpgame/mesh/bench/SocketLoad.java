@@ -394,8 +394,15 @@ public final class SocketLoad {
     for (int l = 0; l < Math.min(connectConcurrency, list.size()); l++) {
       lane[0].run();
     }
-    if (!done.await(Math.max(60, list.size() / 50), TimeUnit.SECONDS)) {
-      problem("connecting did not finish in time: " + done.getCount() + " sockets left");
+    // each lane takes its sockets one after the other, each up to 30 s to connect and 30 s for its subscribed
+    // frames: a bound below that would count sockets never tried as sockets whose connect did not finish
+    long lanes = Math.min(connectConcurrency, list.size());
+    long bound = Math.max(60, (list.size() + lanes - 1) / Math.max(1, lanes) * 65);
+    if (!done.await(bound, TimeUnit.SECONDS)) {
+      long left = done.getCount();
+      long untried = Math.max(0, list.size() - next.get());
+      problem("connecting did not finish in " + bound + " s: " + left + " sockets left, " + untried
+          + " of them never tried");
     }
   }
 

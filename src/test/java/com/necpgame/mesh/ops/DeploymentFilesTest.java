@@ -99,6 +99,29 @@ class DeploymentFilesTest {
     assertEquals("-conf", args.get(0));
     assertTrue(args.get(1).endsWith("/mesh.json"));
 
+    // the command checks the descriptor limit, then runs the image's entrypoint (same flags) with the args
+    List<String> command = list(container, "command");
+    assertEquals(List.of("bash", "-c"), command.subList(0, 2));
+    String script = command.get(2);
+    assertTrue(script.contains("ulimit -Hn") && script.contains("ulimit -Sn"), script);
+    String entry = Files.readString(Path.of("Dockerfile")).replace("\\\n", " ");
+    entry = entry.substring(entry.indexOf("ENTRYPOINT [") + 12, entry.indexOf("]", entry.indexOf("ENTRYPOINT [")));
+    for (String flag : entry.split(",")) {
+      String f = flag.trim().replaceAll("^\"|\"$", "");
+      assertTrue(script.contains(f), "the command runs the image's entrypoint: " + f + " missing");
+    }
+    List<String> run = new ArrayList<>(List.of("bash", "-c", script.replace("exec java", "echo java"), command.get(3)));
+    run.addAll(args);
+    Process dry = new ProcessBuilder(run).redirectErrorStream(true).start();
+    String out;
+    try {
+      out = new String(dry.getInputStream().readAllBytes()).trim();
+      assertEquals(0, dry.waitFor(), out);
+    } catch (InterruptedException e) {
+      throw new IOException(e);
+    }
+    assertTrue(out.endsWith("-jar /opt/event-mesh/event-mesh.jar " + String.join(" ", args)), out);
+
     Map<String, Object> secret = only("Secret");
     for (Map<String, Object> env : maps(container, "env")) {
       Map<String, Object> from = map(env, "valueFrom");
