@@ -48,22 +48,23 @@ public final class EventStatus {
       + "delivered_at, processed_at FROM event_subscription_state WHERE event_id = $1 ORDER BY subscription_id";
   /** Webhook deliveries of the event queued and not yet attempted (or attempted, with no state row written yet). */
   private static final String QUEUED = "SELECT subscription_id, attempts FROM webhook_queue "
-      + "WHERE event_id = $1 OR $1 = ANY(event_ids)";
+      + "WHERE event_id = $1::varchar OR $1::varchar = ANY(event_ids)";
   /**
    * The acknowledgement: recorded when the subscription got the event (a state row of a delivery that is not failed,
    * a webhook message attempted or being attempted, or {@code $4}: the caller found that a kafka or WebSocket subscription takes it).
    */
   private static final String ACK = "INSERT INTO event_subscription_state AS s (event_id, subscription_id, method, "
-      + "state, requires_ack, delivered_at, processed_at) SELECT $1, $2, $3, 'processed', true, NOW(), NOW() "
-      + "WHERE $4 OR EXISTS (SELECT 1 FROM event_subscription_state WHERE event_id = $1 AND subscription_id = $2 "
-      + "AND state <> 'failed') OR EXISTS (SELECT 1 FROM webhook_queue WHERE subscription_id = $2 "
-      + "AND (event_id = $1 OR $1 = ANY(event_ids)) AND (attempts > 0 OR lease_until > NOW())) "
+      + "state, requires_ack, delivered_at, processed_at) SELECT $1::varchar, $2::varchar, $3::varchar, 'processed', "
+      + "true, NOW(), NOW() WHERE $4::boolean OR EXISTS (SELECT 1 FROM event_subscription_state "
+      + "WHERE event_id = $1::varchar AND subscription_id = $2::varchar AND state <> 'failed') "
+      + "OR EXISTS (SELECT 1 FROM webhook_queue WHERE subscription_id = $2::varchar "
+      + "AND (event_id = $1::varchar OR $1::varchar = ANY(event_ids)) AND (attempts > 0 OR lease_until > NOW())) "
       + "ON CONFLICT (event_id, subscription_id) DO UPDATE SET state = 'processed', requires_ack = true, "
       + "processed_at = COALESCE(s.processed_at, NOW()), updated_at = NOW() WHERE s.state <> 'failed' "
       + "RETURNING processed_at";
   /** The queued message of the event (waiting for acknowledgements), once none of its events is unacknowledged. */
-  private static final String ACKED = "DELETE FROM webhook_queue q WHERE q.subscription_id = $2 "
-      + "AND (q.event_id = $1 OR $1 = ANY(q.event_ids)) AND NOT EXISTS (SELECT 1 FROM "
+  private static final String ACKED = "DELETE FROM webhook_queue q WHERE q.subscription_id = $2::varchar "
+      + "AND (q.event_id = $1::varchar OR $1::varchar = ANY(q.event_ids)) AND NOT EXISTS (SELECT 1 FROM "
       + "unnest(COALESCE(q.event_ids, ARRAY[q.event_id])) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM "
       + "event_subscription_state a WHERE a.subscription_id = q.subscription_id AND a.event_id = x.id "
       + "AND a.state = 'processed'))";

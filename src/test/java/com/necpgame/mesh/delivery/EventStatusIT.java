@@ -304,8 +304,12 @@ class EventStatusIT {
       assertTrue(state.getString("last_error").startsWith("not acknowledged within retry_delay"),
           state.getString("last_error"));
       assertEquals(2, failed.getInteger("retry_count"));
-      List<ConsumerRecord<String, byte[]>> dead = TestKafka.records(deadTopic).stream()
-          .filter(r -> event.equals(EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID))).toList();
+      List<ConsumerRecord<String, byte[]>> dead = List.of();
+      for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); dead.isEmpty() && System.nanoTime() < end;
+          Thread.sleep(200)) { // the dead letter is sent as the state is written; the producer lingers
+        dead = TestKafka.records(deadTopic).stream()
+            .filter(r -> event.equals(EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID))).toList();
+      }
       assertEquals(1, dead.size(), "dead-lettered once");
       assertTrue(EnvelopeRecords.header(dead.get(0).headers(), DeadLetters.REASON).contains("not acknowledged"));
       assertEquals(topic, EnvelopeRecords.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
