@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationsIT {
 
   private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql",
-      "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql");
+      "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql", "V9__event_status.sql");
 
   /** What migrations after V1 add to the seed's schema. */
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
