@@ -39,13 +39,15 @@ class MigrationsIT {
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
       "replay_jobs", Set.of("replay_id", "state", "topic", "start_time", "end_time", "filter", "target", "starts",
           "bounds", "positions", "events_scanned", "events_matched", "events_delivered", "errors", "owner",
-          "lease_until", "created_at", "updated_at", "owner_principal"),
+          "lease_until", "created_at", "updated_at", "owner_principal", "events_skipped"),
       "event_subscriptions", Set.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at",
           "owner_principal", "paused_reason"),
       "topics", Set.of("owner_principal"),
       "webhook_queue", Set.of("id", "subscription_id", "event_id", "topic", "payload", "attempts", "next_attempt_at",
-          "lease_until", "created_at", "event_ids"),
+          "lease_until", "created_at", "event_ids", "awaiting_ack"),
       "event_deliveries", Set.of("event_ids"),
+      "event_subscription_state", Set.of("event_id", "subscription_id", "method", "state", "attempts", "last_error",
+          "requires_ack", "delivered_at", "processed_at", "updated_at"),
       "webhook_routed", Set.of("subscription_id", "topic", "partition", "next_offset"));
   /** The seed's columns (event-bus-service.md, "Database Schema"), with the types of the telling ones. */
   private static final Map<String, Set<String>> SEED_COLUMNS = Map.of(
