@@ -49,8 +49,12 @@ import org.slf4j.LoggerFactory;
  * its rate limit, then POSTs the envelope (or, with {@code enable_batching}, an array of them) signed as Standard
  * Webhooks are. A 2xx within {@code delivery.webhook_timeout_ms} is success; anything else is retried on the {@link
  * WebhookRetry} schedule until {@code max_retries} retries were made, then the event goes to {@code
- * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}. Deliveries that
- * wait (paused subscription, open breaker, rate limit) are not attempts and are never lost.
+ * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}, and the state it
+ * leaves each event in a row of {@code event_subscription_state} (written in the same round). For a {@code
+ * requires_ack} subscription a delivered message stays queued, due again after {@code retry_delay}: unless an
+ * acknowledgement removed it by then it is sent again (an attempt), up to {@code max_retries} times, and dead-lettered
+ * when the last one is not acknowledged either. Deliveries that wait (paused subscription, open breaker, rate limit)
+ * are not attempts and are never lost.
  *
  * <p>Before each subscription's requests of a round its endpoint's host is resolved again and judged by {@code
  * delivery.webhook}'s {@link AddressPolicy}; the requests then connect to that very address (the client resolves

@@ -82,7 +82,7 @@ class EventStatusIT {
     JsonArray groups = new JsonArray().add("events").add("ws").add("subscriptions").add("replay");
     JsonObject principals = new JsonObject()
         .put("alice", new JsonObject().put("api_keys", new JsonArray().add(ALICE))
-            .put("publish", new JsonArray().add("game.*")).put("subscribe", new JsonArray().add("game.*"))
+            .put("publish", new JsonArray().add("game.*").add("sub.*")).put("subscribe", new JsonArray().add("game.*"))
             .put("endpoints", groups))
         .put("mallory", new JsonObject().put("api_keys", new JsonArray().add(MALLORY))
             .put("publish", new JsonArray().add("game.*")).put("subscribe", new JsonArray().add("game.*"))
@@ -318,6 +318,26 @@ class EventStatusIT {
       Thread.sleep(1500);
       assertEquals(3, receiver.received.size(), "nothing after the dead letter");
     }
+  }
+
+  @Test
+  void aKafkaCopyAcknowledgedByTheBrokerIsDeliveredThenProcessedOnAck() throws Exception {
+    String topic = TestKafka.createTopic("game.status-kafka", 1);
+    String endpoint = TestKafka.unique("sub.status-copies");
+    String sub = subscribe(new JsonObject().put("method", "kafka").put("topic_pattern", topic)
+        .put("endpoint", endpoint).put("requires_ack", true)).getString("subscription_id");
+    String event = publish(topic, new JsonObject());
+    JsonObject delivered = status(event, s -> "delivered".equals(s.getString("status")), new HashSet<>());
+    JsonObject state = state(delivered, sub);
+    assertEquals("kafka", state.getString("method"), delivered.encode());
+    assertEquals("delivered", state.getString("state"));
+    assertEquals(1, state.getInteger("attempts"));
+    assertEquals(List.of(event), TestKafka.records(endpoint).stream().map(r -> EnvelopeRecords.header(r.headers(),
+        EnvelopeRecords.HEADER_EVENT_ID)).toList(), "the copy is in the subscription's topic");
+    HttpResponse<String> acked = ack(ALICE, event, sub);
+    assertEquals(200, acked.statusCode(), acked.body());
+    assertEquals("processed", status(event, s -> "processed".equals(s.getString("status")), new HashSet<>())
+        .getString("status"));
   }
 
   @Test
