@@ -190,6 +190,37 @@ class MigrationsIT {
         })));
   }
 
+  /**
+   * Issue 18: subscriptions stored before acknowledgements existed had requires_ack true (V1's default) though none
+   * could acknowledge; V9 makes them (and the column's default) false, so none is redelivered for want of an ack.
+   */
+  @Test
+  void v9TurnsRequiresAckOffForSubscriptionsStoredBeforeAcknowledgementsExisted(VertxTestContext test)
+      throws IOException {
+    List<String> before = ALL.subList(0, ALL.indexOf("V9__event_status.sql"));
+    String[] files = new String[before.size() * 2];
+    for (int i = 0; i < before.size(); i++) {
+      files[2 * i] = before.get(i);
+      try (var in = MigrationsIT.class.getClassLoader().getResourceAsStream("db/" + before.get(i))) {
+        files[2 * i + 1] = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    Migrations.run(pool, migrations(files))
+        .compose(v -> pool.query("INSERT INTO event_subscriptions (subscription_id, service_name) VALUES ('old', 's')")
+            .execute())
+        .compose(v -> Migrations.run(pool))
+        .map(verify(applied -> assertEquals(List.of("V9__event_status.sql"), applied)))
+        .compose(v -> pool.query("INSERT INTO event_subscriptions (subscription_id, service_name) VALUES ('new', 's')")
+            .execute())
+        .compose(v -> pool.query("SELECT subscription_id, requires_ack FROM event_subscriptions ORDER BY 1").execute())
+        .map(verify(rows -> {
+          Map<String, Boolean> acks = new TreeMap<>();
+          rows.forEach(r -> acks.put(r.getString(0), r.getBoolean(1)));
+          assertEquals(Map.of("new", false, "old", false), acks);
+        }))
+        .onComplete(test.succeedingThenComplete());
+  }
+
   /** Class loader seeing a {@code db/} folder with these (file, sql) pairs, listed in this order. */
   private ClassLoader migrations(String... fileAndSql) throws IOException {
     Path root = Files.createTempDirectory(dir, "cp");
