@@ -22,6 +22,8 @@ import io.vertx.core.json.JsonObject;
  */
 final class Acknowledgements {
 
+  private static final int EVENT_ID_MAX = 100;
+
   private final SubscriptionRegistry registry;
   private final EventStatus status;
   private final EventStore events;
@@ -43,15 +45,21 @@ final class Acknowledgements {
         return Future.failedFuture(new Refusal(409, "ack_not_required", "subscription " + subscriptionId
             + " does not acknowledge its events (requires_ack is false): there is nothing to acknowledge", null));
       }
+      if (eventId.length() > EVENT_ID_MAX) { // no event has such an id (the store's column holds 100 characters)
+        return Future.failedFuture(notDelivered(eventId, subscriptionId));
+      }
       String method = row.getString("method");
       Future<Boolean> socketReceived = "webhook".equals(method) ? Future.succeededFuture(false)
           : events.status(eventId).map(event -> event != null && streamed(Subscription.of(row), event));
       return socketReceived.compose(received -> status.ack(eventId, subscriptionId, method, received))
           .compose(ack -> ack != null ? Future.succeededFuture(ack.toJson())
-              : Future.failedFuture(new Refusal(409, "not_delivered", "subscription " + subscriptionId
-                  + " has no delivery of event " + eventId + " to acknowledge (not delivered yet, dead-lettered, "
-                  + "or never matched)", null)));
+              : Future.failedFuture(notDelivered(eventId, subscriptionId)));
     });
+  }
+
+  private static Refusal notDelivered(String eventId, String subscriptionId) {
+    return new Refusal(409, "not_delivered", "subscription " + subscriptionId + " has no delivery of event " + eventId
+        + " to acknowledge (not delivered yet, dead-lettered, or never matched)", null);
   }
 
   /** Whether a subscription takes an event of this topic and type (its filter is not checked). */
