@@ -5,6 +5,7 @@ import com.necpgame.mesh.config.TopicSpec;
 import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.TopicProvisioner;
+import com.necpgame.mesh.store.EventStatus;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,10 +54,15 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
   private final int batch;
   private final Set<String> ensured = new HashSet<>();
   private List<Subscription> subscriptions = List.of();
+  private final EventStatus states;
+  /** The state write of the previous poll's copies, still running (null: none). */
+  private java.util.concurrent.CompletableFuture<Void> stateWrite;
   private long refreshedAt;
 
   DeliveryRouter(Producer<String, byte[]> producer, KafkaCopies copies, MeshMetrics metrics,
-      TopicProvisioner provisioner, OwnerRights owners, WebhookQueue webhooks, Duration refresh, int batch) {
+      TopicProvisioner provisioner, OwnerRights owners, WebhookQueue webhooks, EventStatus states, Duration refresh,
+      int batch) {
+    this.states = states;
     this.producer = producer;
     this.copies = copies;
     this.metrics = metrics;
@@ -105,8 +111,32 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     webhooks.route(new ArrayList<>(routed.values())).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     Set<String> paused = copies.deliver(toCopy);
+    recordCopies(toCopy, paused);
     if (!paused.isEmpty()) { // not routed again by this process; the others see the status at their next refresh
       subscriptions = subscriptions.stream().filter(s -> !paused.contains(s.id())).toList();
+    }
+  }
+
+  /**
+   * Records the copies the broker acknowledged as delivered ({@link EventStatus}), in one statement that runs while
+   * the next poll is routed: only the previous one is waited for (a batch's failure fails the next batch, which is
+   * read again). A subscription given up on has its events in the dead-letter topic instead.
+   */
+  private void recordCopies(Map<Subscription, List<ConsumerRecord<String, byte[]>>> copied, Set<String> paused)
+      throws Exception {
+    List<EventStatus.Change> changes = new ArrayList<>();
+    copied.forEach((s, records) -> {
+      if (!paused.contains(s.id())) {
+        records.forEach(r -> changes.add(new EventStatus.Change(KafkaCopies.eventId(r), s.id(), "kafka", "delivered",
+            1, null, s.requiresAck())));
+      }
+    });
+    if (stateWrite != null) {
+      stateWrite.get(30, TimeUnit.SECONDS);
+      stateWrite = null;
+    }
+    if (!changes.isEmpty()) {
+      stateWrite = states.record(changes).toCompletionStage().toCompletableFuture();
     }
   }
 

@@ -6,6 +6,7 @@ import com.necpgame.mesh.kafka.GroupConsumer;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.StandingRights;
 import com.necpgame.mesh.store.Database;
+import com.necpgame.mesh.store.EventStatus;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -43,7 +44,7 @@ public final class DeliveryVerticle extends VerticleBase {
     OwnerRights rights = new OwnerRights(registry, StandingRights.of(mesh.config()));
     DeliveryRouter routing = new DeliveryRouter(mesh.producer(), copies(registry), mesh.metrics(),
         new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), rights,
-        queue, Duration.ofMillis(config.refreshMs()), config.webhookBatch());
+        queue, new EventStatus(mesh.pool()), Duration.ofMillis(config.refreshMs()), config.webhookBatch());
     router = new GroupConsumer("delivery-router", () -> mesh.kafka().consumer("delivery", config.group(), "earliest",
         Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
         GroupConsumer.Source.pattern(config.topics()),

@@ -212,7 +212,7 @@ final class KafkaCopies {
     return out;
   }
 
-  private static String eventId(ConsumerRecord<String, byte[]> r) {
+  static String eventId(ConsumerRecord<String, byte[]> r) {
     String id = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID);
     return id != null ? id : r.topic() + "-" + r.partition() + "-" + r.offset();
   }

@@ -9,7 +9,8 @@ import java.util.TreeMap;
 
 /**
  * A replay job as stored: its request, its per-partition window ({@code starts}, exclusive {@code bounds}) and how far
- * it read ({@code positions}, the next offset per partition), and its counts. The window is null until the job ran.
+ * it read ({@code positions}, the next offset per partition), and its counts ({@code skipped}: events of the window
+ * its filter matched that were published with {@code is_replayable: false}, not replayed; not in {@code matched}). The window is null until the job ran.
  */
 public record ReplayJob(
     String id,
@@ -27,7 +28,16 @@ public record ReplayJob(
     long delivered,
     JsonArray errors,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    long skipped) {
+
+  /** A job that skipped nothing. */
+  public ReplayJob(String id, String state, String topic, Instant start, Instant end, EnvelopeFilter filter,
+      JsonObject target, Map<Integer, Long> starts, Map<Integer, Long> bounds, Map<Integer, Long> positions,
+      long scanned, long matched, long delivered, JsonArray errors, Instant createdAt, Instant updatedAt) {
+    this(id, state, topic, start, end, filter, target, starts, bounds, positions, scanned, matched, delivered, errors,
+        createdAt, updatedAt, 0);
+  }
 
   public static final String PENDING = "pending";
   public static final String RUNNING = "running";
@@ -62,7 +72,7 @@ public record ReplayJob(
     return new JsonObject().put("replay_id", id).put("state", state).put("topic", topic)
         .put("start_time", start.toString()).put("end_time", end.toString()).put("filter", filter.toJson())
         .put("target", target.copy()).put("events_scanned", scanned).put("events_matched", matched)
-        .put("events_delivered", delivered).put("progress_percent", progressPercent()).put("errors", errors.copy())
+        .put("events_delivered", delivered).put("events_skipped", skipped).put("progress_percent", progressPercent()).put("errors", errors.copy())
         .put("created_at", createdAt.toString()).put("updated_at", updatedAt.toString());
   }
 

@@ -22,19 +22,20 @@ import java.time.ZoneOffset;
 public final class ReplayJobs {
 
   private static final String COLUMNS = "replay_id, state, topic, start_time, end_time, filter, target, starts, bounds, "
-      + "positions, events_scanned, events_matched, events_delivered, errors, created_at, updated_at";
+      + "positions, events_scanned, events_matched, events_delivered, errors, created_at, updated_at, events_skipped";
   private static final String CLAIM = "UPDATE replay_jobs SET state = 'running', owner = $1, "
       + "lease_until = NOW() + $2::bigint * INTERVAL '1 millisecond', updated_at = NOW() WHERE replay_id = ("
       + "SELECT replay_id FROM replay_jobs WHERE state IN ('pending', 'running') "
       + "AND (lease_until IS NULL OR lease_until < NOW()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
       + "RETURNING " + COLUMNS;
   private static final String CHECKPOINT = "UPDATE replay_jobs SET starts = $3, bounds = $4, positions = $5, "
-      + "events_scanned = $6, events_matched = $7, events_delivered = $8, "
+      + "events_scanned = $6, events_matched = $7, events_delivered = $8, events_skipped = $11, "
       + "lease_until = CASE WHEN $9::boolean THEN NULL ELSE NOW() + $10::bigint * INTERVAL '1 millisecond' END, "
       + "owner = CASE WHEN $9::boolean THEN NULL ELSE owner END, updated_at = NOW() "
       + "WHERE replay_id = $1 AND owner = $2 AND state = 'running' RETURNING replay_id";
   private static final String FINISH = "UPDATE replay_jobs SET state = $3, positions = COALESCE($4, positions), events_scanned = $5, "
-      + "events_matched = $6, events_delivered = $7, errors = errors || $8::jsonb, owner = NULL, lease_until = NULL, "
+      + "events_matched = $6, events_delivered = $7, errors = errors || $8::jsonb, events_skipped = $9, owner = NULL, "
+      + "lease_until = NULL, "
       + "updated_at = NOW() WHERE replay_id = $1 AND owner = $2 AND state = 'running'";
   /** The principal owning a job ({@code owner_principal}; {@code owner} is the process running it). */
   private static final String OWNED_BY = "($2::text IS NULL OR owner_principal = $2)";
@@ -86,14 +87,14 @@ public final class ReplayJobs {
   public Future<Boolean> checkpoint(String id, String owner, Progress p, boolean release, long leaseMs) {
     return pool.preparedQuery(CHECKPOINT).execute(Tuple.from(new Object[] {id, owner,
         ReplayJob.offsetsJson(p.starts()), ReplayJob.offsetsJson(p.bounds()), ReplayJob.offsetsJson(p.positions()),
-        p.scanned(), p.matched(), p.delivered(), release, leaseMs})).map(rows -> rows.rowCount() > 0);
+        p.scanned(), p.matched(), p.delivered(), release, leaseMs, p.skipped()})).map(rows -> rows.rowCount() > 0);
   }
 
   /** Ends a running job as completed or failed, with its final counts and any errors. */
   public Future<Boolean> finish(String id, String owner, String state, Progress p, JsonArray errors) {
     return pool.preparedQuery(FINISH).execute(Tuple.from(new Object[] {id, owner, state,
         p.positions() == null ? null : ReplayJob.offsetsJson(p.positions()), p.scanned(), p.matched(), p.delivered(),
-        errors}))
+        errors, p.skipped()}))
         .map(rows -> rows.rowCount() > 0);
   }
 
@@ -113,6 +114,6 @@ public final class ReplayJobs {
         ReplayJob.offsetsOf(r.getJsonObject("starts")), ReplayJob.offsetsOf(r.getJsonObject("bounds")),
         ReplayJob.offsetsOf(r.getJsonObject("positions")), r.getLong("events_scanned"), r.getLong("events_matched"),
         r.getLong("events_delivered"), r.getJsonArray("errors"), r.getOffsetDateTime("created_at").toInstant(),
-        r.getOffsetDateTime("updated_at").toInstant());
+        r.getOffsetDateTime("updated_at").toInstant(), r.getLong("events_skipped"));
   }
 }

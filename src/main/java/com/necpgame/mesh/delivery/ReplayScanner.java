@@ -1,6 +1,7 @@
 package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.envelope.EnvelopeFilter;
+import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.PartitionScan;
 import com.necpgame.mesh.kafka.PartitionScan.AtTime;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +23,8 @@ import org.apache.kafka.common.errors.WakeupException;
  * per partition: from the first offset at or after start_time ({@code offsetsForTimes}) to the first at or after
  * end_time, or the end of the partition now when there is none. A resumed job continues at its saved positions. Each
  * record of the window whose timestamp is in {@code [start_time, end_time)} and whose envelope passes the filter is
- * collected; a batch goes to the target when it is full or the checkpoint interval passed, and only then are the
+ * collected, but for events published with {@code is_replayable: false} (their record's {@code replayable: false}
+ * header), which are counted as skipped; a batch goes to the target when it is full or the checkpoint interval passed, and only then are the
  * positions saved, so a stop between two checkpoints replays nothing twice once resumed.
  */
 public final class ReplayScanner {
@@ -34,7 +36,13 @@ public final class ReplayScanner {
 
   /** The window per partition and how far the run got. */
   public record Progress(Map<Integer, Long> starts, Map<Integer, Long> bounds, Map<Integer, Long> positions,
-      long scanned, long matched, long delivered) {}
+      long scanned, long matched, long delivered, long skipped) {
+
+    public Progress(Map<Integer, Long> starts, Map<Integer, Long> bounds, Map<Integer, Long> positions, long scanned,
+        long matched, long delivered) {
+      this(starts, bounds, positions, scanned, matched, delivered, 0);
+    }
+  }
 
   public enum Outcome { COMPLETED, STOPPED, RELEASED }
 
@@ -62,7 +70,7 @@ public final class ReplayScanner {
     this.checkpointMs = checkpointMs;
     this.timeout = timeout;
     this.last = new Progress(job.starts(), job.bounds(), job.positions(), job.scanned(), job.matched(),
-        job.delivered());
+        job.delivered(), job.skipped());
   }
 
   /** Asks the run to save its progress, give the job up for another process to continue, and return. Any thread. */
@@ -107,6 +115,7 @@ public final class ReplayScanner {
     Map<Integer, Long> positions = new TreeMap<>(last.positions());
     long scanned = last.scanned();
     long matched = last.matched();
+    long skipped = last.skipped();
     long from = job.start().toEpochMilli();
     long to = job.end().toEpochMilli();
     Map<TopicPartition, Long> open = new HashMap<>();
@@ -127,11 +136,15 @@ public final class ReplayScanner {
         scanned++;
         positions.put(r.partition(), r.offset() + 1);
         if (r.timestamp() >= from && r.timestamp() < to && matches(job.filter(), r.value())) {
+          if (!EnvelopeRecords.replayable(r.headers())) {
+            skipped++; // published with is_replayable: false
+            continue;
+          }
           matched++;
           batch.add(r);
           if (batch.size() >= batchSize) {
             // every record before the positions is handled: the matches among them are delivered here
-            if (!checkpoint(positions, scanned, matched, true)) {
+            if (!checkpoint(positions, scanned, matched, skipped, true)) {
               return Outcome.STOPPED;
             }
             savedAt = System.currentTimeMillis();
@@ -142,7 +155,7 @@ public final class ReplayScanner {
       long now = System.currentTimeMillis();
       boolean done = scan.reached();
       if (now - savedAt >= checkpointMs || done) {
-        if (!checkpoint(positions, scanned, matched, !done)) {
+        if (!checkpoint(positions, scanned, matched, skipped, !done)) {
           return Outcome.STOPPED;
         }
         savedAt = now;
@@ -152,14 +165,15 @@ public final class ReplayScanner {
   }
 
   /** Delivers the batch, then records the progress and, when {@code save}, saves it: false when that was refused. */
-  private boolean checkpoint(Map<Integer, Long> positions, long scanned, long matched, boolean save) throws Exception {
+  private boolean checkpoint(Map<Integer, Long> positions, long scanned, long matched, long skipped, boolean save)
+      throws Exception {
     long delivered = last.delivered();
     if (!batch.isEmpty()) {
       target.deliver(job.id(), batch);
       delivered += batch.size();
       batch = new ArrayList<>();
     }
-    last = new Progress(last.starts(), last.bounds(), Map.copyOf(positions), scanned, matched, delivered);
+    last = new Progress(last.starts(), last.bounds(), Map.copyOf(positions), scanned, matched, delivered, skipped);
     return !save || checkpoints.save(last, false);
   }
 

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 
 /** A subscription as delivery uses it: what it matches and where it goes. Built from a registry row. */
 public record Subscription(String id, String serviceName, TopicPatterns.Globs topics, Set<String> eventTypes,
-    EnvelopeFilter filter, String method, String endpoint, boolean active, boolean batching) {
+    EnvelopeFilter filter, String method, String endpoint, boolean active, boolean batching, boolean requiresAck) {
 
   public static Subscription of(JsonObject row) {
     Set<String> types = new HashSet<>();
@@ -20,7 +20,8 @@ public record Subscription(String id, String serviceName, TopicPatterns.Globs to
     return new Subscription(row.getString("subscription_id"), row.getString("service_name"),
         TopicPatterns.compile(List.of(row.getString("topic_pattern", "*"))), types,
         filter == null ? EnvelopeFilter.ALL : filter, row.getString("method"), row.getString("endpoint"),
-        "active".equals(row.getString("status")), row.getBoolean("enable_batching", false));
+        "active".equals(row.getString("status")), row.getBoolean("enable_batching", false),
+        Boolean.TRUE.equals(row.getBoolean("requires_ack")));
   }
 
   /**

@@ -7,6 +7,7 @@ import com.necpgame.mesh.delivery.WebhookQueue.Item;
 import com.necpgame.mesh.kafka.DeadLetters;
 import com.necpgame.mesh.security.AddressPolicy;
 import com.necpgame.mesh.security.AddressPolicy.Target;
+import com.necpgame.mesh.store.EventStatus;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -48,8 +49,12 @@ import org.slf4j.LoggerFactory;
  * its rate limit, then POSTs the envelope (or, with {@code enable_batching}, an array of them) signed as Standard
  * Webhooks are. A 2xx within {@code delivery.webhook_timeout_ms} is success; anything else is retried on the {@link
  * WebhookRetry} schedule until {@code max_retries} retries were made, then the event goes to {@code
- * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}. Deliveries that
- * wait (paused subscription, open breaker, rate limit) are not attempts and are never lost.
+ * delivery.dead_letter_topic} with the reason. Every attempt is a row of {@code event_deliveries}, and the state it
+ * leaves each event in a row of {@code event_subscription_state} (written in the same round). For a {@code
+ * requires_ack} subscription a delivered message stays queued, due again after {@code retry_delay}: unless an
+ * acknowledgement removed it by then it is sent again (an attempt), up to {@code max_retries} times, and dead-lettered
+ * when the last one is not acknowledged either. Deliveries that wait (paused subscription, open breaker, rate limit)
+ * are not attempts and are never lost.
  *
  * <p>Before each subscription's requests of a round its endpoint's host is resolved again and judged by {@code
  * delivery.webhook}'s {@link AddressPolicy}; the requests then connect to that very address (the client resolves
@@ -127,7 +132,7 @@ public final class WebhookDispatcher {
           return (unknown ? load() : Future.<Void>succeededFuture()).compose(loaded -> Future.join(
               bySubscription(items).entrySet().stream()
                   .map(e -> deliver(e.getKey(), e.getValue(), outcomes)).toList()))
-              .transform(done -> queue.settle(outcomes.attempts, outcomes.done, outcomes.retries))
+              .transform(done -> queue.settle(outcomes.attempts, outcomes.done, outcomes.retries, outcomes.states))
               .map(done -> items.size());
         })
         .onComplete(ar -> {
@@ -168,9 +173,16 @@ public final class WebhookDispatcher {
     final List<Attempt> attempts = new ArrayList<>();
     final List<Long> done = new ArrayList<>();
     final List<WebhookQueue.Retry> retries = new ArrayList<>();
+    final List<EventStatus.Change> states = new ArrayList<>();
 
     void wait(List<Item> items, Instant until) {
-      items.forEach(i -> retries.add(new WebhookQueue.Retry(i.id(), until, false)));
+      items.forEach(i -> retries.add(new WebhookQueue.Retry(i.id(), until, false, i.awaitingAck())));
+    }
+
+    /** The state each event of {@code item} is in for its subscription now. */
+    void state(Item item, String state, int attempts, String error, boolean requiresAck) {
+      item.events().forEach(e -> states.add(new EventStatus.Change(e, item.subscriptionId(), "webhook", state,
+          attempts, error, requiresAck)));
     }
   }
 
@@ -190,6 +202,10 @@ public final class WebhookDispatcher {
       outcomes.wait(items, now.plusMillis(config.breakerResetMs()));
       return Future.succeededFuture();
     }
+    List<Item> unacknowledged = unacknowledged(s, items, outcomes);
+    if (!unacknowledged.isEmpty()) {
+      items = items.stream().filter(i -> !unacknowledged.contains(i)).toList();
+    }
     List<List<Item>> requests = requests(items, s.getBoolean("enable_batching") ? config.webhookBatch() : 1);
     RateLimiter limit = limits.computeIfAbsent(id, k -> new RateLimiter(s.getInteger("rate_limit_per_min"),
         System.currentTimeMillis()));
@@ -202,6 +218,23 @@ public final class WebhookDispatcher {
     }
     return target(s).compose(target -> Future.join(sending.stream()
         .map(r -> post(s, breaker, target, r, outcomes)).toList())).mapEmpty();
+  }
+
+  /**
+   * The delivered messages still not acknowledged after {@code retry_delay} that were delivered {@code max_retries + 1}
+   * times already: dead-lettered (the rest of the messages waiting for an acknowledgement are delivered again).
+   */
+  private List<Item> unacknowledged(JsonObject s, List<Item> items, Outcomes outcomes) {
+    int maxRetries = s.getInteger("max_retries");
+    List<Item> out = items.stream().filter(i -> i.awaitingAck() && i.attempts() > maxRetries).toList();
+    for (Item item : out) {
+      String reason = "not acknowledged within retry_delay (" + s.getInteger("retry_delay") + " s) after "
+          + item.attempts() + " deliveries";
+      deadLetter(s, item, new Outcome(null, null, reason, null), item.attempts());
+      outcomes.done.add(item.id());
+      outcomes.state(item, "failed", item.attempts(), reason, true);
+    }
+    return out;
   }
 
   /** Where this round's requests to the subscription's endpoint go, resolved off the event loop (see the class). */
@@ -315,18 +348,26 @@ public final class WebhookDispatcher {
     metrics.webhookAttempt(delivered, items.stream().mapToInt(i -> i.events().size()).sum());
     Instant now = Instant.now();
     int maxRetries = s.getInteger("max_retries");
+    boolean requiresAck = Boolean.TRUE.equals(s.getBoolean("requires_ack"));
     for (Item item : items) {
       int number = item.attempts() + 1;
       boolean last = delivered || number > maxRetries;
       Instant next = null;
-      if (delivered) {
+      if (delivered && requiresAck) { // delivered again after retry_delay unless acknowledged by then
+        outcomes.retries.add(new WebhookQueue.Retry(item.id(), now.plusSeconds(s.getInteger("retry_delay")), true,
+            true));
+        outcomes.state(item, "delivered", number, null, true);
+      } else if (delivered) {
         outcomes.done.add(item.id());
+        outcomes.state(item, "delivered", number, null, false);
       } else if (last) {
         deadLetter(s, item, outcome, number);
         outcomes.done.add(item.id());
+        outcomes.state(item, "failed", number, outcome.describe(), requiresAck);
       } else {
         next = now.plus(backoff.after(number, s.getInteger("retry_delay"), outcome.retryAfter(), now));
         outcomes.retries.add(new WebhookQueue.Retry(item.id(), next, true));
+        outcomes.state(item, "retrying", number, outcome.describe(), requiresAck);
       }
       outcomes.attempts.add(new Attempt(item.eventId(), item.eventIds(), item.subscriptionId(), number,
           delivered ? "delivered" : "failed", outcome.statusCode(), durationMs, outcome.body(),

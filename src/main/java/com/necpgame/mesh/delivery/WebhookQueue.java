@@ -5,6 +5,7 @@ import static com.necpgame.mesh.store.Rows.column;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.necpgame.mesh.store.EventStatus;
 import com.necpgame.mesh.store.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -35,7 +36,13 @@ public final class WebhookQueue {
    * or several ({@code eventId} the message id, {@code eventIds} theirs, {@code payload} the JSON array of them).
    */
   public record Item(long id, String subscriptionId, String eventId, List<String> eventIds, String topic,
-      String payload, int attempts) {
+      String payload, int attempts, boolean awaitingAck) {
+
+    /** A message not (yet) delivered to a subscription that acknowledges. */
+    public Item(long id, String subscriptionId, String eventId, List<String> eventIds, String topic, String payload,
+        int attempts) {
+      this(id, subscriptionId, eventId, eventIds, topic, payload, attempts, false);
+    }
 
     /** The ids of the events it carries. */
     public List<String> events() {
@@ -71,8 +78,15 @@ public final class WebhookQueue {
   /** A message to queue, as {@link Item} has it: one event ({@code eventIds} null) or several. */
   public record Message(String subscriptionId, String eventId, List<String> eventIds, String topic, String payload) {}
 
-  /** A delivery to try again at {@code at}; {@code attempted} when an attempt was made (it counts), not when it waited. */
-  public record Retry(long id, Instant at, boolean attempted) {}
+  /**
+   * A delivery to try again at {@code at}; {@code attempted} when an attempt was made (it counts), not when it waited;
+   * {@code awaitingAck} when it was delivered and is due again only if not acknowledged by then.
+   */
+  public record Retry(long id, Instant at, boolean attempted, boolean awaitingAck) {
+    public Retry(long id, Instant at, boolean attempted) {
+      this(id, at, attempted, false);
+    }
+  }
 
   /** One attempt to record (of a message: {@code eventIds} as in {@link Item}): {@code delivered} or {@code failed}. */
   public record Attempt(String eventId, List<String> eventIds, String subscriptionId, int number, String status, Integer statusCode,
@@ -85,9 +99,11 @@ public final class WebhookQueue {
   private static final JsonFactory JSON = new JsonFactory();
 
   private final Pool pool;
+  private final EventStatus status;
 
   public WebhookQueue(Pool pool) {
     this.pool = pool;
+    this.status = new EventStatus(pool);
   }
 
   /**
@@ -143,12 +159,13 @@ public final class WebhookQueue {
     return pool.preparedQuery("UPDATE webhook_queue SET lease_until = NOW() + make_interval(secs => $2) WHERE id IN "
         + "(SELECT id FROM webhook_queue WHERE next_attempt_at <= NOW() AND (lease_until IS NULL OR lease_until < NOW()) "
         + "ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-        + "RETURNING id, subscription_id, event_id, event_ids, topic, payload, attempts")
+        + "RETURNING id, subscription_id, event_id, event_ids, topic, payload, attempts, awaiting_ack")
         .execute(Tuple.of(limit, leaseMs / 1000.0)).map(rows -> {
           List<Item> out = new ArrayList<>();
           for (Row r : rows) {
             out.add(new Item(r.getLong("id"), r.getString("subscription_id"), r.getString("event_id"),
-                ids(r), r.getString("topic"), r.getString("payload"), r.getInteger("attempts")));
+                ids(r), r.getString("topic"), r.getString("payload"), r.getInteger("attempts"),
+                r.getBoolean("awaiting_ack")));
           }
           out.sort((a, b) -> Long.compare(a.id(), b.id()));
           return out;
@@ -159,10 +176,14 @@ public final class WebhookQueue {
    * What a round of deliveries came to, written at once: the attempts made, the deliveries done with (delivered or
    * dead-lettered) and those to try again.
    */
-  public Future<Void> settle(List<Attempt> attempts, List<Long> done, List<Retry> retries) {
+  public Future<Void> settle(List<Attempt> attempts, List<Long> done, List<Retry> retries,
+      List<EventStatus.Change> states) {
     List<Future<?>> writes = new ArrayList<>();
     if (!attempts.isEmpty()) {
       writes.add(record(attempts));
+    }
+    if (!states.isEmpty()) {
+      writes.add(status.record(states));
     }
     if (!done.isEmpty()) {
       writes.add(pool.preparedQuery("DELETE FROM webhook_queue WHERE id = ANY($1)")
@@ -170,10 +191,12 @@ public final class WebhookQueue {
     }
     if (!retries.isEmpty()) {
       writes.add(pool.preparedQuery("UPDATE webhook_queue q SET next_attempt_at = u.at, lease_until = NULL, "
-          + "attempts = q.attempts + u.counted FROM unnest($1::bigint[], $2::timestamptz[], $3::int[]) "
-          + "AS u(id, at, counted) WHERE q.id = u.id").execute(Tuple.of(column(retries, Retry::id, Long[]::new),
+          + "attempts = q.attempts + u.counted, awaiting_ack = u.ack FROM unnest($1::bigint[], $2::timestamptz[], "
+          + "$3::int[], $4::bool[]) AS u(id, at, counted, ack) WHERE q.id = u.id")
+          .execute(Tuple.of(column(retries, Retry::id, Long[]::new),
               column(retries, r -> utc(r.at()), OffsetDateTime[]::new),
-              column(retries, r -> r.attempted() ? 1 : 0, Integer[]::new))));
+              column(retries, r -> r.attempted() ? 1 : 0, Integer[]::new),
+              column(retries, Retry::awaitingAck, Boolean[]::new))));
     }
     return Future.all(writes).mapEmpty();
   }

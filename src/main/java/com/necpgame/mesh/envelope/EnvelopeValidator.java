@@ -51,7 +51,7 @@ public final class EnvelopeValidator {
   private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
   private static final Set<String> FIELDS = Set.of("event_id", "event_type", "timestamp", "version", "source",
       "correlation_id", "session_id", "player_id", "data", "metadata");
-  private static final Set<String> METADATA_FIELDS = Set.of("priority", "ttl", "retry_count");
+  private static final Set<String> METADATA_FIELDS = Set.of("priority", "ttl", "retry_count", "is_replayable");
   private static final Set<String> PRIORITIES = Set.of("low", "normal", "high", "critical");
   private static final String BASE_URI = "https://schemas.necpgame.com/";
   private static final Pattern REQUIRED = Pattern.compile("required property \"([^\"]*)\"");
@@ -176,6 +176,10 @@ public final class EnvelopeValidator {
     if (retries != null && !(retries instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
         && n.doubleValue() >= 0 && !Double.isInfinite(n.doubleValue()))) {
       out.add(new Violation("/metadata/retry_count", "expected an integer of 0 or more"));
+    }
+    Object replayable = meta.getValue("is_replayable");
+    if (replayable != null && !(replayable instanceof Boolean)) {
+      out.add(new Violation("/metadata/is_replayable", "expected true or false"));
     }
     meta.fieldNames().stream().filter(f -> !METADATA_FIELDS.contains(f)).sorted()
         .forEach(f -> out.add(new Violation(pointer("/metadata", f), "unknown field; metadata has no such field")));

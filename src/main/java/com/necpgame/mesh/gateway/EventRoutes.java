@@ -6,7 +6,12 @@ import com.necpgame.mesh.gateway.Publications.Refusal;
 import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
+import com.necpgame.mesh.store.EventLifecycle;
+import com.necpgame.mesh.store.EventStatus;
 import com.necpgame.mesh.store.EventStore;
+import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,7 +25,9 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST /events/publish} ({@link Publications}), {@code POST /events/publish/batch} for many at once, {@code POST
- * /events/game/publish} for the seed's structured game event; {@code GET /events/{eventId}/status}.
+ * /events/game/publish} for the seed's structured game event; {@code GET /events/{eventId}/status} (the lifecycle of
+ * {@link EventLifecycle}; {@code pending} only on the process that accepted the event, while Kafka has not
+ * acknowledged it) and {@code POST /events/{eventId}/ack}.
  */
 final class EventRoutes {
 
@@ -31,13 +38,18 @@ final class EventRoutes {
   private final MeshContext mesh;
   private final Publications publications;
   private final Security security;
-  private final EventStore store;
+  private final EventStatus store;
+  private final Acknowledgements acks;
+  private final LocalMap<String, String> pending;
 
-  EventRoutes(MeshContext mesh, Publications publications, Security security) {
+  EventRoutes(Vertx vertx, MeshContext mesh, Publications publications, Security security) {
     this.mesh = mesh;
     this.publications = publications;
     this.security = security;
-    this.store = new EventStore(mesh.pool());
+    this.store = new EventStatus(mesh.pool());
+    this.acks = new Acknowledgements(new SubscriptionRegistry(mesh.pool(), mesh.secrets()), store,
+        new EventStore(mesh.pool()));
+    this.pending = Publications.pending(vertx);
   }
 
   void mount(Router router) {
@@ -45,6 +57,21 @@ final class EventRoutes {
     json(router.post("/events/publish/batch"), this::publishBatch);
     json(router.post("/events/game/publish"), this::publishGame);
     router.get("/events/:eventId/status").handler(this::status);
+    json(router.post("/events/:eventId/ack"), this::ack);
+  }
+
+  /** {@code {"subscription_id": "<id>"}}: the subscription processed the event ({@link Acknowledgements}). */
+  private void ack(RoutingContext ctx, JsonObject request) {
+    String id = ctx.pathParam("eventId");
+    if (!(request.getValue("subscription_id") instanceof String subscription) || subscription.isBlank()
+        || request.size() != 1) {
+      ApiErrors.send(ctx, 400, "invalid_ack", "expected {\"subscription_id\": \"<id>\"} and nothing else",
+          new JsonArray().add(new Violation("/subscription_id", "expected the id of the subscription").toJson()));
+      return;
+    }
+    acks.ack(SecurityHandler.principal(ctx), id, subscription).onSuccess(ctx::json)
+        .onFailure(e -> ApiErrors.send(ctx, e instanceof Refusal r ? r
+            : Refusal.unavailable("the acknowledgement was not recorded", e, RequestIds.of(ctx).requestId())));
   }
 
   /** The header of a single publish's idempotency key; a batch gives each event its own {@code idempotency_key}. */
@@ -166,7 +193,8 @@ final class EventRoutes {
   private void status(RoutingContext ctx) {
     String id = ctx.pathParam("eventId");
     Principal principal = SecurityHandler.principal(ctx);
-    store.status(id).onSuccess(status -> {
+    store.status(id).map(status -> status == null && pending.containsKey(id) ? EventLifecycle.pending(id, pending.get(id)) : status)
+        .onSuccess(status -> {
       boolean hidden = status != null && !principal.acl().maySubscribeTo(status.getString("topic"));
       if (hidden) {
         security.audit().record(AuditLog.ACCESS_DENIED, principal.name(), principal.via(), "event status",

@@ -85,7 +85,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.route().handler(RequestIds::again); // the body arrived later: the ids go back in the MDC for the route
     router.route().handler(authenticate);
     new HealthRoutes(vertx, mesh).mount(router);
-    new EventRoutes(mesh, publications, security).mount(router);
+    new EventRoutes(vertx, mesh, publications, security).mount(router);
     new TopicRoutes(vertx, mesh).mount(router);
     new SubscriptionRoutes(vertx, mesh).mount(router);
     new ReplayRoutes(vertx, mesh).mount(router);

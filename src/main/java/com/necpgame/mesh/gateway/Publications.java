@@ -9,6 +9,7 @@ import com.necpgame.mesh.kafka.EnvelopePublisher;
 import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -82,17 +83,27 @@ final class Publications {
   private final EnvelopePublisher publisher;
   private final TopicGate topics;
   private final KeyedPublications keyed;
+  private final LocalMap<String, String> pending;
 
   Publications(Vertx vertx, MeshContext mesh, EnvelopePublisher publisher) {
     this.mesh = mesh;
     this.publisher = publisher;
     this.topics = new TopicGate(vertx, mesh);
     this.keyed = new KeyedPublications(vertx, mesh);
+    this.pending = pending(vertx);
   }
 
   /** As {@link #publish(Object, Admission, RequestIds.Ids, String, String)} without an Idempotency-Key header. */
   Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids, String principal) {
     return publish(item, admission, ids, principal, null);
+  }
+
+  /**
+   * The events this process accepted and Kafka has not acknowledged yet, by id, with their topic: what {@code GET
+   * /events/{id}/status} answers {@code pending} from (on this process only; other processes know nothing of them).
+   */
+  static LocalMap<String, String> pending(Vertx vertx) {
+    return vertx.sharedData().getLocalMap("mesh.events.pending");
   }
 
   /**
@@ -127,15 +138,21 @@ final class Publications {
     }
     if (key != null) {
       return topics.open(topic)
-          .compose(v -> keyed.publish(key, topic, envelope, e -> publisher.publish(topic, KEY_FIELD, e,
-              ids.requestId()), ids.requestId()))
+          .compose(v -> keyed.publish(key, topic, envelope, e -> send(topic, e, ids), ids.requestId()))
           .recover(e -> Future.failedFuture(refusal(e, ids)));
     }
     return topics.open(topic)
-        .compose(v -> publisher.publish(topic, KEY_FIELD, envelope, ids.requestId()))
+        .compose(v -> send(topic, envelope, ids))
         .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
             .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
         .recover(e -> Future.failedFuture(refusal(e, ids)));
+  }
+
+  /** Sends an envelope, {@link #pending} until Kafka answers. */
+  private Future<JsonObject> send(String topic, JsonObject envelope, RequestIds.Ids ids) {
+    String id = envelope.getString("event_id");
+    pending.put(id, topic);
+    return publisher.publish(topic, KEY_FIELD, envelope, ids.requestId()).onComplete(ar -> pending.remove(id));
   }
 
   private static Refusal refusal(Throwable e, RequestIds.Ids ids) {
@@ -195,6 +212,9 @@ final class Publications {
         .put("data", data)
         .put("metadata", new JsonObject().put("priority", request.getValue("priority", "normal"))
             .put("ttl", "7d").put("retry_count", 0));
+    if (request.containsKey("is_replayable") && !Boolean.TRUE.equals(request.getValue("is_replayable"))) {
+      envelope.getJsonObject("metadata").put("is_replayable", request.getValue("is_replayable")); // the schema checks it
+    }
     copyPresent(request, envelope, List.of("correlation_id", "session_id", "player_id"));
     if (correlationId != null && !envelope.containsKey("correlation_id")) {
       envelope.put("correlation_id", correlationId);

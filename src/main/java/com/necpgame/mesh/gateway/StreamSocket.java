@@ -6,6 +6,8 @@ import com.necpgame.mesh.gateway.Publications.Refusal;
 import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
 import com.necpgame.mesh.security.Security;
+import com.necpgame.mesh.store.EventStatus;
+import com.necpgame.mesh.store.EventStore;
 import com.necpgame.mesh.store.SubscriptionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
  *   /events/publish}) answers one {@code {"type":"ack","ref","index","event_id","topic","partition","offset"}} or
  *   {@code {"type":"error","ref","index","status","error"}} per event once Kafka answered, or with {@code
  *   "ack":"batch"} one {@code {"type":"acks","ref","published","failed","results"}} once all were;</li>
+ *   <li>{@code {"op":"ack","event_id":..}} on a socket that joined a subscription with {@code requires_ack}: the
+ *   subscription processed the event ({@code {"type":"acked",..}}, see {@link #ack});</li>
  *   <li>{@code {"op":"ping"}} answers {@code {"type":"pong"}}.</li>
  * </ul>
  * A frame the socket cannot take gets {@code {"type":"error","ref":..,"error":{code,message,details}}} and the socket
@@ -68,6 +72,9 @@ final class StreamSocket {
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private TopicStream stream;
   private Object subscriptionId;
+  /** The {@code websocket} subscription this socket joined, while it streams it: what an {@code ack} frame names. */
+  private String joined;
+  private final Acknowledgements acks;
   private int inFlight;
   private boolean readPaused;
   /** Over its rate limit: not read until this {@link System#nanoTime()} (0: not limited). */
@@ -93,6 +100,7 @@ final class StreamSocket {
     this.config = mesh.config().webSocket();
     this.publications = publications;
     this.registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
+    this.acks = new Acknowledgements(registry, new EventStatus(mesh.pool()), new EventStore(mesh.pool()));
     this.security = security;
     this.principal = principal;
     this.remote = remote;
@@ -162,7 +170,8 @@ final class StreamSocket {
       case "unsubscribe" -> unsubscribe(ref);
       case "publish" -> publish(frame, ref);
       case "ping" -> send(new JsonObject().put("type", "pong").put("ref", ref));
-      default -> error(ref, 400, "unknown_op", "op must be subscribe, unsubscribe, publish or ping", null);
+      case "ack" -> ack(frame, ref);
+      default -> error(ref, 400, "unknown_op", "op must be subscribe, unsubscribe, publish, ack or ping", null);
     }
   }
 
@@ -215,6 +224,7 @@ final class StreamSocket {
         error(id, 409, "subscription_paused", "subscription " + name + " is paused", null);
       } else {
         open(StreamRequest.ofSubscription(s, mesh.config().kafka().consumer().groupPrefix() + ".ws." + name), id);
+        joined = stream == null ? null : name;
       }
     });
   }
@@ -340,6 +350,35 @@ final class StreamSocket {
       stream = null;
       queue.clear();
     }
+    joined = null;
+  }
+
+  /**
+   * {@code {"op":"ack","ref":..,"event_id":"<id>"}} on a socket that joined a {@code websocket} subscription with
+   * {@code requires_ack}: the subscription processed the event, as {@code POST /events/{id}/ack} says it
+   * ({@link Acknowledgements}); answers {@code {"type":"acked","ref","event_id","subscription_id","processed_at"}}.
+   */
+  private void ack(JsonObject frame, Object ref) {
+    if (!(frame.getValue("event_id") instanceof String event) || event.isBlank() || frame.fieldNames().stream()
+        .anyMatch(f -> !List.of("op", "id", "ref", "event_id").contains(f))) {
+      error(ref, 400, "invalid_ack", "expected {\"op\":\"ack\",\"event_id\":\"<id>\"} and nothing else", null);
+      return;
+    }
+    if (joined == null) {
+      error(ref, 409, "not_subscribed", "acknowledge on a socket that joined a subscription "
+          + "({\"op\":\"subscribe\",\"subscription\":\"<id>\"}), or with POST /events/{id}/ack", null);
+      return;
+    }
+    acks.ack(principal, event, joined).onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(ar.result().copy().put("type", "acked").put("ref", ref));
+      } else if (ar.cause() instanceof Refusal r) {
+        send(new JsonObject().put("type", "error").put("ref", ref).put("status", r.status).put("error", r.toJson()));
+      } else {
+        LOG.warn("WebSocket ack of {} for {} failed: {}", event, joined, ar.cause().toString());
+        error(ref, 503, "database_unavailable", "the acknowledgement was not recorded", null);
+      }
+    });
   }
 
   private void publish(JsonObject frame, Object ref) {

@@ -220,7 +220,7 @@ final class SubscriptionRoutes {
         .integer("retry_delay", 60, 1, 86_400)
         .integer("rate_limit_per_min", 1000, 1, 6_000_000)
         .flag("enable_batching", false)
-        .flag("requires_ack", true);
+        .flag("requires_ack", false);
     JsonObject out = fields.result();
     String pattern = out.getString("topic_pattern");
     String patternProblem = pattern == null ? null : TopicPatterns.problem(pattern);

@@ -21,10 +21,13 @@ public final class EnvelopeRecords {
   public static final String HEADER_EVENT_TYPE = "event_type";
   public static final String HEADER_EVENT_ID = "event_id";
   public static final String HEADER_CORRELATION_ID = "correlation_id";
+  /** {@code false} on the record of an event published with {@code is_replayable: false}: replays skip it. */
+  public static final String HEADER_REPLAYABLE = "replayable";
   /** The id of the HTTP request (or WebSocket connection) that published the record, when there was one. */
   public static final String HEADER_REQUEST_ID = "request_id";
 
   private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[] FALSE = "false".getBytes(StandardCharsets.UTF_8);
   private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
       ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
 
@@ -45,6 +48,9 @@ public final class EnvelopeRecords {
     Object correlation = envelope.getValue(HEADER_CORRELATION_ID);
     if (correlation instanceof String c) {
       headers.add(HEADER_CORRELATION_ID, c.getBytes(StandardCharsets.UTF_8));
+    }
+    if (envelope.getValue("metadata") instanceof JsonObject meta && Boolean.FALSE.equals(meta.getValue("is_replayable"))) {
+      headers.add(HEADER_REPLAYABLE, FALSE);
     }
     return record;
   }
@@ -87,6 +93,12 @@ public final class EnvelopeRecords {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** Whether a record may be replayed: not when its event was published with {@code is_replayable: false}. */
+  public static boolean replayable(Headers headers) {
+    Header h = headers.lastHeader(HEADER_REPLAYABLE);
+    return h == null || !java.util.Arrays.equals(h.value(), FALSE);
   }
 
   /** A header's value as text, or null. */

@@ -10,7 +10,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** One row of the {@code events} table: an envelope as Kafka stored it, with its partition and offset. */
 public record EventRow(String eventId, String eventType, String topic, String source, String payload, int partition,
-    long offset, String priority, OffsetDateTime timestamp) {
+    long offset, String priority, OffsetDateTime timestamp, boolean replayable) {
+
+  /** A replayable event's row. */
+  public EventRow(String eventId, String eventType, String topic, String source, String payload, int partition,
+      long offset, String priority, OffsetDateTime timestamp) {
+    this(eventId, eventType, topic, source, payload, partition, offset, priority, timestamp, true);
+  }
 
   private static final int ID_MAX = 100;
 
@@ -38,8 +44,9 @@ public record EventRow(String eventId, String eventType, String topic, String so
     Object meta = envelope.getValue("metadata");
     String priority = meta instanceof JsonObject m && m.getValue("priority") instanceof String p && p.length() <= 10
         ? p : "normal";
+    boolean replayable = !(meta instanceof JsonObject m && Boolean.FALSE.equals(m.getValue("is_replayable")));
     return Optional.of(new EventRow(id, type, record.topic(), source, text, record.partition(), record.offset(),
-        priority, timestampOf(envelope.getValue("timestamp"), record.timestamp())));
+        priority, timestampOf(envelope.getValue("timestamp"), record.timestamp()), replayable));
   }
 
   private static String shortText(Object value) {

@@ -19,14 +19,14 @@ import java.util.Map;
 public final class EventStore {
 
   private static final String INSERT = "INSERT INTO events "
-      + "(event_id, event_type, topic, source, payload, partition, \"offset\", status, priority, timestamp) "
-      + "SELECT id, type, topic, source, payload, part, off, 'published', prio, ts FROM unnest("
+      + "(event_id, event_type, topic, source, payload, partition, \"offset\", status, priority, timestamp, "
+      + "is_replayable) SELECT id, type, topic, source, payload, part, off, 'published', prio, ts, rep FROM unnest("
       + "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::int[], $7::bigint[], "
-      + "$8::varchar[], $9::timestamptz[]) AS u(id, type, topic, source, payload, part, off, prio, ts) "
+      + "$8::varchar[], $9::timestamptz[], $10::bool[]) AS u(id, type, topic, source, payload, part, off, prio, ts, rep) "
       + "ON CONFLICT (event_id) DO UPDATE SET partition = EXCLUDED.partition, \"offset\" = EXCLUDED.\"offset\", "
       + "topic = EXCLUDED.topic, status = 'published' WHERE events.status = 'pending'";
   private static final String STATUS = "SELECT event_id, event_type, topic, status, partition, \"offset\", retry_count, "
-      + "timestamp, created_at, processed_at FROM events WHERE event_id = $1";
+      + "timestamp, created_at, processed_at, is_replayable FROM events WHERE event_id = $1";
 
   private final Pool pool;
 
@@ -46,12 +46,12 @@ public final class EventStore {
     }
     List<EventRow> r = List.copyOf(unique.values());
     return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(column(r, EventRow::eventId, String[]::new),
+        .execute(Tuple.from(new Object[] {column(r, EventRow::eventId, String[]::new),
             column(r, EventRow::eventType, String[]::new), column(r, EventRow::topic, String[]::new),
             column(r, EventRow::source, String[]::new), column(r, EventRow::payload, String[]::new),
             column(r, EventRow::partition, Integer[]::new), column(r, EventRow::offset, Long[]::new),
             column(r, EventRow::priority, String[]::new),
-            column(r, EventRow::timestamp, OffsetDateTime[]::new)))
+            column(r, EventRow::timestamp, OffsetDateTime[]::new), column(r, EventRow::replayable, Boolean[]::new)}))
         .map(result -> result.rowCount());
   }
 

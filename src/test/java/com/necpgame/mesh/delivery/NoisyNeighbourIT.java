@@ -85,7 +85,7 @@ class NoisyNeighbourIT {
         .put("service_name", "noisy").put("topic_pattern", pattern).put("event_types", new JsonArray())
         .put("endpoint", endpoint).put("filter", new JsonObject()).put("status", "active").put("method", method)
         .put("max_retries", 3).put("retry_delay", 1).put("rate_limit_per_min", 100_000).put("enable_batching", false)
-        .put("requires_ack", true), method.equals("webhook") ? WebhookSignature.newSecret() : null, Integer.MAX_VALUE)
+        .put("requires_ack", false), method.equals("webhook") ? WebhookSignature.newSecret() : null, Integer.MAX_VALUE)
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 

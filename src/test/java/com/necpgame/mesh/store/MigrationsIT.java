@@ -33,20 +33,25 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationsIT {
 
   private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql",
-      "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql");
+      "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql", "V8__publish_keys.sql",
+      "V9__event_status.sql");
 
   /** What migrations after V1 add to the seed's schema. */
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
       "replay_jobs", Set.of("replay_id", "state", "topic", "start_time", "end_time", "filter", "target", "starts",
           "bounds", "positions", "events_scanned", "events_matched", "events_delivered", "errors", "owner",
-          "lease_until", "created_at", "updated_at", "owner_principal"),
+          "lease_until", "created_at", "updated_at", "owner_principal", "events_skipped"),
       "event_subscriptions", Set.of("signing_secret", "previous_signing_secret", "previous_secret_expires_at",
           "owner_principal", "paused_reason"),
       "topics", Set.of("owner_principal"),
       "webhook_queue", Set.of("id", "subscription_id", "event_id", "topic", "payload", "attempts", "next_attempt_at",
-          "lease_until", "created_at", "event_ids"),
+          "lease_until", "created_at", "event_ids", "awaiting_ack"),
       "event_deliveries", Set.of("event_ids"),
-      "webhook_routed", Set.of("subscription_id", "topic", "partition", "next_offset"));
+      "event_subscription_state", Set.of("event_id", "subscription_id", "method", "state", "attempts", "last_error",
+          "requires_ack", "delivered_at", "processed_at", "updated_at"),
+      "webhook_routed", Set.of("subscription_id", "topic", "partition", "next_offset"),
+      "publish_keys", Set.of("principal", "idem_key", "body_hash", "event_id", "topic", "state", "partition", "offset",
+          "attempt", "created_at", "claimed_at", "expires_at"));
   /** The seed's columns (event-bus-service.md, "Database Schema"), with the types of the telling ones. */
   private static final Map<String, Set<String>> SEED_COLUMNS = Map.of(
       "events", Set.of("id", "event_id", "event_type", "topic", "source", "payload", "partition", "offset", "status",
@@ -186,6 +191,37 @@ class MigrationsIT {
               e.getMessage());
           test.completeNow();
         })));
+  }
+
+  /**
+   * Issue 18: subscriptions stored before acknowledgements existed had requires_ack true (V1's default) though none
+   * could acknowledge; V9 makes them (and the column's default) false, so none is redelivered for want of an ack.
+   */
+  @Test
+  void v9TurnsRequiresAckOffForSubscriptionsStoredBeforeAcknowledgementsExisted(VertxTestContext test)
+      throws IOException {
+    List<String> before = ALL.subList(0, ALL.indexOf("V9__event_status.sql"));
+    String[] files = new String[before.size() * 2];
+    for (int i = 0; i < before.size(); i++) {
+      files[2 * i] = before.get(i);
+      try (var in = MigrationsIT.class.getClassLoader().getResourceAsStream("db/" + before.get(i))) {
+        files[2 * i + 1] = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    Migrations.run(pool, migrations(files))
+        .compose(v -> pool.query("INSERT INTO event_subscriptions (subscription_id, service_name) VALUES ('old', 's')")
+            .execute())
+        .compose(v -> Migrations.run(pool))
+        .map(verify(applied -> assertEquals(List.of("V9__event_status.sql"), applied)))
+        .compose(v -> pool.query("INSERT INTO event_subscriptions (subscription_id, service_name) VALUES ('new', 's')")
+            .execute())
+        .compose(v -> pool.query("SELECT subscription_id, requires_ack FROM event_subscriptions ORDER BY 1").execute())
+        .map(verify(rows -> {
+          Map<String, Boolean> acks = new TreeMap<>();
+          rows.forEach(r -> acks.put(r.getString(0), r.getBoolean(1)));
+          assertEquals(Map.of("new", false, "old", false), acks);
+        }))
+        .onComplete(test.succeedingThenComplete());
   }
 
   /** Class loader seeing a {@code db/} folder with these (file, sql) pairs, listed in this order. */
