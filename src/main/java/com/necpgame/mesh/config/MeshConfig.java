@@ -163,7 +163,7 @@ public record MeshConfig(
 
   /** Declared topics; caps of {@code POST /topics}: partitions a topic, a principal's quota (TopicRegistry.Quota). */
   public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
-      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
+      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal, int defaultPartitions) {}
 
   public record Retry(int maxAttempts, long backoffMs, long maxBackoffMs) {}
 
@@ -285,7 +285,11 @@ public record MeshConfig(
 
     Topics topics = new Topics(r.optionalPath("topics.file"), r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
         r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
-        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
+        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000), r.intIn("topics.default_partitions", 1, 10_000));
+    if (topics.defaultPartitions() > topics.maxPartitionsPerTopic()) {
+      r.problem("topics.default_partitions", "must be at most topics.max_partitions_per_topic ("
+          + topics.maxPartitionsPerTopic() + ")");
+    }
 
     Optional<Path> schemasDir = r.optionalPath("schemas.dir");
 
