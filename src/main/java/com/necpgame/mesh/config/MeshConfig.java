@@ -301,11 +301,12 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
-    Store store = new Store(r.regex("store.topics"),
+    Map<String, String> internal = InternalTopics.named(r);
+    Store store = new Store(InternalTopics.readable(r.regex("store.topics"), internal, true),
         r.stringOr("store.group", kafka.consumer().groupPrefix() + ".store"),
         r.longIn("store.retry_pause_ms", 10, 600_000));
 
-    Delivery delivery = new Delivery(r.regex("delivery.topics"),
+    Delivery delivery = new Delivery(InternalTopics.readable(r.regex("delivery.topics"), internal, false),
         r.stringOr("delivery.group", kafka.consumer().groupPrefix() + ".delivery"),
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
         r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),
