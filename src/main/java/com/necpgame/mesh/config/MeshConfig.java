@@ -179,8 +179,13 @@ public record MeshConfig(
 
   public enum Start { EARLIEST, LATEST }
 
-  /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
-  public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
+  /**
+   * The event store writer: which topics it indexes (a regular expression) and as which consumer group; how long its
+   * day partitions are kept ({@code retentionHours}, 0: the longest Kafka retention of the topics it indexes) and how
+   * often they are maintained (store/PartitionMaintenance).
+   */
+  public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs, int retentionHours,
+      long maintenanceMs) {}
 
   /** Delivery to subscriptions: the {@code delivery.*} keys. */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
@@ -304,7 +309,8 @@ public record MeshConfig(
     Map<String, String> internal = InternalTopics.named(r);
     Store store = new Store(InternalTopics.readable(r.regex("store.topics"), internal, true),
         r.stringOr("store.group", kafka.consumer().groupPrefix() + ".store"),
-        r.longIn("store.retry_pause_ms", 10, 600_000));
+        r.longIn("store.retry_pause_ms", 10, 600_000), r.intIn("store.retention_hours", 0, 1_000_000),
+        r.longIn("store.maintenance_ms", 1000, 86_400_000));
 
     Delivery delivery = new Delivery(InternalTopics.readable(r.regex("delivery.topics"), internal, false),
         r.stringOr("delivery.group", kafka.consumer().groupPrefix() + ".delivery"),

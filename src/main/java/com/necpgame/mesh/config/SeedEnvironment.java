@@ -64,6 +64,7 @@ public final class SeedEnvironment {
       alias("EVENT_BUS_DEFAULT_PARTITIONS", "topics.default_partitions", Kind.INTEGER),
       alias("EVENT_BUS_DEFAULT_REPLICAS", "topics.default_replication_factor", Kind.INTEGER),
       alias("EVENT_BUS_EVENT_RETENTION_PERIOD", "kafka.embedded.retention_hours", Kind.HOURS),
+      alias("EVENT_BUS_EVENT_RETENTION_PERIOD", "store.retention_hours", Kind.HOURS),
       alias("EVENT_BUS_DEAD_LETTER_TOPIC", "delivery.dead_letter_topic", Kind.TEXT));
 
   /** {@code EVENT_BUS_RATE_LIMIT_EVENTS} per {@code EVENT_BUS_RATE_LIMIT_WINDOW} (1m when unset), rounded up per second. */
