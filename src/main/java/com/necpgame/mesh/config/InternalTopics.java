@@ -16,6 +16,9 @@ import java.util.regex.Pattern;
  *   <li>the compacted state topics ({@code world.state_topic}, {@code world.market.topics.state}, {@code
  *       match.topics.state}, {@code robots.topics.pool_state}): snapshots of up to 64 MB, not events;
  *   <li>the tick leader's heartbeats ({@code world.tick.topics.leader}): the election's, many per second;
+ *   <li>{@code sub.*}, where kafka subscriptions copy their events by default ({@code sub.<service_name>}): copies of
+ *       events stored and delivered already under their own topic, each with a {@code subscription_id} header that
+ *       the router never routes again;
  *   <li>for the store only, {@code replay.<uuid>}: the topics replays without a target create hold copies of events
  *       the store already has under their own topic (a subscription to them is still delivered; other topics named
  *       {@code replay.*} are stored as any).
@@ -26,6 +29,9 @@ public final class InternalTopics {
   /** The topics replays without a target create, {@code replay.<replay_id>}: not stored again. */
   private static final String REPLAY_TOPICS = "replay\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
   private static final Pattern REPLAY = Pattern.compile(REPLAY_TOPICS);
+
+  /** The prefix of the topics kafka subscriptions copy to by default ({@code sub.<service_name>}). */
+  public static final String SUBSCRIPTION_COPIES = "sub.";
 
   private InternalTopics() {}
 
@@ -58,6 +64,9 @@ public final class InternalTopics {
     if (topic.startsWith("_")) {
       return "topics starting with _ are Kafka's or its tools' own";
     }
+    if (topic.startsWith(SUBSCRIPTION_COPIES)) {
+      return "sub.* topics hold kafka subscriptions' copies of events, never routed again";
+    }
     if (topic.endsWith(TopicSpec.DLQ_SUFFIX)) {
       return "dead-letter topics (*" + TopicSpec.DLQ_SUFFIX + ") are never stored or delivered";
     }
@@ -71,7 +80,7 @@ public final class InternalTopics {
 
   /** {@code configured} less the internal topics, as one pattern a Kafka consumer subscribes with. */
   static Pattern readable(Pattern configured, Map<String, String> named, boolean store) {
-    StringBuilder internal = new StringBuilder("_.*|.*").append(Pattern.quote(TopicSpec.DLQ_SUFFIX));
+    StringBuilder internal = new StringBuilder("_.*|sub\\..*|.*").append(Pattern.quote(TopicSpec.DLQ_SUFFIX));
     named.keySet().forEach(name -> internal.append('|').append(Pattern.quote(name)));
     if (store) {
       internal.append('|').append(REPLAY_TOPICS);

@@ -27,7 +27,7 @@ class DeliverableTest {
       assertTrue(DEFAULTS.delivery().topics().matcher(topic).matches(), "delivered: " + topic);
     }
     for (String topic : List.of("__consumer_offsets", "_schemas", "game.combat.events.dlq", "dead-letter-events",
-        "world.state", "market.state", "match-state", "robot-pool-state", "world.tick.leader")) {
+        "world.state", "market.state", "match-state", "robot-pool-state", "world.tick.leader", "sub.analytics")) {
       assertFalse(DEFAULTS.store().topics().matcher(topic).matches(), "not stored: " + topic);
       assertFalse(DEFAULTS.delivery().topics().matcher(topic).matches(), "not delivered: " + topic);
     }
