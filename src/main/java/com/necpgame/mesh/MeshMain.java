@@ -34,6 +34,7 @@ public final class MeshMain {
     Logging.configure(config.logLevel(), config.logFormat());
     Logger log = LoggerFactory.getLogger(MeshMain.class);
     log.info("starting mesh {} with {}", config.nodeId(), config);
+    com.necpgame.mesh.config.SeedEnvironment.notices(System.getenv()).forEach(n -> log.warn("environment: {}", n));
 
     Mesh mesh;
     try {

@@ -14,8 +14,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Builds the configuration: {@code conf/default.json} from the jar, then the user's file, then the documented
- * {@code MESH_*} environment variables, each overriding the one before; then validates the result once.
+ * Builds the configuration: {@code conf/default.json} from the jar, then the user's file, then the seed's environment
+ * variables ({@link SeedEnvironment}), then the documented {@code MESH_*} environment variables, each overriding the
+ * one before; then validates the result once.
  */
 public final class ConfigLoader {
 
@@ -126,6 +127,7 @@ public final class ConfigLoader {
   }
 
   private static void overlayEnvironment(JsonObject tree, Map<String, String> env, List<String> problems) {
+    SeedEnvironment.overlay(tree, env, problems); // the seed's names first, so a MESH_* variable set wins
     ENVIRONMENT.forEach((name, key) -> {
       String value = env.get(name);
       if (value != null) {

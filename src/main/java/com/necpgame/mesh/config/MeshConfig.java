@@ -164,7 +164,7 @@ public record MeshConfig(
 
   /** Declared topics; caps of {@code POST /topics}: partitions a topic, a principal's quota (TopicRegistry.Quota). */
   public record Topics(Optional<Path> file, boolean createOnStart, int defaultReplicationFactor,
-      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal) {}
+      int maxPartitionsPerTopic, int maxPerPrincipal, int maxPartitionsPerPrincipal, int defaultPartitions) {}
 
   public record Retry(int maxAttempts, long backoffMs, long maxBackoffMs) {}
 
@@ -180,8 +180,13 @@ public record MeshConfig(
 
   public enum Start { EARLIEST, LATEST }
 
-  /** The event store writer: which topics it indexes (a regular expression) and as which consumer group. */
-  public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs) {}
+  /**
+   * The event store writer: which topics it indexes (a regular expression) and as which consumer group; how long its
+   * day partitions are kept ({@code retentionHours}, 0: the longest Kafka retention of the topics it indexes) and how
+   * often they are maintained (store/PartitionMaintenance).
+   */
+  public record Store(java.util.regex.Pattern topics, String group, long retryPauseMs, int retentionHours,
+      long maintenanceMs) {}
 
   /** Delivery to subscriptions: the {@code delivery.*} keys. */
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
@@ -295,7 +300,11 @@ public record MeshConfig(
 
     Topics topics = new Topics(r.optionalPath("topics.file"), r.bool("topics.create_on_start"), r.intIn("topics.default_replication_factor", 1, 32),
         r.intIn("topics.max_partitions_per_topic", 1, 10_000), r.intIn("topics.max_per_principal", 0, 1_000_000),
-        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000));
+        r.intIn("topics.max_partitions_per_principal", 0, 10_000_000), r.intIn("topics.default_partitions", 1, 10_000));
+    if (topics.defaultPartitions() > topics.maxPartitionsPerTopic()) {
+      r.problem("topics.default_partitions", "must be at most topics.max_partitions_per_topic ("
+          + topics.maxPartitionsPerTopic() + ")");
+    }
 
     Optional<Path> schemasDir = r.optionalPath("schemas.dir");
 
@@ -307,11 +316,13 @@ public record MeshConfig(
     duplicates(r, "bridge.outbound", bridge.outbound().stream().map(Outbound::address).toList());
     duplicates(r, "bridge.inbound", bridge.inbound().stream().map(Inbound::address).toList());
 
-    Store store = new Store(r.regex("store.topics"),
+    Map<String, String> internal = InternalTopics.named(r);
+    Store store = new Store(InternalTopics.readable(r.regex("store.topics"), internal, true),
         r.stringOr("store.group", kafka.consumer().groupPrefix() + ".store"),
-        r.longIn("store.retry_pause_ms", 10, 600_000));
+        r.longIn("store.retry_pause_ms", 10, 600_000), r.intIn("store.retention_hours", 0, 1_000_000),
+        r.longIn("store.maintenance_ms", 1000, 86_400_000));
 
-    Delivery delivery = new Delivery(r.regex("delivery.topics"),
+    Delivery delivery = new Delivery(InternalTopics.readable(r.regex("delivery.topics"), internal, false),
         r.stringOr("delivery.group", kafka.consumer().groupPrefix() + ".delivery"),
         r.longIn("delivery.refresh_ms", 100, 3_600_000), r.longIn("delivery.retry_pause_ms", 10, 600_000),
         r.intIn("delivery.secret_overlap_hours", 0, 24 * 365), r.longIn("delivery.webhook.timeout_ms", 100, 300_000),

@@ -11,9 +11,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A valid {@code POST /replay} body: {@code {topic, start_time, end_time?, filter?, target}} with target {@code
+ * A valid {@code POST /replay} body: {@code {topic, start_time, end_time?, filter?, target?}} with target {@code
  * {"topic": name}} or {@code {"subscription": id}}. The window is {@code [start_time, end_time)}; a missing end_time
- * is the moment the request is read.
+ * is the moment the request is read. Without a target (the seed's body) the replay goes to a topic of its own,
+ * {@code replay.<replay_id>}, created for it: {@link #ownTopic}, {@link #withTarget}.
  */
 public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFilter filter, JsonObject target) {
 
@@ -21,14 +22,32 @@ public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFi
   private static final Pattern SUBSCRIPTION = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private static final Set<String> FIELDS = Set.of("topic", "start_time", "end_time", "filter", "target");
 
-  /** The target topic, or null for a subscription target. */
+  /** The prefix of the topic a replay without a target creates for itself: {@code replay.<replay_id>}. */
+  public static final String OWN_TOPIC_PREFIX = "replay.";
+
+  /** The target topic, or null for a subscription target or none. */
   public String targetTopic() {
-    return target.getString("topic");
+    return target == null ? null : target.getString("topic");
   }
 
-  /** The target subscription's id, or null for a topic target. */
+  /** The target subscription's id, or null for a topic target or none. */
   public String targetSubscription() {
-    return target.getString("subscription");
+    return target == null ? null : target.getString("subscription");
+  }
+
+  /** Whether the body named no target: the replay goes to a topic of its own. */
+  public boolean needsOwnTopic() {
+    return target == null;
+  }
+
+  /** The topic of its own a replay {@code replayId} without a target goes to. */
+  public static String ownTopic(String replayId) {
+    return OWN_TOPIC_PREFIX + replayId;
+  }
+
+  /** This request sent to {@code topic}. */
+  public ReplayRequest withTarget(String topic) {
+    return new ReplayRequest(this.topic, start, end, filter, new JsonObject().put("topic", topic));
   }
 
   /** The request in {@code body}, or null with one {@code {pointer, message}} per problem added. */
@@ -45,9 +64,11 @@ public record ReplayRequest(String topic, Instant start, Instant end, EnvelopeFi
     EnvelopeFilter filter = EnvelopeFilter.parse(body.getValue("filter"), "/filter", problems);
     JsonObject target = null;
     Object t = body.getValue("target");
-    if (!(t instanceof JsonObject object)) {
-      problems.add(new Violation("/target", t == null ? "required field is missing"
-          : "expected {\"topic\": \"<name>\"} or {\"subscription\": \"<id>\"}").toJson());
+    if (t == null) {
+      target = null; // a topic of its own, created when the job is
+    } else if (!(t instanceof JsonObject object)) {
+      problems.add(new Violation("/target", "expected {\"topic\": \"<name>\"} or {\"subscription\": \"<id>\"}, "
+          + "or no target for a topic of the replay's own").toJson());
     } else {
       object.fieldNames().stream().filter(f -> !f.equals("topic") && !f.equals("subscription")).sorted()
           .forEach(f -> problems.add(new Violation("/target/" + f, "unknown target; a replay goes to a topic "

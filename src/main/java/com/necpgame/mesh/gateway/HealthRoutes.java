@@ -29,8 +29,43 @@ public final class HealthRoutes {
     router.get("/ready").handler(this::ready);
   }
 
+  /**
+   * Always 200 while the process runs (a liveness probe must not restart a process because Kafka is away), with the
+   * seed's fields: {@code kafka_connected} (a broker answered within 2 s), {@code topics_active} (topics but Kafka's
+   * internal ones) and {@code subscribers_active} (active subscriptions), each null when its source did not answer in
+   * time. They are read at most once per {@link #FACTS_MS} and shared by the probes in between.
+   */
   private void health(RoutingContext ctx) {
-    ctx.json(new JsonObject().put("status", "UP").put("node_id", mesh.config().nodeId()));
+    facts().onComplete(ar -> ctx.json(new JsonObject().put("status", "healthy").put("domain", DOMAIN)
+        .put("timestamp", java.time.Instant.now().toString()).put("version", MeshVersion.VERSION)
+        .put("node_id", mesh.config().nodeId())
+        .mergeIn(ar.succeeded() ? ar.result() : new JsonObject().put("kafka_connected", false)
+            .putNull("topics_active").putNull("subscribers_active"))));
+  }
+
+  /** The seed's {@code domain}: the service the health answer is of. */
+  static final String DOMAIN = "event-bus-service";
+  static final long FACTS_MS = 5000;
+  private static final long FACT_TIMEOUT_MS = 2000;
+  private Future<JsonObject> facts;
+  private long factsAt;
+
+  private Future<JsonObject> facts() {
+    long now = System.nanoTime();
+    if (facts == null || (facts.isComplete() && now - factsAt > FACTS_MS * 1_000_000)) {
+      factsAt = now;
+      Future<Boolean> kafka = kafkaReachable().map(true).otherwise(false);
+      Future<Object> topics = vertx.<Object>executeBlocking(() -> mesh.admin().listTopics().names()
+          .get(FACT_TIMEOUT_MS, TimeUnit.MILLISECONDS).size(), false).otherwise((Object) null);
+      Future<Object> subscribers = mesh.pool()
+          .query("SELECT count(*) FROM event_subscriptions WHERE is_active AND status = 'active'").execute()
+          .<Object>map(rows -> rows.iterator().next().getLong(0))
+          .timeout(FACT_TIMEOUT_MS, TimeUnit.MILLISECONDS).otherwise((Object) null);
+      facts = Future.join(kafka, topics, subscribers).transform(done -> Future.succeededFuture(new JsonObject()
+          .put("kafka_connected", kafka.result()).put("topics_active", topics.result())
+          .put("subscribers_active", subscribers.result())));
+    }
+    return facts;
   }
 
   private void ready(RoutingContext ctx) {

@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * {@code POST /replay} records a replay job (a process's replay runner picks it up within moments); {@code GET
  * /replay/{replayId}/status} tells how far it got; {@code DELETE /replay/{replayId}} cancels it. The caller must be
  * allowed to read the topic replayed and to write the target topic (or own the target subscription); a job belongs to
- * the principal that created it, and is 404 to others but admins. Jobs started and cancelled are audited.
+ * the principal that created it, and is 404 to others but admins. Jobs started and cancelled are audited. Without a
+ * target (the seed's body) the replay goes to a topic created for it, {@code replay.<replay_id>}, named in the answer's
+ * {@code target}; the caller must be allowed to write it, and it counts in the caller's topic quota.
  */
 final class ReplayRoutes {
 
@@ -30,6 +32,7 @@ final class ReplayRoutes {
   private final ReplayJobs jobs;
   private final SubscriptionRegistry subscriptions;
   private final Security security;
+  private final TopicCreation creation;
 
   ReplayRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
@@ -37,6 +40,7 @@ final class ReplayRoutes {
     this.security = SecurityHandler.shared(vertx, mesh);
     this.jobs = new ReplayJobs(mesh.pool());
     this.subscriptions = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
+    this.creation = new TopicCreation(vertx, mesh, new com.necpgame.mesh.store.TopicRegistry(mesh.pool()));
   }
 
   void mount(Router router) {
@@ -52,15 +56,17 @@ final class ReplayRoutes {
       ApiErrors.send(ctx, 400, "invalid_replay", "the replay request is not valid", problems);
       return;
     }
+    String id = EventIds.newId().toString();
+    String targetTopic = request.needsOwnTopic() ? ReplayRequest.ownTopic(id) : request.targetTopic();
     if (Access.read(ctx, security, request.topic(), "replay source") != null
-        || (request.targetTopic() != null && Access.write(ctx, security, request.targetTopic(), "replay target") != null)) {
+        || (targetTopic != null && Access.write(ctx, security, targetTopic, "replay target") != null)) {
       return;
     }
     subscriptionTarget(ctx, request).onSuccess(problem -> {
       if (problem != null) {
         ApiErrors.send(ctx, problem);
       } else {
-        start(ctx, request);
+        start(ctx, id, request);
       }
     }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the subscription could not be read", e));
   }
@@ -80,7 +86,7 @@ final class ReplayRoutes {
             : null);
   }
 
-  private void start(RoutingContext ctx, ReplayRequest request) {
+  private void start(RoutingContext ctx, String id, ReplayRequest request) {
     vertx.<Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
         .get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS), false).onComplete(ar -> {
           if (ar.failed()) {
@@ -94,14 +100,46 @@ final class ReplayRoutes {
               return;
             }
           }
-          jobs.create(EventIds.newId().toString(), request, SecurityHandler.principal(ctx).name()).onSuccess(job -> {
-            vertx.eventBus().publish(ReplayVerticle.WAKE, job.id());
-            Access.performed(ctx, security, "replay.create", job.id(), new JsonObject().put("topic", job.topic())
-                .put("target", job.target().copy()));
-            ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
-            ctx.json(job.toJson());
-          }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the replay was not recorded", e));
+          Future<ReplayRequest> targeted = request.needsOwnTopic() ? ownTopic(ctx, id, request)
+              : Future.succeededFuture(request);
+          targeted.onFailure(e -> TopicCreation.fail(ctx, e)).onSuccess(r -> record(ctx, id, r));
         });
+  }
+
+  /**
+   * Creates {@code replay.<id>} for a replay without a target, owned by the caller (counted in its topic quota), with
+   * the source topic's partitions (so keys keep their partition) and the replication factor and retention of a topic
+   * created through {@code POST /topics} with the defaults; no {@code .dlq}: nothing is delivered from it by the mesh.
+   */
+  private Future<ReplayRequest> ownTopic(RoutingContext ctx, String id, ReplayRequest request) {
+    String name = ReplayRequest.ownTopic(id);
+    var topics = mesh.config().topics();
+    return vertx.<Integer>executeBlocking(() -> mesh.admin().describeTopics(java.util.List.of(request.topic()))
+            .allTopicNames().get(mesh.config().kafka().requestTimeoutMs(), TimeUnit.MILLISECONDS)
+            .get(request.topic()).partitions().size(), false)
+        .recover(e -> Future.failedFuture(new TopicCreation.Unavailable("kafka_unavailable",
+            "the replayed topic could not be described", e)))
+        .compose(partitions -> creation.create(new JsonObject().put("name", name)
+            .put("description", "replay " + id + " of " + request.topic())
+            .put("partitions", Math.min(partitions, topics.maxPartitionsPerTopic()))
+            .put("replication_factor", topics.defaultReplicationFactor()).put("retention_hours", 168)
+            .put("category", "replay").put("is_system_topic", false).put("requires_auth", false)
+            .put("enable_dlq", false), SecurityHandler.principal(ctx).name()))
+        .map(row -> {
+          Access.performed(ctx, security, "topic.create", name, new JsonObject()
+              .put("partitions", row.getInteger("partitions")).put("enable_dlq", false).put("replay", id));
+          return request.withTarget(name);
+        });
+  }
+
+  private void record(RoutingContext ctx, String id, ReplayRequest request) {
+    jobs.create(id, request, SecurityHandler.principal(ctx).name()).onSuccess(job -> {
+      vertx.eventBus().publish(ReplayVerticle.WAKE, job.id());
+      Access.performed(ctx, security, "replay.create", job.id(), new JsonObject().put("topic", job.topic())
+          .put("target", job.target().copy()));
+      ctx.response().setStatusCode(202).putHeader("Location", "/replay/" + job.id() + "/status");
+      ctx.json(job.toJson());
+    }).onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable", "the replay was not recorded", e));
   }
 
   private void status(RoutingContext ctx) {

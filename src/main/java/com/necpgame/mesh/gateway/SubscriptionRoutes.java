@@ -1,6 +1,8 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.config.InternalTopics;
+import com.necpgame.mesh.delivery.Deliverable;
 import com.necpgame.mesh.delivery.DeliveryRouter;
 import com.necpgame.mesh.delivery.WebhookQueue;
 import com.necpgame.mesh.delivery.WebhookSignature;
@@ -162,15 +164,15 @@ final class SubscriptionRoutes {
     }
     s.put("owner", SecurityHandler.principal(ctx).name());
     String secret = s.getString("method").equals("webhook") ? WebhookSignature.newSecret() : null;
-    Future<Void> topic = !"kafka".equals(s.getString("method")) ? Future.succeededFuture()
-        : vertx.<Void>executeBlocking(() -> {
+    Future<Void> topic = deliverable(ctx, s).compose(ok -> !"kafka".equals(s.getString("method"))
+        ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
           new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(),
               Duration.ofMillis(mesh.config().kafka().requestTimeoutMs()))
               .ensure(List.of(DeliveryRouter.subscriberTopic(s.getString("endpoint"))));
           return null;
         }, false).recover(e -> Future.failedFuture(Publications.Refusal.unavailable(
             "the subscription's topic " + s.getString("endpoint") + " could not be created", e,
-            RequestIds.of(ctx).requestId())));
+            RequestIds.of(ctx).requestId()))));
     int quota = security.config().quotas().subscriptionsPerPrincipal();
     topic.compose(v -> reachable(s)).compose(v -> registry.create(s, secret, quota)).onSuccess(row -> {
       Access.performed(ctx, security, "subscription.create", row.getString("subscription_id"), new JsonObject()
@@ -290,9 +292,11 @@ final class SubscriptionRoutes {
   }
 
   /**
-   * A kafka subscription may not copy into a topic the delivery router reads ({@code delivery.topics}): the copies
-   * would be routed again, by itself when its own pattern matches them ({@code {"endpoint": "game.loop",
-   * "topic_pattern": "game.*"}} copied its own copies forever), or by another subscription, in a ring.
+   * A kafka subscription may not copy into a topic the delivery router reads ({@code delivery.topics}) and its own
+   * pattern matches ({@code {"endpoint": "game.loop", "topic_pattern": "game.*"}} copied its own copies forever
+   * before copies carried a {@code subscription_id} header). Copies into another delivered topic are allowed: the
+   * router never routes a record carrying that header again, so they cannot ring (with {@code delivery.topics}
+   * covering every topic by default, refusing them would refuse every kafka subscription).
    */
   static void loop(JsonObject s, Pattern delivered, JsonArray problems) {
     String endpoint = s.getString("endpoint");
@@ -300,11 +304,37 @@ final class SubscriptionRoutes {
       return;
     }
     String pattern = s.getString("topic_pattern", "*");
-    boolean own = TopicPatterns.matches(TopicPatterns.compile(List.of(pattern)), endpoint);
-    problems.add(new Violation("/endpoint", "topic " + endpoint + " is one the delivery router reads "
-        + "(delivery.topics)" + (own ? " and matches this subscription's topic_pattern " + pattern
-        + ": it would copy its own copies forever" : ": the copies would be delivered again")
-        + "; copy to a topic of its own, such as sub.<service_name>").toJson());
+    if (TopicPatterns.matches(TopicPatterns.compile(List.of(pattern)), endpoint)) {
+      problems.add(new Violation("/endpoint", "topic " + endpoint + " is one the delivery router reads "
+          + "(delivery.topics) and matches this subscription's topic_pattern " + pattern
+          + ": it would copy its own copies; copy to a topic of its own, such as sub.<service_name>").toJson());
+    }
+  }
+
+  /**
+   * A kafka or webhook subscription whose {@code topic_pattern} can never be delivered ({@link Deliverable}) is 400
+   * on {@code /topic_pattern}, naming the setting that excludes it, rather than 201 and then nothing. WebSocket
+   * subscriptions are streamed from Kafka directly and need no check. When Kafka cannot list its topics, the sample
+   * names alone decide only an acceptance: the check is skipped rather than refuse on a guess.
+   */
+  private Future<Void> deliverable(RoutingContext ctx, JsonObject s) {
+    String pattern = s.getString("topic_pattern", "*");
+    if ("websocket".equals(s.getString("method"))) {
+      return Future.succeededFuture();
+    }
+    Pattern delivered = mesh.config().delivery().topics();
+    var internal = InternalTopics.named(mesh.config());
+    if (Deliverable.problem(pattern, delivered, internal, List.of()) == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.<java.util.Set<String>>executeBlocking(() -> mesh.admin().listTopics().names()
+        .get(mesh.config().kafka().requestTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS), false)
+        .transform(ar -> {
+          String problem = ar.failed() ? null : Deliverable.problem(pattern, delivered, internal, ar.result());
+          return problem == null ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(new Publications.Refusal(
+              400, "invalid_subscription", "the subscription would never receive an event", new JsonArray()
+                  .add(new Violation("/topic_pattern", problem).toJson())));
+        });
   }
 
   private static boolean isHttpUrl(String text) {

@@ -1,10 +1,9 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
-import com.necpgame.mesh.config.TopicSpec;
+import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.kafka.TopicInspector;
-import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.Security;
 import com.necpgame.mesh.store.TopicRegistry;
 import io.vertx.core.Future;
@@ -17,7 +16,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
@@ -43,6 +41,7 @@ final class TopicRoutes {
   private final TopicInspector kafka;
   private final Duration timeout;
   private final Security security;
+  private final TopicCreation creation;
 
   TopicRoutes(Vertx vertx, MeshContext mesh) {
     this.vertx = vertx;
@@ -51,6 +50,7 @@ final class TopicRoutes {
     this.registry = new TopicRegistry(mesh.pool());
     this.timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
     this.kafka = new TopicInspector(mesh.admin(), timeout);
+    this.creation = new TopicCreation(vertx, mesh, registry);
   }
 
   void mount(Router router) {
@@ -61,7 +61,7 @@ final class TopicRoutes {
 
   private void create(RoutingContext ctx, JsonObject request) {
     JsonArray problems = new JsonArray();
-    JsonObject topic = topicOf(request, problems);
+    JsonObject topic = topicOf(request, problems, mesh.config().topics());
     int maxPartitions = mesh.config().topics().maxPartitionsPerTopic();
     if (topic.getInteger("partitions") != null && topic.getInteger("partitions") > maxPartitions) {
       problems.add(new Violation("/partitions", "at most " + maxPartitions + " partitions per topic "
@@ -75,67 +75,22 @@ final class TopicRoutes {
     if (Access.write(ctx, security, name, "topic create") != null) {
       return; // creating a topic is a way to write it: the publish ACL and the reserved topics apply
     }
-    int requestedRf = topic.getInteger("replication_factor");
-    TopicSpec spec = new TopicSpec(name, topic.getInteger("partitions"), Optional.of(requestedRf),
-        Map.of("retention.ms", String.valueOf(topic.getInteger("retention_hours") * 3_600_000L)),
-        topic.getBoolean("enable_dlq"));
-    String owner = SecurityHandler.principal(ctx).name();
-    var caps = mesh.config().topics();
-    registry.reserve(topic, owner, new TopicRegistry.Quota(caps.maxPerPrincipal(), caps.maxPartitionsPerPrincipal()))
-        .onSuccess(reserved -> create(ctx, topic, spec, owner, reserved))
-        .onFailure(e -> {
-          if (e instanceof TopicRegistry.OverQuota) {
-            ApiErrors.send(ctx, 403, "quota_exceeded", e.getMessage());
-          } else {
-            ApiErrors.unavailable(ctx, "database_unavailable", "the topic registry did not answer: the topic was not "
-                + "created", e);
-          }
-        });
+    creation.create(topic, SecurityHandler.principal(ctx).name()).onSuccess(row -> {
+      Access.performed(ctx, security, "topic.create", name, new JsonObject()
+          .put("partitions", topic.getInteger("partitions")).put("enable_dlq", topic.getBoolean("enable_dlq")));
+      ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name);
+      ctx.json(row);
+    }).onFailure(e -> TopicCreation.fail(ctx, e));
   }
 
-  /** Creates the reserved topic in Kafka and records it; a reservation that did not become a topic is given back. */
-  private void create(RoutingContext ctx, JsonObject topic, TopicSpec spec, String owner, boolean reserved) {
-    String name = spec.name();
-    int requestedRf = topic.getInteger("replication_factor");
-    vertx.<List<String>>executeBlocking(() -> {
-      TopicProvisioner provisioner = new TopicProvisioner(mesh.admin(), requestedRf, timeout);
-      List<String> created = provisioner.ensure(List.of(spec));
-      if (created.contains(name) && spec.dlq()) {
-        provisioner.ensure(List.of(spec.deadLetter()));
-      }
-      if (created.contains(name)) {
-        int rf = provisioner.describe(List.of(name)).get(name).partitions().get(0).replicas().size();
-        topic.put("replication_factor", rf);
-      }
-      return created;
-    }, false).onComplete(ar -> {
-      if (reserved && (ar.failed() || !ar.result().contains(name))) {
-        registry.release(name);
-      }
-      if (ar.failed()) {
-        ApiErrors.unavailable(ctx, "kafka_unavailable", "the topic was not created", ar.cause());
-      } else if (!ar.result().contains(name)) {
-        ApiErrors.send(ctx, 409, "topic_exists", "topic " + name + " already exists");
-      } else {
-        Access.performed(ctx, security, "topic.create", name, new JsonObject()
-            .put("partitions", topic.getInteger("partitions")).put("enable_dlq", topic.getBoolean("enable_dlq")));
-        registry.record(topic, owner)
-            .onSuccess(row -> ctx.response().setStatusCode(201).putHeader("Location", "/topics/" + name))
-            .onSuccess(ctx::json)
-            .onFailure(e -> ApiErrors.unavailable(ctx, "database_unavailable",
-                "topic " + name + " was created in Kafka but not recorded", e));
-      }
-    });
-  }
-
-  private static JsonObject topicOf(JsonObject request, JsonArray problems) {
+  private static JsonObject topicOf(JsonObject request, JsonArray problems, MeshConfig.Topics defaults) {
     return RequestFields.of(request, FIELDS, problems)
         .text("name", null, false, NAME, "expected a topic name: 1-249 of a-z A-Z 0-9 . _ -, not starting with a dot")
         .text("category", "game", false, CATEGORY, "expected a lower-case word of at most 20 characters")
         .text("description", null, true, Pattern.compile("(?s).{0,2000}"), "expected at most 2000 characters")
         .text("owner_service", null, true, Pattern.compile("[^\\p{Cntrl}]{1,100}"), "expected 1 to 100 characters")
-        .integer("partitions", 3, 1, 10_000)
-        .integer("replication_factor", 3, 1, 32)
+        .integer("partitions", defaults.defaultPartitions(), 1, 10_000)
+        .integer("replication_factor", defaults.defaultReplicationFactor(), 1, 32)
         .integer("retention_hours", 168, 1, 1_000_000)
         .flag("is_system_topic", false)
         .flag("requires_auth", false)

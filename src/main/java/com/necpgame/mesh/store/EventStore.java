@@ -14,7 +14,10 @@ import java.util.Map;
 
 /**
  * The {@code events} table: an index of every event Kafka stored, written in batches (one multi-row
- * {@code INSERT ... SELECT FROM unnest(...)} per batch) and idempotent on {@code event_id}.
+ * {@code INSERT ... SELECT FROM unnest(...)} per batch) and idempotent on {@code (event_id, timestamp)}: the table is
+ * partitioned by day on {@code timestamp} (V10), whose unique keys must hold it; a record stored again (a consumer
+ * restart, a rebalance) has the same envelope and so the same timestamp, and keeps one row. An id reused with another
+ * timestamp is a second row; {@link #status} answers the earliest.
  */
 public final class EventStore {
 
@@ -23,10 +26,10 @@ public final class EventStore {
       + "is_replayable) SELECT id, type, topic, source, payload, part, off, 'published', prio, ts, rep FROM unnest("
       + "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::int[], $7::bigint[], "
       + "$8::varchar[], $9::timestamptz[], $10::bool[]) AS u(id, type, topic, source, payload, part, off, prio, ts, rep) "
-      + "ON CONFLICT (event_id) DO UPDATE SET partition = EXCLUDED.partition, \"offset\" = EXCLUDED.\"offset\", "
-      + "topic = EXCLUDED.topic, status = 'published' WHERE events.status = 'pending'";
+      + "ON CONFLICT (event_id, timestamp) DO UPDATE SET partition = EXCLUDED.partition, "
+      + "\"offset\" = EXCLUDED.\"offset\", topic = EXCLUDED.topic, status = 'published' WHERE events.status = 'pending'";
   private static final String STATUS = "SELECT event_id, event_type, topic, status, partition, \"offset\", retry_count, "
-      + "timestamp, created_at, processed_at, is_replayable FROM events WHERE event_id = $1";
+      + "timestamp, created_at, processed_at, is_replayable FROM events WHERE event_id = $1 ORDER BY timestamp LIMIT 1";
 
   private final Pool pool;
 

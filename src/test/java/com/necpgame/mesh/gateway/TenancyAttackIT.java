@@ -238,8 +238,7 @@ class TenancyAttackIT {
   @Test
   void sideDoorsThatWriteTheVictimsTopicAreRefused() throws Exception {
     int before = TestKafka.records(victimTopic).size();
-    // a kafka subscription copies into a topic the delivery router does not read (delivery.topics refuses the rest
-    // with 400): the victim's own feed, which only the victim may write
+    // a kafka subscription copies into a topic of the victim's: its own feed, which only the victim may write
     String victimFeed = "sub.victim-" + UUID.randomUUID();
     HttpResponse<String> kafka = call(ATTACKER, "POST", "/subscriptions", new JsonObject()
         .put("service_name", "attacker-copier").put("method", "kafka").put("topic_pattern", attackerTopic)

@@ -89,7 +89,7 @@ class TlsIT {
     HttpResponse<String> health = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port
         + "/health")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, health.statusCode());
-    assertEquals("UP", new JsonObject(health.body()).getString("status"));
+    assertEquals("healthy", new JsonObject(health.body()).getString("status"));
     HttpResponse<String> stats = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port
         + "/stats")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, stats.statusCode(), "anonymous on loopback, as without TLS");
