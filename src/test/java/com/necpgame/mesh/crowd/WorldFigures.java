@@ -67,6 +67,15 @@ public final class WorldFigures {
         population, days, cpuMsPerDay, wallMsPerDay, kernel.crowdNanos / 1e6 / days);
     System.out.printf("fastest clock kept up with on one core: %.0f game seconds a real second (a game day in %.1f ms)%n",
         86_400_000 / cpuMsPerDay, cpuMsPerDay);
+    long bytes = 0;
+    long snapStart = threads.getCurrentThreadCpuTime();
+    for (int i = 0; i < 5; i++) {
+      bytes = kernel.crowd.snapshot().encode().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+    double snapMs = (threads.getCurrentThreadCpuTime() - snapStart) / 1e6 / 5;
+    System.out.printf("the crowd's state record (written each game hour by the mesh): %,d bytes, %.1f ms CPU to encode;"
+        + " with it a game day takes %.1f ms CPU: %.0f game seconds a real second at most%n", bytes, snapMs,
+        cpuMsPerDay + 24 * snapMs, 86_400_000 / (cpuMsPerDay + 24 * snapMs));
     System.out.println("| commodity | cost | mean | min | max | hours with volume |");
     System.out.println("|---|---|---|---|---|---|");
     stats.forEach((c, s) -> System.out.printf("| %s | %.2f | %.2f | %.2f | %.2f | %.1f %% |%n", c,
