@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The daily world in one mesh at a game day per real second: faction combat published over REST drives a pair to
- * COLD_WAR, seen on {@code /diplomacy}; the crowd publishes each commodity's signal once a day and places its orders;
+ * COLD_WAR, seen on {@code /diplomacy}; the crowd publishes each commodity's signal every game hour and places its orders;
  * every event valid against its schema.
  */
 class WorldIT {

@@ -26,8 +26,11 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
   /** A daily step's loop (diplomacy, the crowd): its {@link com.necpgame.mesh.kafka.StepLoop.Settings}. */
   public record DailyStep(String group, long graceMs, int maxCatchUpDays) {}
 
-  /** The crowd: how many citizens, the seed they are drawn from. */
-  public record Crowd(int population, long seed) {}
+  /**
+   * The crowd: how many citizens, the seed they are drawn from, and the chance a game day starts a shortage (one
+   * faction's producers of one commodity making a fifth of their output for 3 to 10 days).
+   */
+  public record Crowd(int population, long seed, double shortageRate) {}
 
   /**
    * The largest crowd state (its agents, base64) a daily step writes: it is one record of {@code world.state}, whose
@@ -91,7 +94,8 @@ public record WorldConfig(Map<String, Long> commodities, List<String> factions, 
         r.doubleIn(m + "fear_baseline", 0, 100), r.intIn(m + "min_dwell_days", 0, 3650),
         r.intIn(m + "history_per_pair", 1, 10_000));
     return new WorldConfig(commodities, factions, r.topicName("world.output_topic"), r.topicName("world.state_topic"),
-        tick, market, r.regex("world.diplomacy.inputs"), model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
+        tick, market, r.regex("world.diplomacy.inputs"), model, new Crowd(population, r.longIn("world.crowd.seed", Long.MIN_VALUE, Long.MAX_VALUE),
+            r.doubleIn("world.crowd.shortage_rate", 0, 1)),
         dailyStep(r, "world.diplomacy", groupPrefix + ".diplomacy"), dailyStep(r, "world.crowd", groupPrefix + ".crowd"));
   }
 

@@ -22,7 +22,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Daily diplomacy: one process (the owner of the daily ticks in the group {@code world.diplomacy.group}) feeds the
- * day's {@code world.faction.trade / combat / power} events from {@code world.diplomacy.inputs} into {@link Relations},
+ * day's {@code world.faction.trade / combat / power} events from {@code world.diplomacy.inputs} (game servers) and from
+ * the simulation's output topic (the crowd's faction activity) into {@link Relations},
  * evaluates every pair, and publishes the changes as {@code world.diplomacy.changed}, exactly once per day
  * ({@link StepLoop}). Every process follows the committed state to answer {@link #MATRIX} and {@link #HISTORY};
  * {@code start()} completes when the loop is ready and that state was read.
@@ -51,7 +52,7 @@ public final class DiplomacyVerticle extends VerticleBase {
     GameClock clock = world.tick().clock();
     WorldConfig.DailyStep daily = world.diplomacyStep();
     StepLoop.Settings settings = new StepLoop.Settings(KEY, daily.group(), StepLoop.Ownership.TICKS,
-        world.diplomacyInputs(), new StepLoop.Ticks(world.tick().dailyTopic(), "world.tick.daily", "game_day",
+        inputs(world), new StepLoop.Ticks(world.tick().dailyTopic(), "world.tick.daily", "game_day",
             clock.gameEpoch(), Duration.ofDays(1), clock::realAt), world.stateTopic(), daily.graceMs(),
         daily.maxCatchUpDays());
     loop = new KafkaWorker(KEY, mesh.metrics(), new StepLoop(settings,
@@ -83,6 +84,15 @@ public final class DiplomacyVerticle extends VerticleBase {
         Future.fromCompletionStage(view.caughtUp(), context));
   }
 
+  /**
+   * The topics diplomacy reads: those {@code world.diplomacy.inputs} matches (game servers') and the simulation's own
+   * output topic, where the crowd publishes its faction activity.
+   */
+  static java.util.regex.Pattern inputs(WorldConfig world) {
+    return java.util.regex.Pattern.compile("(?:" + world.diplomacyInputs().pattern() + ")|"
+        + java.util.regex.Pattern.quote(world.outputTopic()));
+  }
+
   private static JsonObject json(byte[] bytes) {
     return new JsonObject(new String(bytes, StandardCharsets.UTF_8));
   }
@@ -101,28 +111,7 @@ public final class DiplomacyVerticle extends VerticleBase {
       if (d == null) {
         return;
       }
-      String a = d.getString("faction_a");
-      String b = d.getString("faction_b");
-      boolean pair = a != null && b != null && relations.knows(a) && relations.knows(b);
-      switch (envelope.getString("event_type")) {
-        case "world.faction.trade" -> {
-          if (pair) {
-            relations.trade(a, b, d.getDouble("value", 0.0));
-          }
-        }
-        case "world.faction.combat" -> {
-          if (pair) {
-            relations.combat(a, b, d.getDouble("intensity", 0.0));
-          }
-        }
-        case "world.faction.power" -> {
-          String f = d.getString("faction");
-          if (f != null && relations.knows(f)) {
-            relations.power(f, d.getDouble("power", 0.0));
-          }
-        }
-        default -> { }
-      }
+      relations.input(envelope.getString("event_type"), d);
     }
 
     @Override

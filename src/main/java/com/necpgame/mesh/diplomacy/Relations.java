@@ -121,6 +121,36 @@ public final class Relations {
     }
   }
 
+  /**
+   * A diplomacy input: {@code world.faction.trade {faction_a, faction_b, value}}, {@code world.faction.combat
+   * {faction_a, faction_b, intensity}} or {@code world.faction.power {faction, power}}; any other type, or a faction
+   * this world does not have, is ignored.
+   */
+  public void input(String eventType, io.vertx.core.json.JsonObject d) {
+    String a = d.getString("faction_a");
+    String b = d.getString("faction_b");
+    boolean pair = a != null && b != null && knows(a) && knows(b);
+    switch (eventType) {
+      case "world.faction.trade" -> {
+        if (pair) {
+          trade(a, b, d.getDouble("value", 0.0));
+        }
+      }
+      case "world.faction.combat" -> {
+        if (pair) {
+          combat(a, b, d.getDouble("intensity", 0.0));
+        }
+      }
+      case "world.faction.power" -> {
+        String f = d.getString("faction");
+        if (f != null && knows(f)) {
+          power(f, d.getDouble("power", 0.0));
+        }
+      }
+      default -> { }
+    }
+  }
+
   public boolean knows(String faction) {
     return index.containsKey(faction);
   }
