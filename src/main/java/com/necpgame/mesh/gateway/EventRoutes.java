@@ -10,6 +10,7 @@ import com.necpgame.mesh.store.EventLifecycle;
 import com.necpgame.mesh.store.EventStatus;
 import com.necpgame.mesh.store.EventStore;
 import com.necpgame.mesh.store.SubscriptionRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.json.DecodeException;
@@ -140,8 +141,8 @@ final class EventRoutes {
     Publications.Admission admission = admission(ctx);
     RequestIds.Ids ids = RequestIds.of(ctx);
     String principal = SecurityHandler.principal(ctx).name();
-    Publications.summary(events.stream().map(event -> publications.publish(event, admission, ids, principal))
-        .toList()).onSuccess(summary -> {
+    List<Future<JsonObject>> outcomes = publications.publishAll(events.stream().toList(), admission, ids, principal);
+    Publications.summary(outcomes).onSuccess(summary -> {
       JsonArray results = summary.getJsonArray("results");
       if (!results.isEmpty() && results.stream().allMatch(r -> ((JsonObject) r).getBoolean("replayed", false))) {
         ctx.response().putHeader(REPLAYED, "true");

@@ -8,9 +8,12 @@ import com.necpgame.mesh.idempotency.KeyRow;
 import com.necpgame.mesh.idempotency.PublishKey;
 import com.necpgame.mesh.idempotency.PublishKeys;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -19,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes with an idempotency key, the same on every process (the key's row in PostgreSQL is the one truth):
  * <ol>
- *   <li>the key is claimed with its event id fixed <em>before</em> the send, so every later attempt reuses that id;
+ *   <li>the key is claimed with its event id fixed <em>before</em> the send, so every later attempt reuses that id
+ *       (the keys of a batch are claimed in one statement, and their acknowledgements recorded in one);
  *   <li>the claimant sends, then records Kafka's acknowledgement; a repeat answers it ({@code replayed: true}) and
  *       writes nothing to Kafka; the same key with another body is 409 {@code idempotency_key_reused};
  *   <li>a repeat while the claim is in flight waits up to {@code idempotency.in_flight_wait_ms} for it, then is 409
@@ -48,50 +52,110 @@ final class KeyedPublications {
   }
 
   /**
-   * Publishes {@code envelope} (its event id is the caller's, or a fresh one) to {@code topic} under {@code key} with
-   * {@code send} (the envelope to Kafka's acknowledgement {@code {partition, offset}}): the acknowledgement {@code
-   * {event_id, topic, partition, offset, published, replayed}}, or a {@link Refusal}.
+   * A keyed event of a request: its key, its topic, its envelope (its event id the caller's, or a fresh one) and how it
+   * is sent (the envelope to Kafka's acknowledgement {@code {partition, offset}}).
    */
-  Future<JsonObject> publish(PublishKey key, String topic, JsonObject envelope,
-      Function<JsonObject, Future<JsonObject>> send, String requestId) {
-    if (keys == null) {
-      return Future.failedFuture(unavailable(new IllegalStateException("no database"), requestId));
+  record Keyed(PublishKey key, String topic, JsonObject envelope, Function<JsonObject, Future<JsonObject>> send) {}
+
+  /**
+   * Publishes the keyed {@code events} of one request: per event, in order, its acknowledgement {@code {event_id,
+   * topic, partition, offset, published, replayed}}, or a {@link Refusal}. However many they are, the events whose
+   * keys are new cost two statements: one claims every key, one records every acknowledgement; a key already held
+   * (a repeat, one in flight, an abandoned claim, or a key given twice) takes the per-key path.
+   */
+  List<Future<JsonObject>> publishAll(List<Keyed> events, String requestId) {
+    if (events.isEmpty()) {
+      return List.of();
     }
-    return new Attempt(key, topic, envelope, send, requestId).start();
+    if (keys == null) {
+      Refusal refused = unavailable(new IllegalStateException("no database"), requestId);
+      return events.stream().map(e -> Future.<JsonObject>failedFuture(refused)).toList();
+    }
+    List<Attempt> attempts = events.stream().map(e -> new Attempt(e, requestId)).toList();
+    List<Promise<JsonObject>> answers = attempts.stream().map(a -> Promise.<JsonObject>promise()).toList();
+    db(keys.claim(attempts.stream().map(Attempt::claim).toList(), config.windowMs()), requestId)
+        .onFailure(e -> answers.forEach(answer -> answer.fail(e)))
+        .onSuccess(claimed -> {
+          List<Attempt> fresh = new ArrayList<>();
+          List<Future<JsonObject>> sends = new ArrayList<>();
+          for (int i = 0; i < attempts.size(); i++) {
+            if (claimed.get(i)) {
+              fresh.add(attempts.get(i));
+              sends.add(attempts.get(i).send());
+            } else {
+              attempts.get(i).existing().onComplete(answers.get(i));
+            }
+          }
+          Future.join(sends).onComplete(sent -> record(fresh, sends, requestId).onComplete(recorded -> {
+            for (int i = 0, f = 0; i < attempts.size(); i++) {
+              if (claimed.get(i)) {
+                answers.get(i).handle(sends.get(f++));
+              }
+            }
+          }));
+        });
+    return answers.stream().map(Promise::future).toList();
   }
 
-  /** One keyed publish request, from its claim to its answer. */
+  /**
+   * Records, in one statement, the acknowledgements of the {@code sends} that succeeded ({@code attempts}' in the same
+   * order). Kafka has those events: their callers get the acknowledgements even when they cannot be recorded (a repeat
+   * then finds the claim pending, and the event in Kafka once the claim is taken over), so this never fails.
+   */
+  private Future<Void> record(List<Attempt> attempts, List<Future<JsonObject>> sends, String requestId) {
+    List<PublishKeys.Acknowledged> acks = new ArrayList<>();
+    for (int i = 0; i < attempts.size(); i++) {
+      if (sends.get(i).succeeded()) {
+        JsonObject ack = sends.get(i).result();
+        acks.add(new PublishKeys.Acknowledged(attempts.get(i).event.key(), ack.getString("event_id"),
+            ack.getInteger("partition"), ack.getLong("offset")));
+      }
+    }
+    if (acks.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Future<?> hold = config.holdAfterAckMs() == 0 ? Future.succeededFuture()
+        : vertx.timer(config.holdAfterAckMs(), TimeUnit.MILLISECONDS);
+    return hold.compose(v -> db(keys.published(acks), requestId)).transform(recorded -> {
+      if (recorded.failed()) {
+        LOG.warn("idempotency keys of request {}: {} events are in Kafka but their acknowledgements were not "
+            + "recorded: {}", requestId, acks.size(), String.valueOf(recorded.cause()));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** One keyed event of a request, from its claim to its answer. */
   private final class Attempt {
+    private final Keyed event;
     private final PublishKey key;
-    private final String topic;
-    private final JsonObject envelope;
-    private final Function<JsonObject, Future<JsonObject>> send;
     private final String requestId;
     private final long waitUntil;
-    private int claims;
+    private int claims = 1;
 
-    Attempt(PublishKey key, String topic, JsonObject envelope, Function<JsonObject, Future<JsonObject>> send,
-        String requestId) {
-      this.key = key;
-      this.topic = topic;
-      this.envelope = envelope;
-      this.send = send;
+    Attempt(Keyed event, String requestId) {
+      this.event = event;
+      this.key = event.key();
       this.requestId = requestId;
       this.waitUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.inFlightWaitMs());
     }
 
-    Future<JsonObject> start() {
+    PublishKeys.Claim claim() {
+      return new PublishKeys.Claim(key, event.envelope().getString("event_id"), event.topic());
+    }
+
+    /** Claims the key again on its own (its row expired after the request's claim found it held). */
+    private Future<JsonObject> claimAgain() {
       claims++;
-      String eventId = envelope.getString("event_id");
-      return db(keys.claim(key, eventId, topic, config.windowMs()))
-          .compose(claimed -> claimed ? sendClaimed(eventId) : existing());
+      return db(keys.claim(List.of(claim()), config.windowMs()), requestId)
+          .compose(claimed -> claimed.get(0) ? sendAndRecord() : existing());
     }
 
     /** The key is held: by a published event, another body, a send in flight or an abandoned claim. */
     private Future<JsonObject> existing() {
-      return db(keys.read(key)).compose(row -> {
+      return db(keys.read(key), requestId).compose(row -> {
         if (row == null) { // expired and deleted between the claim and the read: claim it again
-          return claims < 3 ? start() : Future.failedFuture(inProgress());
+          return claims < 3 ? claimAgain() : Future.failedFuture(inProgress());
         }
         return switch (row.decide(key.bodyHash(), config.pendingTimeoutMs())) {
           case CONFLICT -> Future.failedFuture(new Refusal(409, "idempotency_key_reused", "idempotency key \""
@@ -101,7 +165,8 @@ final class KeyedPublications {
           case IN_PROGRESS -> System.nanoTime() < waitUntil
               ? vertx.timer(IN_FLIGHT_POLL_MS, TimeUnit.MILLISECONDS).compose(t -> existing())
               : Future.failedFuture(inProgress());
-          case RECOVER -> db(keys.takeOver(key, row)).compose(mine -> mine == null ? existing() : recover(mine));
+          case RECOVER -> db(keys.takeOver(key, row), requestId)
+              .compose(mine -> mine == null ? existing() : recover(mine));
         };
       });
     }
@@ -132,36 +197,35 @@ final class KeyedPublications {
           KafkaLookup.Found found = done.result().get();
           LOG.info("idempotency key of {}: event {} was in {} at {}/{}; answered, not sent again", key.principal(),
               row.eventId(), row.topic(), found.partition(), found.offset());
-          return db(keys.published(key, row.eventId(), found.partition(), found.offset()))
+          return db(keys.published(List.of(new PublishKeys.Acknowledged(key, row.eventId(), found.partition(),
+              found.offset()))), requestId)
               .map(v -> ack(row.eventId(), row.topic(), found.partition(), found.offset(), true));
         }
-        envelope.put("event_id", row.eventId());
-        return sendClaimed(row.eventId());
+        event.envelope().put("event_id", row.eventId());
+        return sendAndRecord();
       });
     }
 
     /** This request holds the claim: send, then record the acknowledgement (or that the outcome is unknown). */
-    private Future<JsonObject> sendClaimed(String eventId) {
-      return send.apply(envelope).transform(sent -> {
+    private Future<JsonObject> sendAndRecord() {
+      Future<JsonObject> sent = send();
+      return sent.transform(done -> record(List.of(this), List.of(sent), requestId)).compose(v -> sent);
+    }
+
+    /**
+     * This request holds the claim: sends the event (with the claim's event id), answering Kafka's acknowledgement;
+     * when the send fails, the key is marked unknown (the event may or may not be in Kafka).
+     */
+    Future<JsonObject> send() {
+      String eventId = event.envelope().getString("event_id");
+      return event.send().apply(event.envelope()).transform(sent -> {
         if (sent.failed()) {
           keys.unknown(key, eventId).onFailure(e -> LOG.warn("idempotency key of {}: could not mark event {} "
               + "unknown: {}", key.principal(), eventId, e.toString()));
           return Future.failedFuture(sent.cause());
         }
-        JsonObject done = ack(eventId, topic, sent.result().getInteger("partition"), sent.result().getLong("offset"),
-            false);
-        Future<?> hold = config.holdAfterAckMs() == 0 ? Future.succeededFuture()
-            : vertx.timer(config.holdAfterAckMs(), TimeUnit.MILLISECONDS);
-        // Kafka has the event: the caller gets its acknowledgement even when it cannot be recorded (a repeat then
-        // finds the claim pending, and the event in Kafka once the claim is taken over).
-        return hold.compose(v -> db(keys.published(key, eventId, done.getInteger("partition"), done.getLong("offset"))))
-            .transform(recorded -> {
-              if (recorded.failed()) {
-                LOG.warn("idempotency key of {} (request {}): event {} is in Kafka but its acknowledgement was not "
-                    + "recorded: {}", key.principal(), requestId, eventId, String.valueOf(recorded.cause()));
-              }
-              return Future.succeededFuture(done);
-            });
+        return Future.succeededFuture(ack(eventId, event.topic(), sent.result().getInteger("partition"),
+            sent.result().getLong("offset"), false));
       });
     }
 
@@ -171,11 +235,12 @@ final class KeyedPublications {
           + "retry after the Retry-After seconds to get its acknowledgement", null, 1);
     }
 
-    /** A call to PostgreSQL, bounded by idempotency.db_timeout_ms; any failure of it is 503. */
-    private <T> Future<T> db(Future<T> call) {
-      return call.timeout(config.dbTimeoutMs(), TimeUnit.MILLISECONDS)
-          .recover(e -> Future.failedFuture(unavailable(e, requestId)));
-    }
+  }
+
+  /** A call to PostgreSQL, bounded by idempotency.db_timeout_ms; any failure of it is 503. */
+  private <T> Future<T> db(Future<T> call, String requestId) {
+    return call.timeout(config.dbTimeoutMs(), TimeUnit.MILLISECONDS)
+        .recover(e -> Future.failedFuture(unavailable(e, requestId)));
   }
 
   static JsonObject ack(String eventId, String topic, Integer partition, Long offset, boolean replayed) {

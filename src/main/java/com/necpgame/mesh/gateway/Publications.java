@@ -8,12 +8,14 @@ import com.necpgame.mesh.idempotency.PublishKey;
 import com.necpgame.mesh.kafka.EnvelopePublisher;
 import com.necpgame.mesh.kafka.EnvelopePublisher.PublishException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -116,8 +118,57 @@ final class Publications {
    */
   Future<JsonObject> publish(Object item, Admission admission, RequestIds.Ids ids, String principal,
       String headerKey) {
+    return publishAll(java.util.Collections.singletonList(item), admission, ids, principal, headerKey).get(0);
+  }
+
+  /**
+   * The publish requests of a batch, each as {@link #publish} (without an Idempotency-Key header): an outcome per
+   * request, in order. The keyed ones are claimed, and their acknowledgements recorded, together.
+   */
+  List<Future<JsonObject>> publishAll(List<?> items, Admission admission, RequestIds.Ids ids, String principal) {
+    return publishAll(items, admission, ids, principal, null);
+  }
+
+  private List<Future<JsonObject>> publishAll(List<?> items, Admission admission, RequestIds.Ids ids,
+      String principal, String headerKey) {
+    List<Future<JsonObject>> outcomes = new ArrayList<>(items.size());
+    List<Accepted> keyedEvents = new ArrayList<>();
+    List<Promise<JsonObject>> keyedOutcomes = new ArrayList<>();
+    for (Object item : items) {
+      Accepted event;
+      try {
+        event = accept(item, admission, ids, principal, headerKey);
+      } catch (Refusal refused) {
+        outcomes.add(Future.failedFuture(refused));
+        continue;
+      }
+      if (event.key() == null) {
+        outcomes.add(topics.open(event.topic())
+            .compose(v -> send(event.topic(), event.envelope(), ids))
+            .map(ack -> new JsonObject().put("event_id", event.envelope().getString("event_id"))
+                .put("topic", event.topic()).put("partition", ack.getInteger("partition"))
+                .put("offset", ack.getLong("offset")).put("published", true))
+            .recover(e -> Future.failedFuture(refusal(e, ids))));
+      } else {
+        Promise<JsonObject> outcome = Promise.promise();
+        keyedEvents.add(event);
+        keyedOutcomes.add(outcome);
+        outcomes.add(outcome.future());
+      }
+    }
+    if (!keyedEvents.isEmpty()) {
+      publishKeyed(keyedEvents, keyedOutcomes, ids);
+    }
+    return outcomes;
+  }
+
+  /** A valid, admitted publish request: its topic, its envelope and its idempotency key (null: none). */
+  private record Accepted(String topic, JsonObject envelope, PublishKey key) {}
+
+  /** The publish request {@code item} validated and admitted, or the {@link Refusal} (400, 403, 429) it gets. */
+  private Accepted accept(Object item, Admission admission, RequestIds.Ids ids, String principal, String headerKey) {
     if (!(item instanceof JsonObject request)) {
-      return Future.failedFuture(new Refusal(400, "invalid_event", "an event must be a JSON object", null));
+      throw new Refusal(400, "invalid_event", "an event must be a JSON object", null);
     }
     JsonArray problems = new JsonArray();
     PublishKey key = PublishKey.of(principal, request, headerKey, problems);
@@ -130,22 +181,36 @@ final class Publications {
       problems.add(new Violation("/topic", "expected a topic name (1-249 of a-z A-Z 0-9 . _ -)").toJson());
     }
     if (!problems.isEmpty()) {
-      return Future.failedFuture(new Refusal(400, "invalid_event", "the event is not valid", problems));
+      throw new Refusal(400, "invalid_event", "the event is not valid", problems);
     }
     Refusal refused = admission.admit(topic);
     if (refused != null) {
-      return Future.failedFuture(refused);
+      throw refused;
     }
-    if (key != null) {
-      return topics.open(topic)
-          .compose(v -> keyed.publish(key, topic, envelope, e -> send(topic, e, ids), ids.requestId()))
-          .recover(e -> Future.failedFuture(refusal(e, ids)));
-    }
-    return topics.open(topic)
-        .compose(v -> send(topic, envelope, ids))
-        .map(ack -> new JsonObject().put("event_id", envelope.getString("event_id")).put("topic", topic)
-            .put("partition", ack.getInteger("partition")).put("offset", ack.getLong("offset")).put("published", true))
-        .recover(e -> Future.failedFuture(refusal(e, ids)));
+    return new Accepted(topic, envelope, key);
+  }
+
+  /** The keyed events of a request, once their topics are open, to {@link KeyedPublications} together. */
+  private void publishKeyed(List<Accepted> events, List<Promise<JsonObject>> outcomes, RequestIds.Ids ids) {
+    List<Future<Void>> opened = events.stream().map(e -> topics.open(e.topic())).toList();
+    Future.join(opened).onComplete(all -> {
+      List<KeyedPublications.Keyed> open = new ArrayList<>();
+      List<Promise<JsonObject>> openOutcomes = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        Accepted event = events.get(i);
+        if (opened.get(i).failed()) {
+          outcomes.get(i).fail(refusal(opened.get(i).cause(), ids));
+        } else {
+          open.add(new KeyedPublications.Keyed(event.key(), event.topic(), event.envelope(),
+              e -> send(event.topic(), e, ids)));
+          openOutcomes.add(outcomes.get(i));
+        }
+      }
+      List<Future<JsonObject>> acks = keyed.publishAll(open, ids.requestId());
+      for (int i = 0; i < acks.size(); i++) {
+        acks.get(i).recover(e -> Future.failedFuture(refusal(e, ids))).onComplete(openOutcomes.get(i));
+      }
+    });
   }
 
   /** Sends an envelope, {@link #pending} until Kafka answers. */

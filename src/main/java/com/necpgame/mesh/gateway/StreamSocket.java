@@ -18,7 +18,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -398,12 +397,12 @@ final class StreamSocket {
       return;
     }
     boolean each = !"batch".equals(frame.getValue("ack"));
-    List<Future<JsonObject>> results = new ArrayList<>(events.size());
-    for (int i = 0; i < events.size(); i++) {
+    List<Future<JsonObject>> results = publications.publishAll(events.stream().toList(), admission, ids,
+        principal.name());
+    for (int i = 0; i < results.size(); i++) {
       int index = i;
       inFlight++;
-      Future<JsonObject> result = publications.publish(events.getValue(i), admission, ids, principal.name());
-      results.add(result);
+      Future<JsonObject> result = results.get(i);
       result.onComplete(done -> {
         inFlight--;
         if (each) {

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class IdempotencyStoreIT {
 
   private static final long DB_TIMEOUT_MS = 500;
+  private static final int BATCH = 100;
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @Test
@@ -53,7 +54,7 @@ class IdempotencyStoreIT {
         .put("topics", new JsonObject().put("create_on_start", false))
         .put("bridge", new JsonObject().put("outbound", new JsonArray()))
         .put("verticles", new JsonObject().put("store", off).put("delivery", off).put("replay", off))
-        .put("idempotency", new JsonObject().put("db_timeout_ms", DB_TIMEOUT_MS))));
+        .put("idempotency", new JsonObject().put("db_timeout_ms", DB_TIMEOUT_MS).put("in_flight_wait_ms", 20_000))));
     Vertx vertx = Vertx.vertx();
     try {
       new TopicProvisioner(mesh.context().admin(), 1, Duration.ofSeconds(30))
@@ -118,10 +119,44 @@ class IdempotencyStoreIT {
       assertEquals(5, live, "the keys before, after, old, during (claimed once the lock went) and batch-during stay");
       assertFalse(await(pool.query("SELECT 1 FROM publish_keys WHERE expires_at <= now()").execute()).iterator()
           .hasNext());
+
+      // a batch's new keys cost a constant number of writing transactions (they were two per event); a key given
+      // twice in a batch is published once; a repeat and a reused key in the same batch are answered as alone
+      JsonArray many = new JsonArray();
+      for (int i = 0; i < BATCH; i++) {
+        many.add(event(topic, 100 + i).put("idempotency_key", "many-" + i));
+      }
+      many.add(event(topic, 100).put("idempotency_key", "many-0"))
+          .add(event(topic, 1).put("idempotency_key", "before"))
+          .add(event(topic, 2).put("idempotency_key", "before"));
+      long xidBefore = xid(pool);
+      HttpResponse<String> manyAnswer = post(port, "/events/publish/batch", new JsonObject().put("events", many), null);
+      long writes = xid(pool) - xidBefore - 1;
+      assertEquals(207, manyAnswer.statusCode(), manyAnswer.body());
+      JsonArray manyResults = new JsonObject(manyAnswer.body()).getJsonArray("results");
+      for (int i = 0; i < BATCH; i++) {
+        assertEquals(Boolean.FALSE, manyResults.getJsonObject(i).getBoolean("replayed"), manyResults.encode());
+      }
+      JsonObject twice = manyResults.getJsonObject(BATCH);
+      assertEquals(Boolean.TRUE, twice.getBoolean("replayed"), twice.encode());
+      assertEquals(manyResults.getJsonObject(0).getString("event_id"), twice.getString("event_id"));
+      assertEquals(before.getString("event_id"), manyResults.getJsonObject(BATCH + 1).getString("event_id"));
+      assertEquals(Boolean.TRUE, manyResults.getJsonObject(BATCH + 1).getBoolean("replayed"));
+      assertEquals(409, manyResults.getJsonObject(BATCH + 2).getInteger("status"), manyResults.encode());
+      System.out.println("a batch of " + BATCH + " new keys (and 3 held): " + writes + " writing transactions");
+      assertTrue(writes < 20, "the batch's keys were claimed and recorded together: " + writes + " writes");
+      long sent = TestKafka.envelopes(topic).stream().filter(e -> e.getJsonObject("data").getInteger("n") >= 100)
+          .count();
+      assertEquals(BATCH, sent, "each new key once in Kafka");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       mesh.close();
     }
+  }
+
+  /** The next transaction id (taking one): every transaction that wrote since took one too. */
+  private static long xid(Pool pool) throws Exception {
+    return await(pool.query("SELECT txid_current()").execute()).iterator().next().getLong(0);
   }
 
   private static void assertUnavailable(HttpResponse<String> response) {
