@@ -378,17 +378,20 @@ public record MeshConfig(
 
   /**
    * {@code idempotency.*}: a pending claim may be taken over only once the send that made it has surely ended, its
-   * outcome reported by the producer (at most max.block.ms to hand it over, then delivery.timeout.ms).
+   * outcome reported by the producer (at most max.block.ms to hand it over, then delivery.timeout.ms). A {@code
+   * pending_timeout_ms} of 0 (the default) is 60 s, or that longest send plus 5 s when the producer's settings make it
+   * longer, so raising them never makes the defaults invalid.
    */
   private static Idempotency idempotency(ConfigReader r, Kafka kafka) {
+    long send = kafka.producer().maxBlockMs() + Math.max(kafka.producer().deliveryTimeoutMs(),
+        kafka.producer().lingerMs() + kafka.requestTimeoutMs());
+    long pending = r.longIn("idempotency.pending_timeout_ms", 0, 86_400_000);
     Idempotency i = new Idempotency(r.longIn("idempotency.window_ms", 1000, 365L * 86_400_000),
-        r.longIn("idempotency.pending_timeout_ms", 1000, 86_400_000),
+        pending == 0 ? Math.max(60_000, send + 5_000) : pending,
         r.longIn("idempotency.in_flight_wait_ms", 0, 60_000), r.longIn("idempotency.db_timeout_ms", 100, 60_000),
         r.longIn("idempotency.recovery_timeout_ms", 1000, 600_000),
         r.longIn("idempotency.cleanup_interval_ms", 100, 86_400_000), r.intIn("idempotency.cleanup_batch", 1, 100_000),
         r.longIn("idempotency.hold_after_ack_ms", 0, 600_000));
-    long send = kafka.producer().maxBlockMs() + Math.max(kafka.producer().deliveryTimeoutMs(),
-        kafka.producer().lingerMs() + kafka.requestTimeoutMs());
     if (i.pendingTimeoutMs() <= send) {
       r.problem("idempotency.pending_timeout_ms", "must be longer than kafka.producer.max_block_ms + "
           + "kafka.producer.delivery_timeout_ms (" + send + "): a claim is taken over only once its send has surely "

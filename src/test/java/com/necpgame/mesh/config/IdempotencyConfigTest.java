@@ -28,6 +28,10 @@ class IdempotencyConfigTest {
         .put("producer", new JsonObject().put("delivery_timeout_ms", 4000).put("max_block_ms", 1000)))
         .put("idempotency", new JsonObject().put("pending_timeout_ms", 6000));
     assertEquals(6000, ConfigLoader.load(shortKafka, Map.of()).idempotency().pendingTimeoutMs());
+    JsonObject longKafka = new JsonObject().put("kafka", new JsonObject().put("producer",
+        new JsonObject().put("delivery_timeout_ms", 120_000)));
+    assertEquals(5000 + 120_000 + 5000, ConfigLoader.load(longKafka, Map.of()).idempotency().pendingTimeoutMs(),
+        "the default follows a producer whose sends may take longer than 60 s");
   }
 
   @Test
