@@ -85,7 +85,8 @@ public final class TopicProvisioner {
     Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
     topics.forEach((name, d) -> d.partitions().forEach(p -> partitions.put(new TopicPartition(name, p.partition()),
         OffsetSpec.latest())));
-    admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    // on a cluster the broker the admin asks may not know the topic yet although another described it
+    untilKnown(() -> admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
   }
 
   /**
@@ -94,10 +95,19 @@ public final class TopicProvisioner {
    */
   public Map<String, TopicDescription> describe(Collection<String> names)
       throws InterruptedException, ExecutionException, TimeoutException {
+    return untilKnown(() -> admin.describeTopics(names).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private interface AdminCall<T> {
+    T get() throws InterruptedException, ExecutionException, TimeoutException;
+  }
+
+  /** Repeats a call (up to the timeout) while it fails because a broker's metadata does not show a new topic yet. */
+  private <T> T untilKnown(AdminCall<T> call) throws InterruptedException, ExecutionException, TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        return admin.describeTopics(names).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return call.get();
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
           throw e;
