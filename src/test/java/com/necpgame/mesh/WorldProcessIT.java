@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class WorldProcessIT {
 
   private static final EnvelopeValidator VALIDATOR = EnvelopeValidator.load(Optional.empty());
+  private static final List<String> COMMODITIES = List.of("ore", "water");
 
   @Test
   void threeProcessesTickOnceThroughAPausedAndAKilledLeader(@TempDir Path dir) throws Exception {
@@ -50,7 +51,7 @@ class WorldProcessIT {
         .put("security", new JsonObject().put("secrets", com.necpgame.mesh.testsupport.TestMesh.secrets()))
         .put("topics", new JsonObject().put("file", topicsFile.toString()).put("default_replication_factor", 1))
         .put("world", new JsonObject()
-            .put("commodities", new JsonObject().put("ore", 10).put("water", 2))
+            .put("commodities", new JsonObject().put(COMMODITIES.get(0), 10).put(COMMODITIES.get(1), 2))
             .put("output_topic", "sim." + suffix)
             .put("clock", new JsonObject().put("real_epoch", Instant.now().toString()).put("time_scale", 3600))
             .put("tick", new JsonObject().put("failover_ms", 6000).put("max_catch_up", 48)
@@ -82,7 +83,7 @@ class WorldProcessIT {
       long killedAt = System.currentTimeMillis();
       killed.signal("KILL");
       failovers.add(awaitNewLeader(meshes, killed));
-      resumed = awaitClearingAfter(suffix, hourAtKill, killedAt);
+      resumed = awaitClearingAfter(suffix, hourAtKill, killedAt, meshes);
       Thread.sleep(3000);
       orders.interrupt();
       orders.join();
@@ -127,21 +128,26 @@ class WorldProcessIT {
   }
 
   /**
-   * Milliseconds from the kill until a priced clearing of an hour after {@code hour} is readable: the killed process's
-   * shards have a new owner, and its open transaction no longer holds back readers (within 90 s, or the test fails).
+   * Milliseconds from the kill until both commodities have a priced clearing of an hour after {@code hour}: the
+   * killed process's shards have a new owner, and its open transaction no longer holds back readers (within 90 s, or
+   * the test fails).
    */
-  private static long awaitClearingAfter(String suffix, long hour, long killedAt) throws InterruptedException {
+  private static long awaitClearingAfter(String suffix, long hour, long killedAt, List<MeshProcess> meshes)
+      throws Exception {
+    Set<String> cleared = new HashSet<>();
     while (System.currentTimeMillis() - killedAt < 90_000) {
-      boolean cleared = TestKafka.envelopes("sim." + suffix).stream()
+      TestKafka.envelopes("sim." + suffix).stream()
           .filter(e -> "economy.market.cleared".equals(e.getString("event_type")))
-          .anyMatch(e -> e.getJsonObject("data").getLong("game_hour") > hour
-              && e.getJsonObject("data").getValue("price") != null);
-      if (cleared) {
+          .map(e -> e.getJsonObject("data"))
+          .filter(d -> d.getLong("game_hour") > hour && d.getValue("price") != null)
+          .forEach(d -> cleared.add(d.getString("commodity")));
+      if (cleared.containsAll(COMMODITIES)) {
         return System.currentTimeMillis() - killedAt;
       }
-      Thread.sleep(1000);
+      Thread.sleep(500);
     }
-    throw new AssertionError("no clearing after game hour " + hour + " within 90 s of the kill");
+    throw new AssertionError("within 90 s of the kill only " + cleared + " cleared after game hour " + hour
+        + "; where the shards were stepped:\n" + stepping(meshes));
   }
 
   /**
@@ -152,7 +158,7 @@ class WorldProcessIT {
     Thread t = new Thread(() -> {
       try {
         for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
-          for (String commodity : List.of("ore", "water")) {
+          for (String commodity : COMMODITIES) {
             for (String side : List.of("buy", "sell")) {
               JsonObject order = new JsonObject().put("commodity", commodity).put("side", side)
                   .put("limit_price", side.equals("buy") ? 11 : 9).put("quantity", 1 + i % 7).put("owner", "it");

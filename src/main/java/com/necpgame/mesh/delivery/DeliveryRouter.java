@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * subscription's copies. A record that already carries a {@code subscription_id} header is a copy some subscription
  * made: it is never routed again, so no subscription can copy its own copies (or another's) round and round.
  * Subscriptions are re-read every {@code refresh}, those whose owner no longer has the rights to them paused ({@link
- * OwnerRights}).
+ * OwnerRights}), and sooner when a batch holds a record produced after the last read began and the registry's
+ * {@link SubscriptionRegistry#changeMark change mark} moved since: a subscription receives every event published
+ * after its creation was answered (up to the clock skew between the publishing and the routing hosts).
  */
 public final class DeliveryRouter implements GroupConsumer.Blocking {
 
@@ -58,6 +60,9 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
   /** The state write of the previous poll's copies, still running (null: none). */
   private java.util.concurrent.CompletableFuture<Void> stateWrite;
   private long refreshedAt;
+  /** When the last read of the subscriptions (or of their change mark) began, and the mark it saw. */
+  private long readAt;
+  private String mark;
 
   DeliveryRouter(Producer<String, byte[]> producer, KafkaCopies copies, MeshMetrics metrics,
       TopicProvisioner provisioner, OwnerRights owners, WebhookQueue webhooks, EventStatus states, Duration refresh,
@@ -75,7 +80,11 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
 
   @Override
   public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
-    List<Subscription> active = current();
+    long newest = Long.MIN_VALUE;
+    for (ConsumerRecord<String, byte[]> r : records) {
+      newest = Math.max(newest, r.timestamp());
+    }
+    List<Subscription> active = current(newest);
     Map<Subscription, List<ConsumerRecord<String, byte[]>>> toCopy = new IdentityHashMap<>(); // no record hashing
     Map<String, WebhookQueue.Routed> routed = new LinkedHashMap<>();
     int skipped = 0;
@@ -140,11 +149,20 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     }
   }
 
-  /** The active kafka and webhook subscriptions, re-read when {@code refresh} passed; the kafka ones' topics exist. */
-  private List<Subscription> current() throws Exception {
-    if (System.currentTimeMillis() - refreshedAt >= refresh.toMillis()) {
-      List<Subscription> active = owners.all().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
-          .stream().map(Subscription::of)
+  /**
+   * The active kafka and webhook subscriptions, re-read when {@code refresh} passed or when a record as new as
+   * {@code newest} (its timestamp) may have been published after a subscription the last read did not see; the kafka
+   * ones' topics exist.
+   */
+  private List<Subscription> current(long newest) throws Exception {
+    long now = System.currentTimeMillis();
+    boolean due = now - refreshedAt >= refresh.toMillis();
+    if (!due && newest < readAt) {
+      return subscriptions;
+    }
+    String seen = wait(owners.changeMark()); // before the read: a change in between is read again next time
+    if (due || !seen.equals(mark)) {
+      List<Subscription> active = wait(owners.all()).stream().map(Subscription::of)
           .filter(s -> s.active() && ("kafka".equals(s.method()) || "webhook".equals(s.method()))).toList();
       List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)
           .filter(t -> !ensured.contains(t))
@@ -163,8 +181,14 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
       }
       subscriptions = active;
       refreshedAt = System.currentTimeMillis();
+      mark = seen;
     }
+    readAt = now;
     return subscriptions;
+  }
+
+  private static <T> T wait(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   /** A kafka subscription's own topic, as it is created (when the subscription is, and again if it went missing). */

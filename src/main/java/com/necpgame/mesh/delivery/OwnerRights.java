@@ -26,6 +26,11 @@ final class OwnerRights {
     this.rights = rights;
   }
 
+  /** {@link SubscriptionRegistry#changeMark}. */
+  Future<String> changeMark() {
+    return registry.changeMark();
+  }
+
   /** Every subscription row ({@link SubscriptionRegistry#all}), the revoked ones paused first. */
   Future<List<JsonObject>> all() {
     return registry.all().compose(rows -> {

@@ -78,6 +78,12 @@ public final class StepLoop implements KafkaWorker.Body {
    * outputs and the state stop at it; Kafka's own default, 60 s, stalled the market that long after a kill -9.
    */
   static final int TRANSACTION_TIMEOUT_MS = 10_000;
+  /**
+   * How long the inputs' group consumer is polled (paused) between ticks. Not zero: a member subscribed by pattern
+   * that must rejoin first waits in {@code poll} for fresh metadata, which a zero timeout never gives, so it never
+   * rejoined and every rebalance waited for it until its {@code max.poll.interval.ms} (5 minutes), the shards idle.
+   */
+  private static final Duration GROUP_POLL = Duration.ofMillis(100);
 
   /** Who owns which shard. */
   public enum Ownership {
@@ -313,9 +319,9 @@ public final class StepLoop implements KafkaWorker.Body {
       while (life.running()) {
         if (byInputs || !inputs.assignment().isEmpty()) { // polled paused: to stay in the group, for its callbacks
           inputs.pause(inputs.assignment());
-          hold(inputs.poll(Duration.ZERO));
+          hold(inputs.poll(byInputs ? GROUP_POLL : Duration.ZERO));
         }
-        for (ConsumerRecord<String, byte[]> r : ticks.poll(Duration.ofMillis(500))) {
+        for (ConsumerRecord<String, byte[]> r : ticks.poll(Duration.ofMillis(400))) {
           Long period = periodOf(r);
           if (period != null) {
             target = Math.max(target, period);

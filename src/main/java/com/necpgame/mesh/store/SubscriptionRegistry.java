@@ -112,6 +112,18 @@ public final class SubscriptionRegistry {
         });
   }
 
+  /**
+   * A mark that changes when a subscription is created, changed or deleted: their count and latest change. Cheap
+   * (one row), so delivery can check it for every batch and read every subscription only when it moved.
+   */
+  public Future<String> changeMark() {
+    return pool.query("SELECT count(*), max(updated_at) FROM event_subscriptions").execute()
+        .map(rows -> {
+          var row = rows.iterator().next();
+          return row.getLong(0) + "/" + row.getValue(1);
+        });
+  }
+
   /** Every subscription with its secrets, for delivery. */
   public Future<List<JsonObject>> all() {
     return pool.query("SELECT " + COLUMNS + " FROM event_subscriptions").execute().map(rows -> {
