@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -108,8 +109,9 @@ class LeaderFailoverIT {
       // every loop works before the fault
       String before = publishProbe(port);
       await("the probe stored before the kill", 60, () -> stored(port, before));
+      String subscription = new JsonObject(created.body()).getString("subscription_id");
       await("the probe copied before the kill", 60, () -> PublishLoad.eventIds(cluster.bootstrapServers(), copies)
-          .containsKey(before));
+          .containsKey(before), () -> deliveryState(cluster, port, subscription, copies));
       assertEquals(before, tail.next(f -> "event".equals(f.getString("type")), 30).getJsonObject("event")
           .getString("event_id"));
       await("ticks before the kill", 60, () -> ticks(cluster) > 2);
@@ -345,10 +347,45 @@ class LeaderFailoverIT {
   }
 
   private static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
-    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds); !condition.getAsBoolean();
-        Thread.sleep(100)) {
-      assertTrue(System.nanoTime() < end, "timed out after " + seconds + " s waiting for " + what);
+    await(what, seconds, condition, () -> "");
+  }
+
+  /** Waits for {@code condition}; on a time-out the failure says what {@code state} shows then. */
+  private static void await(String what, int seconds, BooleanSupplier condition, Supplier<String> state)
+      throws InterruptedException {
+    long started = System.nanoTime();
+    for (long end = started + TimeUnit.SECONDS.toNanos(seconds); !condition.getAsBoolean(); Thread.sleep(100)) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out after " + seconds + " s waiting for " + what + "; " + state.get());
+      }
     }
+    System.out.printf("%s after %d ms%n", what, sinceMs(started));
+  }
+
+  /** Where the delivery group stands on the probe topic, and what the subscription and its topic show. */
+  private static String deliveryState(TestCluster cluster, int port, String subscription, String copies) {
+    StringBuilder out = new StringBuilder();
+    try {
+      out.append("subscription ").append(get(port, "/subscriptions/" + subscription).body());
+      var group = cluster.admin().describeConsumerGroups(List.of("event-mesh.delivery")).all()
+          .get(10, TimeUnit.SECONDS).values().iterator().next();
+      out.append("; delivery group ").append(group.groupState()).append(" members ").append(group.members().stream()
+          .map(m -> m.consumerId() + m.assignment().topicPartitions().stream()
+              .filter(p -> p.topic().equals(PROBE)).toList()).toList());
+      out.append("; committed ").append(cluster.admin().listConsumerGroupOffsets("event-mesh.delivery")
+          .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(PROBE)).map(e -> e.getKey() + "@" + e.getValue().offset()).toList());
+      for (String topic : List.of(PROBE, copies)) {
+        Map<TopicPartition, OffsetSpec> ends = new LinkedHashMap<>();
+        cluster.admin().describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
+            .partitions().forEach(p -> ends.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        out.append("; ends ").append(cluster.admin().listOffsets(ends).all().get(10, TimeUnit.SECONDS).entrySet()
+            .stream().map(e -> e.getKey() + "@" + e.getValue().offset()).toList());
+      }
+    } catch (Exception e) {
+      out.append("; ").append(e);
+    }
+    return out.toString();
   }
 
   private static HttpResponse<String> post(int port, String path, JsonObject body) throws Exception {
