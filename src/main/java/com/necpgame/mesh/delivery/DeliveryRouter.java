@@ -160,9 +160,9 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     if (!due && newest < readAt) {
       return subscriptions;
     }
-    String seen = wait(owners.changeMark()); // before the read: a change in between is read again next time
+    String seen = await(owners.changeMark()); // before the read: a change in between is read again next time
     if (due || !seen.equals(mark)) {
-      List<Subscription> active = wait(owners.all()).stream().map(Subscription::of)
+      List<Subscription> active = await(owners.all()).stream().map(Subscription::of)
           .filter(s -> s.active() && ("kafka".equals(s.method()) || "webhook".equals(s.method()))).toList();
       List<TopicSpec> missing = active.stream().filter(s -> "kafka".equals(s.method())).map(Subscription::endpoint)
           .filter(t -> !ensured.contains(t))
@@ -187,7 +187,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     return subscriptions;
   }
 
-  private static <T> T wait(io.vertx.core.Future<T> f) throws Exception {
+  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
