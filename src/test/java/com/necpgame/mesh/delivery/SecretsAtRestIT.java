@@ -123,7 +123,6 @@ class SecretsAtRestIT {
   /** Publishes one event and waits until every subscription's delivery of it verifies with one of {@code secrets}. */
   private static void assertSignedWith(int port, String topic, List<JsonObject> received, String... secrets)
       throws Exception {
-    Thread.sleep(800); // the router re-reads subscriptions every 200 ms
     HttpResponse<String> published = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
         + "/events/publish")).header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
         new JsonObject().put("event_type", "game.kill").put("topic", topic).put("source", "atrest").encode())).build(),

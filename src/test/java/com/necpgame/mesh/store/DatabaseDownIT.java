@@ -64,7 +64,6 @@ class DatabaseDownIT {
           .put("method", "webhook").put("endpoint", "http://127.0.0.1:" + receiver.actualPort() + "/hook")
           .put("topic_pattern", topic).put("retry_delay", 1));
       assertEquals(201, sub.statusCode(), sub.body());
-      Thread.sleep(600); // the router re-reads subscriptions every 200 ms
       List<String> before = publish(port, topic, 10);
       await("the first 10 delivered", () -> delivered.containsAll(before));
 
