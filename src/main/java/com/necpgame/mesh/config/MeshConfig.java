@@ -192,7 +192,7 @@ public record MeshConfig(
   public record Delivery(java.util.regex.Pattern topics, String group, long refreshMs, long retryPauseMs,
       int secretOverlapHours, long webhookTimeoutMs, long webhookPollMs, int webhookClaim, int webhookBatch,
       int webhookConnections, int breakerMaxFailures, long breakerResetMs, String deadLetterTopic,
-      AddressPolicy webhookAddresses, int kafkaCopyAttempts) {}
+      AddressPolicy webhookAddresses, int kafkaCopyAttempts, long ackSweepMs) {}
 
   /** Replay jobs: the {@code replay.*} keys. */
   public record Replay(int batchSize, long checkpointMs, long pollMs, long leaseMs, int maxJobs) {}
@@ -330,7 +330,8 @@ public record MeshConfig(
         r.intIn("delivery.webhook.batch_size", 1, 10_000), r.intIn("delivery.webhook.connections", 1, 1000),
         r.intIn("delivery.webhook.breaker_max_failures", 1, 1000),
         r.longIn("delivery.webhook.breaker_reset_ms", 100, 3_600_000), r.topicName("delivery.dead_letter_topic"),
-        webhookAddresses(r, http.host()), r.intIn("delivery.kafka_copy_attempts", 1, 100));
+        webhookAddresses(r, http.host()), r.intIn("delivery.kafka_copy_attempts", 1, 100),
+        r.longIn("delivery.ack_sweep_ms", 100, 3_600_000));
 
     Replay replay = new Replay(r.intIn("replay.batch_size", 1, 100_000), r.longIn("replay.checkpoint_ms", 10, 60_000),
         r.longIn("replay.poll_ms", 10, 600_000), r.longIn("replay.lease_ms", 1000, 3_600_000),

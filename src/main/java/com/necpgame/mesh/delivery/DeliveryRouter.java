@@ -137,7 +137,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     copied.forEach((s, records) -> {
       if (!paused.contains(s.id())) {
         records.forEach(r -> changes.add(new EventStatus.Change(KafkaCopies.eventId(r), s.id(), "kafka", "delivered",
-            1, null, s.requiresAck())));
+            1, null, s.requiresAck(), r.topic(), r.partition(), r.offset())));
       }
     });
     if (stateWrite != null) {

@@ -16,9 +16,9 @@ import io.vertx.core.json.JsonObject;
  * subscription does not exist (404). A subscription without {@code requires_ack} has nothing to acknowledge (409
  * {@code ack_not_required}); an event the subscription never got (not yet attempted, dead-lettered, or unknown) is 409
  * {@code not_delivered}. Acknowledging again answers the first acknowledgement. A webhook subscription got the event
- * when a delivery of it was made (or is being made). A WebSocket subscription's sockets read its events from Kafka
- * without a delivery row, and a kafka subscription's consumer may read a copy before the router recorded it, so for
- * those an acknowledgement is taken for any stored event the subscription's pattern and types match.
+ * when a delivery of it was made (or is being made). A WebSocket subscription's delivered rows are written in batches
+ * after its sockets wrote the frames, and a kafka subscription's consumer may read a copy before the router recorded
+ * it, so for those an acknowledgement is taken for any stored event the subscription's pattern and types match.
  */
 final class Acknowledgements {
 

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.SocketSubscriptions;
 import com.necpgame.mesh.fanout.Hub;
 import com.necpgame.mesh.idempotency.KeyExpiry;
 import com.necpgame.mesh.idempotency.PublishKeys;
@@ -177,9 +178,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
     SharedHub.close(vertx, mesh);
     if (server == null) {
-      return Future.succeededFuture();
+      return SocketSubscriptions.close(vertx, mesh.config().nodeId());
     }
     long left = mesh.metrics().drainMillisLeft();
-    return left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close();
+    return (left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close())
+        .eventually(() -> SocketSubscriptions.close(vertx, mesh.config().nodeId())); // the sockets' last rows
   }
 }

@@ -2,6 +2,7 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
+import com.necpgame.mesh.delivery.SocketSubscriptions;
 import com.necpgame.mesh.gateway.Publications.Refusal;
 import com.necpgame.mesh.security.AuditLog;
 import com.necpgame.mesh.security.Principal;
@@ -19,6 +20,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +71,13 @@ final class StreamSocket {
   private final String remote;
   private final Publications.Admission admission;
   private final ArrayDeque<String> queue = new ArrayDeque<>();
+  /** With {@link #joined}: the event of each frame in {@link #queue} (null for a skipped frame), in step with it. */
+  private final ArrayDeque<Optional<TopicStream.Sent>> sentQueue = new ArrayDeque<>();
+  /** The joined subscription's {@code requires_ack}. */
+  private boolean joinedRequiresAck;
+  private final SocketSubscriptions socketSubscriptions;
+  /** This socket as the joined subscription's sockets know it (redeliveries). */
+  private final SocketSubscriptions.Socket redeliveries = this::redeliver;
   private TopicStream stream;
   private Object subscriptionId;
   /** The {@code websocket} subscription this socket joined, while it streams it: what an {@code ack} frame names. */
@@ -99,7 +108,9 @@ final class StreamSocket {
     this.config = mesh.config().webSocket();
     this.publications = publications;
     this.registry = new SubscriptionRegistry(mesh.pool(), mesh.secrets());
-    this.acks = new Acknowledgements(registry, new EventStatus(mesh.pool()), new EventStore(mesh.pool()));
+    EventStatus states = new EventStatus(mesh.pool());
+    this.acks = new Acknowledgements(registry, states, new EventStore(mesh.pool()));
+    this.socketSubscriptions = SocketSubscriptions.of(context.owner(), mesh.config().nodeId(), states);
     this.security = security;
     this.principal = principal;
     this.remote = remote;
@@ -224,6 +235,10 @@ final class StreamSocket {
       } else {
         open(StreamRequest.ofSubscription(s, mesh.config().kafka().consumer().groupPrefix() + ".ws." + name), id);
         joined = stream == null ? null : name;
+        joinedRequiresAck = Boolean.TRUE.equals(s.getBoolean("requires_ack"));
+        if (joined != null) {
+          socketSubscriptions.joined(joined, redeliveries);
+        }
       }
     });
   }
@@ -272,9 +287,14 @@ final class StreamSocket {
     }
 
     @Override
-    public void frames(List<String> frames) {
+    public void frames(List<String> frames, List<TopicStream.Sent> sent) {
       onContext(() -> {
         queue.addAll(frames);
+        if (joined != null) {
+          for (int i = 0; i < frames.size(); i++) {
+            sentQueue.add(Optional.ofNullable(sent == null ? null : sent.get(i)));
+          }
+        }
         drain();
       });
     }
@@ -317,6 +337,12 @@ final class StreamSocket {
     while (!queue.isEmpty() && !ws.writeQueueFull()) {
       ws.writeTextMessage(queue.poll());
       written++;
+      Optional<TopicStream.Sent> sent = sentQueue.poll();
+      if (sent != null && sent.isPresent()) {
+        TopicStream.Sent e = sent.get();
+        socketSubscriptions.delivered(new EventStatus.Change(e.eventId(), joined, "websocket", "delivered", 1, null,
+            joinedRequiresAck, e.topic(), e.partition(), e.offset()));
+      }
     }
     if (written > 0) {
       stream.written(written);
@@ -348,8 +374,31 @@ final class StreamSocket {
       stream.stop();
       stream = null;
       queue.clear();
+      sentQueue.clear();
+    }
+    if (joined != null) {
+      socketSubscriptions.left(joined, redeliveries);
     }
     joined = null;
+  }
+
+  /**
+   * An event of the joined subscription redelivered (delivery/AckRedelivery: not acknowledged within {@code
+   * retry_delay}): its frame with {@code "redelivery": n}, written ahead of any frames queued. Any thread; false when
+   * this socket no longer streams a subscription.
+   */
+  private boolean redeliver(org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> record, int redelivery) {
+    if (closed || ws.isClosed()) {
+      return false;
+    }
+    String frame = TopicStream.frame(record, com.necpgame.mesh.kafka.EnvelopeRecords.isJsonObject(record.value()),
+        redelivery);
+    context.runOnContext(v -> {
+      if (joined != null && !closed && !ws.isClosed()) {
+        ws.writeTextMessage(frame);
+      }
+    });
+    return true;
   }
 
   /**

@@ -392,7 +392,9 @@ final class SubscriptionRoutes {
       String secret = Boolean.TRUE.equals(rotate) ? WebhookSignature.newSecret() : null;
       OffsetDateTime overlap = OffsetDateTime.now(ZoneOffset.UTC)
           .plusHours(mesh.config().delivery().secretOverlapHours());
-      return (request.containsKey("endpoint") ? reachable(merged) : Future.<Void>succeededFuture())
+      // a new pattern is checked as one on POST is: one that can never be delivered is 400 naming the setting
+      return (request.containsKey("topic_pattern") ? deliverable(ctx, merged) : Future.<Void>succeededFuture())
+          .compose(v -> request.containsKey("endpoint") ? reachable(merged) : Future.<Void>succeededFuture())
           .compose(v -> registry.update(id, changes, secret, overlap)).map(row -> row == null || secret == null ? row
               : row.put("secret", secret).put("previous_secret_expires_at", overlap.toInstant().toString()));
     }), row -> {

@@ -49,7 +49,11 @@ final class TopicStream {
     /** The stream is positioned: {@code {topic: {partition: next offset}}}, and any requested offsets it could not honour. */
     void started(JsonObject positions, JsonArray gaps);
 
-    void frames(List<String> frames);
+    /**
+     * Frames to write; for a subscription's stream ({@link StreamRequest#group}) {@code sent} says which event each
+     * is (same order; null for a {@code skipped} frame), otherwise it is null.
+     */
+    void frames(List<String> frames, List<Sent> sent);
 
     /** A bounded stream reached its end on every partition and all was written: {@code {topic: {partition: end}}}. */
     void ended(JsonObject positions);
@@ -62,6 +66,9 @@ final class TopicStream {
     /** Whether the stream is paused on this client, for the meters. */
     void paused(boolean paused);
   }
+
+  /** The event a frame of a subscription's stream carries, and where it was read. */
+  record Sent(String eventId, String topic, int partition, long offset) {}
 
   private static final AtomicLong IDS = new AtomicLong();
   private static final Duration POLL = Duration.ofMillis(200);
@@ -186,11 +193,15 @@ final class TopicStream {
       }
       Iterable<ConsumerRecord<String, byte[]>> records = bounded != null ? bounded.poll(POLL) : c.poll(POLL);
       List<String> frames = new ArrayList<>();
+      List<Sent> sent = grouped ? new ArrayList<>() : null;
       Map<TopicPartition, OffsetAndMetadata> read = new HashMap<>();
       for (ConsumerRecord<String, byte[]> record : records) {
         String frame = frame(record);
         if (frame != null) {
           frames.add(frame);
+          if (sent != null) {
+            sent.add(sent(record));
+          }
         }
         read.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
       }
@@ -202,7 +213,7 @@ final class TopicStream {
         }
       }
       if (!frames.isEmpty()) {
-        listener.frames(frames);
+        listener.frames(frames, sent);
       }
     }
     if (grouped) {
@@ -352,10 +363,33 @@ final class TopicStream {
         return null;
       }
     }
+    return frame(record, json, 0);
+  }
+
+  /**
+   * The frame of a record: an {@code event} frame (with {@code "redelivery": n} after the record's place when {@code
+   * redelivery} > 0, see delivery/AckRedelivery) or, for a value that is not a JSON object, a {@code skipped} one.
+   */
+  static String frame(ConsumerRecord<String, byte[]> record, boolean json, int redelivery) {
     String head = "\"topic\":\"" + record.topic() + "\",\"partition\":" + record.partition() + ",\"offset\":"
-        + record.offset() + ",\"timestamp\":" + record.timestamp();
-    return json ? "{\"type\":\"event\"," + head + ",\"event\":" + new String(value, StandardCharsets.UTF_8) + "}"
-        : "{\"type\":\"skipped\"," + head + ",\"reason\":\"the record is not a JSON object\"}";
+        + record.offset() + ",\"timestamp\":" + record.timestamp() + (redelivery > 0 ? ",\"redelivery\":" + redelivery
+        : "");
+    return json ? "{\"type\":\"event\"," + head + ",\"event\":" + new String(record.value(), StandardCharsets.UTF_8)
+        + "}" : "{\"type\":\"skipped\"," + head + ",\"reason\":\"the record is not a JSON object\"}";
+  }
+
+  /** The event a record holds (its {@code event_id} header, or its envelope's), or null when it is not an envelope. */
+  private static Sent sent(ConsumerRecord<String, byte[]> record) {
+    String id = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID);
+    if (id == null && EnvelopeRecords.isJsonObject(record.value())) {
+      try {
+        Object field = new JsonObject(new String(record.value(), StandardCharsets.UTF_8)).getValue("event_id");
+        id = field instanceof String text ? text : null;
+      } catch (RuntimeException e) {
+        id = null; // not JSON after all: no event to record
+      }
+    }
+    return id == null ? null : new Sent(id, record.topic(), record.partition(), record.offset());
   }
 
 }

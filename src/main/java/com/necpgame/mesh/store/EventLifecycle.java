@@ -15,8 +15,8 @@ import java.util.List;
  * </pre>
  *
  * <p>Per subscription: {@code pending} (queued, not yet attempted), {@code retrying} (an attempt failed, another
- * follows), {@code delivered} (webhook 2xx, kafka copy acknowledged), {@code processed} (acknowledged by the
- * consumer), {@code failed} (dead-lettered). The event is {@code failed} when any subscription is; {@code published}
+ * follows), {@code delivered} (webhook 2xx, kafka copy acknowledged, WebSocket frame written), {@code processed}
+ * (acknowledged by the consumer), {@code failed} (dead-lettered). The event is {@code failed} when any subscription is; {@code published}
  * while any is pending or retrying, or when none matched (or the router has not reached it yet: the two are not told
  * apart); {@code delivered} once every one is delivered or processed; {@code processed} once at least one {@code
  * requires_ack} subscription exists and every such subscription acknowledged it. {@code retry_count} counts the

@@ -22,9 +22,20 @@ import java.util.Set;
  */
 public final class EventStatus {
 
-  /** One subscription's outcome for one event, to record. {@code state}: retrying, delivered or failed. */
+  /**
+   * One subscription's outcome for one event, to record. {@code state}: retrying, delivered or failed. A kafka or
+   * WebSocket delivery also says where it read the event ({@code topic}, {@code partition}, {@code offset}), so an
+   * unacknowledged one can be read again from Kafka and redelivered (delivery/AckRedelivery); null otherwise.
+   */
   public record Change(String eventId, String subscriptionId, String method, String state, int attempts,
-      String lastError, boolean requiresAck) {}
+      String lastError, boolean requiresAck, String topic, Integer partition, Long offset) {
+
+    /** An outcome without the event's place in Kafka (a webhook's). */
+    public Change(String eventId, String subscriptionId, String method, String state, int attempts, String lastError,
+        boolean requiresAck) {
+      this(eventId, subscriptionId, method, state, attempts, lastError, requiresAck, null, null, null);
+    }
+  }
 
   /** What an acknowledgement came to: the processed state, or null when the subscription never got the event. */
   public record Ack(String eventId, String subscriptionId, String processedAt) {
@@ -36,10 +47,13 @@ public final class EventStatus {
 
   /** A processed state is final: a late delivery record (a round settled after the ack) leaves it processed. */
   private static final String RECORD = "INSERT INTO event_subscription_state AS s (event_id, subscription_id, method, "
-      + "state, attempts, last_error, requires_ack, delivered_at) SELECT e, sub, m, st, n, er, ra, "
-      + "CASE WHEN st = 'delivered' THEN NOW() END FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
-      + "$4::varchar[], $5::int[], $6::text[], $7::bool[]) AS u(e, sub, m, st, n, er, ra) "
+      + "state, attempts, last_error, requires_ack, delivered_at, topic, kafka_partition, kafka_offset) "
+      + "SELECT e, sub, m, st, n, er, ra, CASE WHEN st = 'delivered' THEN NOW() END, t, p, o "
+      + "FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::int[], $6::text[], $7::bool[], "
+      + "$8::varchar[], $9::int[], $10::bigint[]) AS u(e, sub, m, st, n, er, ra, t, p, o) "
       + "ON CONFLICT (event_id, subscription_id) DO UPDATE SET "
+      + "topic = COALESCE(s.topic, EXCLUDED.topic), kafka_partition = COALESCE(s.kafka_partition, "
+      + "EXCLUDED.kafka_partition), kafka_offset = COALESCE(s.kafka_offset, EXCLUDED.kafka_offset), "
       + "state = CASE WHEN s.state = 'processed' THEN s.state ELSE EXCLUDED.state END, "
       + "attempts = GREATEST(s.attempts, EXCLUDED.attempts), last_error = COALESCE(EXCLUDED.last_error, s.last_error), "
       + "requires_ack = s.requires_ack OR EXCLUDED.requires_ack, "
@@ -85,10 +99,12 @@ public final class EventStatus {
       return Future.succeededFuture();
     }
     List<Change> c = List.copyOf(unique.values());
-    return pool.preparedQuery(RECORD).execute(Tuple.of(column(c, Change::eventId, String[]::new),
+    return pool.preparedQuery(RECORD).execute(Tuple.from(new Object[] {column(c, Change::eventId, String[]::new),
         column(c, Change::subscriptionId, String[]::new), column(c, Change::method, String[]::new),
         column(c, Change::state, String[]::new), column(c, Change::attempts, Integer[]::new),
-        column(c, Change::lastError, String[]::new), column(c, Change::requiresAck, Boolean[]::new))).mapEmpty();
+        column(c, Change::lastError, String[]::new), column(c, Change::requiresAck, Boolean[]::new),
+        column(c, Change::topic, String[]::new), column(c, Change::partition, Integer[]::new),
+        column(c, Change::offset, Long[]::new)})).mapEmpty();
   }
 
   /** The status answer ({@link EventLifecycle}) of an event the store has, or null. */

@@ -51,12 +51,20 @@ public final class EventStoreVerticle extends VerticleBase {
 
   /** One maintenance run of the day partitions (one process at a time: PartitionMaintenance). */
   private void maintain() {
-    retention().compose(retention -> maintenance.run(Instant.now(), retention)).onSuccess(outcome -> {
+    Instant now = Instant.now();
+    retention().compose(retention -> maintenance.run(now, retention).compose(outcome -> {
       if (!outcome.created().isEmpty() || !outcome.dropped().isEmpty() || outcome.defaultRowsDeleted() > 0) {
         LOG.info("event store partitions: created {}, dropped {}, {} old row(s) of the default partitions deleted",
             outcome.created(), outcome.dropped(), outcome.defaultRowsDeleted());
       }
-    }).onFailure(e -> LOG.warn("event store partition maintenance failed (tried again in {} ms): {}",
+      // the subscription states of the events dropped, by the same rule, by the process that maintained
+      return !outcome.ran() || retention.isEmpty() ? Future.succeededFuture()
+          : maintenance.pruneStates(now, retention.get()).onSuccess(pruned -> {
+            if (pruned > 0) {
+              LOG.info("event store: {} subscription state row(s) past the retention deleted", pruned);
+            }
+          }).mapEmpty();
+    })).onFailure(e -> LOG.warn("event store partition maintenance failed (tried again in {} ms): {}",
         mesh.config().store().maintenanceMs(), e.toString()));
   }
 

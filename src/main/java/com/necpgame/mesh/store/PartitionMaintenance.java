@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -105,6 +106,30 @@ public final class PartitionMaintenance {
           }
           return chain.map(v -> new Outcome(true, created, dropped, deleted[0]));
         }));
+  }
+
+  /** Rows of {@code event_subscription_state} one statement of {@link #pruneStates} deletes at most. */
+  public static final int PRUNE_BATCH = 10_000;
+
+  /**
+   * Deletes the {@code event_subscription_state} rows (where each subscription is with each event) last written on a
+   * day wholly past {@code retention} at {@code now}, the rule the day partitions are dropped by: a row is written at
+   * or after its event's time, so an event keeps its rows as long as it is stored. The table is keyed by (event,
+   * subscription) and upserted, which a partition column would break, so it is pruned in statements of at most
+   * {@link #PRUNE_BATCH} rows ({@code FOR UPDATE SKIP LOCKED}, each its own transaction) rather than one big delete;
+   * returns the rows deleted.
+   */
+  public Future<Long> pruneStates(Instant now, Duration retention) {
+    OffsetDateTime before = now.minus(retention).atOffset(ZoneOffset.UTC).toLocalDate().atStartOfDay()
+        .atOffset(ZoneOffset.UTC);
+    return pruneFrom(before, 0);
+  }
+
+  private Future<Long> pruneFrom(OffsetDateTime before, long deleted) {
+    return pool.preparedQuery("DELETE FROM event_subscription_state WHERE ctid = ANY(ARRAY(SELECT ctid FROM "
+        + "event_subscription_state WHERE updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))")
+        .execute(Tuple.of(before, PRUNE_BATCH)).compose(rows -> rows.rowCount() < PRUNE_BATCH
+            ? Future.succeededFuture(deleted + rows.rowCount()) : pruneFrom(before, deleted + rows.rowCount()));
   }
 
   /** Creates the partition of {@code day} for every table if missing (tests create old days with it). */

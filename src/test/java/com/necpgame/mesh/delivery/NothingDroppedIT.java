@@ -91,6 +91,21 @@ class NothingDroppedIT {
           .put("service_name", "game").put("method", "webhook").put("topic_pattern", "game.*")
           .put("endpoint", "http://127.0.0.1:9/hook"));
       assertEquals(201, game.statusCode(), "a pattern it covers still passes: " + game.body());
+
+      // PATCH to a pattern it excludes is checked as POST is, and changes nothing
+      String id = new JsonObject(game.body()).getString("subscription_id");
+      HttpResponse<String> patched = call(port, "PATCH", "/subscriptions/" + id, new JsonObject()
+          .put("topic_pattern", "analytics.*"));
+      assertEquals(400, patched.statusCode(), patched.body());
+      JsonObject why = new JsonObject(patched.body()).getJsonObject("error").getJsonArray("details").getJsonObject(0);
+      assertEquals("/topic_pattern", why.getString("pointer"), patched.body());
+      assertTrue(why.getString("message").contains("delivery.topics"), patched.body());
+      HttpResponse<String> kept = call(port, "GET", "/subscriptions/" + id, null);
+      assertEquals("game.*", new JsonObject(kept.body()).getString("topic_pattern"), "unchanged: " + kept.body());
+      HttpResponse<String> narrowed = call(port, "PATCH", "/subscriptions/" + id, new JsonObject()
+          .put("topic_pattern", "game.economy.*"));
+      assertEquals(200, narrowed.statusCode(), "a pattern it covers still passes: " + narrowed.body());
+      assertEquals("game.economy.*", new JsonObject(narrowed.body()).getString("topic_pattern"));
     } finally {
       mesh.close();
     }

@@ -34,7 +34,7 @@ class MigrationsIT {
 
   private static final List<String> ALL = List.of("V1__event_store.sql", "V2__replay_jobs.sql", "V3__webhooks.sql",
       "V4__webhook_messages.sql", "V5__owners.sql", "V7__topic_owner.sql", "V8__publish_keys.sql",
-      "V9__event_status.sql", "V10__partition_by_time.sql");
+      "V9__event_status.sql", "V10__partition_by_time.sql", "V11__ack_redelivery.sql");
 
   /** What migrations after V1 add to the seed's schema. */
   private static final Map<String, Set<String>> ADDED_COLUMNS = Map.of(
@@ -48,7 +48,7 @@ class MigrationsIT {
           "lease_until", "created_at", "event_ids", "awaiting_ack"),
       "event_deliveries", Set.of("event_ids"),
       "event_subscription_state", Set.of("event_id", "subscription_id", "method", "state", "attempts", "last_error",
-          "requires_ack", "delivered_at", "processed_at", "updated_at"),
+          "requires_ack", "delivered_at", "processed_at", "updated_at", "topic", "kafka_partition", "kafka_offset"),
       "webhook_routed", Set.of("subscription_id", "topic", "partition", "next_offset"),
       "publish_keys", Set.of("principal", "idem_key", "body_hash", "event_id", "topic", "state", "partition", "offset",
           "attempt", "created_at", "claimed_at", "expires_at"));
@@ -244,7 +244,7 @@ class MigrationsIT {
     Migrations.run(pool, migrations(files))
         .compose(v -> pool.query(insert).execute())
         .compose(v -> Migrations.run(pool))
-        .map(verify(applied -> assertEquals(List.of("V10__partition_by_time.sql"), applied)))
+        .map(verify(applied -> assertEquals(List.of("V10__partition_by_time.sql", "V11__ack_redelivery.sql"), applied)))
         .compose(v -> pool.query("SELECT event_id, tableoid::regclass::text FROM events ORDER BY event_id").execute())
         .map(verify(rows -> {
           Map<String, String> where = new TreeMap<>();

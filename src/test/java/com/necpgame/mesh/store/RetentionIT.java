@@ -82,6 +82,26 @@ class RetentionIT {
     assertEquals(List.of(), again.dropped(), "no retention known: nothing dropped");
   }
 
+  /** The states of dropped events go too, by the same day rule, in bounded statements (more rows than one takes). */
+  @Test
+  void subscriptionStatesPastTheRetentionArePrunedInBatches() throws Exception {
+    OffsetDateTime tenDaysAgo = today.minusDays(10).atTime(12, 0).atOffset(ZoneOffset.UTC);
+    OffsetDateTime threeDaysAgoEarly = today.minusDays(3).atTime(0, 30).atOffset(ZoneOffset.UTC);
+    int old = PartitionMaintenance.PRUNE_BATCH + 5;
+    await(pool.preparedQuery("INSERT INTO event_subscription_state (event_id, subscription_id, method, state, "
+        + "updated_at) SELECT 'old-' || i, 'sub', 'kafka', 'delivered', $1 FROM generate_series(1, $2) AS i")
+        .execute(Tuple.of(tenDaysAgo, old)));
+    await(pool.preparedQuery("INSERT INTO event_subscription_state (event_id, subscription_id, method, state, "
+        + "updated_at) VALUES ('edge', 'sub', 'kafka', 'delivered', $1), ('recent', 'sub', 'kafka', 'processed', "
+        + "NOW())").execute(Tuple.of(threeDaysAgoEarly)));
+    long pruned = await(maintenance.pruneStates(now, Duration.ofDays(3)));
+    assertEquals(old, pruned, "every row of a day wholly past the retention, over two statements");
+    assertEquals(List.of("edge", "recent"), await(pool.query("SELECT event_id FROM event_subscription_state "
+        + "ORDER BY event_id").execute()).stream().map(r -> r.getString(0)).toList(),
+        "a day not wholly past the retention stays, as its events' partition does");
+    assertEquals(0L, await(maintenance.pruneStates(now, Duration.ofDays(3))), "nothing left to prune");
+  }
+
   @Test
   void aDayCreatedLaterTakesItsRowsFromTheDefaultPartition() throws Exception {
     LocalDate future = today.plusDays(10);
