@@ -1,5 +1,7 @@
-// Loads the mesh's web console in Debian's headless chromium and checks what a person would see: the game tick
-// advancing and a price chart drawn on its canvas. Usage: node console-check.mjs <mesh url> <screenshot.png>
+// Loads the mesh's web console in Debian's headless chromium and checks what a person would see: every panel filled
+// over HTTP before the stream starts (what it holds at that moment is printed as "filled", with the paths the page
+// asked for), then the game tick advancing and a price chart drawn on its canvas.
+// Usage: node console-check.mjs <mesh url> <screenshot.png>
 // Prints one JSON line with what it saw; exits non-zero (with the reason) when the page does not get there in time.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +24,21 @@ try {
   const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', e => problems.push(`page error: ${e.message}`));
   page.on('console', m => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  const asked = [];
+  page.on('request', r => asked.push(new URL(r.url()).pathname));
   await page.goto(url, { waitUntil: 'load' });
+
+  // the moment the HTTP reads are in, before the stream delivered anything
+  await page.waitForFunction(() => document.body.dataset.filled === 'http', null, { timeout: WAIT_MS, polling: 20 });
+  const filled = await page.evaluate(() => ({
+    chart_points: Math.max(0, ...[...document.querySelectorAll('canvas.price-chart')].map(c => Number(c.dataset.points))),
+    diplomacy_cells: document.querySelectorAll('#diplomacy td[data-state]').length,
+    crowd_rows: document.querySelectorAll('#crowd tbody tr:not(.empty)').length,
+    matches: document.querySelectorAll('#matches li:not(.empty)').length,
+    robots: document.querySelector('#robot-summary').textContent,
+    robot_types: document.querySelectorAll('#robot-types li').length,
+    connection: document.querySelector('#connection').dataset.state,
+  }));
 
   const hour = () => page.$eval('#tick', e => e.dataset.gameHour).then(h => (h === '' ? null : Number(h)));
   await page.waitForFunction(() => document.querySelector('#tick').dataset.gameHour !== '', null,
@@ -61,7 +77,8 @@ try {
   }));
   await page.waitForTimeout(300); // let the last frame paint before the picture
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ first_hour: firstHour, later_hour: laterHour, chart, ...seen, problems }));
+  console.log(JSON.stringify({ filled, asked: [...new Set(asked)], first_hour: firstHour, later_hour: laterHour, chart,
+    ...seen, problems }));
 } catch (e) {
   console.error(`${e.message}\n${problems.join('\n')}`);
   await context.pages()[0]?.screenshot({ path: screenshot, fullPage: true }).catch(() => {});

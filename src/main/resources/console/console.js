@@ -1,8 +1,9 @@
-// The live console: reads the mesh's settings, prices and diplomacy over HTTP, then follows the world over /ws.
+// The live console: fills every panel over HTTP (prices and their history, diplomacy, crowd, matches, robot pool),
+// then follows the world over /ws and appends what arrives.
 import { drawLineChart } from './chart.js';
 import { MeshClient } from './mesh-client.js';
 
-const HISTORY_MS = 5 * 60 * 1000;   // the stream starts this far back, so charts and the tick show at once
+const OVERLAP_MS = 2000;            // the stream starts this long before the HTTP reads, so nothing falls between
 const RATE_WINDOW_MS = 10 * 1000;
 const MAX_POINTS = 72;              // game hours kept per price chart
 const STATES = ['PEACE', 'ALLIANCE', 'COLD_WAR', 'WAR'];
@@ -23,10 +24,9 @@ const state = {
   prices: new Map(),       // commodity -> Map(game_hour -> price)
   pairs: new Map(),        // "a|b" -> {state, love, fear, since_day}
   diplomacyDay: null,
-  crowd: new Map(),        // commodity -> signal data
+  crowd: new Map(),        // commodity -> {reference_price, demand, supply, mood, game_day}
   matches: new Map(),      // match id -> {event_type, round, at}
-  robots: new Map(),       // robot id -> {type, busy}
-  pool: null,              // the last pool figures an event carried: {busy, total}
+  pool: null,              // GET /robots/pool: {busy, total, types: [{type, busy, total}]}
 };
 
 // Where the gateway wants credentials (security.*), open the page as /#token=<API key or JWT>: the token is kept for
@@ -59,14 +59,20 @@ async function start() {
   }
   renderPrices();
   renderDiplomacy();
-  loadPrices();
-  loadDiplomacy();
-  connect();
+  const since = Date.now() - OVERLAP_MS;
+  await Promise.all([loadPrices(), loadDiplomacy(), loadCrowd(), loadMatches(), loadPool()]);
+  document.body.dataset.filled = 'http'; // every panel has what the mesh knew when the page opened
+  connect(since);
   setInterval(renderRates, 1000);
 }
 
+// The history of every commodity's clearings (the last two game days), then the last clearing of each.
 async function loadPrices() {
   try {
+    const history = await getJson('/market/history');
+    for (const [commodity, points] of Object.entries(history.commodities)) {
+      points.filter(p => p.price !== null).forEach(p => series(commodity).set(p.game_hour, p.price));
+    }
     for (const p of (await getJson('/market/prices')).prices) {
       if (p.price !== null && p.game_hour !== null) {
         series(p.commodity).set(p.game_hour, p.price);
@@ -75,6 +81,42 @@ async function loadPrices() {
     renderPrices();
   } catch (e) {
     console.warn('prices unavailable', e);
+  }
+}
+
+async function loadCrowd() {
+  try {
+    const crowd = await getJson('/crowd');
+    for (const c of crowd.commodities) {
+      state.crowd.set(c.commodity, { commodity: c.commodity, reference_price: c.reference_price, demand: c.demand,
+        supply: c.supply, mood: crowd.mean_mood, game_day: crowd.game_day });
+    }
+    renderCrowd();
+  } catch (e) {
+    console.warn('crowd unavailable', e);
+  }
+}
+
+async function loadMatches() {
+  try {
+    for (const m of (await getJson('/matches?state=active&limit=100')).matches) {
+      state.matches.set(m.match_id, { event_type: m.phase, round: m.round, at: 0 });
+    }
+    renderMatches();
+  } catch (e) {
+    console.warn('matches unavailable', e);
+  }
+}
+
+let poolReload = null;
+
+async function loadPool() {
+  try {
+    state.pool = await getJson('/robots/pool');
+    renderRobots();
+  } catch (e) {
+    $('robot-summary').textContent = 'robot pool unavailable';
+    console.warn('robot pool unavailable', e);
   }
 }
 
@@ -91,9 +133,10 @@ async function loadDiplomacy() {
   }
 }
 
-// One subscription over the mesh's client library (clients/js/mesh-client.js, served as /console/mesh-client.js): it
-// reconnects by itself (backing off up to 30 s) and resumes from the offsets it reached, so nothing is counted twice.
-function connect() {
+// Two subscriptions on one socket of the mesh's client library (clients/js/mesh-client.js, served as
+// /console/mesh-client.js): it reconnects by itself (backing off up to 30 s) and resumes from the offsets it
+// reached, so nothing is counted twice.
+function connect(since) {
   const t = state.settings.topics;
   const client = new MeshClient({ url: '/ws', token: TOKEN, backoff: { initialMs: 1000, maxMs: 30000 } });
   setConnection('connecting', 'connecting…');
@@ -103,10 +146,14 @@ function connect() {
   client.on('reconnecting', r => setConnection('closed',
     `disconnected; reconnecting in ${Math.max(1, Math.round(r.delayMs / 1000))} s`));
   client.on('error', e => console.warn('mesh', e));
+  // the last game hour of ticks, so the game time shows at once; everything else from when the HTTP reads began
+  const gameHourMs = 3600 * 1000 / state.settings.clock.time_scale;
+  client.subscribe({ id: 'console-ticks', topics: [t.hourly, t.daily],
+    start: { timestamp: Date.now() - gameHourMs - OVERLAP_MS } }, onEvent);
   const subscription = client.subscribe({
     id: 'console',
-    topics: [t.hourly, t.daily, t.simulation, t.orders, ...t.other],
-    start: { timestamp: Date.now() - HISTORY_MS },
+    topics: [t.simulation, t.orders, ...t.other],
+    start: { timestamp: since },
   }, onEvent);
   subscription.on('subscribed', () => setConnection('live', `live · ${state.settings.node_id}`));
   subscription.on('error', e => setConnection('closed', e.message));
@@ -138,13 +185,15 @@ function onEvent(frame) {
     state.pairs.set(data.pair, { state: data.to, love: data.love, fear: data.fear, since_day: data.game_day });
     renderDiplomacy();
   } else if (type === 'world.crowd.signal') {
-    state.crowd.set(data.commodity, data);
+    const at = nearest(data.price_levels, data.reference_price);
+    state.crowd.set(data.commodity, { commodity: data.commodity, reference_price: data.reference_price,
+      demand: data.demand[at], supply: data.supply[at], mood: data.mean_mood, game_day: data.game_day });
     renderCrowd();
   } else if (type.startsWith('match.') || type.startsWith('round.')) {
     onMatch(type, data, frame.timestamp);
   }
   if (type.startsWith('robot.') || type === 'round.robots_assigned' || type.startsWith('robot_pool.')) {
-    onRobot(type, data);
+    poolReload = poolReload || setTimeout(() => { poolReload = null; loadPool(); }, 1000); // at most once a second
   }
 }
 
@@ -178,26 +227,6 @@ function onMatch(type, data, at) {
     state.matches.set(id, { event_type: type, round: data.round ?? data.round_number ?? known.round, at });
   }
   renderMatches();
-}
-
-function onRobot(type, data) {
-  const ids = [data.robot_id, ...(data.robot_ids || []),
-    ...(data.robots || []).map(r => (typeof r === 'string' ? r : r.robot_id || r.id))].filter(Boolean);
-  for (const id of ids) {
-    const robot = state.robots.get(id) || { type: data.robot_type || data.type || 'robot', busy: false };
-    if (type === 'robot.terminated' || type === 'robot.removed') {
-      state.robots.delete(id);
-      continue;
-    }
-    robot.busy = type === 'round.robots_assigned' || type === 'robot.assigned' ? true
-      : type === 'robot.released' || type === 'robot.instantiated' ? false : robot.busy;
-    state.robots.set(id, robot);
-  }
-  const figures = data.pool || data;
-  if (Number.isFinite(figures.busy) && Number.isFinite(figures.total)) {
-    state.pool = { busy: figures.busy, total: figures.total };
-  }
-  renderRobots();
 }
 
 function series(commodity) {
@@ -266,14 +295,15 @@ function renderDiplomacy() {
 }
 
 function renderCrowd() {
-  const rows = [...state.crowd.values()].sort((a, b) => a.commodity.localeCompare(b.commodity)).map(s => {
-    const at = nearest(s.price_levels, s.reference_price);
-    return el('tr', {}, el('td', { textContent: s.commodity }),
-      el('td', { textContent: s.reference_price.toFixed(2) }),
-      el('td', { textContent: Math.round(s.demand[at]).toLocaleString() }),
-      el('td', { textContent: Math.round(s.supply[at]).toLocaleString() }),
-      el('td', { textContent: s.mean_mood.toFixed(2) }));
-  });
+  if (state.crowd.size === 0) {
+    return;
+  }
+  const rows = [...state.crowd.values()].sort((a, b) => a.commodity.localeCompare(b.commodity)).map(s =>
+    el('tr', {}, el('td', { textContent: s.commodity }),
+      el('td', { textContent: Number(s.reference_price).toFixed(2) }),
+      el('td', { textContent: Math.round(s.demand).toLocaleString() }),
+      el('td', { textContent: Math.round(s.supply).toLocaleString() }),
+      el('td', { textContent: s.mood === null ? '–' : s.mood.toFixed(2) })));
   $('crowd').tBodies[0].replaceChildren(...rows);
   const days = [...state.crowd.values()].map(s => s.game_day);
   $('crowd-day').textContent = `game day ${Math.max(...days)}`;
@@ -302,21 +332,12 @@ function renderMatches() {
 }
 
 function renderRobots() {
-  const robots = [...state.robots.values()];
-  const busy = state.pool ? state.pool.busy : robots.filter(r => r.busy).length;
-  const total = state.pool ? state.pool.total : robots.length;
+  const { busy, total, types } = state.pool;
   $('robot-meter').style.width = total ? `${(busy / total * 100).toFixed(1)}%` : '0';
   $('robot-summary').textContent = total ? `${busy} of ${total} busy (${Math.round(busy / total * 100)} %)`
     : 'no robot in the pool';
-  const byType = new Map();
-  for (const r of robots) {
-    const t = byType.get(r.type) || { busy: 0, total: 0 };
-    t.total += 1;
-    t.busy += r.busy ? 1 : 0;
-    byType.set(r.type, t);
-  }
-  $('robot-types').replaceChildren(...[...byType].sort().map(([type, t]) =>
-    el('li', {}, el('span', { textContent: type }), el('span', { className: 'muted', textContent: `${t.busy}/${t.total} busy` }))));
+  $('robot-types').replaceChildren(...types.map(t =>
+    el('li', {}, el('span', { textContent: t.type }), el('span', { className: 'muted', textContent: `${t.busy}/${t.total} busy` }))));
 }
 
 start().catch(e => setConnection('closed', `console failed to start: ${e.message}`));

@@ -37,7 +37,7 @@ public record SecurityConfig(
 
   /** The endpoint groups an ACL names ({@code endpoints}); {@code *} is all of them. */
   public static final Set<String> ENDPOINTS = Set.of("events", "ws", "topics", "subscriptions", "replay", "dlq",
-      "stats", "market", "diplomacy", "docs");
+      "stats", "market", "diplomacy", "crowd", "matches", "robots", "console", "docs");
 
   private static final Set<String> PRINCIPAL_KEYS = Set.of("api_keys", "publish", "subscribe", "endpoints",
       "requests_per_second", "request_burst", "events_per_second", "event_burst", "admin", "shared_subscribe");

@@ -196,6 +196,26 @@ public final class Crowd {
     return lastHour;
   }
 
+  /** The producers' stock of commodity c after the last step (units). */
+  public double stock(int c) {
+    return stockSum[c];
+  }
+
+  /** The solvent agents' unmet need of commodity c after the last step (units). */
+  public double need(int c) {
+    return needSum[c];
+  }
+
+  /** The day's mean price of commodity c the producers follow (cents, smoothed over a day). */
+  public double meanPrice(int c) {
+    return smooth[c];
+  }
+
+  /** A faction's war weariness (days at war, decaying in peace). */
+  public double weariness(int f) {
+    return weariness[f];
+  }
+
   /** The commodities, in the order of every array here. */
   public List<String> commodities() {
     return List.of(commodities);

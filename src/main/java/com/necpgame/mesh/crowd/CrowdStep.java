@@ -2,8 +2,13 @@ package com.necpgame.mesh.crowd;
 
 import com.necpgame.mesh.market.Order;
 import com.necpgame.mesh.market.Prices;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +26,7 @@ public final class CrowdStep {
 
   /** The owner of the crowd's orders. */
   public static final String OWNER = "crowd";
+  private static final JsonFactory JSON = new JsonFactory();
 
   /**
    * An event to publish: on the orders topic (then {@code order} is the order its data places) or on the
@@ -37,6 +43,8 @@ public final class CrowdStep {
   private final long[] fillQuantity;
   private final long[] fillValue;
   private final TreeSet<String> wars;
+  /** What {@link #summary()} answers: the crowd as of its last step, null before the first. */
+  private JsonObject summary;
 
   private CrowdStep(Crowd crowd, List<String> factions, long[] prices, long[] bought, long[] sold, long[] fillQuantity,
       long[] fillValue, TreeSet<String> wars) {
@@ -159,7 +167,65 @@ public final class CrowdStep {
     if (!first && Math.floorMod(hour, 24) == 0) {
       out.addAll(activity(crowd.activity(Math.floorDiv(hour, 24) - 1)));
     }
+    summary = summary(hour, signals, out);
     return out;
+  }
+
+  /**
+   * The crowd as of its last step, for {@code GET /crowd} (null before the first): {@code game_hour, game_day,
+   * population, mean_mood, mean_wealth}, per faction {@code members, at_war, war_weariness}, per commodity the
+   * schedules at the reference price ({@code reference_price, demand, supply}), the day's {@code mean_price}, the
+   * producers' {@code stock}, the {@code unmet_need}, the hour's crowd {@code orders} with their {@code buy_quantity}
+   * and {@code sell_quantity}, and the factions whose producers are in a {@code shortage}.
+   */
+  public JsonObject summary() {
+    return summary == null ? null : summary.copy();
+  }
+
+  private JsonObject summary(long hour, List<Crowd.Signal> signals, List<Output> out) {
+    long day = Math.floorDiv(hour, 24);
+    int at = 0; // the level of the reference price itself (1.0)
+    for (int l = 1; l < Crowd.LEVELS.length; l++) {
+      at = Math.abs(Crowd.LEVELS[l] - 1) < Math.abs(Crowd.LEVELS[at] - 1) ? l : at;
+    }
+    boolean[] atWar = atWar();
+    JsonArray factionRows = new JsonArray();
+    for (int f = 0; f < factions.size(); f++) {
+      factionRows.add(new JsonObject().put("faction", factions.get(f)).put("members", crowd.members(f))
+          .put("at_war", atWar[f]).put("war_weariness", round(crowd.weariness(f))));
+    }
+    JsonArray rows = new JsonArray();
+    for (int c = 0; c < signals.size(); c++) {
+      Crowd.Signal s = signals.get(c);
+      long orders = 0;
+      long buy = 0;
+      long sell = 0;
+      for (Output o : out) {
+        if (o.order() != null && s.commodity().equals(o.data().getString("commodity"))) {
+          orders++;
+          buy += o.order().side() == Order.Side.BUY ? o.order().quantity() : 0;
+          sell += o.order().side() == Order.Side.SELL ? o.order().quantity() : 0;
+        }
+      }
+      JsonArray shortages = new JsonArray();
+      for (int f = 0; f < factions.size(); f++) {
+        if (crowd.inShortage(f, c, day)) {
+          shortages.add(factions.get(f));
+        }
+      }
+      rows.add(new JsonObject().put("commodity", s.commodity())
+          .put("reference_price", Prices.toDecimal(s.referencePrice()))
+          .put("mean_price", Prices.toDecimal(Math.round(crowd.meanPrice(c))))
+          .put("demand", s.demand()[at]).put("supply", s.supply()[at])
+          .put("stock", Math.round(crowd.stock(c))).put("unmet_need", Math.round(crowd.need(c)))
+          .put("orders", orders).put("buy_quantity", buy).put("sell_quantity", sell).put("shortage", shortages));
+    }
+    Crowd.Signal any = signals.isEmpty() ? null : signals.get(0);
+    return new JsonObject().put("game_hour", hour).put("game_day", day)
+        .put("population", any == null ? 0 : any.agents())
+        .put("mean_mood", any == null ? null : Math.round(any.meanMood() * 1000) / 1000.0)
+        .put("mean_wealth", any == null ? null : Math.round(any.meanWealth() * 100) / 100.0)
+        .put("factions", factionRows).put("commodities", rows);
   }
 
   private List<Output> activity(Crowd.Activity a) {
@@ -191,8 +257,38 @@ public final class CrowdStep {
     return Math.round(v * 10_000) / 10_000.0;
   }
 
+  /**
+   * The {@link #summary()} a state record holds ({@link #snapshot()} bytes), null when none: read up to it and no
+   * further, so a reader of the view never parses the agents (megabytes at the default population).
+   */
+  public static JsonObject summaryIn(byte[] state) {
+    try (JsonParser p = JSON.createParser(state)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if ("summary".equals(name)) {
+          if (value != JsonToken.START_OBJECT) {
+            return null;
+          }
+          int start = (int) p.currentTokenLocation().getByteOffset();
+          p.skipChildren();
+          int end = (int) p.currentLocation().getByteOffset();
+          return new JsonObject(new String(state, start, end - start, StandardCharsets.UTF_8));
+        }
+        p.skipChildren();
+      }
+      return null;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a crowd state record: " + e.getMessage(), e);
+    }
+  }
+
+  /** The state: the {@link #summary()} first (a reader of the view stops there), then what the crowd steps from. */
   public JsonObject snapshot() {
-    return new JsonObject().put("prices", longs(prices)).put("bought", longs(bought)).put("sold", longs(sold))
+    return new JsonObject().put("summary", summary).put("prices", longs(prices)).put("bought", longs(bought)).put("sold", longs(sold))
         .put("fill_quantity", longs(fillQuantity)).put("fill_value", longs(fillValue))
         .put("wars", new JsonArray(List.copyOf(wars))).put("crowd", crowd.snapshot());
   }
@@ -200,9 +296,11 @@ public final class CrowdStep {
   public static CrowdStep restore(JsonObject s, List<String> factions) {
     TreeSet<String> wars = new TreeSet<>();
     s.getJsonArray("wars").forEach(w -> wars.add((String) w));
-    return new CrowdStep(Crowd.restore(s.getJsonObject("crowd")), factions, unlongs(s.getJsonArray("prices")),
-        unlongs(s.getJsonArray("bought")), unlongs(s.getJsonArray("sold")), unlongs(s.getJsonArray("fill_quantity")),
-        unlongs(s.getJsonArray("fill_value")), wars);
+    CrowdStep step = new CrowdStep(Crowd.restore(s.getJsonObject("crowd")), factions,
+        unlongs(s.getJsonArray("prices")), unlongs(s.getJsonArray("bought")), unlongs(s.getJsonArray("sold")),
+        unlongs(s.getJsonArray("fill_quantity")), unlongs(s.getJsonArray("fill_value")), wars);
+    step.summary = s.getJsonObject("summary");
+    return step;
   }
 
   private static JsonArray longs(long[] values) {

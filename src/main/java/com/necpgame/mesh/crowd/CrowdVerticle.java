@@ -4,12 +4,14 @@ import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
+import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.KafkaWorker;
 import com.necpgame.mesh.kafka.StepLoop;
 import com.necpgame.mesh.tick.GameClock;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,16 +27,21 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * game hour from the first tick it sees, and publishes each commodity's {@code world.crowd.signal}, the schedules as
  * limit orders ({@code owner: crowd}, good for the next hour's clearing) on the orders topic and, at the first hour of
  * a day, the faction activity of the day before, exactly once per hour ({@link StepLoop}). Agents react to the wars
- * declared up to the hour before. {@code start()} completes when the loop is ready.
+ * declared up to the hour before. Every process follows the committed state to answer {@link #SUMMARY} ({@code GET
+ * /crowd}). {@code start()} completes when the loop is ready and that state was read.
  */
 public final class CrowdVerticle extends VerticleBase {
 
+  /** Reply the crowd as of its last step ({@link CrowdStep#summary()}); {@code game_hour} null before the first. */
+  public static final String SUMMARY = "mesh.crowd.summary";
   static final String KEY = "crowd";
 
   private final MeshContext mesh;
   private final WorldConfig world;
   private final List<String> commodities;
   private KafkaWorker loop;
+  private CompactedView view;
+  private volatile JsonObject summary;
 
   public CrowdVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -57,7 +64,17 @@ public final class CrowdVerticle extends VerticleBase {
             world.crowd().population(), world.crowd().seed(), world.crowd().shortageRate())
             : CrowdStep.restore(new JsonObject(new String(saved, StandardCharsets.UTF_8)), world.factions())),
         mesh.metrics().simulationTimer("crowd_step"))).start();
-    return Future.fromCompletionStage(loop.ready(), context);
+    view = new CompactedView(mesh.kafka(), world.stateTopic(), r -> {
+      if (KEY.equals(r.key()) && r.value() != null) {
+        summary = CrowdStep.summaryIn(StepLoop.snapshotOf(r.value()));
+      }
+    }, mesh.metrics()).start();
+    vertx.eventBus().consumer(SUMMARY, m -> m.reply(summary != null ? summary : new JsonObject()
+        .put("game_hour", null).put("game_day", null).put("population", world.crowd().population())
+        .put("mean_mood", null).put("mean_wealth", null).put("factions", new JsonArray())
+        .put("commodities", new JsonArray())));
+    return Future.all(Future.fromCompletionStage(loop.ready(), context),
+        Future.fromCompletionStage(view.caughtUp(), context));
   }
 
   /** The hourly step: the simulation's events in, the crowd's out. */
@@ -100,6 +117,7 @@ public final class CrowdVerticle extends VerticleBase {
   public Future<?> stop() {
     return vertx.executeBlocking(() -> {
       loop.close();
+      view.close();
       return null;
     });
   }

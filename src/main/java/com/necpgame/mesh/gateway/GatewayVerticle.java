@@ -94,6 +94,8 @@ public final class GatewayVerticle extends VerticleBase {
     new StatsRoutes(vertx, mesh).mount(router);
     new MarketRoutes(vertx, mesh, publisher).mount(router);
     new DiplomacyRoutes(vertx).mount(router);
+    new CrowdRoutes(vertx).mount(router);
+    new RobotRoutes(vertx).mount(router);
     new ConsoleRoutes(vertx, mesh.config()).mount(router);
     matches.mount(router);
     Buffer openapi = vertx.fileSystem().readFileBlocking(OPENAPI);

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 /**
  * The market: orders in ({@code POST /market/orders}, {@code DELETE /market/orders/{id}}) as events on the orders
  * topic keyed by commodity, and what the market process knows out ({@code GET /market/prices}, {@code GET
- * /market/{commodity}}), asked of the market verticle of this process over the event bus.
+ * /market/history}, {@code GET /market/{commodity}}), asked of the market verticle of this process over the event bus.
  */
 final class MarketRoutes {
 
@@ -48,8 +48,31 @@ final class MarketRoutes {
     router.delete("/market/orders/:orderId").handler(this::cancel);
     router.get("/market/prices").handler(ctx -> REPLIES.answer(ctx, 200,
         vertx.eventBus().request(MarketVerticle.PRICES, null)));
+    router.get("/market/history").handler(this::history); // before /market/:commodity, which would take it
     router.get("/market/:commodity").handler(ctx -> REPLIES.answer(ctx, 200,
         vertx.eventBus().request(MarketVerticle.BOOK, ctx.pathParam("commodity"))));
+  }
+
+  /**
+   * {@code ?hours=48&commodity=}: each commodity's hourly clearings (price, volume, game hour) of the last {@code hours}
+   * game hours, at most {@link MarketVerticle#HISTORY_HOURS}; 400 {@code invalid_query} for anything else.
+   */
+  private void history(RoutingContext ctx) {
+    String hours = ctx.queryParams().get("hours");
+    String commodity = ctx.queryParams().get("commodity");
+    int h = hours == null ? MarketVerticle.HISTORY_HOURS : hours.matches("[0-9]{1,3}") ? Integer.parseInt(hours) : 0;
+    if (h < 1 || h > MarketVerticle.HISTORY_HOURS) {
+      ApiErrors.send(ctx, 400, "invalid_query", "the query is not valid", new JsonArray().add(new Violation("/hours",
+          "an integer from 1 to " + MarketVerticle.HISTORY_HOURS + " (game hours of clearings kept)").toJson()));
+      return;
+    }
+    if (commodity != null && !world.commodities().containsKey(commodity)) {
+      ApiErrors.send(ctx, 400, "invalid_query", "the query is not valid", new JsonArray().add(new Violation(
+          "/commodity", "unknown commodity; known: " + world.commodities().keySet()).toJson()));
+      return;
+    }
+    JsonObject ask = new JsonObject().put("hours", h).put("commodity", commodity);
+    REPLIES.answer(ctx, 200, vertx.eventBus().request(MarketVerticle.HISTORY, ask));
   }
 
   /**

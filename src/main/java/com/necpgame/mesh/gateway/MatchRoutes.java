@@ -2,6 +2,7 @@ package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.envelope.Violation;
 import com.necpgame.mesh.match.MatchVerticle;
+import com.necpgame.mesh.security.Principal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
@@ -23,6 +24,7 @@ import java.util.Map;
 final class MatchRoutes {
 
   private static final int MAX_TEXT = 2000;
+  private static final int MAX_LIST = 1000;
   static final String TOKEN_HEADER = "X-Match-Token";
   private static final BusReplies REPLIES = new BusReplies(Map.of(403, "forbidden", 404, "match_not_found",
       409, "out_of_order", 503, "matches_unavailable"), "matches_unavailable",
@@ -41,10 +43,36 @@ final class MatchRoutes {
 
   void mount(Router router) {
     EventRoutes.json(router.post("/matches"), this::create);
+    router.get("/matches").handler(this::list);
     router.get("/matches/:matchId").handler(ctx -> REPLIES.answer(ctx, 200,
         vertx.eventBus().request(MatchVerticle.GET, ctx.pathParam("matchId"))));
     router.post("/matches/:matchId/responses").consumes("application/json").handler(ctx -> act(ctx, true));
     router.post("/matches/:matchId/votes").consumes("application/json").handler(ctx -> act(ctx, false));
+  }
+
+  /**
+   * {@code ?state=active|completed|all&limit=100}: the matches every process knows from {@code match-state}, by id;
+   * an admin principal also sees each one's player. 400 {@code invalid_query} for another state or limit.
+   */
+  private void list(RoutingContext ctx) {
+    String state = ctx.queryParams().get("state");
+    String limit = ctx.queryParams().get("limit");
+    JsonArray problems = new JsonArray();
+    if (state != null && !state.matches("active|completed|all")) {
+      problems.add(new Violation("/state", "one of active (the default), completed, all").toJson());
+    }
+    int n = limit == null ? 100 : limit.matches("[0-9]{1,4}") ? Integer.parseInt(limit) : 0;
+    if (n < 1 || n > MAX_LIST) {
+      problems.add(new Violation("/limit", "an integer from 1 to " + MAX_LIST + " (default 100)").toJson());
+    }
+    if (!problems.isEmpty()) {
+      ApiErrors.send(ctx, 400, "invalid_query", "the query is not valid", problems);
+      return;
+    }
+    Principal principal = SecurityHandler.principal(ctx);
+    JsonObject ask = new JsonObject().put("state", state == null ? "active" : state).put("limit", n)
+        .put("players", principal != null && principal.acl().admin());
+    REPLIES.answer(ctx, 200, vertx.eventBus().request(MatchVerticle.LIST, ask));
   }
 
   /**

@@ -4,6 +4,7 @@ import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.kafka.StepLoop;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * and each commodity's last clearing. Turns order events into book changes and clearings into envelopes on the output
  * topic whose ids, times and correlation ids follow from the hour alone, so clearing the same inputs again gives the
  * same bytes. Its state record (a JSON document) carries a small {@code view} that every process follows to answer
- * {@code GET /market/...}.
+ * {@code GET /market/...}, and each commodity's clearings of the last {@link MarketVerticle#HISTORY_HOURS} game hours
+ * ({@code GET /market/history}): {@code [game_hour, price in cents or null, volume]}, oldest first.
  */
 final class MarketShard implements StepLoop.Model {
 
@@ -32,24 +34,30 @@ final class MarketShard implements StepLoop.Model {
   private final String outputTopic;
   private final Market market;
   private final JsonObject lastClearings;
+  /** Commodity -> its clearings of the last {@link MarketVerticle#HISTORY_HOURS} hours, [hour, cents, volume]. */
+  private final JsonObject history;
   private long lastHour;
 
-  private MarketShard(String key, String outputTopic, Market market, JsonObject lastClearings, long lastHour) {
+  private MarketShard(String key, String outputTopic, Market market, JsonObject lastClearings, JsonObject history,
+      long lastHour) {
     this.key = key;
     this.outputTopic = outputTopic;
     this.market = market;
     this.lastClearings = lastClearings;
+    this.history = history;
     this.lastHour = lastHour;
   }
 
   static MarketShard fresh(String key, Map<String, Long> references, String outputTopic) {
-    return new MarketShard(key, outputTopic, new Market(references), new JsonObject(), Long.MIN_VALUE);
+    return new MarketShard(key, outputTopic, new Market(references), new JsonObject(), new JsonObject(),
+        Long.MIN_VALUE);
   }
 
+  /** The shard its state record saved (a record written before the history was kept restores with none). */
   static MarketShard restore(byte[] state, String outputTopic) {
     JsonObject s = new JsonObject(new String(state, StandardCharsets.UTF_8));
     return new MarketShard(s.getString("shard"), outputTopic, Market.restore(s.getJsonObject("market")),
-        s.getJsonObject("last_clearings"), s.getLong("last_hour"));
+        s.getJsonObject("last_clearings"), s.getJsonObject("history", new JsonObject()), s.getLong("last_hour"));
   }
 
   @Override
@@ -88,9 +96,28 @@ final class MarketShard implements StepLoop.Model {
       if (c.price() != null) {
         lastClearings.put(c.commodity(), cleared.copy().put("game_time", gameTime.toString()));
       }
+      JsonArray kept = history.getJsonArray(c.commodity());
+      if (kept == null) {
+        history.put(c.commodity(), kept = new JsonArray());
+      }
+      kept.add(new JsonArray().add(hour).add(c.price()).add(c.volume()));
     }
+    forget(hour - MarketVerticle.HISTORY_HOURS);
     lastHour = hour;
     return out;
+  }
+
+  /** Drops the clearings of hour {@code last} and before, and the commodities left with none. */
+  private void forget(long last) {
+    for (String c : List.copyOf(history.fieldNames())) {
+      JsonArray kept = history.getJsonArray(c);
+      while (!kept.isEmpty() && kept.getJsonArray(0).getLong(0) <= last) {
+        kept.remove(0);
+      }
+      if (kept.isEmpty()) {
+        history.remove(c);
+      }
+    }
   }
 
   @Override
@@ -119,11 +146,13 @@ final class MarketShard implements StepLoop.Model {
     }
     return new JsonObject().put("shard", key).put("last_hour", lastHour)
         .put("view", new JsonObject().put("last_hour", lastHour).put("commodities", commodities))
-        .put("last_clearings", lastClearings).put("market", snapshot).encode().getBytes(StandardCharsets.UTF_8);
+        .put("last_clearings", lastClearings).put("history", history).put("market", snapshot).encode()
+        .getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The {@code view} of a state record. */
+  /** The {@code view} of a state record, with the shard's {@code history} (empty in a record written before it). */
   static JsonObject view(byte[] state) {
-    return new JsonObject(new String(state, StandardCharsets.UTF_8)).getJsonObject("view");
+    JsonObject s = new JsonObject(new String(state, StandardCharsets.UTF_8));
+    return s.getJsonObject("view").put("history", s.getJsonObject("history", new JsonObject()));
   }
 }

@@ -22,7 +22,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * The hourly market: a {@link StepLoop} over the orders topic, whose partitions the consumer group
  * {@code world.market.group} gives this process are its shards ({@link MarketShard}), stepped by the hourly ticks.
  * Every process follows every shard's published state, so {@code GET /market/...} answers on any process, over the
- * event bus ({@link #BOOK}, {@link #PRICES}). {@code start()} completes when the loop is ready and the state was read.
+ * event bus ({@link #BOOK}, {@link #PRICES}, {@link #HISTORY}). {@code start()} completes when the loop is ready and
+ * the state was read.
  */
 public final class MarketVerticle extends VerticleBase {
 
@@ -30,6 +31,13 @@ public final class MarketVerticle extends VerticleBase {
   public static final String BOOK = "mesh.market.book";
   /** Reply the last clearing price of every commodity. */
   public static final String PRICES = "mesh.market.prices";
+  /**
+   * Request {@code {hours, commodity?}}; reply each commodity's clearings of the last {@code hours} game hours (of the
+   * last hour any shard cleared), or fail 404 for an unknown commodity.
+   */
+  public static final String HISTORY = "mesh.market.history";
+  /** How many game hours of clearings each shard keeps in its state (two game days: the console's charts). */
+  public static final int HISTORY_HOURS = 48;
 
   private final MeshContext mesh;
   private final WorldConfig world;
@@ -66,6 +74,14 @@ public final class MarketVerticle extends VerticleBase {
       }
     });
     vertx.eventBus().consumer(PRICES, m -> m.reply(prices()));
+    vertx.eventBus().<JsonObject>consumer(HISTORY, m -> {
+      String commodity = m.body().getString("commodity");
+      if (commodity != null && !world.commodities().containsKey(commodity)) {
+        m.fail(404, "no commodity " + commodity + "; known: " + world.commodities().keySet());
+      } else {
+        m.reply(history(commodity, m.body().getInteger("hours", HISTORY_HOURS)));
+      }
+    });
     return Future.all(Future.fromCompletionStage(loop.ready(), context),
         Future.fromCompletionStage(follower.caughtUp(), context));
   }
@@ -111,6 +127,41 @@ public final class MarketVerticle extends VerticleBase {
           .put("reference_price", view.getValue("reference_price")));
     });
     return new JsonObject().put("prices", prices);
+  }
+
+  /**
+   * {@code {as_of_hour, hours, commodities: {name: [{game_hour, game_time, price, volume}]}}}: every configured
+   * commodity (or the one asked), its clearings after {@code as_of_hour - hours}, oldest first; price null in an hour
+   * with orders that did not trade.
+   */
+  private JsonObject history(String only, int hours) {
+    Long asOf = null;
+    Map<String, JsonArray> kept = new TreeMap<>();
+    for (JsonObject view : views.values()) {
+      Long last = view.getLong("last_hour");
+      asOf = last == null || last == Long.MIN_VALUE ? asOf : asOf == null ? last : Math.max(asOf, last);
+      JsonObject history = view.getJsonObject("history", new JsonObject());
+      history.fieldNames().forEach(c -> kept.put(c, history.getJsonArray(c)));
+    }
+    GameClock clock = world.tick().clock();
+    JsonObject commodities = new JsonObject();
+    for (String c : world.commodities().keySet()) {
+      if (only != null && !only.equals(c)) {
+        continue;
+      }
+      JsonArray points = new JsonArray();
+      for (Object o : kept.getOrDefault(c, new JsonArray())) {
+        JsonArray p = (JsonArray) o;
+        long hour = p.getLong(0);
+        if (asOf != null && hour > asOf - hours) {
+          points.add(new JsonObject().put("game_hour", hour)
+              .put("game_time", clock.gameEpoch().plus(Duration.ofHours(hour)).toString())
+              .put("price", p.getValue(1) == null ? null : Prices.toDecimal(p.getLong(1))).put("volume", p.getLong(2)));
+        }
+      }
+      commodities.put(c, points);
+    }
+    return new JsonObject().put("as_of_hour", asOf).put("hours", hours).put("commodities", commodities);
   }
 
   @Override

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -46,6 +47,8 @@ public final class MatchVerticle extends VerticleBase {
 
   public static final String CREATE = "mesh.match.create";
   public static final String GET = "mesh.match.get";
+  /** Request {@code {state: active | completed | all, limit, players}}; reply {@link MatchViews#list}. */
+  public static final String LIST = "mesh.match.list";
   public static final String RESPOND = "mesh.match.respond";
   public static final String VOTE = "mesh.match.vote";
   public static final String CHANGED = "mesh.match.changed.";
@@ -90,6 +93,9 @@ public final class MatchVerticle extends VerticleBase {
           m.reply(view);
         }
       });
+      vertx.eventBus().<JsonObject>consumer(LIST, m -> m.reply(views.list(MatchViews.Listing.valueOf(
+          m.body().getString("state").toUpperCase(Locale.ROOT)), m.body().getInteger("limit"),
+          m.body().getBoolean("players"))));
       vertx.eventBus().<JsonObject>consumer(RESPOND, m -> act(m, true));
       vertx.eventBus().<JsonObject>consumer(VOTE, m -> act(m, false));
       LOG.info("matches: {} partitions, run by the members of group {}", count, config.group());

@@ -1,6 +1,10 @@
 package com.necpgame.mesh.match;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,6 +35,33 @@ public final class MatchViews {
   public JsonObject view(String id) {
     Match m = latest.get(id);
     return m == null ? null : m.view();
+  }
+
+  /** Which matches {@link #list} shows. */
+  public enum Listing { ACTIVE, COMPLETED, ALL }
+
+  /**
+   * {@code {total, active, completed, matches}}: how many matches are known, under way and over, and the first
+   * {@code limit} of those {@code which} asks for, by id, each {@code {match_id, phase, round, rounds, participants,
+   * deadline_ms, version}} and its {@code player_id} when {@code withPlayers} (never a token, prompt or answer).
+   */
+  public JsonObject list(Listing which, int limit, boolean withPlayers) {
+    List<Match> all = new ArrayList<>(latest.values());
+    long completed = all.stream().filter(m -> m.phase() == Match.Phase.COMPLETED).count();
+    List<Match> shown = all.stream()
+        .filter(m -> which == Listing.ALL || (m.phase() == Match.Phase.COMPLETED) == (which == Listing.COMPLETED))
+        .sorted(Comparator.comparing(Match::id)).toList();
+    JsonArray page = new JsonArray();
+    for (Match m : shown.subList(0, Math.min(limit, shown.size()))) {
+      JsonObject v = m.view();
+      JsonObject row = new JsonObject().put("match_id", m.id()).put("phase", v.getString("phase"))
+          .put("round", m.round()).put("rounds", v.getInteger("rounds"))
+          .put("participants", v.getJsonArray("participants").size()).put("deadline_ms", v.getValue("deadline_ms"))
+          .put("version", m.version());
+      page.add(withPlayers ? row.put("player_id", m.playerId()) : row);
+    }
+    return new JsonObject().put("total", shown.size()).put("active", all.size() - completed)
+        .put("completed", completed).put("matches", page);
   }
 
   /**

@@ -2,6 +2,7 @@ package com.necpgame.mesh.robot;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MatchConfig;
+import com.necpgame.mesh.kafka.CompactedView;
 import com.necpgame.mesh.kafka.GroupLoop;
 import com.necpgame.mesh.kafka.Leadership;
 import com.necpgame.mesh.kafka.StateTopic;
@@ -17,9 +18,13 @@ import org.slf4j.LoggerFactory;
  * Wires the robot {@link Orchestration}. The pool is one for the whole cluster, so one process runs it: every process
  * is a candidate in a {@link Leadership} group on {@code robot-pool-state}, and the leader reads the pool back from
  * that topic and runs the orchestration's loop until it stops leading (another process then takes over within
- * {@code robots.failover_ms} and goes on from the loop's committed offsets).
+ * {@code robots.failover_ms} and goes on from the loop's committed offsets). Every process follows that topic into a
+ * {@link PoolView} to answer {@link #POOL} ({@code GET /robots/pool}).
  */
 public final class RobotVerticle extends VerticleBase {
+
+  /** Reply {@link PoolView#summary}: the robots by type (persona), busy and idle. */
+  public static final String POOL = "mesh.robots.pool";
 
   private static final Logger LOG = LoggerFactory.getLogger(RobotVerticle.class);
 
@@ -28,6 +33,8 @@ public final class RobotVerticle extends VerticleBase {
   private Leadership leadership;
   private volatile GroupLoop loop;
   private boolean stopped;
+  private final PoolView pool = new PoolView();
+  private CompactedView view;
 
   public RobotVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -47,7 +54,12 @@ public final class RobotVerticle extends VerticleBase {
         }).start();
     Gauge.builder("event_bus_robot_pool_leader", () -> loop != null ? 1 : 0)
         .description("1 while this process runs the robot pool").register(mesh.metrics().registry());
-    return Future.fromCompletionStage(leadership.ready(), context);
+    view = new CompactedView(mesh.kafka(), robots.poolStateTopic(), r -> pool.record(r.key(), r.value()),
+        mesh.metrics()).start();
+    vertx.eventBus().consumer(POOL, m -> m.reply(pool.summary(robots.types(), robots.maxTotal(),
+        robots.minIdlePerType())));
+    return Future.all(Future.fromCompletionStage(leadership.ready(), context),
+        Future.fromCompletionStage(view.caughtUp(), context));
   }
 
   /** On the election's thread: the pool from its state topic, then the loop. */
@@ -80,6 +92,7 @@ public final class RobotVerticle extends VerticleBase {
       }
       follow();
       leadership.close();
+      view.close();
       return null;
     });
   }

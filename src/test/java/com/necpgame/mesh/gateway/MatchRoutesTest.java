@@ -30,6 +30,7 @@ class MatchRoutesTest {
     vertx.eventBus().<JsonObject>consumer(MatchVerticle.CREATE, m -> m.fail(503, "this process runs no match partition"));
     vertx.eventBus().<JsonObject>consumer(MatchVerticle.RESPOND, m -> m.reply(new JsonObject().put("accepted", true)
         .put("match", new JsonObject().put("match_id", m.body().getString("match_id")))));
+    vertx.eventBus().<JsonObject>consumer(MatchVerticle.LIST, m -> m.reply(new JsonObject().put("asked", m.body())));
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false));
     new MatchRoutes(vertx).mount(router);
@@ -68,5 +69,20 @@ class MatchRoutesTest {
     JsonObject body = new JsonObject(r.body());
     assertEquals(true, body.getBoolean("accepted"));
     assertEquals("match-1", body.getJsonObject("match").getString("match_id"));
+  }
+
+  @Test
+  void listsWithTheQueryPassedOnAndRefusesABadOne() throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort()
+        + "/matches?state=all&limit=5")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(new JsonObject().put("state", "all").put("limit", 5).put("players", false),
+        new JsonObject(r.body()).getJsonObject("asked"), "no principal, no players");
+    r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort()
+        + "/matches?state=live&limit=99999")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, r.statusCode(), r.body());
+    JsonObject error = new JsonObject(r.body()).getJsonObject("error");
+    assertEquals("invalid_query", error.getString("code"));
+    assertEquals(2, error.getJsonArray("details").size(), r.body());
   }
 }
