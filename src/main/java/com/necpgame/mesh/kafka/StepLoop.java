@@ -368,10 +368,10 @@ public final class StepLoop implements KafkaWorker.Body {
 
     /**
      * A tick partition the group never committed (a fresh world, or a new group) is read from its last
-     * {@value StepLoop#LATEST_TICK_RECORDS} records instead of from its end, so that the owner steps the latest tick emitted
-     * before it joined: on a fresh world the emitter's first tick (its current period, at once) may come before the
-     * group's first assignment, and waiting for the next would cost a whole period. A committed partition goes on
-     * from its committed offset, as before.
+     * {@value StepLoop#LATEST_TICK_RECORDS} records instead of from its end, so that the owner steps the latest tick
+     * emitted before it joined: on a fresh world the emitter's first tick (its current period, at once) may come
+     * before the group's first assignment, and waiting for the next would cost a whole period. A committed partition
+     * goes on from its committed offset, as before.
      */
     private void fromLatestTick(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) {

@@ -42,7 +42,7 @@ class MarketShockTest {
     recovered(days);
   }
 
-  /** Runs the world with the large order placed at the start of {@link #ORDER_DAY}; answers food's daily mean prices. */
+  /** Runs the world with the large order placed at the start of {@link #ORDER_DAY}; answers food's daily means. */
   private static double[] shock(Order.Side side) {
     WorldKernel world = new WorldKernel(WORLD, WorldYearTest.POPULATION, 0);
     double[] sum = new double[DAYS];

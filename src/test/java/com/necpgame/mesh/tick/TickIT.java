@@ -48,7 +48,7 @@ class TickIT {
     try (TickEmitter old = new TickEmitter(clients, transactionalId, clock, channels, 24);
         TickEmitter next = new TickEmitter(clients, transactionalId, clock, channels, 24)) {
       old.takeOver();
-      assertEquals(t0.plusSeconds(1), old.emitDue(t0.plusMillis(300)), "fresh: the current hour at once, then the next");
+      assertEquals(t0.plusSeconds(1), old.emitDue(t0.plusMillis(300)), "fresh: the current hour now, the next next");
       old.emitDue(t0.plusSeconds(1));
       old.emitDue(t0.plusSeconds(2));
       next.takeOver(); // the old one is "paused" here and wakes up afterwards

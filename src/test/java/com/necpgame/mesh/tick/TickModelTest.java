@@ -74,7 +74,8 @@ class TickModelTest {
     assertEquals(List.of(), beforeEpoch.emit(), "no firing since the game epoch: nothing yet");
     assertEquals(GAME_EPOCH.minusSeconds(10), beforeEpoch.last());
     TickSchedule shifted = TickSchedule.parse("hourly", "30 * * * *", Duration.ofHours(1), GAME_EPOCH);
-    assertEquals(List.of(hour(7).plusSeconds(1800)), TickPlan.of(shifted, null, hour(8).plusSeconds(1799), 24).emit());
+    assertEquals(List.of(hour(7).plusSeconds(1800)),
+        TickPlan.of(shifted, null, hour(8).plusSeconds(1799), 24).emit());
   }
 
   @Test
