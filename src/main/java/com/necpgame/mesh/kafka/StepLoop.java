@@ -84,6 +84,11 @@ public final class StepLoop implements KafkaWorker.Body {
    * rejoined and every rebalance waited for it until its {@code max.poll.interval.ms} (5 minutes), the shards idle.
    */
   private static final Duration GROUP_POLL = Duration.ofMillis(100);
+  /**
+   * How many records back from its end a tick partition the group never committed is read from: the last tick
+   * transactions (a tick or a catch-up's ticks and summary, and their commit markers) hold the latest tick.
+   */
+  static final int LATEST_TICK_RECORDS = 8;
 
   /** Who owns which shard. */
   public enum Ownership {
@@ -356,11 +361,37 @@ public final class StepLoop implements KafkaWorker.Body {
         Map<String, Set<TopicPartition>> owned = new TreeMap<>();
         partitions.forEach(p -> owned.put(keyOf(p), Set.of(p)));
         take(owned);
-      } else if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
-        List<TopicPartition> parts = PartitionScan.partitionsOf(inputs, t -> settings.inputs().matcher(t).matches(),
-            LOOKUP);
-        inputs.assign(parts);
-        take(Map.of(settings.name(), Set.copyOf(parts)));
+      } else {
+        fromLatestTick(partitions);
+        if (shards.isEmpty() && !ticks.assignment().isEmpty()) {
+          List<TopicPartition> parts = PartitionScan.partitionsOf(inputs, t -> settings.inputs().matcher(t).matches(),
+              LOOKUP);
+          inputs.assign(parts);
+          take(Map.of(settings.name(), Set.copyOf(parts)));
+        }
+      }
+    }
+
+    /**
+     * A tick partition the group never committed (a fresh world, or a new group) is read from its last
+     * {@value StepLoop#LATEST_TICK_RECORDS} records instead of from its end, so that the owner steps the latest tick
+     * emitted before it joined: on a fresh world the emitter's first tick (its current period, at once) may come
+     * before the group's first assignment, and waiting for the next would cost a whole period. A committed partition
+     * goes on from its committed offset, as before.
+     */
+    private void fromLatestTick(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) {
+        return;
+      }
+      Map<TopicPartition, OffsetAndMetadata> committed = ticks.committed(Set.copyOf(partitions), LOOKUP);
+      List<TopicPartition> fresh = partitions.stream().filter(p -> committed.get(p) == null).toList();
+      if (fresh.isEmpty()) {
+        return;
+      }
+      Map<TopicPartition, Long> begins = ticks.beginningOffsets(fresh, LOOKUP);
+      Map<TopicPartition, Long> ends = ticks.endOffsets(fresh, LOOKUP);
+      for (TopicPartition p : fresh) {
+        ticks.seek(p, Math.max(begins.get(p), ends.get(p) - LATEST_TICK_RECORDS));
       }
     }
 

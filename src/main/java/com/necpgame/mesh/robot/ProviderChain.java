@@ -1,6 +1,8 @@
 package com.necpgame.mesh.robot;
 
+import com.necpgame.mesh.config.MatchConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -30,8 +32,35 @@ public final class ProviderChain {
     this.metrics = metrics;
   }
 
+  /**
+   * The chain {@code llm.providers} names, in its order: {@code openai} the OpenAI-compatible provider, {@code
+   * anthropic} the Anthropic Messages API, {@code local} the local one (config validation makes it the last). Its
+   * remote providers hold HTTP clients and breakers: {@link #close} closes them.
+   */
+  public static ProviderChain of(Vertx vertx, MatchConfig.Llm llm, RobotMetrics metrics) {
+    List<TextProvider> providers = new ArrayList<>();
+    for (String name : llm.providers()) {
+      providers.add(switch (name) {
+        case "openai" -> new OpenAiProvider(vertx, llm.openai(), llm);
+        case "anthropic" -> new AnthropicProvider(vertx, llm.anthropic(), llm);
+        default -> new LocalProvider(llm.seed());
+      });
+    }
+    return new ProviderChain(providers, metrics);
+  }
+
   public List<TextProvider> providers() {
     return providers;
+  }
+
+  /** The remote providers, in chain order. */
+  public List<RemoteProvider> remotes() {
+    return providers.stream().filter(p -> p instanceof RemoteProvider).map(p -> (RemoteProvider) p).toList();
+  }
+
+  /** Closes the remote providers. */
+  public void close() {
+    remotes().forEach(RemoteProvider::close);
   }
 
   public Future<Answer> answer(Task task) {

@@ -11,7 +11,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -34,7 +33,7 @@ public final class RobotWorkerVerticle extends VerticleBase {
 
   private final MeshContext mesh;
   private final MatchConfig games;
-  private final List<RemoteProvider> remotes = new ArrayList<>();
+  private ProviderChain chain;
   private GroupLoop loop;
   private long probeTimer = -1;
 
@@ -46,27 +45,17 @@ public final class RobotWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     MatchConfig.Llm llm = games.llm();
-    List<TextProvider> providers = new ArrayList<>();
-    for (String name : llm.providers()) {
-      TextProvider p = switch (name) {
-        case "openai" -> new OpenAiProvider(vertx, llm.openai(), llm);
-        case "anthropic" -> new AnthropicProvider(vertx, llm.anthropic(), llm);
-        default -> new LocalProvider(llm.seed());
-      };
-      if (p instanceof RemoteProvider r) {
-        remotes.add(r);
-        io.micrometer.core.instrument.Gauge.builder("event_bus_robot_provider_breaker_state", r,
-                remote -> switch (remote.state()) {
-                  case CLOSED -> 0;
-                  case HALF_OPEN -> 1;
-                  case OPEN -> 2;
-                }).tag("provider", name).description("The remote provider's circuit breaker: 0 closed, 1 half-open, "
-                + "2 open").register(mesh.metrics().registry());
-      }
-      providers.add(p);
-    }
     RobotMetrics metrics = new RobotMetrics(mesh.metrics().registry(), llm);
-    ProviderChain chain = new ProviderChain(providers, metrics);
+    chain = ProviderChain.of(vertx, llm, metrics);
+    for (RemoteProvider r : chain.remotes()) {
+      io.micrometer.core.instrument.Gauge.builder("event_bus_robot_provider_breaker_state", r,
+              remote -> switch (remote.state()) {
+                case CLOSED -> 0;
+                case HALF_OPEN -> 1;
+                case OPEN -> 2;
+              }).tag("provider", r.name()).description("The remote provider's circuit breaker: 0 closed, 1 half-open, "
+              + "2 open").register(mesh.metrics().registry());
+    }
     loop = new GroupLoop(mesh.kafka(), mesh.producer(), List.of(games.robots().commandsTopic()),
         games.robots().workerGroup(), games.robots().checkMs(), mesh.metrics(), new GroupLoop.Handler() {
           @Override
@@ -138,7 +127,9 @@ public final class RobotWorkerVerticle extends VerticleBase {
     vertx.cancelTimer(probeTimer);
     return vertx.executeBlocking(() -> {
       loop.close();
-      remotes.forEach(RemoteProvider::close);
+      if (chain != null) {
+        chain.close();
+      }
       return null;
     });
   }

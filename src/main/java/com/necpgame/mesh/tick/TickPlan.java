@@ -21,12 +21,15 @@ public record TickPlan(List<Instant> emit, CatchUp catchUp, Instant last) {
   static final int COUNT_LIMIT = 1_000_000;
 
   /**
-   * @param last the game time of the last tick emitted, or null when the topic has none: then nothing is due and the
-   *     schedule starts at {@code now}
+   * @param last the game time of the last tick emitted, or null when the topic has none (a fresh world): then its
+   *     current firing, the last at or before {@code now}, is due at once, so a fresh world's consumers start in the
+   *     current hour instead of waiting up to a whole period for the next one (none since the game epoch: nothing is
+   *     due and the schedule starts at {@code now})
    */
   public static TickPlan of(TickSchedule schedule, Instant last, Instant now, int maxCatchUp) {
     if (last == null) {
-      return new TickPlan(List.of(), null, now);
+      Instant current = schedule.latest(now);
+      return current == null ? new TickPlan(List.of(), null, now) : new TickPlan(List.of(current), null, current);
     }
     List<Instant> due = schedule.between(last, now, maxCatchUp);
     if (due.isEmpty()) {

@@ -80,6 +80,21 @@ public final class TickSchedule {
         .orElse(null);
   }
 
+  /**
+   * The last firing at or before a game time, or null when there is none since the game epoch: the current hour of
+   * an hourly schedule.
+   */
+  public Instant latest(Instant upTo) {
+    Instant before = times.lastExecution(ZonedDateTime.ofInstant(upTo, ZoneOffset.UTC))
+        .map(ZonedDateTime::toInstant).orElse(null);
+    if (before == null) {
+      return null;
+    }
+    Instant after = next(before); // whether the cron library's last execution includes upTo or not
+    Instant latest = after != null && !after.isAfter(upTo) ? after : before;
+    return latest.isBefore(gameEpoch) ? null : latest;
+  }
+
   /** The firings in {@code (after, upTo]}, oldest first, at most {@code limit}. */
   public List<Instant> between(Instant after, Instant upTo, int limit) {
     List<Instant> out = new ArrayList<>();

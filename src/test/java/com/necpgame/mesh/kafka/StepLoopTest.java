@@ -282,6 +282,36 @@ class StepLoopTest {
     assertEquals(0, restarts("daily"));
   }
 
+  @Test
+  void aFreshTicksOwnerStepsTheLatestTickEmittedBeforeItJoinedAndACommittedOneGoesOnFromItsOffset() throws Exception {
+    TopicPartition a = new TopicPartition("in.a", 0);
+    log.topic("in.a", 1);
+    log.topic("ticks", 1);
+    for (long period = 1; period <= 12; period++) { // a world's ticks before this group's first member joined
+      tick(period);
+    }
+    log.append(TICKS, System.currentTimeMillis(), new JsonObject().put("event_type", "catchup").encode());
+    input(a, 12, 7);
+    mesh.tickGroup = List.of(TICKS);
+    start(new StepLoop.Settings("hourly", "g.hourly", StepLoop.Ownership.TICKS, Pattern.compile("in\\.a"),
+        ticks(Duration.ofHours(1)), STATE, 0, 3));
+    await(() -> outputs().size() == 1);
+    assertEquals(List.of("hourly@12:[7]"), outputs(), "the latest tick at once, not the next one a period later");
+    assertEquals(Map.of(TICKS, 12L), lastOffsets(), "the offset after the tick stepped");
+
+    Consumer<String, byte[]> ticks = mesh.ticks.get(0);
+    ((MockConsumer<String, byte[]>) ticks).schedulePollTask(() -> ((MockConsumer<String, byte[]>) ticks)
+        .rebalance(List.of()));
+    ((MockConsumer<String, byte[]>) ticks).schedulePollTask(() -> ((MockConsumer<String, byte[]>) ticks)
+        .rebalance(List.of(TICKS)));
+    await(() -> ((LogConsumer) ticks).polls > 20);
+    tick(13);
+    await(() -> outputs().size() == 2);
+    assertEquals("hourly@13:[]", outputs().get(1), "a committed group resumes after its offset: nothing stepped twice");
+    assertEquals(1, attempts.get("hourly@12"));
+    assertEquals(0, restarts("hourly"));
+  }
+
   // ---- the state record and the catch ladder
 
   @Test

@@ -42,7 +42,7 @@ class RemoteProvidersTest {
   private LlmStubs stubs;
   private Vertx vertx;
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final List<RemoteProvider> opened = new ArrayList<>();
+  private final List<ProviderChain> opened = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -52,7 +52,7 @@ class RemoteProvidersTest {
 
   @AfterEach
   void stop() throws Exception {
-    opened.forEach(RemoteProvider::close);
+    opened.forEach(ProviderChain::close);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     stubs.close();
   }
@@ -66,19 +66,9 @@ class RemoteProvidersTest {
   }
 
   private ProviderChain chain(MatchConfig.Llm llm) {
-    List<TextProvider> providers = new ArrayList<>();
-    for (String name : llm.providers()) {
-      TextProvider p = switch (name) {
-        case "openai" -> new OpenAiProvider(vertx, llm.openai(), llm);
-        case "anthropic" -> new AnthropicProvider(vertx, llm.anthropic(), llm);
-        default -> new LocalProvider(llm.seed());
-      };
-      if (p instanceof RemoteProvider r) {
-        opened.add(r);
-      }
-      providers.add(p);
-    }
-    return new ProviderChain(providers, new RobotMetrics(registry, llm));
+    ProviderChain chain = ProviderChain.of(vertx, llm, new RobotMetrics(registry, llm));
+    opened.add(chain);
+    return chain;
   }
 
   private ProviderChain chain(String... providers) {

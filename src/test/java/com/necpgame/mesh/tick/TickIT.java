@@ -48,7 +48,7 @@ class TickIT {
     try (TickEmitter old = new TickEmitter(clients, transactionalId, clock, channels, 24);
         TickEmitter next = new TickEmitter(clients, transactionalId, clock, channels, 24)) {
       old.takeOver();
-      assertEquals(t0.plusSeconds(1), old.emitDue(t0.plusMillis(300)), "fresh: nothing yet, the next hour is next");
+      assertEquals(t0.plusSeconds(1), old.emitDue(t0.plusMillis(300)), "fresh: the current hour now, the next next");
       old.emitDue(t0.plusSeconds(1));
       old.emitDue(t0.plusSeconds(2));
       next.takeOver(); // the old one is "paused" here and wakes up afterwards
@@ -58,13 +58,14 @@ class TickIT {
     }
     List<JsonObject> events = TestKafka.envelopes(hourly);
     events.forEach(e -> assertEquals(List.of(), VALIDATOR.validate(e), e.encode()));
-    assertEquals(List.of("hourly:1", "hourly:2", "hourly:3", "hourly:4", "hourly:5", "hourly:6"),
+    assertEquals(List.of("hourly:0", "hourly:1", "hourly:2", "hourly:3", "hourly:4", "hourly:5", "hourly:6"),
         tickIds(events, "world.tick.hourly"), "each hour once, in order, none from the fenced emitter");
     List<JsonObject> summaries = events.stream().filter(e -> "world.tick.catchup".equals(e.getString("event_type")))
         .toList();
     assertEquals(1, summaries.size());
     assertEquals(3, summaries.get(0).getJsonObject("data").getInteger("emitted"), "hours 3-5 came late, together");
-    assertEquals(List.of(), tickIds(TestKafka.envelopes(daily), "world.tick.daily"));
+    assertEquals(List.of("daily:0"), tickIds(TestKafka.envelopes(daily), "world.tick.daily"),
+        "a fresh world's current day at once, no other");
   }
 
   @Test

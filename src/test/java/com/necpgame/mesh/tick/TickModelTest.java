@@ -62,11 +62,20 @@ class TickModelTest {
   }
 
   @Test
-  void aFreshScheduleStartsNowAndEmitsNothingYet() {
+  void aFreshScheduleEmitsItsCurrentFiringAtOnce() {
     TickPlan plan = TickPlan.of(HOURLY, null, hour(7).plusSeconds(10), 24);
-    assertEquals(List.of(), plan.emit());
+    assertEquals(List.of(hour(7)), plan.emit(), "the current hour, not the next one an hour away");
     assertNull(plan.catchUp());
+    assertEquals(hour(7), plan.last());
     assertEquals(hour(8), HOURLY.next(plan.last()));
+    assertEquals(List.of(hour(7)), TickPlan.of(HOURLY, null, hour(7), 24).emit(), "on the hour: that hour");
+    assertEquals(List.of(hour(48)), TickPlan.of(DAILY, null, hour(59).plusSeconds(3599), 24).emit(), "today");
+    TickPlan beforeEpoch = TickPlan.of(DAILY, null, GAME_EPOCH.minusSeconds(10), 24);
+    assertEquals(List.of(), beforeEpoch.emit(), "no firing since the game epoch: nothing yet");
+    assertEquals(GAME_EPOCH.minusSeconds(10), beforeEpoch.last());
+    TickSchedule shifted = TickSchedule.parse("hourly", "30 * * * *", Duration.ofHours(1), GAME_EPOCH);
+    assertEquals(List.of(hour(7).plusSeconds(1800)),
+        TickPlan.of(shifted, null, hour(8).plusSeconds(1799), 24).emit());
   }
 
   @Test
