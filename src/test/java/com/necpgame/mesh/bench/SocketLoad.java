@@ -311,14 +311,14 @@ public final class SocketLoad {
     }
     HttpClientAgent http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(url.getHost())
         .setDefaultPort(url.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections));
-    List<Schedule> schedules = new ArrayList<>();
+    PublishSchedule schedule = new PublishSchedule(connections, coalesce, MAX_BATCH);
     if (sharedRate > 0) {
-      schedules.add(new Schedule(sharedRate, false));
+      schedule.add(sharedRate, false);
     }
     if (personalRate > 0) {
-      schedules.add(new Schedule(personalRate, true));
+      schedule.add(personalRate, true);
     }
-    startPublishing(http, schedules);
+    startPublishing(http, schedule);
     if (progress) {
       startProgress();
     }
@@ -465,91 +465,22 @@ public final class SocketLoad {
   // ---- publishing ----
 
   /**
-   * One published channel on a fixed schedule: event k is due at start + k / rate, whenever it is sent. Touched only
-   * on the publisher's context.
+   * Publishes the channels from one context ({@link PublishSchedule}): every {@link #tickMs} the events due so far
+   * and, coalesced (the default), whenever a request is answered what waits, at most {@link #connections} requests in
+   * flight; {@code --publish per-tick} sends each tick's events in requests of their own whatever is in flight.
    */
-  private final class Schedule {
-    final long rate;
-    final boolean toPlayers;
-    long start;
-    long sent;
-    /** Events due so far (frozen once publishing stops, so what was due is still sent). */
-    long due;
-
-    Schedule(long rate, boolean toPlayers) {
-      this.rate = rate;
-      this.toPlayers = toPlayers;
-    }
-
-    void tick(long now) {
-      if (start == 0) {
-        start = now;
-      }
-      if (publishing) {
-        due = (now - start) * rate / 1_000_000_000L + 1;
-      }
-    }
-
-    long pending() {
-      return due - sent;
-    }
-
-    /** When the next event to send was due. */
-    long nextDue() {
-      return start + sent * 1_000_000_000L / rate;
-    }
-
-    void send(HttpClientAgent http, int n) {
-      publish(http, nextDue(), n, rate, toPlayers);
-      sent += n;
-    }
-  }
-
-  /**
-   * Publishes the schedules from one context: every {@link #tickMs} the events due so far, and (coalesced, the
-   * default) as many as are waiting whenever a connection is free, in requests of up to {@link #MAX_BATCH}: at most
-   * {@link #connections} requests in flight, so events that wait for a connection go together in the next request
-   * instead of queueing one small request each behind the busy connections (which capped the publisher at
-   * connections x events-per-tick / request time, and made any pause of the mesh a backlog that drained slowly).
-   * With {@code --publish per-tick} every tick sends its own requests whatever is in flight, as before. Either way an
-   * event's latency counts from when it was due.
-   */
-  private void startPublishing(HttpClientAgent http, List<Schedule> schedules) {
+  private void startPublishing(HttpClientAgent http, PublishSchedule schedule) {
     Context context = vertx.getOrCreateContext();
     context.runOnContext(v -> {
-      Runnable[] pump = new Runnable[1];
-      pump[0] = () -> {
-        if (!coalesce) {
-          for (Schedule s : schedules) {
-            while (s.pending() > 0) {
-              s.send(http, (int) Math.min(MAX_BATCH, s.pending()));
-            }
-          }
-          return;
-        }
-        while (requestsInFlight.get() < connections) {
-          Schedule oldest = null;
-          for (Schedule s : schedules) {
-            if (s.pending() > 0 && (oldest == null || s.nextDue() < oldest.nextDue())) {
-              oldest = s;
-            }
-          }
-          if (oldest == null) {
-            return;
-          }
-          oldest.send(http, (int) Math.min(MAX_BATCH, oldest.pending()));
-        }
-      };
-      afterPublish = pump[0];
+      Runnable pump = () -> schedule.sends(requestsInFlight.get()).forEach(send -> publish(http, send.firstDue(),
+          send.count(), send.channel().rate, send.channel().toPlayers));
+      afterPublish = pump;
       vertx.setPeriodic(tickMs, id -> {
-        long now = System.nanoTime();
-        schedules.forEach(s -> s.tick(now));
-        pump[0].run();
-        if (!publishing && schedules.stream().allMatch(s -> s.pending() == 0)) {
+        schedule.tick(System.nanoTime(), publishing);
+        pump.run();
+        unsent.set(schedule.pending());
+        if (!publishing && schedule.pending() == 0) {
           vertx.cancelTimer(id);
-          unsent.set(0);
-        } else {
-          unsent.set(schedules.stream().mapToLong(Schedule::pending).sum());
         }
       });
     });
