@@ -444,6 +444,20 @@ public final class SocketLoad {
   private void startProgress() {
     long start = System.nanoTime();
     long[] last = {deliveries.sum()};
+    AtomicLong loopLag = new AtomicLong(); // the generator's own event loops: how late a 100 ms timer fired, at most
+    for (Context c : contexts) {
+      c.runOnContext(v -> {
+        long[] expected = {System.nanoTime() + 100_000_000L};
+        vertx.setPeriodic(100, id -> {
+          long now = System.nanoTime();
+          loopLag.accumulateAndGet(now - expected[0], Math::max);
+          expected[0] = now + 100_000_000L;
+          if (!publishing) {
+            vertx.cancelTimer(id);
+          }
+        });
+      });
+    }
     vertx.setPeriodic(1000, id -> {
       if (!publishing) {
         vertx.cancelTimer(id);
@@ -454,10 +468,10 @@ public final class SocketLoad {
       Histogram service = secondService.getIntervalHistogram();
       System.out.printf(Locale.ROOT, "t=%3ds deliveries %,6d  publish requests in flight %4d, events unsent %,6d  due->received p50 %6.1f "
           + "max %7.1f ms  due->acked p50 %6.1f max %7.1f ms  request on its connection p50 %5.1f max %6.1f ms (%d)  "
-          + "load %s%n", (System.nanoTime() - start) / 1_000_000_000L,
+          + "generator loop lag max %5.1f ms  load %s%n", (System.nanoTime() - start) / 1_000_000_000L,
           now - last[0], requestsInFlight.get(), unsent.get(), received.getValueAtPercentile(50) / 1e6, received.getMaxValue() / 1e6,
           acked.getValueAtPercentile(50) / 1e6, acked.getMaxValue() / 1e6, service.getValueAtPercentile(50) / 1e6,
-          service.getMaxValue() / 1e6, service.getTotalCount(), loadAverage());
+          service.getMaxValue() / 1e6, service.getTotalCount(), loopLag.getAndSet(0) / 1e6, loadAverage());
       last[0] = now;
     });
   }
