@@ -72,6 +72,10 @@ public final class SocketLoad {
         --size B                  bytes per published event, padded with random letters (default 256)
         --tick-ms M               the publisher sends every event due so far every M ms (default 5; HTTP batches
                                   of at most 1000 on --connections connections, default 4)
+        --publish P               coalesced (default): at most --connections requests in flight; events due
+                                  while all are busy go together in the next request when one is answered.
+                                  per-tick: every tick sends its own requests whatever is in flight (they
+                                  queue for a connection; the generator before 2026-12-06)
         --warmup S                seconds of load before measuring (default 5)
         --seconds S               seconds measured (default 30)
         --drain S                 after publishing stops, seconds to wait for every socket to catch up (default 15)
@@ -83,6 +87,8 @@ public final class SocketLoad {
                                   (default: enough that no address needs more than the ephemeral port range
                                   minus 2,000, i.e. 2 past ~26,000 sockets)
         --api-key K               sent as X-API-Key on the sockets and the publishes (default none: anonymous)
+        --progress 1              print a line a second while publishing: deliveries, publish requests in
+                                  flight, and p50/max of due->received and due->acknowledged of that second
         --mesh-pid P              sample the mesh's RSS, threads and file descriptors from /proc/P/status and
                                   its CPU time from /proc/P/stat
       The last line is RESULT {json}.
@@ -90,7 +96,7 @@ public final class SocketLoad {
 
   private static final Set<String> OPTIONS = Set.of("url", "scenario", "channels", "sockets", "shared-rate",
       "personal-rate", "shared-topic", "personal-topic", "size", "tick-ms", "connections", "warmup", "seconds",
-      "drain", "resume-clients", "away", "connect-concurrency", "loops", "source-addresses", "api-key", "mesh-pid");
+      "drain", "resume-clients", "away", "connect-concurrency", "loops", "source-addresses", "api-key", "mesh-pid", "progress", "publish");
   private static final long MAX_LATENCY = TimeUnit.SECONDS.toNanos(120);
   private static final int MAX_BATCH = 1000;
 
@@ -116,6 +122,8 @@ public final class SocketLoad {
   private final int sourceAddresses;
   private final String apiKey;
   private final MeshSampler mesh;
+  private final boolean progress;
+  private final boolean coalesce;
 
   private final Vertx vertx;
   private final List<Context> contexts = new ArrayList<>();
@@ -124,6 +132,13 @@ public final class SocketLoad {
   private final Client[] clients;
   private final Recorder latency = new Recorder(MAX_LATENCY, 3);
   private final Recorder resumedLatency = new Recorder(MAX_LATENCY, 3);
+  /** Due to the mesh's answer to the publish request, per event in the measured window: the publish side alone. */
+  private final Recorder ackLatency = new Recorder(MAX_LATENCY, 3);
+  /** Per second (--progress): due to received, and due to acknowledged, of whatever arrived in that second. */
+  private final Recorder secondLatency = new Recorder(MAX_LATENCY, 3);
+  private final Recorder secondAckLatency = new Recorder(MAX_LATENCY, 3);
+  /** Per second (--progress): a publish request's time on its connection, from sent to answered. */
+  private final Recorder secondService = new Recorder(MAX_LATENCY, 3);
   private final LongAdder deliveries = new LongAdder();
   private final AtomicLong connectFailures = new AtomicLong();
   private final AtomicLong subscribeErrors = new AtomicLong();
@@ -146,6 +161,10 @@ public final class SocketLoad {
   private volatile long measureFrom = Long.MAX_VALUE;
   private volatile long measureTo = Long.MAX_VALUE;
   private volatile boolean publishing = true;
+  /** Events due and not sent yet (publisher side), as of the last tick. */
+  private final AtomicLong unsent = new AtomicLong();
+  /** Called on the publisher's context when a request is answered: the next one may go. */
+  private volatile Runnable afterPublish = () -> { };
   private volatile boolean stopping;
 
   private SocketLoad(Map<String, String> o) {
@@ -192,6 +211,12 @@ public final class SocketLoad {
         .setMaxEventLoopExecuteTime(5).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
         .setWarningExceptionTime(30).setWarningExceptionTimeUnit(TimeUnit.SECONDS));
     clients = new Client[sockets];
+    progress = o.containsKey("progress") && !o.get("progress").equals("0");
+    String publish = o.getOrDefault("publish", "coalesced");
+    if (!Set.of("coalesced", "per-tick").contains(publish)) {
+      throw new IllegalArgumentException("--publish coalesced or per-tick");
+    }
+    coalesce = publish.equals("coalesced");
   }
 
   private static int intOption(Map<String, String> o, String name, int otherwise) {
@@ -286,11 +311,16 @@ public final class SocketLoad {
     }
     HttpClientAgent http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(url.getHost())
         .setDefaultPort(url.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections));
+    PublishSchedule schedule = new PublishSchedule(connections, coalesce, MAX_BATCH);
     if (sharedRate > 0) {
-      schedule(sharedRate, (first, n) -> publish(http, first, n, sharedRate, false));
+      schedule.add(sharedRate, false);
     }
     if (personalRate > 0) {
-      schedule(personalRate, (first, n) -> publish(http, first, n, personalRate, true));
+      schedule.add(personalRate, true);
+    }
+    startPublishing(http, schedule);
+    if (progress) {
+      startProgress();
     }
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
     long cpuStart = mesh == null ? 0 : mesh.cpuTicks();
@@ -322,7 +352,7 @@ public final class SocketLoad {
     long drainStart = System.nanoTime();
     boolean drained = drain();
     Histogram h = latency.getIntervalHistogram();
-    result.put("latency_ms", percentiles(h));
+    result.put("latency_ms", percentiles(h)).put("publish_ack_ms", percentiles(ackLatency.getIntervalHistogram()));
     result.put("drain_seconds", round((System.nanoTime() - drainStart) / 1e9)).put("drained", drained)
         .put("published", new JsonObject().put("shared", sharedPublished.get())
             .put("personal", personalPublished.get()).put("failed", publishFailed.get()));
@@ -410,31 +440,63 @@ public final class SocketLoad {
     return Stream.of(clients).filter(c -> c.ws != null && !c.ws.isClosed()).count();
   }
 
-  // ---- publishing ----
-
-  private interface Batch {
-    void send(long first, int count);
-  }
-
-  /** Every {@link #tickMs}: sends the events due since the last tick; event k is due at start + k/rate. */
-  private void schedule(long rate, Batch batch) {
-    long[] sent = {0};
-    long[] start = {0};
-    vertx.setPeriodic(tickMs, id -> {
+  /** Every second while publishing: what arrived in that second and how late (--progress). */
+  private void startProgress() {
+    long start = System.nanoTime();
+    long[] last = {deliveries.sum()};
+    AtomicLong loopLag = new AtomicLong(); // the generator's own event loops: how late a 100 ms timer fired, at most
+    for (Context c : contexts) {
+      c.runOnContext(v -> {
+        long[] expected = {System.nanoTime() + 100_000_000L};
+        vertx.setPeriodic(100, id -> {
+          long now = System.nanoTime();
+          loopLag.accumulateAndGet(now - expected[0], Math::max);
+          expected[0] = now + 100_000_000L;
+          if (!publishing) {
+            vertx.cancelTimer(id);
+          }
+        });
+      });
+    }
+    vertx.setPeriodic(1000, id -> {
       if (!publishing) {
         vertx.cancelTimer(id);
-        return;
       }
-      long now = System.nanoTime();
-      if (start[0] == 0) {
-        start[0] = now;
-      }
-      long due = (now - start[0]) * rate / 1_000_000_000L + 1;
-      while (sent[0] < due) {
-        int n = (int) Math.min(MAX_BATCH, due - sent[0]);
-        batch.send(start[0] + sent[0] * 1_000_000_000L / rate, n);
-        sent[0] += n;
-      }
+      long now = deliveries.sum();
+      Histogram received = secondLatency.getIntervalHistogram();
+      Histogram acked = secondAckLatency.getIntervalHistogram();
+      Histogram service = secondService.getIntervalHistogram();
+      System.out.printf(Locale.ROOT, "t=%3ds deliveries %,6d  publish requests in flight %4d, events unsent %,6d  due->received p50 %6.1f "
+          + "max %7.1f ms  due->acked p50 %6.1f max %7.1f ms  request on its connection p50 %5.1f max %6.1f ms (%d)  "
+          + "generator loop lag max %5.1f ms  load %s%n", (System.nanoTime() - start) / 1_000_000_000L,
+          now - last[0], requestsInFlight.get(), unsent.get(), received.getValueAtPercentile(50) / 1e6, received.getMaxValue() / 1e6,
+          acked.getValueAtPercentile(50) / 1e6, acked.getMaxValue() / 1e6, service.getValueAtPercentile(50) / 1e6,
+          service.getMaxValue() / 1e6, service.getTotalCount(), loopLag.getAndSet(0) / 1e6, loadAverage());
+      last[0] = now;
+    });
+  }
+
+  // ---- publishing ----
+
+  /**
+   * Publishes the channels from one context ({@link PublishSchedule}): every {@link #tickMs} the events due so far
+   * and, coalesced (the default), whenever a request is answered what waits, at most {@link #connections} requests in
+   * flight; {@code --publish per-tick} sends each tick's events in requests of their own whatever is in flight.
+   */
+  private void startPublishing(HttpClientAgent http, PublishSchedule schedule) {
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      Runnable pump = () -> schedule.sends(requestsInFlight.get()).forEach(send -> publish(http, send.firstDue(),
+          send.count(), send.channel().rate, send.channel().toPlayers));
+      afterPublish = pump;
+      vertx.setPeriodic(tickMs, id -> {
+        schedule.tick(System.nanoTime(), publishing);
+        pump.run();
+        unsent.set(schedule.pending());
+        if (!publishing && schedule.pending() == 0) {
+          vertx.cancelTimer(id);
+        }
+      });
     });
   }
 
@@ -459,6 +521,8 @@ public final class SocketLoad {
     requestsInFlight.incrementAndGet();
     http.request(HttpMethod.POST, "/events/publish/batch")
         .compose(req -> {
+          long sentAt = System.nanoTime();
+          req.response().onComplete(r -> secondService.recordValue(Math.min(MAX_LATENCY, System.nanoTime() - sentAt)));
           req.putHeader("content-type", "application/json");
           if (apiKey != null) {
             req.putHeader("X-API-Key", apiKey);
@@ -473,7 +537,14 @@ public final class SocketLoad {
             return null;
           }
           JsonArray results = new JsonObject(b).getJsonArray("results");
+          long acked = System.nanoTime();
           for (int i = 0; i < n; i++) {
+            long due = firstDue + i * 1_000_000_000L / rate;
+            long took = Math.min(MAX_LATENCY, Math.max(0, acked - due));
+            secondAckLatency.recordValue(took);
+            if (due >= measureFrom && due < measureTo) {
+              ackLatency.recordValue(took);
+            }
             JsonObject r = results.getJsonObject(i);
             if (r.getValue("offset") instanceof Number offset) {
               if (toPlayers) {
@@ -494,7 +565,10 @@ public final class SocketLoad {
           publishFailed.addAndGet(n);
           problem("publish failed: " + e.getMessage());
         })
-        .onComplete(done -> requestsInFlight.decrementAndGet());
+        .onComplete(done -> {
+          requestsInFlight.decrementAndGet();
+          afterPublish.run();
+        });
   }
 
   // ---- resume ----
@@ -549,7 +623,8 @@ public final class SocketLoad {
   private boolean drain() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(drain);
     while (System.nanoTime() < deadline) {
-      if (requestsInFlight.get() == 0 && Stream.of(clients).filter(Client::counted).allMatch(c -> missing(c) <= 0)) {
+      if (requestsInFlight.get() == 0 && unsent.get() == 0
+          && Stream.of(clients).filter(Client::counted).allMatch(c -> missing(c) <= 0)) {
         return true;
       }
       Thread.sleep(100);
@@ -767,6 +842,9 @@ public final class SocketLoad {
       }
       if (isPersonal && !text.contains(playerNeedle)) {
         misdelivered++;
+      }
+      if (due > 0) {
+        secondLatency.recordValue(Math.min(MAX_LATENCY, Math.max(0, now - due)));
       }
       if (due >= measureFrom && due < measureTo) {
         (reconnectedAt > 0 ? resumedLatency : latency).recordValue(Math.min(MAX_LATENCY, Math.max(0, now - due)));
