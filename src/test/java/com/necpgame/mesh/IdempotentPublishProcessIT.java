@@ -58,8 +58,10 @@ class IdempotentPublishProcessIT {
         .put("in_flight_wait_ms", 300));
     config.put("idempotency", new JsonObject().put("in_flight_wait_ms", 300));
     Set<String> acknowledged = new HashSet<>();
-    try (MeshProcess a = MeshProcess.start("idem-a", dir.resolve("a"), heldConfig);
-        MeshProcess b = MeshProcess.start("idem-b", dir.resolve("b"), config)) {
+    List<MeshProcess> both = MeshProcess.startAll(new MeshProcess.Spec("idem-a", dir.resolve("a"), heldConfig),
+        new MeshProcess.Spec("idem-b", dir.resolve("b"), config));
+    try (MeshProcess a = both.get(0);
+        MeshProcess b = both.get(1)) {
 
       // its own event_id, published on B, retried on A
       String eventId = UUID.randomUUID().toString();
