@@ -95,6 +95,20 @@ public final class MeshProcess implements AutoCloseable {
     }
   }
 
+  /** Closes every process at once: SIGTERM to each, then each awaited as {@link #close} awaits one. */
+  public static void closeAll(java.util.List<MeshProcess> meshes) throws Exception {
+    for (MeshProcess m : meshes) {
+      if (m.process.isAlive()) {
+        m.process.destroy();
+      }
+    }
+    for (MeshProcess m : meshes) {
+      if (!m.process.waitFor(60, TimeUnit.SECONDS)) {
+        m.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   private void awaitReady(Duration limit) throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
