@@ -88,9 +88,7 @@ class WorldProcessIT {
       orders.interrupt();
       orders.join();
     } finally {
-      for (MeshProcess m : meshes) {
-        m.close();
-      }
+      MeshProcess.closeAll(meshes);
     }
     System.out.printf("tick leader failovers (pause, kill -9): %s ms; the market cleared again %d ms after the kill%n",
         failovers, resumed);
