@@ -110,9 +110,7 @@ class ScaleOutProcessIT {
           published.size(), matching.size());
     } finally {
       sockets.values().forEach(list -> list.forEach(WsClient::close));
-      for (MeshProcess m : meshes) {
-        m.close();
-      }
+      MeshProcess.closeAll(meshes);
     }
   }
 
