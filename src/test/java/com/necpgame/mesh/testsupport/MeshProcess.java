@@ -31,8 +31,11 @@ public final class MeshProcess implements AutoCloseable {
 
   /** Starts the jar in {@code dir} with {@code config} (its http.port is set here) and waits for {@code /ready}. */
   public static MeshProcess start(String name, Path dir, JsonObject config) throws Exception {
+    return start(name, dir, config, TestMesh.freePort());
+  }
+
+  private static MeshProcess start(String name, Path dir, JsonObject config, int port) throws Exception {
     Files.createDirectories(dir);
-    int port = TestMesh.freePort();
     Path file = dir.resolve("mesh.json");
     Files.writeString(file, config.copy().put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("data_dir", dir.resolve("data").toString()).encodePrettily());
@@ -63,9 +66,16 @@ public final class MeshProcess implements AutoCloseable {
   public static java.util.List<MeshProcess> startAll(Spec... specs) throws Exception {
     java.util.concurrent.ExecutorService starting = java.util.concurrent.Executors.newFixedThreadPool(specs.length);
     java.util.List<java.util.concurrent.Future<MeshProcess>> futures = new java.util.ArrayList<>();
+    // a port each, all different: a free port found twice before either process binds it would be given to both
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < specs.length) {
+      ports.add(TestMesh.freePort());
+    }
+    java.util.Iterator<Integer> port = ports.iterator();
     try {
       for (Spec spec : specs) {
-        futures.add(starting.submit(() -> start(spec.name(), spec.dir(), spec.config())));
+        int own = port.next();
+        futures.add(starting.submit(() -> start(spec.name(), spec.dir(), spec.config(), own)));
       }
       java.util.List<MeshProcess> started = new java.util.ArrayList<>();
       Throwable failure = null;
