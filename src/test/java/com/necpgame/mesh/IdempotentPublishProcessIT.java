@@ -58,8 +58,11 @@ class IdempotentPublishProcessIT {
         .put("in_flight_wait_ms", 300));
     config.put("idempotency", new JsonObject().put("in_flight_wait_ms", 300));
     Set<String> acknowledged = new HashSet<>();
-    try (MeshProcess a = MeshProcess.start("idem-a", dir.resolve("a"), heldConfig);
-        MeshProcess b = MeshProcess.start("idem-b", dir.resolve("b"), config)) {
+    List<MeshProcess> both = MeshProcess.startAll(new MeshProcess.Spec("idem-a", dir.resolve("a"), heldConfig),
+        new MeshProcess.Spec("idem-b", dir.resolve("b"), config));
+    MeshProcess a = both.get(0);
+    MeshProcess b = both.get(1);
+    try {
 
       // its own event_id, published on B, retried on A
       String eventId = UUID.randomUUID().toString();
@@ -153,6 +156,8 @@ class IdempotentPublishProcessIT {
       assertEquals(recovered.copy().put("replayed", true),
           ok(a.post("/events/publish", lost, "X-API-Key", ALICE, "Idempotency-Key", "lost-1"), true));
       acknowledged.add(fixedId);
+    } finally {
+      MeshProcess.closeAll(both);
     }
 
     Map<String, Integer> inKafka = new HashMap<>();

@@ -56,9 +56,10 @@ class ScaleOutProcessIT {
     Set<String> published = new HashSet<>();
     Set<String> matching = new HashSet<>();
     try {
-      for (int i = 0; i < 3; i++) {
-        MeshProcess mesh = MeshProcess.start("mesh" + i, dir.resolve("mesh" + i), config);
-        meshes.add(mesh);
+      meshes.addAll(MeshProcess.startAll(new MeshProcess.Spec("mesh0", dir.resolve("mesh0"), config),
+          new MeshProcess.Spec("mesh1", dir.resolve("mesh1"), config),
+          new MeshProcess.Spec("mesh2", dir.resolve("mesh2"), config)));
+      for (MeshProcess mesh : meshes) {
         List<WsClient> clients = new ArrayList<>();
         for (int c = 0; c < 2; c++) {
           WsClient ws = WsClient.connect(mesh.port());
@@ -109,9 +110,7 @@ class ScaleOutProcessIT {
           published.size(), matching.size());
     } finally {
       sockets.values().forEach(list -> list.forEach(WsClient::close));
-      for (MeshProcess m : meshes) {
-        m.close();
-      }
+      MeshProcess.closeAll(meshes);
     }
   }
 

@@ -67,9 +67,9 @@ class WorldProcessIT {
     List<Long> failovers = new ArrayList<>();
     long resumed;
     try {
-      for (int i = 0; i < 3; i++) {
-        meshes.add(MeshProcess.start("mesh" + i, dir.resolve("mesh" + i), config));
-      }
+      meshes.addAll(MeshProcess.startAll(new MeshProcess.Spec("mesh0", dir.resolve("mesh0"), config),
+          new MeshProcess.Spec("mesh1", dir.resolve("mesh1"), config),
+          new MeshProcess.Spec("mesh2", dir.resolve("mesh2"), config)));
       Thread.sleep(2000);
       Thread orders = placeOrders(meshes);
       Thread.sleep(6000);
@@ -88,9 +88,7 @@ class WorldProcessIT {
       orders.interrupt();
       orders.join();
     } finally {
-      for (MeshProcess m : meshes) {
-        m.close();
-      }
+      MeshProcess.closeAll(meshes);
     }
     System.out.printf("tick leader failovers (pause, kill -9): %s ms; the market cleared again %d ms after the kill%n",
         failovers, resumed);

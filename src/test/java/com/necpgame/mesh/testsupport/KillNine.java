@@ -93,8 +93,11 @@ public final class KillNine {
     Map<String, Integer> outcomes = new TreeMap<>();
     Map<String, Integer> found;
     Set<String> acked = new HashSet<>();
-    try (MeshProcess retrier = MeshProcess.start(name + "-retrier", dir.resolve("retrier"), config)) {
-      try (MeshProcess held = MeshProcess.start(name + "-held", dir.resolve("held"), holding)) {
+    List<MeshProcess> both = MeshProcess.startAll(
+        new MeshProcess.Spec(name + "-retrier", dir.resolve("retrier"), config),
+        new MeshProcess.Spec(name + "-held", dir.resolve("held"), holding));
+    try (MeshProcess retrier = both.get(0)) {
+      try (MeshProcess held = both.get(1)) {
         List<CompletableFuture<Integer>> first = new ArrayList<>();
         // a thread per request: each waits for an answer that never comes (the common pool has one thread on 2 cores)
         java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(events);

@@ -31,8 +31,11 @@ public final class MeshProcess implements AutoCloseable {
 
   /** Starts the jar in {@code dir} with {@code config} (its http.port is set here) and waits for {@code /ready}. */
   public static MeshProcess start(String name, Path dir, JsonObject config) throws Exception {
+    return start(name, dir, config, TestMesh.freePort());
+  }
+
+  private static MeshProcess start(String name, Path dir, JsonObject config, int port) throws Exception {
     Files.createDirectories(dir);
-    int port = TestMesh.freePort();
     Path file = dir.resolve("mesh.json");
     Files.writeString(file, config.copy().put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("data_dir", dir.resolve("data").toString()).encodePrettily());
@@ -49,6 +52,71 @@ public final class MeshProcess implements AutoCloseable {
       throw e;
     }
     return mesh;
+  }
+
+  /** What {@link #startAll} starts: the arguments of {@link #start}. */
+  public record Spec(String name, Path dir, JsonObject config) {
+  }
+
+  /**
+   * Starts every process at once and waits until each is ready, in the order given: a JVM's start-up waits on
+   * connections and the disk as much as on the CPU, so several start in less time together than one after the other.
+   * When one does not become ready, those that did are closed and its failure is thrown.
+   */
+  public static java.util.List<MeshProcess> startAll(Spec... specs) throws Exception {
+    java.util.concurrent.ExecutorService starting = java.util.concurrent.Executors.newFixedThreadPool(specs.length);
+    java.util.List<java.util.concurrent.Future<MeshProcess>> futures = new java.util.ArrayList<>();
+    // a port each, all different: a free port found twice before either process binds it would be given to both
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < specs.length) {
+      ports.add(TestMesh.freePort());
+    }
+    java.util.Iterator<Integer> port = ports.iterator();
+    try {
+      for (Spec spec : specs) {
+        int own = port.next();
+        futures.add(starting.submit(() -> start(spec.name(), spec.dir(), spec.config(), own)));
+      }
+      java.util.List<MeshProcess> started = new java.util.ArrayList<>();
+      Throwable failure = null;
+      for (java.util.concurrent.Future<MeshProcess> f : futures) {
+        try {
+          started.add(f.get());
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) {
+            failure = e.getCause();
+          } else {
+            failure.addSuppressed(e.getCause());
+          }
+        }
+      }
+      if (failure != null) {
+        for (MeshProcess m : started) {
+          m.close();
+        }
+        if (failure instanceof Error error) {
+          throw error; // a process not ready in time: the AssertionError start throws
+        }
+        throw (Exception) failure;
+      }
+      return started;
+    } finally {
+      starting.shutdown();
+    }
+  }
+
+  /** Closes every process at once: SIGTERM to each, then each awaited as {@link #close} awaits one. */
+  public static void closeAll(java.util.List<MeshProcess> meshes) throws Exception {
+    for (MeshProcess m : meshes) {
+      if (m.process.isAlive()) {
+        m.process.destroy();
+      }
+    }
+    for (MeshProcess m : meshes) {
+      if (!m.process.waitFor(60, TimeUnit.SECONDS)) {
+        m.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
   }
 
   private void awaitReady(Duration limit) throws Exception {
