@@ -224,9 +224,6 @@ class AckRedeliveryIT {
       String event = publish(topic);
       JsonObject first = eventFrame(ws, event);
       assertNull(first.getValue("redelivery"), first.encode());
-      JsonObject delivered = status(event, s -> stateIs(s, sub, "delivered"));
-      assertEquals("websocket", state(delivered, sub).getString("method"), delivered.encode());
-      assertNotNull(state(delivered, sub).getString("delivered_at"));
 
       JsonObject again = eventFrame(ws, event);
       assertEquals(1, again.getInteger("redelivery"), again.encode());
@@ -235,14 +232,25 @@ class AckRedeliveryIT {
       assertEquals(first.getString("topic"), again.getString("topic"));
       JsonObject failed = status(event, s -> "failed".equals(s.getString("status")));
       assertEquals(2, state(failed, sub).getInteger("attempts"), failed.encode());
+      // the row the socket wrote: the sweeper claims only delivered rows (the status itself shows only once the store
+      // has the event, which can be after the redelivery and the failure at a 1 s retry_delay)
+      assertEquals("websocket", state(failed, sub).getString("method"), failed.encode());
+      assertNotNull(state(failed, sub).getString("delivered_at"), failed.encode());
       assertEquals(1, copies(deadTopic, event, 1).size(), "dead-lettered once");
 
       String acked = publish(topic);
       eventFrame(ws, acked);
-      status(acked, s -> stateIs(s, sub, "delivered"));
-      ws.send(new JsonObject().put("op", "ack").put("ref", 1).put("event_id", acked));
-      assertEquals("acked", ws.next(f -> "acked".equals(f.getString("type")) || "error".equals(f.getString("type")),
-          30).getString("type"));
+      // acknowledged as soon as the socket's delivered row is written (batched): not_delivered until then
+      JsonObject answer = null;
+      for (int ref = 1; ref <= 50 && (answer == null || !"acked".equals(answer.getString("type"))); ref++) {
+        if (answer != null) {
+          assertEquals("not_delivered", answer.getJsonObject("error").getString("code"), answer.encode());
+          Thread.sleep(100);
+        }
+        ws.send(new JsonObject().put("op", "ack").put("ref", ref).put("event_id", acked));
+        answer = ws.next(f -> "acked".equals(f.getString("type")) || "error".equals(f.getString("type")), 30);
+      }
+      assertEquals("acked", answer.getString("type"), answer.encode());
       for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500); System.nanoTime() < end; ) {
         JsonObject late = ws.poll(100);
         assertTrue(late == null || !"event".equals(late.getString("type"))
