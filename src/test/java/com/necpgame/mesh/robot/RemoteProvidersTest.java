@@ -274,8 +274,10 @@ class RemoteProvidersTest {
     assertEquals(0, stubs.anthropic.calls.get() + stubs.openai.calls.get(), "a probe spends no tokens");
     assertEquals(LlmStubs.ANTHROPIC_KEY, stubs.anthropic.lastHeaders.get("x-api-key"));
 
+    // a chain of its own, so a new connection: once in CI the probe on the first chain's kept-alive connection got no
+    // answer within the 15 s timeout (not understood yet; see issue 19's note)
     stubs.openai.mode.set("unauthorized");
-    Throwable failure = awaitFailure(chain.providers().get(1).probe());
+    Throwable failure = awaitFailure(chain("openai", "local").providers().get(0).probe());
     JsonObject check = envelope(RobotCommands.healthCheck("robot-orchestration-events", "node-1", "openai", failure,
         3, "closed", Instant.now())).getJsonObject("data");
     assertEquals("unhealthy", check.getString("status"));
