@@ -166,7 +166,11 @@ public abstract class RemoteProvider implements TextProvider, AutoCloseable {
       JsonObject error = new JsonObject(r.body).getJsonObject("error");
       if (error != null) {
         type = error.getString("type");
+        // an API may quote the key it was given: it never goes further (logs, health-check events) than here
         message = String.valueOf(error.getValue("message", ""));
+        if (!remote.apiKey().isEmpty()) {
+          message = message.replace(remote.apiKey(), "***");
+        }
       }
     } catch (DecodeException | ClassCastException e) {
       message = "(a body that is not a JSON error)";

@@ -77,7 +77,7 @@ final class LlmStubs implements AutoCloseable {
         probes.incrementAndGet();
         String refused = refusedHeaders(req);
         if (refused != null || mode.get().equals("unauthorized")) {
-          error(req, 401, "authentication_error", refused != null ? refused : "invalid x-api-key", null);
+          error(req, 401, "authentication_error", refused != null ? refused : badKey(req), null);
         } else {
           json(req, 200, new JsonObject().put("data", new JsonArray().add(new JsonObject()
               .put("id", isAnthropic ? "claude-3-5-haiku-20241022" : "gpt-4o-mini"))).encode());
@@ -123,9 +123,16 @@ final class LlmStubs implements AutoCloseable {
         case "bad-request" -> error(req, 400, "invalid_request_error", "messages: at least one message is required",
             null);
         case "unauthorized" -> error(req, 401, isAnthropic ? "authentication_error" : "invalid_request_error",
-            "invalid x-api-key", null);
+            badKey(req), null);
         default -> { } // silent: never answers
       }
+    }
+
+    /** A refusal of the key, quoting it as OpenAI's does ("Incorrect API key provided: sk-..."). */
+    private String badKey(HttpServerRequest req) {
+      String given = isAnthropic ? req.getHeader("x-api-key")
+          : String.valueOf(req.getHeader("authorization")).replaceFirst("^Bearer ", "");
+      return "Incorrect API key provided: " + given;
     }
 
     /** What the real API says to a request without its key (or, for Anthropic, its version header). */
