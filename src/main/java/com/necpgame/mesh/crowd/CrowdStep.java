@@ -288,7 +288,8 @@ public final class CrowdStep {
 
   /** The state: the {@link #summary()} first (a reader of the view stops there), then what the crowd steps from. */
   public JsonObject snapshot() {
-    return new JsonObject().put("summary", summary).put("prices", longs(prices)).put("bought", longs(bought)).put("sold", longs(sold))
+    return new JsonObject().put("summary", summary).put("prices", longs(prices)).put("bought", longs(bought))
+        .put("sold", longs(sold))
         .put("fill_quantity", longs(fillQuantity)).put("fill_value", longs(fillValue))
         .put("wars", new JsonArray(List.copyOf(wars))).put("crowd", crowd.snapshot());
   }

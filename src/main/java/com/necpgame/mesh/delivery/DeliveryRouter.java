@@ -117,8 +117,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     if (skipped > 0) {
       metrics.copiesSkipped(skipped);
     }
-    webhooks.route(new ArrayList<>(routed.values())).toCompletionStage().toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+    await(webhooks.route(new ArrayList<>(routed.values())));
     Set<String> paused = copies.deliver(toCopy);
     recordCopies(toCopy, paused);
     if (!paused.isEmpty()) { // not routed again by this process; the others see the status at their next refresh
