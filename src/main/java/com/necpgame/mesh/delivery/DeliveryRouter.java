@@ -96,7 +96,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
       String type = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE);
       JsonObject[] envelope = new JsonObject[1];
       for (Subscription s : active) {
-        if (!s.matches(r.topic(), type, () -> envelope[0] != null ? envelope[0] : (envelope[0] = decode(r)))) {
+        if (!s.matches(r.topic(), type, () -> decoded(r, envelope))) {
           continue;
         }
         if ("kafka".equals(s.method())) {
@@ -196,26 +196,19 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
   }
 
   /**
-   * The id of the event a record holds (its {@code event_id} header, or its envelope's, or where it is), or null when
-   * its value is not a JSON object. A record with the header is only checked to be one, not decoded.
+   * The id of the event a record holds ({@link EnvelopeRecords#eventId}, or where it is when it names none), or null
+   * when its value is not a JSON object. A record with the header is only checked to be one, not decoded.
    */
   private static String eventId(ConsumerRecord<String, byte[]> r, JsonObject[] envelope) {
-    String id = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID);
-    if (id != null && envelope[0] == null) {
-      return EnvelopeRecords.isJsonObject(r.value()) ? id : null;
-    }
-    if (envelope[0] == null && (envelope[0] = decode(r)) == null) {
+    if (envelope[0] == null && !EnvelopeRecords.isJsonObject(r.value())) {
       return null;
     }
-    return id != null ? id : envelope[0].getValue("event_id") instanceof String e ? e
-        : r.topic() + "-" + r.partition() + "-" + r.offset();
+    String id = EnvelopeRecords.eventId(r, () -> decoded(r, envelope));
+    return id != null ? id : EnvelopeRecords.place(r);
   }
 
-  private static JsonObject decode(ConsumerRecord<String, byte[]> r) {
-    try {
-      return new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
-    } catch (RuntimeException e) {
-      return null;
-    }
+  /** The record's envelope, decoded once for all the subscriptions that ask (null when it is not a JSON object). */
+  private static JsonObject decoded(ConsumerRecord<String, byte[]> r, JsonObject[] envelope) {
+    return envelope[0] != null ? envelope[0] : (envelope[0] = EnvelopeRecords.decode(r.value()));
   }
 }

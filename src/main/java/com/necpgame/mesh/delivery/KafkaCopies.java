@@ -212,9 +212,10 @@ final class KafkaCopies {
     return out;
   }
 
+  /** The id a copy's status and dead letter go by: the event's ({@link EnvelopeRecords#eventId}), or its place. */
   static String eventId(ConsumerRecord<String, byte[]> r) {
-    String id = EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_ID);
-    return id != null ? id : r.topic() + "-" + r.partition() + "-" + r.offset();
+    String id = EnvelopeRecords.eventId(r);
+    return id != null ? id : EnvelopeRecords.place(r);
   }
 
   private static String describe(Throwable e) {

@@ -378,18 +378,11 @@ final class TopicStream {
         + "}" : "{\"type\":\"skipped\"," + head + ",\"reason\":\"the record is not a JSON object\"}";
   }
 
-  /** The event a record holds (its {@code event_id} header, or its envelope's), or null when it is not an envelope. */
+  /** The event a record holds ({@link EnvelopeRecords#eventId}), or null when it names none. */
   private static Sent sent(ConsumerRecord<String, byte[]> record) {
-    String id = EnvelopeRecords.header(record.headers(), EnvelopeRecords.HEADER_EVENT_ID);
-    if (id == null && EnvelopeRecords.isJsonObject(record.value())) {
-      try {
-        Object field = new JsonObject(new String(record.value(), StandardCharsets.UTF_8)).getValue("event_id");
-        id = field instanceof String text ? text : null;
-      } catch (RuntimeException e) {
-        id = null; // not JSON after all: no event to record
-      }
-    }
+    String id = EnvelopeRecords.eventId(record);
     return id == null ? null : new Sent(id, record.topic(), record.partition(), record.offset());
   }
+
 
 }

@@ -11,6 +11,8 @@ import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -99,6 +101,42 @@ public final class EnvelopeRecords {
   public static boolean replayable(Headers headers) {
     Header h = headers.lastHeader(HEADER_REPLAYABLE);
     return h == null || !java.util.Arrays.equals(h.value(), FALSE);
+  }
+
+  /**
+   * The id of the event a record holds: its {@code event_id} header (the gateway writes one), else its envelope's
+   * {@code event_id} (a game server's own producer may send no header), else null. {@code envelope} gives the decoded
+   * value, or null when it is not a JSON object; it is asked only when the header is missing.
+   */
+  public static String eventId(ConsumerRecord<String, byte[]> r, Supplier<JsonObject> envelope) {
+    String id = header(r.headers(), HEADER_EVENT_ID);
+    if (id != null) {
+      return id;
+    }
+    JsonObject decoded = envelope.get();
+    return decoded != null && decoded.getValue("event_id") instanceof String text ? text : null;
+  }
+
+  /** {@link #eventId(ConsumerRecord, Supplier)}, decoding the value when there is no header. */
+  public static String eventId(ConsumerRecord<String, byte[]> r) {
+    return eventId(r, () -> decode(r.value()));
+  }
+
+  /** Where a record is, "topic-partition-offset": the name of a record that holds no event id. */
+  public static String place(ConsumerRecord<?, ?> r) {
+    return r.topic() + "-" + r.partition() + "-" + r.offset();
+  }
+
+  /** A record's value as a JSON object, or null when it is not one. */
+  public static JsonObject decode(byte[] value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return new JsonObject(new String(value, StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** A header's value as text, or null. */

@@ -27,11 +27,17 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -334,6 +340,34 @@ class EventStatusIT {
     assertEquals(1, state.getInteger("attempts"));
     assertEquals(List.of(event), TestKafka.records(endpoint).stream().map(r -> EnvelopeRecords.header(r.headers(),
         EnvelopeRecords.HEADER_EVENT_ID)).toList(), "the copy is in the subscription's topic");
+    HttpResponse<String> acked = ack(ALICE, event, sub);
+    assertEquals(200, acked.statusCode(), acked.body());
+    assertEquals("processed", status(event, s -> "processed".equals(s.getString("status")), new HashSet<>())
+        .getString("status"));
+  }
+
+  /**
+   * A game server that writes its envelopes to Kafka itself sends no {@code event_id} header. The copy's status is
+   * recorded under the envelope's id, the id the store and the ack route know it by (it was recorded under the
+   * record's place, "topic-partition-offset", so the event's status never showed the copy and its ack was 404).
+   */
+  @Test
+  void aCopyOfAnEventWrittenStraightToKafkaIsRecordedUnderItsEnvelopesId() throws Exception {
+    String topic = TestKafka.createTopic("game.status-raw", 1);
+    String endpoint = TestKafka.unique("sub.status-raw-copies");
+    String sub = subscribe(new JsonObject().put("method", "kafka").put("topic_pattern", topic)
+        .put("endpoint", endpoint).put("requires_ack", true)).getString("subscription_id");
+    String event = UUID.randomUUID().toString();
+    JsonObject envelope = new JsonObject().put("event_id", event).put("event_type", "game.kill")
+        .put("timestamp", Instant.now().toString()).put("version", "1.0.0").put("source", "game-server")
+        .put("data", new JsonObject().put("n", 1));
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+        TestKafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, envelope.encode().getBytes(StandardCharsets.UTF_8)))
+          .get(30, TimeUnit.SECONDS);
+    }
+    JsonObject delivered = status(event, s -> state(s, sub) != null, new HashSet<>());
+    assertEquals("delivered", state(delivered, sub).getString("state"), delivered.encode());
     HttpResponse<String> acked = ack(ALICE, event, sub);
     assertEquals(200, acked.statusCode(), acked.body());
     assertEquals("processed", status(event, s -> "processed".equals(s.getString("status")), new HashSet<>())
