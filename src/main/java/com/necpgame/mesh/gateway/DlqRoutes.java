@@ -63,23 +63,16 @@ final class DlqRoutes {
   /** {@code ?limit=100&offset=0}, by partition then offset (oldest first); the total is in {@code X-Total-Count}. */
   private void list(RoutingContext ctx) {
     String topic = ctx.pathParam("topic");
-    int limit;
-    long offset;
-    try {
-      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
-      offset = Long.parseLong(ctx.queryParams().get("offset") == null ? "0" : ctx.queryParams().get("offset"));
-    } catch (NumberFormatException e) {
-      ApiErrors.send(ctx, 400, "invalid_query", "limit and offset must be integers");
-      return;
-    }
-    if (limit < 1 || limit > MAX_PAGE || offset < 0) {
-      ApiErrors.send(ctx, 400, "invalid_query", "expected 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
+    Long limit = RequestFields.queryNumber(ctx, "limit", 100, 1, MAX_PAGE);
+    Long offset = RequestFields.queryNumber(ctx, "offset", 0, 0, Long.MAX_VALUE);
+    if (limit == null || offset == null) {
+      ApiErrors.send(ctx, 400, "invalid_query", "expected integers 1 <= limit <= " + MAX_PAGE + " and offset >= 0");
       return;
     }
     if (!readable(ctx, topic)) {
       return;
     }
-    visible(ctx, topic).compose(visible -> vertx.executeBlocking(() -> reader.list(topic, offset, limit, visible),
+    visible(ctx, topic).compose(visible -> vertx.executeBlocking(() -> reader.list(topic, offset, limit.intValue(), visible),
         false)).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, topic, ar.cause());

@@ -58,10 +58,9 @@ final class MarketRoutes {
    * game hours, at most {@link MarketVerticle#HISTORY_HOURS}; 400 {@code invalid_query} for anything else.
    */
   private void history(RoutingContext ctx) {
-    String hours = ctx.queryParams().get("hours");
+    Long hours = RequestFields.queryNumber(ctx, "hours", MarketVerticle.HISTORY_HOURS, 1, MarketVerticle.HISTORY_HOURS);
     String commodity = ctx.queryParams().get("commodity");
-    int h = hours == null ? MarketVerticle.HISTORY_HOURS : hours.matches("[0-9]{1,3}") ? Integer.parseInt(hours) : 0;
-    if (h < 1 || h > MarketVerticle.HISTORY_HOURS) {
+    if (hours == null) {
       ApiErrors.send(ctx, 400, "invalid_query", "the query is not valid", new JsonArray().add(new Violation("/hours",
           "an integer from 1 to " + MarketVerticle.HISTORY_HOURS + " (game hours of clearings kept)").toJson()));
       return;
@@ -71,7 +70,7 @@ final class MarketRoutes {
           "/commodity", "unknown commodity; known: " + world.commodities().keySet()).toJson()));
       return;
     }
-    JsonObject ask = new JsonObject().put("hours", h).put("commodity", commodity);
+    JsonObject ask = new JsonObject().put("hours", hours.intValue()).put("commodity", commodity);
     REPLIES.answer(ctx, 200, vertx.eventBus().request(MarketVerticle.HISTORY, ask));
   }
 

@@ -56,13 +56,12 @@ final class MatchRoutes {
    */
   private void list(RoutingContext ctx) {
     String state = ctx.queryParams().get("state");
-    String limit = ctx.queryParams().get("limit");
+    Long limit = RequestFields.queryNumber(ctx, "limit", 100, 1, MAX_LIST);
     JsonArray problems = new JsonArray();
     if (state != null && !state.matches("active|completed|all")) {
       problems.add(new Violation("/state", "one of active (the default), completed, all").toJson());
     }
-    int n = limit == null ? 100 : limit.matches("[0-9]{1,4}") ? Integer.parseInt(limit) : 0;
-    if (n < 1 || n > MAX_LIST) {
+    if (limit == null) {
       problems.add(new Violation("/limit", "an integer from 1 to " + MAX_LIST + " (default 100)").toJson());
     }
     if (!problems.isEmpty()) {
@@ -70,7 +69,7 @@ final class MatchRoutes {
       return;
     }
     Principal principal = SecurityHandler.principal(ctx);
-    JsonObject ask = new JsonObject().put("state", state == null ? "active" : state).put("limit", n)
+    JsonObject ask = new JsonObject().put("state", state == null ? "active" : state).put("limit", limit.intValue())
         .put("players", principal != null && principal.acl().admin());
     REPLIES.answer(ctx, 200, vertx.eventBus().request(MatchVerticle.LIST, ask));
   }

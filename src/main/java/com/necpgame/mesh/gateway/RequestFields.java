@@ -98,18 +98,25 @@ final class RequestFields {
 
   /** The page asked for, or null after answering 400. */
   static Page page(RoutingContext ctx, int defaultLimit, int maxLimit) {
-    try {
-      String limit = ctx.queryParams().get("limit");
-      String offset = ctx.queryParams().get("offset");
-      Page page = new Page(limit == null ? defaultLimit : Integer.parseInt(limit),
-          offset == null ? 0 : Integer.parseInt(offset));
-      if (page.limit() >= 1 && page.limit() <= maxLimit && page.offset() >= 0) {
-        return page;
-      }
-    } catch (NumberFormatException e) {
-      // answered below
+    Long limit = queryNumber(ctx, "limit", defaultLimit, 1, maxLimit);
+    Long offset = queryNumber(ctx, "offset", 0, 0, Integer.MAX_VALUE);
+    if (limit != null && offset != null) {
+      return new Page(limit.intValue(), offset.intValue());
     }
     ApiErrors.send(ctx, 400, "invalid_query", "expected integers 1 <= limit <= " + maxLimit + " and offset >= 0");
     return null;
+  }
+
+  /**
+   * The query parameter {@code name} as a decimal integer from {@code min} to {@code max}, {@code fallback} when it
+   * is absent, or null when it is anything else (a sign, a fraction, too many digits, out of range).
+   */
+  static Long queryNumber(RoutingContext ctx, String name, long fallback, long min, long max) {
+    String text = ctx.queryParams().get(name);
+    if (text == null) {
+      return fallback;
+    }
+    long value = text.matches("[0-9]{1,18}") ? Long.parseLong(text) : -1;
+    return value >= min && value <= max ? value : null;
   }
 }

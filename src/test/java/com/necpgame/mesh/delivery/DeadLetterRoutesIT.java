@@ -87,7 +87,9 @@ class DeadLetterRoutesIT {
     JsonArray page = new JsonObject(get("/dlq/" + topic + "?limit=2&offset=2").body()).getJsonArray("items");
     assertEquals(List.of(ids.get(2)), page.stream().map(i -> ((JsonObject) i).getJsonObject("envelope")
         .getString("event_id")).toList());
-    assertEquals(400, get("/dlq/" + topic + "?limit=0").statusCode());
+    for (String query : List.of("limit=0", "limit=1001", "limit=ten", "limit=%2B5", "offset=-1", "offset=1.5")) {
+      assertEquals(400, get("/dlq/" + topic + "?" + query).statusCode(), query);
+    }
     assertEquals(404, get("/dlq/" + TestKafka.unique("nowhere")).statusCode());
   }
 
