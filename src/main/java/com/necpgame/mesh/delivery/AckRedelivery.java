@@ -3,6 +3,7 @@ package com.necpgame.mesh.delivery;
 import static com.necpgame.mesh.store.Rows.column;
 
 import com.necpgame.mesh.kafka.DeadLetters;
+import com.necpgame.mesh.kafka.KafkaWorker;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -17,10 +18,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,6 +114,39 @@ final class AckRedelivery {
     this.sockets = sockets;
     this.deadLetterTopic = deadLetterTopic;
     this.timeout = timeout;
+  }
+
+  /**
+   * The sweeps of one process as a {@link KafkaWorker} body: a sweep every {@code every}, at once again after a sweep
+   * that claimed all it could; a failed sweep (database or broker away) is logged and the next one tries again. Each
+   * life reads with a consumer of its own ({@code consumers}) and sweeps with the {@code AckRedelivery} made for it.
+   */
+  static KafkaWorker.Body sweeps(Supplier<Consumer<String, byte[]>> consumers,
+      Function<RecordReader, AckRedelivery> redelivery, Duration every) {
+    return life -> {
+      try (Consumer<String, byte[]> c = life.wakes(consumers.get())) {
+        AckRedelivery sweeper = redelivery.apply(new RecordReader(c));
+        life.ready();
+        while (life.running()) {
+          int claimed = 0;
+          try {
+            claimed = sweeper.sweep();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          } catch (WakeupException e) {
+            if (life.running()) {
+              throw e;
+            }
+          } catch (Exception e) {
+            LOG.warn("ack redelivery sweep failed (tried again in {} ms): {}", every.toMillis(), e.toString());
+          }
+          if (claimed < CLAIM) {
+            life.pause(every);
+          }
+        }
+      }
+    };
   }
 
   /** One sweep, blocking; returns the rows claimed. */

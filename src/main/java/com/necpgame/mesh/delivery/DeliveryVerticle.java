@@ -14,8 +14,6 @@ import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,43 +55,13 @@ public final class DeliveryVerticle extends VerticleBase {
         mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();
-    sweeper = new KafkaWorker("ack-redelivery", mesh.metrics(), this::sweep).start();
+    SocketSubscriptions sockets = SocketSubscriptions.of(vertx, mesh.config().nodeId(), new EventStatus(mesh.pool()));
+    sweeper = new KafkaWorker("ack-redelivery", mesh.metrics(), AckRedelivery.sweeps(
+        () -> mesh.kafka().consumer("ack-redelivery", null, "earliest", Map.of("max.poll.records", AckRedelivery.CLAIM)),
+        reader -> new AckRedelivery(mesh.pool(), mesh.producer(), reader, sockets, config.deadLetterTopic(), timeout),
+        Duration.ofMillis(config.ackSweepMs()))).start();
     return Future.fromCompletionStage(router.ready(), context).onSuccess(v ->
         LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group()));
-  }
-
-  /**
-   * The {@link AckRedelivery} sweeps of this process, every {@code delivery.ack_sweep_ms} (at once again after a sweep
-   * that claimed all it could); a failed sweep (database or broker away) is logged and the next one tries again.
-   */
-  private void sweep(KafkaWorker.Life life) {
-    Duration timeout = Duration.ofMillis(mesh.config().kafka().requestTimeoutMs());
-    SocketSubscriptions sockets = SocketSubscriptions.of(vertx, mesh.config().nodeId(), new EventStatus(mesh.pool()));
-    try (KafkaConsumer<String, byte[]> c = life.wakes(mesh.kafka().consumer("ack-redelivery", null, "earliest",
-        Map.of("max.poll.records", AckRedelivery.CLAIM)))) {
-      AckRedelivery redelivery = new AckRedelivery(mesh.pool(), mesh.producer(), new RecordReader(c), sockets,
-          mesh.config().delivery().deadLetterTopic(), timeout);
-      life.ready();
-      while (life.running()) {
-        int claimed = 0;
-        try {
-          claimed = redelivery.sweep();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        } catch (WakeupException e) {
-          if (life.running()) {
-            throw e;
-          }
-        } catch (Exception e) {
-          LOG.warn("ack redelivery sweep failed (tried again in {} ms): {}", mesh.config().delivery().ackSweepMs(),
-              e.toString());
-        }
-        if (claimed < AckRedelivery.CLAIM) {
-          life.pause(Duration.ofMillis(mesh.config().delivery().ackSweepMs()));
-        }
-      }
-    }
   }
 
   /** {@link KafkaCopies} that wait a little past the producer's delivery timeout and record pauses in the registry. */
