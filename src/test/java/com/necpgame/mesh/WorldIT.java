@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The daily world in one mesh at a game day per real second: faction combat published over REST drives a pair to
- * COLD_WAR, seen on {@code /diplomacy}; a subsidy published over REST reaches the crowd ({@code /crowd}), a malformed one
- * gets a 400 at publish and one naming a commodity the world does not have is dead-lettered by the crowd with the
+ * COLD_WAR, seen on {@code /diplomacy}; a subsidy published over REST reaches the crowd ({@code /crowd}), a malformed
+ * one gets a 400 at publish and one naming a commodity the world does not have is dead-lettered by the crowd with the
  * reason; the crowd publishes each commodity's signal every game hour and places its orders; every event valid against
  * its schema.
  */

@@ -251,7 +251,7 @@ public final class Crowd {
     return subsidyUntil[f * k + c] > hour ? subsidyRate[f * k + c] : 0;
   }
 
-  /** The hour the subsidy of the producers of commodity c in faction f ends (excluded), MIN_VALUE when they had none. */
+  /** The hour the subsidy of the producers of commodity c in faction f ends (excluded); MIN_VALUE: none ever. */
   public long subsidyUntil(int f, int c) {
     return subsidyUntil[f * k + c];
   }
@@ -302,7 +302,7 @@ public final class Crowd {
       dividend[f] = (members[f] == 0 ? 0 : TAX * dividend[f] / members[f]) + GLOBAL_TAX * all / n;
     }
     double consume = CONSUMPTION * (1 + 0.4 * Math.cos(2 * Math.PI * (hourOfDay - 19) / 24.0)) / 24;
-    double[] grow = new double[factions * k]; // per faction and commodity: its producers' unit cost
+    double[] grow = new double[factions * k]; // per faction and commodity, at its producers' unit cost
     boolean[] subsidised = new boolean[k];
     for (int f = 0; f < factions; f++) {
       for (int c = 0; c < k; c++) {

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * ({@link WorldKernel}) at the test size of {@link WorldYearTest} with no random shortages, as {@link MarketShockTest}
  * does a large order: the state pays {@value #RATE} of the food producers' unit cost for {@value #DAYS} game days from
  * day {@value #START}; every day of it food's daily mean price is at least 10 % below the week before, its last week
- * near (1 - rate) × that (the long-run price of the model), and from {@value #RECOVERY_DAYS} days after its end on every
- * day is back within 5 % of the week before. Then the same with the crowd alone: replay, restore, and bad subsidies.
+ * near (1 - rate) × that (the long-run price of the model), and from {@value #RECOVERY_DAYS} days after its end on
+ * every day is back within 5 % of the week before. Then the crowd alone: replay, restore, and bad subsidies.
  */
 class SubsidyTest {
 
@@ -181,7 +181,8 @@ class SubsidyTest {
     bad.put(subsidy(0.3, 366), "days must be a whole number in [1, 365], got 366");
     bad.put(subsidy(0.3, 5).put("days", 1.5), "days must be");
     bad.put(subsidy(0.3, 5).put("days", "5"), "days must be");
-    bad.put(new JsonObject().put("commodity", FOOD).put("rate", 0.3), "days must be a whole number in [1, 365], got null");
+    bad.put(new JsonObject().put("commodity", FOOD).put("rate", 0.3),
+        "days must be a whole number in [1, 365], got null");
     bad.put("a string", "data is not an object");
     bad.put(new JsonArray().add(1), "data is not an object");
     CrowdStep crowd = crowd();
