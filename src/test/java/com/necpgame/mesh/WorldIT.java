@@ -25,8 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The daily world in one mesh at a game day per real second: faction combat published over REST drives a pair to
- * COLD_WAR, seen on {@code /diplomacy}; the crowd publishes each commodity's signal every game hour and places its orders;
- * every event valid against its schema.
+ * COLD_WAR, seen on {@code /diplomacy}; a subsidy published over REST reaches the crowd ({@code /crowd}), a malformed
+ * one gets a 400 at publish and one naming a commodity the world does not have is dead-lettered by the crowd with the
+ * reason; the crowd publishes each commodity's signal every game hour and places its orders; every event valid against
+ * its schema.
  */
 class WorldIT {
 
@@ -38,6 +40,8 @@ class WorldIT {
     String output = TestKafka.createTopic("world-sim", 4);
     String orders = TestKafka.createTopic("world-orders", 4);
     String inputs = TestKafka.createTopic("world-combat", 2);
+    TestKafka.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(inputs + ".dlq", 1, (short) 1)))
+        .all().get();
     String state = TestKafka.unique("world-state");
     TestKafka.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(state, 1, (short) 1)
         .configs(Map.of("cleanup.policy", "compact", "max.message.bytes", "67108864")))).all().get();
@@ -77,6 +81,7 @@ class WorldIT {
       JsonObject matrix = new JsonObject(get(port, "/diplomacy").body());
       assertEquals(3, matrix.getJsonArray("pairs").size());
       assertEquals(404, get(port, "/diplomacy/arasaka/nobody").statusCode());
+      subsidies(port, inputs);
       Thread.sleep(3000);
     }
     List<JsonObject> events = TestKafka.envelopes(output);
@@ -96,6 +101,43 @@ class WorldIT {
     List<JsonObject> crowdOrders = TestKafka.envelopes(orders);
     assertTrue(!crowdOrders.isEmpty() && crowdOrders.stream().allMatch(e -> "crowd".equals(
         e.getJsonObject("data").getString("owner")) && VALIDATOR.validate(e).isEmpty()), "the crowd placed orders");
+  }
+
+  /** A subsidy of food for all factions reaches the crowd; bad ones are refused at publish or dead-lettered. */
+  private static void subsidies(int port, String inputs) throws Exception {
+    HttpResponse<String> tooMuch = post(port, "/events/publish", subsidy(inputs, "food", 0.95));
+    assertEquals(400, tooMuch.statusCode(), tooMuch.body());
+    assertTrue(tooMuch.body().contains("/payload/rate"), tooMuch.body());
+    HttpResponse<String> water = post(port, "/events/publish", subsidy(inputs, "water", 0.3));
+    assertEquals(200, water.statusCode(), "the schema cannot know the world's commodities: " + water.body());
+    HttpResponse<String> food = post(port, "/events/publish", subsidy(inputs, "food", 0.3));
+    assertEquals(200, food.statusCode(), food.body());
+    JsonArray subsidy = null;
+    for (long end = System.currentTimeMillis() + 30_000; System.currentTimeMillis() < end; Thread.sleep(200)) {
+      JsonArray rows = new JsonObject(get(port, "/crowd").body()).getJsonArray("commodities");
+      JsonObject row = rows.stream().map(JsonObject.class::cast).filter(r -> "food".equals(r.getString("commodity")))
+          .findFirst().orElse(null);
+      if (row != null && !row.getJsonArray("subsidy").isEmpty()) {
+        subsidy = row.getJsonArray("subsidy");
+        assertEquals(0, rows.stream().map(JsonObject.class::cast).filter(r -> "ammo".equals(r.getString("commodity")))
+            .findFirst().orElseThrow().getJsonArray("subsidy").size(), "ammo is not subsidised");
+        break;
+      }
+    }
+    assertTrue(subsidy != null, "the crowd took the subsidy");
+    assertEquals(List.of("arasaka", "militech", "nomads"), subsidy.stream()
+        .map(o -> ((JsonObject) o).getString("faction")).toList(), "every faction's food producers");
+    subsidy.forEach(o -> assertEquals(0.3, ((JsonObject) o).getDouble("rate")));
+    List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> dead = TestKafka.records(inputs + ".dlq");
+    assertEquals(1, dead.size(), "the subsidy of water, dead-lettered once");
+    String reason = new String(dead.get(0).headers().lastHeader("dlq.reason").value(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(reason.contains("commodity \"water\" is not one of"), reason);
+  }
+
+  private static JsonObject subsidy(String topic, String commodity, double rate) {
+    return new JsonObject().put("topic", topic).put("event_type", "economy.subsidy.granted").put("source", "world-it")
+        .put("payload", new JsonObject().put("commodity", commodity).put("rate", rate).put("days", 365));
   }
 
   private static HttpResponse<String> get(int port, String path) throws Exception {

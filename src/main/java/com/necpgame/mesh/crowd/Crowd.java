@@ -21,16 +21,19 @@ import java.util.SplittableRandom;
  *             pay the clearing price; producers of c deliver sold_c pro rata to their stock and are paid it
  *   consume   need_ic += w(hour of day) / 24 (x WAR_NEED for ammo, medicine, food at war), at most NEED_CAP days;
  *             w = 1 + 0.4 cos(2 pi (hour - 19) / 24): an evening peak
- *   produce   stock_i += (N / N_c) / 24 * m_c * (x WAR_OUTPUT at war) * (x SHORTAGE_OUTPUT in a shortage), while the
- *             stock holds less than STOCK_CAP days of it; N / N_c balances production with consumption at cost and
- *             m_c = clamp(pbar_c / a_c, 0.5, 2) makes producers follow the day's mean price pbar_c (long run: p = a_c)
+ *   produce   stock_i += (N / N_c) / 24 * m_fc * (x WAR_OUTPUT at war) * (x SHORTAGE_OUTPUT in a shortage), while
+ *             the stock holds less than STOCK_CAP days of it; N / N_c balances production with consumption at cost and
+ *             m_fc = clamp(pbar_c / u_fc, 0.5, 2) makes producers follow the day's mean price pbar_c (long run:
+ *             p = u_fc); u_fc = (1 - s_fc) a_c is the unit cost of the producers of c in faction f, s_fc the rate of
+ *             a subsidy in force for them (0 when none)
  *   income    wealth_i += TAX * (mean wealth of its faction - wealth_i) + GLOBAL_TAX * (mean wealth - wealth_i):
  *             a flat tax its faction pays back equally, and a tenth of it that everyone shares (money is conserved;
  *             a faction is about as rich as its citizens earn less what they spend, and a poor one is not left out)
  *   mood      moves 1/24 of the way each hour to 1 - 0.6 unmet_i - 0.4 [at war], unmet_i = mean need_ic / cap
  *   demand    d_ic = ALPHA * need_ic * phi_i, phi_i = min(1, BUDGET * wealth_i / sum_c ALPHA need_ic r_c)
  *             D_c(p) = sum_i d_ic * min(2, 1 / x), none above RESERVE_HIGH * a_c
- *   supply    S_c(p) = sum_(producers of c) OFFER * stock_i * min(2, x), none below RESERVE_LOW * a_c
+ *   supply    S_c(p) = sum_(producers of c) OFFER * stock_i * min(2, p / u_fc), none below RESERVE_LOW * u_fc
+ *             (with no subsidy u_fc = a_c: min(2, x), none below RESERVE_LOW * a_c)
  * </pre>
  * The schedules are evaluated at price levels around the last clearing price ({@link #LEVELS}); the call auction finds
  * where they cross, at most a quarter away from the last price each hour, and the reservation prices bound it to
@@ -38,6 +41,10 @@ import java.util.SplittableRandom;
  * ({@link Activity}): the trade between factions' citizens, raids when a faction's scarcity and fear are high, and its
  * power. Shortages: each day, with probability {@code shortageRate}, the producers of one commodity in one faction
  * (both drawn from the seed and the day) produce {@value #SHORTAGE_OUTPUT} of their output for 3 to 10 days.
+ * Subsidies ({@link #subsidise}, a game server's input): the state pays a share s of the producers' unit cost, of one
+ * commodity, in one faction or all, for some hours; they produce more at a price and offer more at a price and below
+ * it, so the price falls towards (1 - s) a_c while it lasts, and comes back to a_c after (the state's payment is the
+ * producers' lower cost: production costs no money in this model). A consumer's valuation (demand) keeps a_c.
  * Same seed, same inputs: the same signals and activity, bit for bit (each agent's arithmetic is in a fixed order, and
  * sums go over agents in index order).
  */
@@ -60,6 +67,8 @@ public final class Crowd {
   static final double RESERVE_LOW = 0.3;
   static final double RESERVE_HIGH = 3.0;
   static final double SHORTAGE_OUTPUT = 0.2;
+  /** The largest share of the producers' unit cost a subsidy pays. */
+  public static final double MAX_SUBSIDY_RATE = 0.9;
   /** A faction raids when its raid pressure (1 for a faction as well off as the crowd) is above this. */
   static final double RAID_THRESHOLD = 1.2;
   /** Combat intensity a day per unit of raid pressure above the threshold. */
@@ -116,6 +125,9 @@ public final class Crowd {
   private final double[] needSum;
   private final double[] stockSum;
   private final long[] shortageUntil;
+  /** Per faction and commodity: the rate of its producers' subsidy and the hour it ends (excluded; MIN_VALUE none). */
+  private final double[] subsidyRate;
+  private final long[] subsidyUntil;
   private final double[] tradeToday;
   private final double[] earnedToday;
   private final double[] weariness;
@@ -149,10 +161,13 @@ public final class Crowd {
     needSum = new double[k];
     stockSum = new double[k];
     shortageUntil = new long[factions * k];
+    subsidyRate = new double[factions * k];
+    subsidyUntil = new long[factions * k];
     tradeToday = new double[factions * factions];
     earnedToday = new double[factions];
     weariness = new double[factions];
     Arrays.fill(shortageUntil, Long.MIN_VALUE);
+    Arrays.fill(subsidyUntil, Long.MIN_VALUE);
     SplittableRandom random = new SplittableRandom(seed);
     for (int i = 0; i < n; i++) {
       faction[i] = random.nextInt(factions);
@@ -231,6 +246,31 @@ public final class Crowd {
     shortageUntil[f * k + c] = Math.max(shortageUntil[f * k + c], lastDay);
   }
 
+  /** The rate of the subsidy the producers of commodity c in faction f have at an hour (0: none). */
+  public double subsidy(int f, int c, long hour) {
+    return subsidyUntil[f * k + c] > hour ? subsidyRate[f * k + c] : 0;
+  }
+
+  /** The hour the subsidy of the producers of commodity c in faction f ends (excluded); MIN_VALUE: none ever. */
+  public long subsidyUntil(int f, int c) {
+    return subsidyUntil[f * k + c];
+  }
+
+  /**
+   * Subsidises the producers of commodity c in faction f (in every faction when f is negative): the state pays
+   * {@code rate} (0 < rate <= {@value #MAX_SUBSIDY_RATE}) of their unit cost in the hours before {@code until}. It
+   * replaces a subsidy they had.
+   */
+  public void subsidise(int f, int c, double rate, long until) {
+    if (!(rate > 0 && rate <= MAX_SUBSIDY_RATE) || c < 0 || c >= k || f >= factions) {
+      throw new IllegalArgumentException("no subsidy of " + rate + " for commodity " + c + " of faction " + f);
+    }
+    for (int g = f < 0 ? 0 : f; g <= (f < 0 ? factions - 1 : f); g++) {
+      subsidyRate[g * k + c] = rate;
+      subsidyUntil[g * k + c] = until;
+    }
+  }
+
   /**
    * One game hour. {@code prices} are the last clearing prices in cents, in commodity order; {@code bought[c]} and
    * {@code sold[c]} what the crowd's orders bought and sold since the last step, at {@code fillPrices[c]} (cents, 0 if
@@ -262,11 +302,17 @@ public final class Crowd {
       dividend[f] = (members[f] == 0 ? 0 : TAX * dividend[f] / members[f]) + GLOBAL_TAX * all / n;
     }
     double consume = CONSUMPTION * (1 + 0.4 * Math.cos(2 * Math.PI * (hourOfDay - 19) / 24.0)) / 24;
-    double[] grow = new double[k];
-    for (int c = 0; c < k; c++) {
-      double m = smooth[c] / costs[c];
-      grow[c] = output[c] / 24 * (m < 0.5 ? 0.5 : m > 2 ? 2 : m);
+    double[] grow = new double[factions * k]; // per faction and commodity, at its producers' unit cost
+    boolean[] subsidised = new boolean[k];
+    for (int f = 0; f < factions; f++) {
+      for (int c = 0; c < k; c++) {
+        double s = subsidy(f, c, hour);
+        subsidised[c] |= s > 0;
+        double m = smooth[c] / ((1 - s) * costs[c]);
+        grow[f * k + c] = output[c] / 24 * (m < 0.5 ? 0.5 : m > 2 ? 2 : m);
+      }
     }
+    double[] stockOf = new double[factions * k]; // the stock of a subsidised commodity's producers per faction
     double[] demandSum = new double[k];
     Arrays.fill(needSum, 0);
     Arrays.fill(stockSum, 0);
@@ -296,7 +342,7 @@ public final class Crowd {
         earned[f] += paid;
       }
       // produce, earn, consume
-      double made = grow[s] * (war ? WAR_OUTPUT : 1) * (shortageUntil[f * k + s] >= day ? SHORTAGE_OUTPUT : 1);
+      double made = grow[f * k + s] * (war ? WAR_OUTPUT : 1) * (shortageUntil[f * k + s] >= day ? SHORTAGE_OUTPUT : 1);
       if (stock[i] < STOCK_CAP * output[s]) {
         stock[i] += made;
       }
@@ -321,6 +367,9 @@ public final class Crowd {
         needSum[c] += w > 0 ? need[base + c] : 0;
       }
       stockSum[s] += stock[i];
+      if (subsidised[s]) {
+        stockOf[f * k + s] += stock[i];
+      }
       moodSum += mood[i];
       wealthSum += w;
     }
@@ -332,13 +381,18 @@ public final class Crowd {
     lastHour = hour;
     List<Signal> out = new ArrayList<>(k);
     for (int c = 0; c < k; c++) {
-      out.add(signal(c, hour, prices[c], demandSum[c], stockSum[c] * OFFER, moodSum / n, wealthSum / n));
+      out.add(signal(c, hour, prices[c], demandSum[c], stockSum[c] * OFFER, subsidised[c] ? stockOf : null,
+          moodSum / n, wealthSum / n));
     }
     return out;
   }
 
-  /** The schedules of commodity c at the levels around its last price {@code ref}. */
-  private Signal signal(int c, long hour, long ref, double demand, double supply, double meanMood, double meanWealth) {
+  /**
+   * The schedules of commodity c at the levels around its last price {@code ref}; {@code stockOf} the producers' stock
+   * per faction when some have a subsidy (then each faction's offer follows its own unit cost), else null.
+   */
+  private Signal signal(int c, long hour, long ref, double demand, double supply, double[] stockOf, double meanMood,
+      double meanWealth) {
     int levels = LEVELS.length;
     long[] prices = new long[levels];
     long[] d = new long[levels];
@@ -348,6 +402,14 @@ public final class Crowd {
       double x = prices[l] / (double) costs[c];
       d[l] = x > RESERVE_HIGH ? 0 : Math.round(demand * (x < 0.5 ? 2 : 1 / x));
       s[l] = x < RESERVE_LOW ? 0 : Math.round(supply * (x > 2 ? 2 : x));
+      if (stockOf != null) {
+        double sum = 0;
+        for (int f = 0; f < factions; f++) {
+          double u = prices[l] / ((1 - subsidy(f, c, hour)) * costs[c]);
+          sum += u < RESERVE_LOW ? 0 : OFFER * stockOf[f * k + c] * (u > 2 ? 2 : u);
+        }
+        s[l] = Math.round(sum);
+      }
     }
     for (int l = 1; l < levels; l++) { // rounding must not break monotony
       d[l] = Math.min(d[l], d[l - 1]);
@@ -495,6 +557,8 @@ public final class Crowd {
         .put("trade_today", bits(tradeToday)).put("earned_today", bits(earnedToday))
         .put("weariness", bits(weariness))
         .put("shortage_until", new JsonArray(Arrays.stream(shortageUntil).boxed().toList()))
+        .put("subsidy_rate", bits(subsidyRate))
+        .put("subsidy_until", new JsonArray(Arrays.stream(subsidyUntil).boxed().toList()))
         .put("agents", Base64.getEncoder().encodeToString(b.array()));
   }
 
@@ -524,6 +588,13 @@ public final class Crowd {
     JsonArray until = s.getJsonArray("shortage_until");
     for (int j = 0; j < c.shortageUntil.length; j++) {
       c.shortageUntil[j] = until.getLong(j);
+    }
+    if (s.containsKey("subsidy_rate")) { // a state saved before subsidies existed has none
+      unbits(c.subsidyRate, s.getJsonArray("subsidy_rate"));
+      JsonArray subsidyUntil = s.getJsonArray("subsidy_until");
+      for (int j = 0; j < c.subsidyUntil.length; j++) {
+        c.subsidyUntil[j] = subsidyUntil.getLong(j);
+      }
     }
     c.derive();
     return c;

@@ -21,11 +21,16 @@ import java.util.TreeSet;
  * answers what the hour publishes: each commodity's {@code world.crowd.signal}, the schedules as limit orders
  * ({@code owner: crowd}, good for the next hour's clearing: {@code gth:<hour + 1>}), and at the first hour of a day
  * the faction activity of the day before ({@code world.faction.trade / combat / power}), the inputs diplomacy reads.
+ * {@link #gameInput} takes what game servers publish for the crowd: {@value #SUBSIDY}, applied from the next step.
  */
 public final class CrowdStep {
 
   /** The owner of the crowd's orders. */
   public static final String OWNER = "crowd";
+  /** A game server's subsidy: {@code commodity}, optional {@code faction}, {@code rate}, {@code days}. */
+  public static final String SUBSIDY = "economy.subsidy.granted";
+  /** The longest subsidy, in game days. */
+  public static final int MAX_SUBSIDY_DAYS = 365;
   private static final JsonFactory JSON = new JsonFactory();
 
   /**
@@ -33,6 +38,9 @@ public final class CrowdStep {
    * simulation's output topic.
    */
   public record Output(Order order, String eventType, String name, String keyField, JsonObject data) {}
+
+  /** A subsidy read and not applied yet: faction (-1: all), commodity, rate, days. */
+  record Granted(int faction, int commodity, double rate, int days) {}
 
   private final Crowd crowd;
   private final List<String> factions;
@@ -43,6 +51,8 @@ public final class CrowdStep {
   private final long[] fillQuantity;
   private final long[] fillValue;
   private final TreeSet<String> wars;
+  /** Subsidies read since the last step, in input order: the next step applies them from its hour. */
+  private final List<Granted> granted = new ArrayList<>();
   /** What {@link #summary()} answers: the crowd as of its last step, null before the first. */
   private JsonObject summary;
 
@@ -102,6 +112,49 @@ public final class CrowdStep {
     }
   }
 
+  /**
+   * An event of a game server's topic ({@code world.diplomacy.inputs}): a {@value #SUBSIDY}, which the next step
+   * applies from its hour for {@code days × 24} hours; other types are not the crowd's and are ignored. A subsidy the
+   * crowd cannot take (its data not an object, a commodity or faction this world does not have, a rate not in (0,
+   * {@value Crowd#MAX_SUBSIDY_RATE}], days not a whole number in [1, {@value #MAX_SUBSIDY_DAYS}]) throws an
+   * IllegalArgumentException saying why, and changes nothing.
+   */
+  public void gameInput(JsonObject envelope) {
+    if (SUBSIDY.equals(envelope.getValue("event_type"))) {
+      granted.add(subsidy(envelope.getValue("data")));
+    }
+  }
+
+  private Granted subsidy(Object data) {
+    if (!(data instanceof JsonObject d)) {
+      throw new IllegalArgumentException(SUBSIDY + ": data is not an object");
+    }
+    Object commodity = d.getValue("commodity");
+    int c = commodity instanceof String name ? commodities.indexOf(name) : -1;
+    if (c < 0) {
+      throw new IllegalArgumentException(SUBSIDY + ": commodity " + (commodity == null ? "missing"
+          : "\"" + commodity + "\" is not one of " + commodities));
+    }
+    Object faction = d.getValue("faction");
+    int f = faction instanceof String name ? factions.indexOf(name) : -1;
+    if (faction != null && f < 0) {
+      throw new IllegalArgumentException(SUBSIDY + ": faction \"" + faction + "\" is not one of " + factions);
+    }
+    Object rate = d.getValue("rate");
+    double r = rate instanceof Number number ? number.doubleValue() : Double.NaN;
+    if (!(r > 0 && r <= Crowd.MAX_SUBSIDY_RATE)) {
+      throw new IllegalArgumentException(SUBSIDY + ": rate must be a number in (0, " + Crowd.MAX_SUBSIDY_RATE
+          + "], got " + rate);
+    }
+    Object days = d.getValue("days");
+    double n = days instanceof Number number ? number.doubleValue() : Double.NaN;
+    if (!(n >= 1 && n <= MAX_SUBSIDY_DAYS && n == Math.rint(n))) {
+      throw new IllegalArgumentException(SUBSIDY + ": days must be a whole number in [1, " + MAX_SUBSIDY_DAYS
+          + "], got " + days);
+    }
+    return new Granted(f, c, r, (int) n);
+  }
+
   /** A clearing price of a commodity (cents). */
   public void cleared(String commodity, long price) {
     int c = commodities.indexOf(commodity);
@@ -145,6 +198,10 @@ public final class CrowdStep {
     for (int c = 0; c < k; c++) {
       fillPrices[c] = fillQuantity[c] == 0 ? 0 : Math.round(fillValue[c] / (double) fillQuantity[c]);
     }
+    for (Granted g : granted) {
+      crowd.subsidise(g.faction(), g.commodity(), g.rate(), hour + 24L * g.days());
+    }
+    granted.clear();
     List<Crowd.Signal> signals = crowd.step(hour, prices, bought, sold, fillPrices, atWar());
     Arrays.fill(bought, 0);
     Arrays.fill(sold, 0);
@@ -176,7 +233,8 @@ public final class CrowdStep {
    * population, mean_mood, mean_wealth}, per faction {@code members, at_war, war_weariness}, per commodity the
    * schedules at the reference price ({@code reference_price, demand, supply}), the day's {@code mean_price}, the
    * producers' {@code stock}, the {@code unmet_need}, the hour's crowd {@code orders} with their {@code buy_quantity}
-   * and {@code sell_quantity}, and the factions whose producers are in a {@code shortage}.
+   * and {@code sell_quantity}, the factions whose producers are in a {@code shortage}, and the {@code subsidy} of each
+   * faction whose producers have one ({@code faction, rate, until_hour}: it ends before that game hour).
    */
   public JsonObject summary() {
     return summary == null ? null : summary.copy();
@@ -208,9 +266,15 @@ public final class CrowdStep {
         }
       }
       JsonArray shortages = new JsonArray();
+      JsonArray subsidies = new JsonArray();
       for (int f = 0; f < factions.size(); f++) {
         if (crowd.inShortage(f, c, day)) {
           shortages.add(factions.get(f));
+        }
+        double rate = crowd.subsidy(f, c, hour);
+        if (rate > 0) {
+          subsidies.add(new JsonObject().put("faction", factions.get(f)).put("rate", rate)
+              .put("until_hour", crowd.subsidyUntil(f, c)));
         }
       }
       rows.add(new JsonObject().put("commodity", s.commodity())
@@ -218,7 +282,8 @@ public final class CrowdStep {
           .put("mean_price", Prices.toDecimal(Math.round(crowd.meanPrice(c))))
           .put("demand", s.demand()[at]).put("supply", s.supply()[at])
           .put("stock", Math.round(crowd.stock(c))).put("unmet_need", Math.round(crowd.need(c)))
-          .put("orders", orders).put("buy_quantity", buy).put("sell_quantity", sell).put("shortage", shortages));
+          .put("orders", orders).put("buy_quantity", buy).put("sell_quantity", sell).put("shortage", shortages)
+          .put("subsidy", subsidies));
     }
     Crowd.Signal any = signals.isEmpty() ? null : signals.get(0);
     return new JsonObject().put("game_hour", hour).put("game_day", day)
@@ -291,7 +356,10 @@ public final class CrowdStep {
     return new JsonObject().put("summary", summary).put("prices", longs(prices)).put("bought", longs(bought))
         .put("sold", longs(sold))
         .put("fill_quantity", longs(fillQuantity)).put("fill_value", longs(fillValue))
-        .put("wars", new JsonArray(List.copyOf(wars))).put("crowd", crowd.snapshot());
+        .put("wars", new JsonArray(List.copyOf(wars)))
+        .put("granted", new JsonArray(granted.stream().map(g -> new JsonArray().add(g.faction()).add(g.commodity())
+            .add(Double.doubleToRawLongBits(g.rate())).add(g.days())).toList()))
+        .put("crowd", crowd.snapshot());
   }
 
   public static CrowdStep restore(JsonObject s, List<String> factions) {
@@ -301,6 +369,11 @@ public final class CrowdStep {
         unlongs(s.getJsonArray("prices")), unlongs(s.getJsonArray("bought")), unlongs(s.getJsonArray("sold")),
         unlongs(s.getJsonArray("fill_quantity")), unlongs(s.getJsonArray("fill_value")), wars);
     step.summary = s.getJsonObject("summary");
+    s.getJsonArray("granted", new JsonArray()).forEach(g -> {
+      JsonArray a = (JsonArray) g;
+      step.granted.add(new Granted(a.getInteger(0), a.getInteger(1), Double.longBitsToDouble(a.getLong(2)),
+          a.getInteger(3)));
+    });
     return step;
   }
 

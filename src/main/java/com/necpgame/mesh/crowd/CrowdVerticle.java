@@ -2,6 +2,7 @@ package com.necpgame.mesh.crowd;
 
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.WorldConfig;
+import com.necpgame.mesh.diplomacy.DiplomacyVerticle;
 import com.necpgame.mesh.envelope.Envelope;
 import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.kafka.CompactedView;
@@ -18,12 +19,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The hourly crowd: one process (the owner of the hourly ticks in the group {@code world.crowd.group}) reads the
- * clearings, the crowd's fills and the diplomacy changes from the simulation topic, steps the {@link CrowdStep} every
+ * clearings, the crowd's fills and the diplomacy changes from the simulation topic, and game servers' subsidies from
+ * the topics diplomacy reads theirs from ({@code world.diplomacy.inputs}; a subsidy it cannot take is dead-lettered
+ * with the reason, as {@link StepLoop} does with any input its model throws on), steps the {@link CrowdStep} every
  * game hour from the first tick it sees, and publishes each commodity's {@code world.crowd.signal}, the schedules as
  * limit orders ({@code owner: crowd}, good for the next hour's clearing) on the orders topic and, at the first hour of
  * a day, the faction activity of the day before, exactly once per hour ({@link StepLoop}). Agents react to the wars
@@ -54,7 +56,7 @@ public final class CrowdVerticle extends VerticleBase {
     GameClock clock = world.tick().clock();
     WorldConfig.DailyStep daily = world.crowdStep();
     StepLoop.Settings settings = new StepLoop.Settings(KEY, daily.group(), StepLoop.Ownership.TICKS,
-        Pattern.compile(Pattern.quote(world.outputTopic())), new StepLoop.Ticks(world.tick().hourlyTopic(),
+        DiplomacyVerticle.inputs(world), new StepLoop.Ticks(world.tick().hourlyTopic(),
             "world.tick.hourly", "game_hour", clock.gameEpoch(), Duration.ofHours(1), clock::realAt),
         world.stateTopic(), daily.graceMs(), daily.maxCatchUpDays() * 24);
     long[] costs = world.commodities().values().stream().mapToLong(Long::longValue).toArray();
@@ -88,6 +90,16 @@ public final class CrowdVerticle extends VerticleBase {
     @Override
     public void input(JsonObject envelope) {
       crowd.input(envelope);
+    }
+
+    /** The simulation's own events from its output topic; from a game server's topic, only what it may send. */
+    @Override
+    public void input(String topic, JsonObject envelope) {
+      if (topic.equals(world.outputTopic())) {
+        crowd.input(envelope);
+      } else {
+        crowd.gameInput(envelope);
+      }
     }
 
     @Override

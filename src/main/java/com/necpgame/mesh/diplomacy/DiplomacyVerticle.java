@@ -86,9 +86,10 @@ public final class DiplomacyVerticle extends VerticleBase {
 
   /**
    * The topics diplomacy reads: those {@code world.diplomacy.inputs} matches (game servers') and the simulation's own
-   * output topic, where the crowd publishes its faction activity.
+   * output topic, where the crowd publishes its faction activity. The crowd reads the same topics (a game server's
+   * subsidies).
    */
-  static java.util.regex.Pattern inputs(WorldConfig world) {
+  public static java.util.regex.Pattern inputs(WorldConfig world) {
     return java.util.regex.Pattern.compile("(?:" + world.diplomacyInputs().pattern() + ")|"
         + java.util.regex.Pattern.quote(world.outputTopic()));
   }

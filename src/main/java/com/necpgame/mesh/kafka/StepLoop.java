@@ -112,6 +112,11 @@ public final class StepLoop implements KafkaWorker.Body {
     /** An input envelope (with a string {@code event_type}) read before the period's cut, in offset order. */
     void input(JsonObject envelope);
 
+    /** The same, for a model that tells its input topics apart (the loop calls this one). */
+    default void input(String topic, JsonObject envelope) {
+      input(envelope);
+    }
+
     /** Steps the period; the records to publish (on any topic). */
     List<ProducerRecord<String, byte[]>> step(long period, Instant gameTime, Instant cut);
 
@@ -505,7 +510,7 @@ public final class StepLoop implements KafkaWorker.Body {
         return;
       }
       try {
-        s.model().input(envelope);
+        s.model().input(r.topic(), envelope);
       } catch (RuntimeException e) {
         deadLetter(r, "not understood by " + settings.name() + ": " + e, out);
       }

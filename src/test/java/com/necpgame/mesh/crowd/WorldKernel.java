@@ -79,6 +79,11 @@ final class WorldKernel {
     toDiplomacy.add(new JsonObject().put("event_type", eventType).put("data", data));
   }
 
+  /** A game server's event for the crowd (as on {@code world.diplomacy.inputs}), read before its next step. */
+  void gameServerToCrowd(String eventType, JsonObject data) {
+    crowd.gameInput(new JsonObject().put("event_type", eventType).put("data", data));
+  }
+
   long hour() {
     return hour;
   }
