@@ -92,6 +92,16 @@ public final class CrowdVerticle extends VerticleBase {
       crowd.input(envelope);
     }
 
+    /**
+     * Of a game server's topic, only subsidies (and records without a type header, which must be decoded to tell):
+     * the crowd neither decodes the game's other events nor dead-letters what diplomacy, reading the same topics,
+     * dead-letters already.
+     */
+    @Override
+    public boolean reads(String topic, String eventType) {
+      return topic.equals(world.outputTopic()) || eventType == null || CrowdStep.SUBSIDY.equals(eventType);
+    }
+
     /** The simulation's own events from its output topic; from a game server's topic, only what it may send. */
     @Override
     public void input(String topic, JsonObject envelope) {

@@ -117,6 +117,14 @@ public final class StepLoop implements KafkaWorker.Body {
       input(envelope);
     }
 
+    /**
+     * Whether the model reads a record of {@code topic} whose {@code event_type} header is {@code eventType} (null
+     * when it has none); a record it does not read is passed over undecoded and never dead-lettered by this loop.
+     */
+    default boolean reads(String topic, String eventType) {
+      return true;
+    }
+
     /** Steps the period; the records to publish (on any topic). */
     List<ProducerRecord<String, byte[]>> step(long period, Instant gameTime, Instant cut);
 
@@ -498,6 +506,9 @@ public final class StepLoop implements KafkaWorker.Body {
     }
 
     private void input(Shard s, ConsumerRecord<String, byte[]> r, List<ProducerRecord<String, byte[]>> out) {
+      if (!s.model().reads(r.topic(), EnvelopeRecords.header(r.headers(), EnvelopeRecords.HEADER_EVENT_TYPE))) {
+        return;
+      }
       JsonObject envelope;
       try {
         envelope = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));

@@ -254,13 +254,15 @@ class StepLoopTest {
     log.append(a, cut(1) - 400, "{not json");
     log.append(b, cut(1) - 300, "garbage");
     input(a, 2, "boom");
+    log.append(a, cut(2) - 500, "{not json, but of a type the model does not read", "unread");
     input(a, 2, 3);
     input(b, 2, 20);
     tick(2);
     await(() -> outputs().size() == 1);
     assertEquals(List.of("daily@2:[1, 3, 20]"), outputs(), "a fresh step starts at the tick, on every input before it");
     List<ProducerRecord<String, byte[]>> dead = committed("in.a.dlq");
-    assertEquals(2, dead.size(), "both bad records of in.a, in the step's transaction; in.b has no dead-letter topic");
+    assertEquals(2, dead.size(), "both bad records of in.a, in the step's transaction; in.b has no dead-letter topic; "
+        + "the one of a type the model does not read is passed over undecoded");
     assertEquals("{not json", text(dead.get(0)));
     assertTrue(header(dead.get(0), DeadLetters.REASON).startsWith("not an envelope"), header(dead.get(0),
         DeadLetters.REASON));
@@ -426,6 +428,11 @@ class StepLoopTest {
     }
 
     @Override
+    public boolean reads(String topic, String eventType) {
+      return !"unread".equals(eventType);
+    }
+
+    @Override
     public void input(JsonObject envelope) {
       Object n = envelope.getJsonObject("data").getValue("n");
       if ("boom".equals(n)) {
@@ -462,10 +469,18 @@ class StepLoopTest {
     }
 
     synchronized void append(TopicPartition p, long timestamp, String value) {
+      append(p, timestamp, value, null);
+    }
+
+    /** A record with an {@code event_type} header when {@code eventType} is not null. */
+    synchronized void append(TopicPartition p, long timestamp, String value, String eventType) {
       List<ConsumerRecord<String, byte[]>> in = records.get(p);
+      var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+      if (eventType != null) {
+        headers.add(EnvelopeRecords.HEADER_EVENT_TYPE, eventType.getBytes(StandardCharsets.UTF_8));
+      }
       in.add(new ConsumerRecord<>(p.topic(), p.partition(), in.size(), timestamp, TimestampType.LOG_APPEND_TIME, -1,
-          -1, null, value.getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.internals.RecordHeaders(),
-          java.util.Optional.empty()));
+          -1, null, value.getBytes(StandardCharsets.UTF_8), headers, java.util.Optional.empty()));
     }
 
     synchronized List<ConsumerRecord<String, byte[]>> from(TopicPartition p, long offset) {
