@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
@@ -7,6 +8,7 @@ import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.ConfigLoader;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.testsupport.OwnBroker;
+import com.necpgame.mesh.testsupport.TestKafka;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -48,7 +51,7 @@ class StepLoopOutageIT {
   private static final int PARTITIONS = 12;
   private static final Duration PERIOD = Duration.ofMillis(200);
   /** Cycles and outage length: a few for the suite; {@code -Doutage.cycles=N -Doutage.ms=M} for a longer hunt. */
-  private static final int CYCLES = Integer.getInteger("outage.cycles", 3);
+  private static final int CYCLES = Integer.getInteger("outage.cycles", 2);
   private static final long OUTAGE_MS = Long.getLong("outage.ms", 15_000);
   /**
    * Which cycles stop the broker while the loop is idle (the ticks held back from 1.5 s before the stop until the
@@ -147,6 +150,97 @@ class StepLoopOutageIT {
           }
         }
       }
+    }
+  }
+
+  /**
+   * The wait for unstable offsets on the real broker: another producer's transaction holds offsets of the group (a
+   * process paused in a step, its transaction timeout Kafka's 60 s) when the loop joins. The loop logs its wait, aborts
+   * an offsets-only transaction of its own after 10 s (the broker lists it aborted; it does not end the other one),
+   * and steps only once that transaction commits, from the offsets it committed, without a restart.
+   */
+  @Test
+  void aLoopWaitsForAnotherProducersOpenOffsetsAndGoesOnFromThemOnceTheyAreCommitted() throws Exception {
+    String inputs = TestKafka.unique("unstable-in");
+    String ticks = TestKafka.unique("unstable-ticks");
+    String state = TestKafka.unique("unstable-state");
+    String out = TestKafka.unique("unstable-out");
+    String group = TestKafka.unique("unstable-group");
+    TestKafka.admin().createTopics(List.of(new NewTopic(inputs, 2, (short) 1), new NewTopic(ticks, 1, (short) 1),
+        new NewTopic(out, 1, (short) 1), new NewTopic(state, 1, (short) 1)
+            .configs(Map.of("cleanup.policy", "compact")))).all().get(60, TimeUnit.SECONDS);
+    KafkaClients kafka = TestKafka.clients(TestKafka.config(new JsonObject()));
+    TopicPartition p0 = new TopicPartition(inputs, 0);
+    Map<String, Object> props = kafka.producerProps("last-owner");
+    props.put("transactional.id", group + ".last-owner");
+    props.put("transaction.timeout.ms", 60_000);
+    MeshMetrics metrics = new MeshMetrics();
+    try (KafkaProducer<String, byte[]> orders = kafka.producer("orders")) {
+      for (int i = 0; i < 5; i++) {
+        orders.send(new ProducerRecord<>(inputs, 0, "k", new JsonObject().put("event_type", "order")
+            .encode().getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+      }
+    }
+    try (KafkaProducer<String, byte[]> lastOwner = new KafkaProducer<>(props,
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      lastOwner.initTransactions();
+      lastOwner.beginTransaction();
+      lastOwner.sendOffsetsToTransaction(Map.of(p0, new OffsetAndMetadata(3)),
+          new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
+      Instant epoch = Instant.now();
+      StepLoop.Settings settings = new StepLoop.Settings("unstable", group, StepLoop.Ownership.INPUT_PARTITIONS,
+          Pattern.compile(Pattern.quote(inputs)), new StepLoop.Ticks(ticks, "world.tick.hourly", "game_hour", epoch,
+          PERIOD, UnaryOperator.identity()), state, 200, 24);
+      StepLoop loop = new StepLoop(settings, StepLoop.clients(kafka, state, 1 << 20),
+          (key, saved) -> new Shard(out, saved), nanos -> { });
+      List<Thread> load = List.of(thread("unstable-ticks", () -> tick(kafka, ticks, epoch)),
+          thread("unstable-outputs", () -> follow(kafka, out)));
+      try (KafkaWorker worker = new KafkaWorker("unstable", metrics, loop).start()) {
+        Admin admin = TestKafka.admin();
+        await("the loop given its partitions", 120_000, () -> assigned(admin, group));
+        long started = System.currentTimeMillis();
+        String own = null;
+        while (own == null && System.currentTimeMillis() - started < 60_000) { // 10 s, then its offsets-only abort
+          Thread.sleep(500);
+          for (TransactionListing t : admin.listTransactions().all().get(30, TimeUnit.SECONDS)) {
+            if (t.transactionalId().startsWith(group + ".") && !t.transactionalId().endsWith(".last-owner")
+                && t.state() == org.apache.kafka.clients.admin.TransactionState.COMPLETE_ABORT) {
+              own = t.transactionalId();
+            }
+          }
+        }
+        LOG.info("the loop's own transaction {} was aborted {} ms after it was given its partitions", own,
+            System.currentTimeMillis() - started);
+        assertTrue(own != null, "the waiting loop aborted an offsets-only transaction of its own");
+        assertEquals(0, steps.get(), "no step while the group's offsets are held by an open transaction");
+        long committedAt = System.currentTimeMillis();
+        lastOwner.commitTransaction();
+        await("a step after the last owner's commit", 60_000, () -> steps.get() > 0);
+        LOG.info("the loop waited {} ms for the open transaction and stepped {} ms after its commit",
+            committedAt - started, lastStepAt.get() - committedAt);
+        Map<TopicPartition, OffsetAndMetadata> offsets = TestKafka.admin().listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        assertEquals(5, offsets.get(p0).offset(), "it went on from the last owner's offset 3 to the end");
+        assertEquals(2, inputsTaken.get(), "the two orders after the last owner's offset, each once");
+        var restarts = metrics.registry().find("event_bus_loop_restarts_total").tag("loop", "unstable").counter();
+        assertEquals(0, restarts == null ? 0 : restarts.count(), "the wait ended no life");
+      } finally {
+        running = false;
+        for (Thread t : load) {
+          t.join(10_000);
+        }
+      }
+    }
+  }
+
+  /** Whether a member of the group has been given partitions. */
+  private static boolean assigned(Admin admin, String group) {
+    try {
+      return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members()
+          .stream().anyMatch(m -> !m.assignment().topicPartitions().isEmpty());
+    } catch (Exception e) {
+      return false;
     }
   }
 
