@@ -85,6 +85,17 @@ public final class StepLoop implements KafkaWorker.Body {
    */
   private static final Duration GROUP_POLL = Duration.ofMillis(100);
   /**
+   * How long one wait for the owning group's committed offsets lasts before the loop logs that it is still waiting
+   * (a read_committed consumer's {@code committed()} waits while a transaction holding offsets of the group is open).
+   */
+  private static final Duration COMMITTED_WAIT = Duration.ofSeconds(5);
+  /**
+   * After how many such waits unstable offsets make the loop end any offset commit of its own producer id pending on
+   * the group's offsets partition (an aborted offsets-only transaction): 10 s, as long as a step transaction may stay
+   * open.
+   */
+  static final int CLEAR_AFTER = (int) (TRANSACTION_TIMEOUT_MS / COMMITTED_WAIT.toMillis());
+  /**
    * How many records back from its end a tick partition the group never committed is read from: the last tick
    * transactions (a tick or a catch-up's ticks and summary, and their commit markers) hold the latest tick.
    */
@@ -396,7 +407,7 @@ public final class StepLoop implements KafkaWorker.Body {
       if (partitions.isEmpty()) {
         return;
       }
-      Map<TopicPartition, OffsetAndMetadata> committed = ticks.committed(Set.copyOf(partitions), LOOKUP);
+      Map<TopicPartition, OffsetAndMetadata> committed = committedOf(ticks, Set.copyOf(partitions));
       List<TopicPartition> fresh = partitions.stream().filter(p -> committed.get(p) == null).toList();
       if (fresh.isEmpty()) {
         return;
@@ -416,9 +427,9 @@ public final class StepLoop implements KafkaWorker.Body {
       Set<TopicPartition> all = owned.values().stream().flatMap(Set::stream).collect(Collectors.toSet());
       // First the owning group's committed offsets: a read_committed consumer's committed() waits while the last
       // owner's transaction (a paused or killed process) is open, so the state read next includes it if it commits.
-      Map<TopicPartition, OffsetAndMetadata> committed = byInputs ? inputs.committed(all, LOOKUP) : Map.of();
+      Map<TopicPartition, OffsetAndMetadata> committed = byInputs ? committedOf(inputs, all) : Map.of();
       if (!byInputs) {
-        ticks.committed(Set.copyOf(ticks.assignment()), LOOKUP);
+        committedOf(ticks, Set.copyOf(ticks.assignment()));
       }
       Map<String, byte[]> saved = clients.load(owned.keySet());
       deadLetterTopics = inputs.listTopics().keySet().stream().filter(t -> t.endsWith(TopicSpec.DLQ_SUFFIX))
@@ -443,6 +454,75 @@ public final class StepLoop implements KafkaWorker.Body {
         shards.put(key, new Shard(key, model, inOrder));
       });
       LOG.info("{}: stepping {} here (state found for {})", settings.name(), owned.keySet(), saved.keySet());
+    }
+
+    /**
+     * The owning group's committed offsets of {@code parts}, from {@code consumer} (read_committed). Its {@code
+     * committed()} waits while a transaction holding offsets of the group for them is open: the last owner's (a
+     * process paused or killed in a step, which the broker aborts after its {@code transaction.timeout.ms}) or one
+     * whose markers the broker has not written yet. The wait is logged every {@link #COMMITTED_WAIT} with what the loop
+     * knows. After {@link #CLEAR_AFTER} such waits the loop aborts an offsets-only transaction of its own producer (the id every
+     * life of this loop has had): the abort marker it makes the broker write on the group's offsets partition ends
+     * every offset commit of this producer id still pending there (issue 16: once, after a broker outage, the
+     * market's offsets stayed unstable for over a minute and it waited here, silent, until the look-up timed out).
+     * Another producer's transaction it leaves to the broker. After {@link #LOOKUP} the life ends.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> committedOf(Consumer<String, byte[]> consumer,
+        Set<TopicPartition> parts) {
+      if (parts.isEmpty()) {
+        return Map.of();
+      }
+      long started = System.nanoTime();
+      for (int waits = 1; ; waits++) {
+        try {
+          Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(parts, COMMITTED_WAIT);
+          if (waits > 1) {
+            LOG.info("{}: the committed offsets of group {} for {} were given after {} ms{}", settings.name(),
+                settings.group(), parts, (System.nanoTime() - started) / 1_000_000,
+                waits > CLEAR_AFTER ? " (after this loop's own pending ones were ended)" : "");
+          }
+          return committed;
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+          long waited = (System.nanoTime() - started) / 1_000_000;
+          String known = "member " + consumer.groupMetadata().memberId() + " generation "
+              + consumer.groupMetadata().generationId() + ", this loop's transactional id " + transactionalId;
+          if (waits >= LOOKUP.toMillis() / COMMITTED_WAIT.toMillis()) {
+            throw new org.apache.kafka.common.errors.TimeoutException(settings.name() + ": the committed offsets of "
+                + "group " + settings.group() + " for " + parts + " were not given within " + waited + " ms (" + known
+                + (waits > CLEAR_AFTER ? "; this loop's own pending ones were ended" : "") + ")", e);
+          }
+          LOG.warn("{}: the committed offsets of group {} for {} not given after {} ms: a transaction holding "
+              + "offsets of the group is open (the last owner's until the broker aborts it after its "
+              + "transaction.timeout.ms, or one whose markers the broker has not written yet), or the group "
+              + "coordinator does not answer ({}: {})",
+              settings.name(), settings.group(), parts, waited, known, e.getMessage());
+          if (waits == CLEAR_AFTER) {
+            clearOwnOffsets(consumer, parts);
+          }
+        }
+      }
+    }
+
+    /**
+     * Begins a transaction, sends one offset of the group in it and aborts it: the broker writes an abort marker for
+     * this producer id on the group's offsets partition, which ends any offset commit of this producer id still
+     * pending there. An aborted offset commit changes no offset.
+     */
+    private void clearOwnOffsets(Consumer<String, byte[]> consumer, Set<TopicPartition> parts) {
+      LOG.warn("{}: aborting an offsets-only transaction of transactional id {} to end any offset commit of its "
+          + "producer id still pending for group {}", settings.name(), transactionalId, settings.group());
+      TopicPartition one = parts.iterator().next();
+      try {
+        producer.beginTransaction();
+        producer.sendOffsetsToTransaction(Map.of(one, new OffsetAndMetadata(0)), consumer.groupMetadata());
+        producer.abortTransaction();
+      } catch (KafkaException e) {
+        if (fatal(e)) {
+          throw e;
+        }
+        LOG.warn("{}: the offsets-only transaction failed ({}); aborting it", settings.name(), e.toString());
+        producer.abortTransaction(); // when this fails too the life ends, and the next one aborts it by its id
+      }
     }
 
     /** Every period of every shard up to {@code target}, oldest first, one transaction a period. */

@@ -236,6 +236,45 @@ class StepLoopTest {
     assertEquals(0, restarts("market"));
   }
 
+  @Test
+  void offsetsThatStayUnstableAreWaitedForAndThisLoopsOwnPendingCommitIsEndedByAnAbortedOffsetsOnlyTransaction()
+      throws Exception {
+    // Issue 16: after a broker outage the group's offsets stayed unstable, and the market waited a minute, silent, in
+    // committed(). Here they stay unstable until a producer of this loop aborts a transaction that sent offsets (the
+    // abort marker ends its producer id's pending offset commits).
+    java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+    mesh.stable = () -> {
+      if (mesh.producers.stream().noneMatch(p -> p.abortedOffsets > 0)) {
+        waits.incrementAndGet();
+        throw new TimeoutException("Timeout of 5000ms expired before the last committed offset could be determined");
+      }
+    };
+    startByPartitions(24);
+    awaitTicksRead(1);
+    input(P0, 1, 1);
+    tick(1);
+    await(() -> outputs().size() == 2);
+    assertEquals(StepLoop.CLEAR_AFTER, waits.get(), "the loop waited that many times before it acted");
+    assertEquals(1, mesh.producers.get(0).abortedOffsets, "one offsets-only transaction, aborted");
+    assertEquals(List.of("orders/0@1:[1]", "orders/1@1:[]"), outputs());
+    assertEquals(Map.of(P0, 1L, P1, 0L), lastOffsets(), "the aborted offset (0) changed nothing");
+    assertEquals(0, restarts("market"));
+  }
+
+  @Test
+  void offsetsThatNeverBecomeStableEndTheLifeAfterTheLookUpTimeAndTheNextLifeWaitsAgain() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+    mesh.stable = () -> {
+      waits.incrementAndGet();
+      throw new TimeoutException("Timeout of 5000ms expired before the last committed offset could be determined");
+    };
+    startByPartitions(24);
+    await(() -> restarts("market") >= 1);
+    assertTrue(waits.get() >= 12, "12 waits of 5 s (the look-up's minute) before the life ended: " + waits.get());
+    assertEquals(1, mesh.producers.get(0).abortedOffsets, "the first life cleared its own pending offsets once");
+    assertTrue(outputs().isEmpty());
+  }
+
   // ---- the daily shape: the member given the ticks owns one shard over every input partition
 
   @Test
@@ -647,6 +686,8 @@ class StepLoopTest {
   private final class TestProducer extends MockProducer<String, byte[]> {
     private Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
     volatile int aborts;
+    /** Aborted transactions that had sent offsets. */
+    volatile int abortedOffsets;
 
     TestProducer() {
       super(true, new FirstPartition(), new StringSerializer(), new ByteArraySerializer());
@@ -661,6 +702,9 @@ class StepLoopTest {
     @Override
     public void abortTransaction() {
       super.abortTransaction();
+      if (!offsets.isEmpty()) {
+        abortedOffsets++;
+      }
       offsets = Map.of();
       aborts++;
     }
