@@ -83,6 +83,10 @@ class WorldIT {
       assertEquals(404, get(port, "/diplomacy/arasaka/nobody").statusCode());
       subsidies(port, inputs);
       Thread.sleep(3000);
+      // a game day a second, but a loaded machine (another test class beside this one) may step fewer in 3 s
+      for (long end = System.currentTimeMillis() + 60_000; crowdDays(output) < 3 && System.currentTimeMillis() < end; ) {
+        Thread.sleep(500);
+      }
     }
     List<JsonObject> events = TestKafka.envelopes(output);
     events.forEach(e -> assertEquals(List.of(), VALIDATOR.validate(e), e.encode()));
@@ -149,5 +153,11 @@ class WorldIT {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The game days the crowd signalled on so far. */
+  private static long crowdDays(String topic) {
+    return TestKafka.envelopes(topic).stream().filter(e -> "world.crowd.signal".equals(e.getString("event_type")))
+        .map(e -> e.getJsonObject("data").getLong("game_day")).distinct().count();
   }
 }

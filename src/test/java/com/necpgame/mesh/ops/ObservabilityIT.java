@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.testsupport.MeshProcess;
 import com.necpgame.mesh.testsupport.TestKafka;
+import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,9 +147,8 @@ class ObservabilityIT {
     return new JsonObject().put("name", name).put("partitions", partitions).put("dlq", false);
   }
 
+  /** A port nothing listens on: one of this fork's own, never handed out again, so no other server takes it. */
   private static int closedPort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return TestMesh.freePort();
   }
 }

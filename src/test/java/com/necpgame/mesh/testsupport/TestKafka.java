@@ -39,8 +39,30 @@ public final class TestKafka {
   public static synchronized String bootstrapServers() {
     if (bootstrap == null) {
       bootstrap = start();
+      createMeshTopics();
     }
     return bootstrap;
+  }
+
+  /**
+   * Creates what every mesh creates at start (the topics of {@code topics.json} and their dead-letter topics) once per
+   * test JVM, with a generous bound: on a cold broker of a loaded machine, creating those 29 topics and waiting for
+   * their leaders can take longer than the 10 s of a mesh's {@code kafka.request_timeout_ms}, which failed the set-up
+   * of whichever test's mesh came first. Failsafe runs the classes in several JVMs, each with a broker of its own, so
+   * no one class can be relied on to come first and pay for it.
+   */
+  private static void createMeshTopics() {
+    MeshConfig defaults = ConfigLoader.load(new JsonObject(), Map.of());
+    long started = System.nanoTime();
+    // an admin of its own whose calls wait as long as the provisioner does (the shared one gives up after 60 s)
+    try (Admin patient = Admin.create(Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "120000"))) {
+      List<String> created = new TopicProvisioner(patient, defaults.topics().defaultReplicationFactor(),
+          Duration.ofSeconds(120)).ensure(TopicProvisioner.withDeadLetters(TopicSpec.load(defaults.topics().file())));
+      LOG.info("created the mesh's {} topic(s) on the test broker in {} ms", created.size(),
+          (System.nanoTime() - started) / 1_000_000);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create the mesh's topics on the test broker " + bootstrap, e);
+    }
   }
 
   private static String start() {

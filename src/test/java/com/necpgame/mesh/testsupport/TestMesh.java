@@ -25,9 +25,56 @@ public final class TestMesh {
 
   private TestMesh() {}
 
+  /** First port of the slices {@link #freePort()} draws from; each slice holds {@value #SLICE} ports. */
+  private static final int SLICES_FROM = 10_000;
+  private static final int SLICE = 2_500;
+  private static final java.util.Set<Integer> HANDED = new java.util.HashSet<>();
+  private static final java.util.Random RANDOM = new java.util.Random();
+
+  /**
+   * A port free now, for a server the test starts (and may stop, and start again on it after an outage). Failsafe runs
+   * the integration tests in several JVMs at once, and a port found free with {@code bind(0)} and released is free
+   * for the other JVM's next {@code bind(0)} too, or for an outgoing connection's local port, until the test binds it
+   * again. So it comes from a slice below the kernel's ephemeral range of this JVM's own: {@code mesh.test.fork}
+   * (failsafe's {@code surefire.forkNumber}; 0 outside failsafe) picks the slice, a random free port of it is
+   * returned, never the same twice in this JVM. Nothing binding port 0 (the shared broker and database, every
+   * client's connection) can take it, nor can another fork. Where the slice would reach the ephemeral range,
+   * {@code bind(0)}.
+   */
   public static int freePort() throws IOException {
+    int fork = Integer.getInteger("mesh.test.fork", 0);
+    int from = SLICES_FROM + fork * SLICE;
+    if (fork >= 0 && from + SLICE <= ephemeralFrom()) {
+      synchronized (HANDED) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+          int port = from + RANDOM.nextInt(SLICE);
+          if (!HANDED.contains(port) && bindable(port)) {
+            HANDED.add(port);
+            return port;
+          }
+        }
+      }
+    }
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
+    }
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket s = new ServerSocket(port)) { // every interface: a listener on any address makes it taken
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). */
+  private static int ephemeralFrom() {
+    try {
+      return Integer.parseInt(java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+          .trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 0; // unknown (not Linux): bind(0)
     }
   }
 
