@@ -12,35 +12,53 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Event store insert rate (issue 18): {@link EventStore#record}, the store writer's batch path (one multi-row INSERT
  * of a poll's records), into the day-partitioned {@code events} of V10 against the single table of V1, in the same run
- * against the same PostgreSQL, alternating rounds. The single table gets the partitioned one's unique key {@code
- * (event_id, timestamp)} in place of {@code UNIQUE (event_id)}, so both run the very same statement and what differs is
- * the partitioning. Rows are ~300-byte envelopes timestamped now (today's partition), batches of 500 (the default
- * {@code kafka.consumer.max_poll_records}), one batch at a time as the writer does. Run: {@code mvn -q test-compile
- * exec:exec -Dexec.args="-cp %classpath com.necpgame.mesh.bench.StoreInsertBenchmark 200000 3"} (events per round,
- * rounds; the database is {@code MESH_TEST_DATABASE_URL} or the embedded PostgreSQL, as in the tests). A warm-up of
- * up to 20,000 events into each precedes the measured rounds.
+ * against the same PostgreSQL, each mode into a database of its own (so each table holds as many rows). The single
+ * table gets the partitioned one's unique key {@code (event_id, timestamp)} in place of {@code UNIQUE (event_id)}, so
+ * both run the very same statement and what differs is the partitioning (and the primary key {@code (id, timestamp)}
+ * that partitioning forces on the partitioned table). Rows are ~300-byte envelopes timestamped now (today's
+ * partition), batches of 500 (the default {@code kafka.consumer.max_poll_records}), one batch at a time as the writer
+ * does.
+ *
+ * <p>Modes: {@code single} (V1's table), {@code partitioned} (V10's, as the store writes it: straight into the day's
+ * partition), {@code parent} (V10's, every batch through the partitioned parent: the writer before it routed by day).
+ * After a warm-up of each, the modes take turns batch by batch, the order reversed every other batch (A B C, C B A,
+ * …), so a change of the machine's load hits each alike; a mode's rate in a round is its events over the time spent in
+ * its own batches (building the rows is not counted). Each round prints the load average; the summary gives per mode
+ * the median events/s and per ratio (to {@code single}, within each round) its median, min and max.
+ *
+ * <p>Run: {@code mvn -q test-compile exec:exec -Dexec.args="-cp %classpath
+ * com.necpgame.mesh.bench.StoreInsertBenchmark 100000 8"} (events per round and mode, rounds; the database is {@code
+ * MESH_TEST_DATABASE_URL} or the embedded PostgreSQL, as in the tests).
  */
 public final class StoreInsertBenchmark {
 
   private static final int BATCH = 500;
 
+  private record Mode(String name, Function<List<EventRow>, Future<Integer>> store) {}
+
   public static void main(String[] args) throws Exception {
-    int events = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int events = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     Vertx vertx = Vertx.vertx();
     try {
       Pool partitioned = Database.pool(vertx, TestDatabase.freshDatabase(), 4);
       await(Migrations.run(partitioned));
+      Pool viaParent = Database.pool(vertx, TestDatabase.freshDatabase(), 4); // its own, so each table gets as many rows
+      await(Migrations.run(viaParent));
       Pool single = Database.pool(vertx, TestDatabase.freshDatabase(), 4);
       String v1;
       try (InputStream in = Migrations.class.getClassLoader().getResourceAsStream("db/V1__event_store.sql")) {
@@ -49,44 +67,78 @@ public final class StoreInsertBenchmark {
       await(single.query(v1).execute());
       await(single.query("ALTER TABLE events DROP CONSTRAINT events_event_id_key; "
           + "CREATE UNIQUE INDEX events_event_id_key ON events (event_id, timestamp)").execute());
-      int warmUp = Math.min(events, 20_000); // JIT and both connection pools warm before the measured rounds
-      insert(new EventStore(single), warmUp);
-      insert(new EventStore(partitioned), warmUp);
-      System.out.printf("events per round %,d, batches of %d (after %,d each to warm up)%n", events, BATCH, warmUp);
-      System.out.println("| round | single table (events/s) | partitioned (events/s) | ratio |");
-      System.out.println("|---|---|---|---|");
-      double sumSingle = 0;
-      double sumPartitioned = 0;
-      for (int round = 1; round <= rounds; round++) {
-        double s = insert(new EventStore(single), events);
-        double p = insert(new EventStore(partitioned), events);
-        sumSingle += s;
-        sumPartitioned += p;
-        System.out.printf("| %d | %,.0f | %,.0f | %.2f |%n", round, s, p, p / s);
+      EventStore singleStore = new EventStore(single);
+      EventStore dayStore = new EventStore(partitioned);
+      EventStore parentStore = EventStore.throughParent(viaParent);
+      List<Mode> modes = List.of(new Mode("single", singleStore::record), new Mode("partitioned", dayStore::record),
+          new Mode("parent", parentStore::record));
+      int warmUp = Math.min(events, 20_000); // JIT and the connection pools warm before the measured rounds
+      round(modes, warmUp, 0);
+      System.out.printf("events per round and mode %,d, batches of %d, after %,d each to warm up; load %s%n", events,
+          BATCH, warmUp, load());
+      System.out.print("| round |");
+      modes.forEach(m -> System.out.printf(" %s (events/s) |", m.name()));
+      modes.stream().skip(1).forEach(m -> System.out.printf(" %s / single |", m.name()));
+      System.out.println(" load average after |");
+      System.out.println("|---|" + "---|".repeat(modes.size() * 2 - 1) + "---|");
+      double[][] rates = new double[modes.size()][rounds];
+      for (int round = 0; round < rounds; round++) {
+        double[] r = round(modes, events, round);
+        System.out.printf("| %d |", round + 1);
+        for (int i = 0; i < modes.size(); i++) {
+          rates[i][round] = r[i];
+          System.out.printf(" %,.0f |", r[i]);
+        }
+        for (int i = 1; i < modes.size(); i++) {
+          System.out.printf(" %.3f |", r[i] / r[0]);
+        }
+        System.out.printf(" %s |%n", load());
       }
-      System.out.printf("| mean | %,.0f | %,.0f | %.2f |%n", sumSingle / rounds, sumPartitioned / rounds,
-          sumPartitioned / sumSingle);
+      for (int i = 0; i < modes.size(); i++) {
+        System.out.printf("%s: median %,.0f events/s (min %,.0f, max %,.0f)%n", modes.get(i).name(),
+            median(rates[i]), Arrays.stream(rates[i]).min().orElse(0), Arrays.stream(rates[i]).max().orElse(0));
+      }
+      for (int i = 1; i < modes.size(); i++) {
+        double[] ratio = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          ratio[r] = rates[i][r] / rates[0][r];
+        }
+        System.out.printf("%s / single: median %.3f (min %.3f, max %.3f over %d rounds)%n", modes.get(i).name(),
+            median(ratio), Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0), rounds);
+      }
     } finally {
       await(vertx.close());
     }
   }
 
-  /** Events per second storing {@code events} rows in batches, one batch at a time. */
-  private static double insert(EventStore store, int events) throws Exception {
-    long started = System.nanoTime();
-    int stored = 0;
-    for (int done = 0; done < events; done += BATCH) {
-      List<EventRow> batch = new ArrayList<>(BATCH);
-      for (int i = 0; i < BATCH && done + i < events; i++) {
-        batch.add(row(done + i));
+  /**
+   * Events per second of each mode storing {@code events} rows in batches, one batch at a time, the modes taking turns
+   * batch by batch (the order reversed every other batch, and every other round), so each sees the same machine.
+   */
+  private static double[] round(List<Mode> modes, int events, int round) throws Exception {
+    long[] nanos = new long[modes.size()];
+    int[] stored = new int[modes.size()];
+    int n = 0;
+    for (int done = 0; done < events; done += BATCH, n++) {
+      for (int k = 0; k < modes.size(); k++) {
+        int i = (n + round) % 2 == 0 ? k : modes.size() - 1 - k;
+        List<EventRow> batch = new ArrayList<>(BATCH);
+        for (int j = 0; j < BATCH && done + j < events; j++) {
+          batch.add(row(done + j));
+        }
+        long started = System.nanoTime();
+        stored[i] += await(modes.get(i).store().apply(batch));
+        nanos[i] += System.nanoTime() - started;
       }
-      stored += await(store.record(batch));
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
-    if (stored != events) {
-      throw new IllegalStateException("stored " + stored + " of " + events);
+    double[] rates = new double[modes.size()];
+    for (int i = 0; i < modes.size(); i++) {
+      if (stored[i] != events) {
+        throw new IllegalStateException(modes.get(i).name() + ": stored " + stored[i] + " of " + events);
+      }
+      rates[i] = events / (nanos[i] / 1e9);
     }
-    return events / seconds;
+    return rates;
   }
 
   private static EventRow row(int n) {
@@ -97,6 +149,22 @@ public final class StoreInsertBenchmark {
         .put("data", new JsonObject().put("n", n).put("weapon", "mantis-blades"))
         .put("metadata", new JsonObject().put("priority", "normal").put("ttl", "7d").put("retry_count", 0)).encode();
     return new EventRow(id, "game.kill", "game.combat.events", "bench-server-01", payload, n % 24, n, "normal", now);
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /** The 1, 5 and 15 minute load averages. */
+  private static String load() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (Exception e) {
+      return "n/a";
+    }
   }
 
   private static <T> T await(Future<T> f) throws Exception {

@@ -115,6 +115,56 @@ class RetentionIT {
     assertEquals(1, count("SELECT count(*) FROM events"));
   }
 
+  /** The writer inserts straight into the day's partition: a batch across midnight is split at the UTC day. */
+  @Test
+  void aBatchAcrossMidnightLandsInEachDaysPartition() throws Exception {
+    LocalDate yesterday = today.minusDays(1);
+    await(maintenance.ensureDay(yesterday));
+    EventRow lastOfYesterday = row(today.atStartOfDay().atOffset(ZoneOffset.UTC).minusNanos(1)); // .999999999
+    EventRow midnight = row(today.atStartOfDay().atOffset(ZoneOffset.UTC));
+    assertEquals(2, await(store.record(List.of(lastOfYesterday, midnight, lastOfYesterday))));
+    assertEquals("events_p" + day(yesterday), partitionOf(lastOfYesterday));
+    assertEquals("events_p" + day(today), partitionOf(midnight));
+    assertEquals(0, await(store.record(List.of(midnight, lastOfYesterday))), "stored again: still one row each");
+    assertEquals(2, count("SELECT count(*) FROM events"));
+  }
+
+  /**
+   * A day whose partition the writer knew and that is gone (dropped past the retention, or replaced by one with other
+   * bounds) is written through the parent: the rows land in the DEFAULT partition, not an error.
+   */
+  @Test
+  void aDayWhosePartitionIsGoneIsWrittenThroughTheParent() throws Exception {
+    LocalDate old = today.minusDays(10);
+    await(maintenance.ensureDay(old));
+    EventRow first = row(old.atTime(6, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(first))));
+    assertEquals("events_p" + day(old), partitionOf(first));
+    await(maintenance.run(now, Optional.of(Duration.ofDays(3))));
+    EventRow afterDrop = row(old.atTime(7, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(afterDrop))));
+    assertEquals("events_default", partitionOf(afterDrop));
+    EventRow again = row(old.atTime(8, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(again))));
+    assertEquals("events_default", partitionOf(again));
+
+    LocalDate kept = today.minusDays(1);
+    await(maintenance.ensureDay(kept));
+    EventRow morning = row(kept.atTime(6, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(morning))));
+    assertEquals("events_p" + day(kept), partitionOf(morning));
+    String name = "events_p" + day(kept);
+    await(pool.query("ALTER TABLE events DETACH PARTITION " + name + "; ALTER TABLE " + name + " RENAME TO detached; "
+        + "CREATE TABLE " + name + " PARTITION OF events FOR VALUES FROM ('" + kept + " 12:00:00+00') TO ('"
+        + kept.plusDays(1) + " 00:00:00+00')").execute());
+    EventRow outside = row(kept.atTime(7, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(outside))), "a row outside the partition's bounds");
+    assertEquals("events_default", partitionOf(outside));
+    EventRow inside = row(kept.atTime(13, 0).atOffset(ZoneOffset.UTC));
+    assertEquals(1, await(store.record(List.of(inside))));
+    assertEquals(name, partitionOf(inside), "the new partition, looked up again");
+  }
+
   @Test
   void aRecordStoredAgainKeepsOneRow() throws Exception {
     EventRow row = row(now.atOffset(ZoneOffset.UTC));
