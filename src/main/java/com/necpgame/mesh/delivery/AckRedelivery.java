@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Redelivers the events a {@code requires_ack} subscription of method {@code kafka} or {@code websocket} got and did
  * not acknowledge within its {@code retry_delay}, up to {@code max_retries} times, then dead-letters them; webhooks
- * have their own redelivery ({@link WebhookDispatcher}). One sweep per process every {@code delivery.ack_sweep_ms}:
+ * have their own redelivery ({@link WebhookDispatcher}). One sweep per process ({@link AckSweeper}) every {@code
+ * delivery.ack_sweep_ms}:
  *
  * <ol>
  *   <li><b>Claim.</b> One statement takes up to {@link #CLAIM} {@code event_subscription_state} rows {@code delivered},

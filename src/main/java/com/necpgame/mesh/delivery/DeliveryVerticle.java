@@ -3,7 +3,6 @@ package com.necpgame.mesh.delivery;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.kafka.GroupConsumer;
-import com.necpgame.mesh.kafka.KafkaWorker;
 import com.necpgame.mesh.kafka.TopicProvisioner;
 import com.necpgame.mesh.security.StandingRights;
 import com.necpgame.mesh.store.Database;
@@ -30,7 +29,6 @@ public final class DeliveryVerticle extends VerticleBase {
   private final MeshContext mesh;
   private GroupConsumer router;
   private WebhookDispatcher webhooks;
-  private KafkaWorker sweeper;
 
   public DeliveryVerticle(MeshContext mesh) {
     this.mesh = mesh;
@@ -55,12 +53,7 @@ public final class DeliveryVerticle extends VerticleBase {
         mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();
-    SocketSubscriptions sockets = SocketSubscriptions.of(vertx, mesh.config().nodeId(), new EventStatus(mesh.pool()));
-    sweeper = new KafkaWorker("ack-redelivery", mesh.metrics(), AckRedelivery.sweeps(
-        () -> mesh.kafka().consumer("ack-redelivery", null, "earliest", Map.of("max.poll.records", AckRedelivery.CLAIM)),
-        reader -> new AckRedelivery(mesh.pool(), mesh.producer(), reader, sockets, config.deadLetterTopic(), timeout),
-        Duration.ofMillis(config.ackSweepMs()))).start();
-    return Future.fromCompletionStage(router.ready(), context).onSuccess(v ->
+    return Future.all(Future.fromCompletionStage(router.ready(), context), AckSweeper.start(vertx, mesh)).onSuccess(v ->
         LOG.info("delivery consuming /{}/ as group {}", config.topics(), config.group()));
   }
 
@@ -79,6 +72,6 @@ public final class DeliveryVerticle extends VerticleBase {
   public Future<?> stop() {
     return Future.join(router == null ? Future.succeededFuture() : Future.fromCompletionStage(router.stop(), context),
         webhooks == null ? Future.succeededFuture() : webhooks.stop(),
-        sweeper == null ? Future.succeededFuture() : Future.fromCompletionStage(sweeper.stop(), context));
+        AckSweeper.stop(vertx, mesh));
   }
 }

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.gateway;
 
 import com.necpgame.mesh.MeshContext;
+import com.necpgame.mesh.delivery.AckSweeper;
 import com.necpgame.mesh.delivery.SocketSubscriptions;
 import com.necpgame.mesh.fanout.Hub;
 import com.necpgame.mesh.idempotency.KeyExpiry;
@@ -56,7 +57,9 @@ public final class GatewayVerticle extends VerticleBase {
       expiry.start();
     }
     var security = mesh.config().security();
-    return server.requestHandler(router(vertx, context, mesh)).listen()
+    // the sockets' requires_ack subscriptions are redelivered by the process's sweeper, with or without delivery here
+    Future<Void> sweeper = mesh.pool() == null ? Future.succeededFuture() : AckSweeper.start(vertx, mesh);
+    return sweeper.compose(v -> server.requestHandler(router(vertx, context, mesh)).listen())
         .onSuccess(s -> LOG.info("HTTP gateway listening on {}://{}:{}; anonymous requests {}; {} principal(s), JWT {}",
             http.tls().enabled() ? "https" : "http", http.host(), s.actualPort(),
             security.anonymousAccepted() ? "accepted" : "refused", security.principals().size(),
@@ -179,11 +182,12 @@ public final class GatewayVerticle extends VerticleBase {
       expiry.stop();
     }
     SharedHub.close(vertx, mesh);
+    Future<Void> sweeper = AckSweeper.stop(vertx, mesh);
     if (server == null) {
-      return SocketSubscriptions.close(vertx, mesh.config().nodeId());
+      return sweeper.eventually(() -> SocketSubscriptions.close(vertx, mesh.config().nodeId()));
     }
     long left = mesh.metrics().drainMillisLeft();
-    return (left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close())
+    return Future.join(sweeper, left > 0 ? server.shutdown(left / 2, TimeUnit.MILLISECONDS) : server.close())
         .eventually(() -> SocketSubscriptions.close(vertx, mesh.config().nodeId())); // the sockets' last rows
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
+import com.necpgame.mesh.Verticles;
 import com.necpgame.mesh.kafka.DeadLetters;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
 import com.necpgame.mesh.testsupport.TestKafka;
@@ -40,6 +41,7 @@ class AckRedeliveryIT {
   private static Mesh mesh;
   private static int port;
   private static String deadTopic;
+  private static JsonObject security;
 
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
@@ -48,8 +50,9 @@ class AckRedeliveryIT {
         .put("publish", new JsonArray().add("game.*").add("sub.*")).put("subscribe", new JsonArray().add("game.*"))
         .put("endpoints", new JsonArray().add("events").add("ws").add("subscriptions")));
     port = TestMesh.freePort();
+    security = new JsonObject().put("anonymous", "deny").put("principals", principals);
     mesh = Mesh.start(TestMesh.config(dir, port, new JsonObject()
-        .put("security", new JsonObject().put("anonymous", "deny").put("principals", principals))
+        .put("security", security.copy())
         .put("delivery", new JsonObject().put("group", TestKafka.unique("acks")).put("refresh_ms", 200)
             .put("dead_letter_topic", deadTopic).put("ack_sweep_ms", 200))));
   }
@@ -258,6 +261,35 @@ class AckRedeliveryIT {
             "nothing redelivered after the acknowledgement: " + late);
       }
       assertEquals("processed", status(acked, s -> true).getString("status"));
+    }
+  }
+
+  /**
+   * A process that runs only the gateway ({@code MESH_VERTICLES=gateway}) redelivers to its sockets: before, the
+   * sweeper ran in the delivery verticle alone, so such a process never claimed its sockets' rows (and a process with
+   * delivery claims only the rows of subscriptions a socket of its own has joined).
+   */
+  @Test
+  void aProcessRunningOnlyTheGatewayRedeliversToItsSockets(@TempDir Path dir) throws Exception {
+    JsonObject verticles = new JsonObject();
+    for (Verticles v : Verticles.values()) {
+      verticles.put(v.key(), new JsonObject().put("enabled", v == Verticles.GATEWAY));
+    }
+    int gatewayPort = TestMesh.freePort();
+    Mesh gateway = Mesh.start(TestMesh.config(dir, gatewayPort, new JsonObject().put("verticles", verticles)
+        .put("database", new JsonObject().put("url", mesh.context().config().database().url()))
+        .put("security", security.copy())
+        .put("delivery", new JsonObject().put("dead_letter_topic", deadTopic).put("ack_sweep_ms", 200))));
+    try (WsClient ws = WsClient.connect(gatewayPort, "access_token=" + ALICE)) {
+      String topic = TestKafka.createTopic("game.acks-gateway-only", 1);
+      String sub = subscribe(new JsonObject().put("method", "websocket").put("topic_pattern", topic)
+          .put("requires_ack", true).put("max_retries", 1).put("retry_delay", 1));
+      join(ws, sub, topic);
+      String event = publish(topic);
+      assertNull(eventFrame(ws, event).getValue("redelivery"));
+      assertEquals(1, eventFrame(ws, event).getInteger("redelivery"), "redelivered by the gateway-only process");
+    } finally {
+      gateway.close();
     }
   }
 
