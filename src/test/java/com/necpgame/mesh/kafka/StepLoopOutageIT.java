@@ -31,6 +31,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -284,17 +285,23 @@ class StepLoopOutageIT {
     });
   }
 
+  /** The loggers {@link #verbose} turns up, with their level. */
+  private static final Map<String, Level> VERBOSE = Map.of("kafka.coordinator.transaction", Level.DEBUG,
+      "org.apache.kafka.coordinator.transaction", Level.DEBUG,
+      "org.apache.kafka.coordinator.group.OffsetMetadataManager", Level.DEBUG,
+      "org.apache.kafka.clients.producer.internals.TransactionManager", Level.DEBUG,
+      "org.apache.kafka.coordinator.group", Level.INFO,
+      "org.apache.kafka.clients.consumer.internals.ConsumerCoordinator", Level.INFO);
+
   /** The broker's transaction and group coordinators and the client's transaction manager, told in detail. */
   private static void verbose() {
-    for (String name : List.of("kafka.coordinator.transaction", "org.apache.kafka.coordinator.transaction",
-        "org.apache.kafka.coordinator.group.OffsetMetadataManager",
-        "org.apache.kafka.clients.producer.internals.TransactionManager")) {
-      ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.DEBUG);
-    }
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.coordinator.group"))
-        .setLevel(Level.INFO);
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.clients.consumer.internals"
-        + ".ConsumerCoordinator")).setLevel(Level.INFO);
+    VERBOSE.forEach((name, level) -> ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(level));
+  }
+
+  /** The levels back to the configuration's: the suite's other classes run in this JVM after this one. */
+  @AfterEach
+  void quiet() {
+    VERBOSE.keySet().forEach(name -> ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(null));
   }
 
   private Thread thread(String name, Runnable body) {
