@@ -49,7 +49,7 @@ public final class DeliveryVerticle extends VerticleBase {
         Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
         GroupConsumer.Source.pattern(config.topics()),
         GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
-            () -> Database.ping(mesh.pool()).toCompletionStage(), "delivery"),
+            Database.probe(mesh.pool()), "delivery"),
         mesh.producer(), mesh.metrics(), GroupConsumer.Handler.blocking(routing)).start();
     webhooks = new WebhookDispatcher(vertx, queue, registry, rights, mesh.producer(), config, mesh.metrics());
     webhooks.start();

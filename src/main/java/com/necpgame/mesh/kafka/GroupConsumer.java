@@ -81,11 +81,14 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception;
   }
 
-  /** Whether what the handler depends on answers: completes when it does, fails when it does not. */
+  /**
+   * Whether what the handler depends on answers: completes when it does, fails when it does not. {@code cause} is the
+   * handler's last failure: a probe may tell from it alone that what the handler needs is away.
+   */
   public interface Probe {
-    CompletionStage<Void> check();
+    CompletionStage<Void> check(Throwable cause);
 
-    Probe NONE = () -> CompletableFuture.completedFuture(null);
+    Probe NONE = cause -> CompletableFuture.completedFuture(null);
   }
 
   /** Which records: a group's subscription (the work divided, commits) or every partition of one topic (no group). */
@@ -290,7 +293,7 @@ public final class GroupConsumer extends WorkerLoop<GroupConsumer> {
     if (attempt < policy.attempts()) {
       return again(records, attempt);
     }
-    return policy.probe().check().toCompletableFuture().handle((reachable, away) -> {
+    return policy.probe().check(cause).toCompletableFuture().handle((reachable, away) -> {
       if (away == null) {
         return giveUp(records, cause, attempt);
       }

@@ -40,7 +40,7 @@ public final class EventStoreVerticle extends VerticleBase {
         () -> mesh.kafka().consumer("store", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000)),
         GroupConsumer.Source.pattern(config.topics()),
         GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
-            () -> Database.ping(mesh.pool()).toCompletionStage(), "store"),
+            Database.probe(mesh.pool()), "store"),
         mesh.producer(), mesh.metrics(), new StoreWriter(new EventStore(mesh.pool()), mesh.metrics())).start();
     maintenance = new PartitionMaintenance(mesh.pool());
     maintain();

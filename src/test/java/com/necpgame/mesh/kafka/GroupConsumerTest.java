@@ -188,7 +188,7 @@ class GroupConsumerTest {
   void whileWhatTheHandlerNeedsIsAwayNothingIsDeadLetteredOrCommittedAndItCatchesUpAfter() throws Exception {
     AtomicBoolean away = new AtomicBoolean(true);
     AtomicInteger tries = new AtomicInteger();
-    GroupConsumer.Probe database = () -> away.get()
+    GroupConsumer.Probe database = cause -> away.get()
         ? CompletableFuture.failedFuture(new IllegalStateException("connection refused"))
         : CompletableFuture.completedFuture(null);
     GroupConsumer loop = loop(false, database, () -> consumer(2, 0), records -> {
@@ -213,7 +213,7 @@ class GroupConsumerTest {
   void aBatchIsNotSplitWhileTheDatabaseIsAwayAndIsWrittenWholeWhenItReturns() throws Exception {
     AtomicBoolean away = new AtomicBoolean(true);
     List<Integer> sizes = new CopyOnWriteArrayList<>();
-    GroupConsumer.Probe database = () -> away.get()
+    GroupConsumer.Probe database = cause -> away.get()
         ? CompletableFuture.failedFuture(new IllegalStateException("Connection refused: 127.0.0.1:5432"))
         : CompletableFuture.completedFuture(null);
     GroupConsumer loop = loop(true, database, () -> consumer(3, 0), GroupConsumer.Handler.blocking(records -> {
