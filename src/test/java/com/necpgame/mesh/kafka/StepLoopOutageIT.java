@@ -95,11 +95,7 @@ class StepLoopOutageIT {
         LOG.info("broker features: {}", admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
             .finalizedFeatures());
         Instant epoch = Instant.now();
-        StepLoop.Settings settings = new StepLoop.Settings("market", group, StepLoop.Ownership.INPUT_PARTITIONS,
-            Pattern.compile(Pattern.quote(inputs)), new StepLoop.Ticks(ticks, "world.tick.hourly", "game_hour", epoch,
-            PERIOD, UnaryOperator.identity()), state, 200, 24);
-        StepLoop loop = new StepLoop(settings, StepLoop.clients(kafka, state, 1 << 20),
-            (key, saved) -> new Shard(out, saved), nanos -> { });
+        StepLoop loop = marketLoop("market", kafka, group, inputs, ticks, state, out, epoch);
         List<Thread> load = List.of(thread("outage-ticks", () -> tick(kafka, ticks, epoch)),
             thread("outage-orders", () -> publish(kafka, inputs)), thread("outage-outputs", () -> follow(kafka, out)));
         try (KafkaWorker worker = new KafkaWorker("market", new MeshMetrics(), loop).start()) {
@@ -190,11 +186,7 @@ class StepLoopOutageIT {
       lastOwner.sendOffsetsToTransaction(Map.of(p0, new OffsetAndMetadata(3)),
           new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
       Instant epoch = Instant.now();
-      StepLoop.Settings settings = new StepLoop.Settings("unstable", group, StepLoop.Ownership.INPUT_PARTITIONS,
-          Pattern.compile(Pattern.quote(inputs)), new StepLoop.Ticks(ticks, "world.tick.hourly", "game_hour", epoch,
-          PERIOD, UnaryOperator.identity()), state, 200, 24);
-      StepLoop loop = new StepLoop(settings, StepLoop.clients(kafka, state, 1 << 20),
-          (key, saved) -> new Shard(out, saved), nanos -> { });
+      StepLoop loop = marketLoop("unstable", kafka, group, inputs, ticks, state, out, epoch);
       List<Thread> load = List.of(thread("unstable-ticks", () -> tick(kafka, ticks, epoch)),
           thread("unstable-outputs", () -> follow(kafka, out)));
       try (KafkaWorker worker = new KafkaWorker("unstable", metrics, loop).start()) {
@@ -312,6 +304,16 @@ class StepLoopOutageIT {
   }
 
   /** An hourly tick for every period as it comes (those sent while the broker is away are lost, as the emitter's). */
+  /** A step loop shaped like the market's: shards by input partition, hourly ticks from {@code epoch}. */
+  private StepLoop marketLoop(String name, KafkaClients kafka, String group, String inputs, String ticks, String state,
+      String out, Instant epoch) {
+    StepLoop.Settings settings = new StepLoop.Settings(name, group, StepLoop.Ownership.INPUT_PARTITIONS,
+        Pattern.compile(Pattern.quote(inputs)), new StepLoop.Ticks(ticks, "world.tick.hourly", "game_hour", epoch,
+        PERIOD, UnaryOperator.identity()), state, 200, 24);
+    return new StepLoop(settings, StepLoop.clients(kafka, state, 1 << 20), (key, saved) -> new Shard(out, saved),
+        nanos -> { });
+  }
+
   private void tick(KafkaClients kafka, String topic, Instant epoch) {
     try (KafkaProducer<String, byte[]> producer = kafka.producer("ticks")) {
       for (long n = Duration.between(epoch, Instant.now()).toMillis() / PERIOD.toMillis(); running; n++) {
