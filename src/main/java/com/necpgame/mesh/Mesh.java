@@ -17,6 +17,8 @@ import com.necpgame.mesh.store.SecretKeys;
 import com.necpgame.mesh.store.SecretRotation;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
@@ -88,7 +90,8 @@ public final class Mesh implements AutoCloseable {
           .ensure(TopicProvisioner.withDeadLetters(TopicSpec.load(config.topics().file())));
     }
 
-    vertx = Vertx.vertx();
+    vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(config.http().nativeTransport())).build();
+    LOG.info("network transport: {}", ((VertxInternal) vertx).isNativeTransportEnabled() ? "native (epoll)" : "Java NIO");
     PgConnectOptions pg = database != null ? database.connectOptions() : PgConnectOptions.fromUri(config.database().url());
     pool = Database.pool(vertx, pg, config.database().poolSize());
     List<String> applied = Migrations.run(pool).toCompletionStage().toCompletableFuture()

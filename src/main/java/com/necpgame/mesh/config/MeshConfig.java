@@ -50,7 +50,7 @@ public record MeshConfig(
   private static final Set<String> OUTBOUND_KEYS = Set.of("address", "topic", "key_field");
   private static final Set<String> INBOUND_KEYS = Set.of("topic", "address", "mode", "group", "start", "max_attempts");
 
-  public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents, Tls tls) {}
+  public record Http(String host, int port, long maxBodyBytes, int maxBatchEvents, Tls tls, boolean nativeTransport) {}
 
   /** HTTPS for the gateway from PEM files: the certificate chain and its private key. */
   public record Tls(boolean enabled, Optional<Path> certFile, Optional<Path> keyFile) {}
@@ -236,7 +236,8 @@ public record MeshConfig(
     String logFormat = r.oneOf("log.format", List.of("text", "json"));
 
     Http http = new Http(r.nonBlank("http.host"), r.port("http.port", true),
-        r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000), tls(r));
+        r.longIn("http.max_body_bytes", 1024, 1L << 30), r.intIn("http.max_batch_events", 1, 100_000), tls(r),
+        r.bool("http.native_transport"));
     WebSocket webSocket = new WebSocket(r.intIn("websocket.max_clients", 1, 1_000_000),
         r.intIn("websocket.buffer_events", 1, 1_000_000), r.longIn("websocket.slow_client_close_ms", 100, 86_400_000),
         r.intIn("websocket.max_in_flight_publishes", 1, 1_000_000),

@@ -44,7 +44,7 @@ final class History {
     }
     ring[(head + size) % ring.length] = frame;
     size++;
-    bytes += frame.bytes.length;
+    bytes += frame.size();
     trim(now);
   }
 
@@ -55,7 +55,7 @@ final class History {
       ring[head] = null;
       head = (head + 1) % ring.length;
       size--;
-      bytes -= oldest.bytes.length;
+      bytes -= oldest.size();
       floor = oldest.offset + 1;
     }
   }

@@ -162,8 +162,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
     Context context = Vertx.currentContext();
     RequestIds.Ids ids = RequestIds.of(ctx);
+    // The TCP connection stays the same through the upgrade; Vert.x exposes it only on its internal connection type.
+    io.netty.channel.Channel channel = ((io.vertx.core.net.impl.ConnectionBase) ctx.request().connection()).channel();
     ctx.request().toWebSocket()
-        .onSuccess(ws -> new StreamSocket(ws, context, mesh, publications, security,
+        .onSuccess(ws -> new StreamSocket(ws, channel, context, mesh, publications, security,
             SecurityHandler.principal(ctx), SecurityHandler.remote(ctx), ids, hub).open())
         .onFailure(e -> {
           LOG.warn("WebSocket upgrade from {} failed: {}", ctx.request().remoteAddress(), e.toString());

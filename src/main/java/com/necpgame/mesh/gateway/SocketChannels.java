@@ -1,5 +1,6 @@
 package com.necpgame.mesh.gateway;
 
+import com.necpgame.mesh.ContextBatcher;
 import com.necpgame.mesh.MeshMetrics;
 import com.necpgame.mesh.config.MeshConfig;
 import com.necpgame.mesh.fanout.Frame;
@@ -7,27 +8,34 @@ import com.necpgame.mesh.fanout.Hub;
 import com.necpgame.mesh.fanout.Outbox;
 import com.necpgame.mesh.fanout.Subscription;
 import com.necpgame.mesh.kafka.PartitionScan;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The hub side of one socket ({@code websocket.engine: hub}): its subscriptions by id, and its {@link Outbox}
- * drained on the socket's context (one task per batch; the same frame bytes every socket gets, written as they are),
- * respecting {@code writeQueueFull}. When the socket cannot be written for {@code websocket.slow_client_close_ms} it
- * is closed with 1008 and a reason; meanwhile the hub leaves it behind, and it catches up as it drains.
+ * drained on the socket's event loop, together with the loop's other sockets ({@link ContextBatcher}). The frames go to the socket's Netty channel as the
+ * hub encoded them (the same WebSocket frame bytes for every socket, {@link Frame#buffer()}), as many as the channel
+ * takes, then one flush. When the socket cannot be written for {@code websocket.slow_client_close_ms} it is closed
+ * with 1008 and a reason; meanwhile the hub leaves it behind, and it catches up as it drains.
  */
 final class SocketChannels implements Outbox.Socket {
 
   private final ServerWebSocket ws;
+  /** The socket's connection: frames are written to it directly, so a batch costs one flush (one system call). */
+  private final Channel channel;
   private final Context context;
+  private final ContextBatcher drainer;
   private final Hub hub;
   private final MeshConfig.WebSocket config;
   private final MeshMetrics metrics;
@@ -38,13 +46,27 @@ final class SocketChannels implements Outbox.Socket {
   private long slowTimer = -1;
   private boolean closed;
 
-  SocketChannels(ServerWebSocket ws, Context context, Hub hub, MeshConfig.WebSocket config, MeshMetrics metrics) {
+  /** On {@code context}, the socket's. */
+  SocketChannels(ServerWebSocket ws, Channel channel, Context context, Hub hub, MeshConfig.WebSocket config,
+      MeshMetrics metrics) {
     this.ws = ws;
+    this.channel = channel;
     this.context = context;
+    this.drainer = ContextBatcher.of(context);
     this.hub = hub;
     this.config = config;
     this.metrics = metrics;
     this.outbox = new Outbox(config.bufferEvents(), this);
+    channel.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+          unblocked(); // what was written went out: progress, even when nothing more waits
+          drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+      }
+    });
   }
 
   boolean has(Object id) {
@@ -96,7 +118,7 @@ final class SocketChannels implements Outbox.Socket {
 
   @Override
   public void wake() {
-    context.runOnContext(v -> drain());
+    drainer.execute(this::drain);
   }
 
   @Override
@@ -113,27 +135,21 @@ final class SocketChannels implements Outbox.Socket {
       return;
     }
     int written = 0;
-    while (!ws.writeQueueFull()) {
+    while (channel.isWritable()) {
       Object next = outbox.poll();
       if (next == null) {
         break;
       }
-      if (next instanceof Frame frame) {
-        ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, frame.bytes(), true));
-      } else {
-        ws.writeTextMessage((String) next);
-      }
+      channel.write(next instanceof Frame frame ? frame.buffer()
+          : Unpooled.wrappedBuffer(Frame.wire(((String) next).getBytes(StandardCharsets.UTF_8))), channel.voidPromise());
       written++;
     }
     if (written > 0) {
+      channel.flush();
       unblocked();
     }
-    if (ws.writeQueueFull()) {
-      blocked();
-      ws.drainHandler(v -> {
-        unblocked(); // what was queued was written: progress, even when nothing more waits
-        drain();
-      });
+    if (!channel.isWritable()) {
+      blocked(); // the channel's writability handler drains again once it took what was written
     }
     if (outbox.lagging() && outbox.waiting() <= outbox.capacity() / 2) {
       hub.resume(outbox);

@@ -96,12 +96,13 @@ final class StreamSocket {
   /** When the client last sent anything (a frame or a pong). */
   private long heard = System.currentTimeMillis();
 
-  StreamSocket(ServerWebSocket ws, Context context, MeshContext mesh, Publications publications, Security security,
-      Principal principal, String remote, RequestIds.Ids ids, Hub hub) {
+  /** {@code channel} is the socket's connection (the hub writes its frames there). */
+  StreamSocket(ServerWebSocket ws, io.netty.channel.Channel channel, Context context, MeshContext mesh,
+      Publications publications, Security security, Principal principal, String remote, RequestIds.Ids ids, Hub hub) {
     this.ids = ids;
     this.hub = hub;
     this.channels = hub == null ? null
-        : new SocketChannels(ws, context, hub, mesh.config().webSocket(), mesh.metrics());
+        : new SocketChannels(ws, channel, context, hub, mesh.config().webSocket(), mesh.metrics());
     this.ws = ws;
     this.context = context;
     this.mesh = mesh;

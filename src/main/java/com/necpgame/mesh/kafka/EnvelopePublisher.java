@@ -1,6 +1,7 @@
 package com.necpgame.mesh.kafka;
 
 import com.necpgame.mesh.MeshMetrics;
+import com.necpgame.mesh.ContextBatcher;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

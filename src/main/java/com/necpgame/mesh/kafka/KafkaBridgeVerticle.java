@@ -1,5 +1,6 @@
 package com.necpgame.mesh.kafka;
 
+import com.necpgame.mesh.ContextBatcher;
 import com.necpgame.mesh.MeshContext;
 import com.necpgame.mesh.config.MeshConfig.Bridge;
 import com.necpgame.mesh.config.MeshConfig.Inbound;

@@ -41,13 +41,13 @@ class HistoryTest {
   @Test
   void dropsByBytesAndByAge() {
     Frame one = frame(0, "p", 0);
-    History bytes = new History(1000, one.bytes.length * 3L, 60_000);
+    History bytes = new History(1000, one.size() * 3L, 60_000);
     bytes.reset(0);
     for (long o = 0; o < 10; o++) {
       bytes.append(frame(o, "p", 0), 0);
     }
     assertEquals(3, bytes.size());
-    assertTrue(bytes.bytes() <= one.bytes.length * 3L + 3);
+    assertTrue(bytes.bytes() <= one.size() * 3L + 3);
     History age = new History(1000, 1 << 20, 1000);
     age.reset(0);
     age.append(frame(0, "p", 0), 0);
@@ -74,7 +74,7 @@ class HistoryTest {
   @Test
   void aFrameIsEncodedOnceWithTheEnvelopeAsIsAndItsChannelValues() {
     Frame f = frame(7, "p-9", 0);
-    JsonObject parsed = new JsonObject(new String(f.bytes(), StandardCharsets.UTF_8));
+    JsonObject parsed = new JsonObject(f.json());
     assertEquals("event", parsed.getString("type"));
     assertEquals(7L, parsed.getLong("offset"));
     assertEquals("p-9", parsed.getJsonObject("event").getString("player_id"));
@@ -82,6 +82,6 @@ class HistoryTest {
     assertEquals("game.kill", f.eventType);
     Frame junk = FIELDS.frame("t", 0, 8, 0, "not json".getBytes(StandardCharsets.UTF_8), null, 0);
     assertTrue(junk.skipped);
-    assertEquals("skipped", new JsonObject(new String(junk.bytes(), StandardCharsets.UTF_8)).getString("type"));
+    assertEquals("skipped", new JsonObject(junk.json()).getString("type"));
   }
 }

@@ -166,6 +166,47 @@ class WebSocketIT {
     }
   }
 
+  /**
+   * The hub writes every event frame as it encoded it once, past the socket's compression: a client that negotiated
+   * permessage-deflate (as browsers do) gets them uncompressed (RSV1 clear, RFC 7692 6), readable as any frame.
+   */
+  @Test
+  void aClientThatNegotiatedCompressionReadsEveryFrame() throws Exception {
+    String topic = TestKafka.createTopic("wsit-deflate", 2);
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      java.util.concurrent.BlockingQueue<String> frames = new java.util.concurrent.LinkedBlockingQueue<>();
+      io.vertx.core.http.WebSocket ws = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+              .setTryUsePerMessageCompression(true))
+          .connect(port, "127.0.0.1", "/ws").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      ws.textMessageHandler(frames::add);
+      assertTrue(String.valueOf(ws.headers().get("sec-websocket-extensions")).contains("permessage-deflate"),
+          "the mesh agreed to compress: " + ws.headers());
+      ws.writeTextMessage(new JsonObject().put("op", "subscribe").put("id", "z").put("topics",
+          new JsonArray().add(topic)).encode());
+      JsonObject subscribed = new JsonObject(frames.poll(30, TimeUnit.SECONDS));
+      assertEquals("subscribed", subscribed.getString("type"), subscribed.encode());
+      JsonArray acks = publish(events(topic, "game.kill", 0, 20));
+      List<JsonObject> received = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        String text = frames.poll(30, TimeUnit.SECONDS);
+        assertNotNull(text, "event " + i + " came");
+        received.add(new JsonObject(text));
+      }
+      assertInOrderFrom(subscribed.getJsonObject("positions"), received);
+      Set<String> ids = new HashSet<>();
+      received.forEach(f -> ids.add(f.getJsonObject("event").getString("event_id")));
+      for (int i = 0; i < 20; i++) {
+        assertTrue(ids.contains(acks.getJsonObject(i).getString("event_id")));
+      }
+      ws.writeTextMessage(new JsonObject().put("op", "unsubscribe").put("id", "z").encode());
+      assertEquals("unsubscribed", new JsonObject(frames.poll(30, TimeUnit.SECONDS)).getString("type"));
+      ws.close();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void eventTypesFilterWhatIsSent() throws Exception {
     String topic = TestKafka.createTopic("wsit-types", 2);
