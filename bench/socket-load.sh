@@ -11,6 +11,7 @@
 # Environment: MESH_JAVA_OPTS (the mesh's JVM, e.g. -Xmx512m), LOAD_JAVA_OPTS (the load generator's JVM),
 # PORT / KAFKA_PORT (default 18090 / 19094; must be free), PARTITIONS (default 6, as the issue's baseline table),
 # MESH_CONFIG_EXTRA (more top-level keys for the mesh's config file, e.g. '"kafka":{"request_timeout_ms":60000}'),
+# MESH_JAR (default target/event-mesh.jar; e.g. a previous commit's jar, measured with this generator),
 # and the mesh's own MESH_* variables (README), e.g. MESH_VERTICLES=bridge,gateway to run only what /ws needs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,7 +56,7 @@ echo '{"websocket":{"max_clients":'$((sockets + 100))"$engine_key}${MESH_CONFIG_
 
 log="$root/target/socket-load-mesh.log"
 (cd "$dir" && exec env MESH_HTTP_PORT="$port" MESH_KAFKA_EMBEDDED_PORT="$kafka" java ${MESH_JAVA_OPTS:-} \
-  -Djava.io.tmpdir="$dir/tmp" -jar "$root/target/event-mesh.jar" --config "$dir/mesh.json" >"$log" 2>&1) &
+  -Djava.io.tmpdir="$dir/tmp" -jar "${MESH_JAR:-$root/target/event-mesh.jar}" --config "$dir/mesh.json" >"$log" 2>&1) &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 until curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
@@ -68,5 +69,5 @@ for topic in bench.fanout.shared bench.fanout.personal; do
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1);" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); mesh pid $pid, engine '${engine:-default}', $partitions partitions," \
-  "opts '${MESH_JAVA_OPTS:-}', config $(cat "$dir/mesh.json"); mesh log: $log"
+  "opts '${MESH_JAVA_OPTS:-}', jar ${MESH_JAR:-target/event-mesh.jar}, config $(cat "$dir/mesh.json"); mesh log: $log"
 load --url "http://127.0.0.1:$port" --mesh-pid "$pid" "${args[@]}"
