@@ -91,7 +91,8 @@ public final class Mesh implements AutoCloseable {
     }
 
     vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(config.http().nativeTransport())).build();
-    LOG.info("network transport: {}", ((VertxInternal) vertx).isNativeTransportEnabled() ? "native (epoll)" : "Java NIO");
+    LOG.info("network transport: {}",
+        ((VertxInternal) vertx).isNativeTransportEnabled() ? "native (epoll)" : "Java NIO");
     PgConnectOptions pg = database != null ? database.connectOptions() : PgConnectOptions.fromUri(config.database().url());
     pool = Database.pool(vertx, pg, config.database().poolSize());
     List<String> applied = Migrations.run(pool).toCompletionStage().toCompletableFuture()

@@ -16,18 +16,19 @@ import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The hub side of one socket ({@code websocket.engine: hub}): its subscriptions by id, and its {@link Outbox}
- * drained on the socket's event loop, together with the loop's other sockets ({@link ContextBatcher}). The frames go to the socket's Netty channel as the
- * hub encoded them (the same WebSocket frame bytes for every socket, {@link Frame#buffer()}), as many as the channel
- * takes, then one flush. When the socket cannot be written for {@code websocket.slow_client_close_ms} it is closed
- * with 1008 and a reason; meanwhile the hub leaves it behind, and it catches up as it drains.
+ * drained on the socket's event loop together with the loop's other sockets ({@link ContextBatcher}). The frames go
+ * to the socket's Netty channel as the hub encoded them (the same WebSocket frame bytes for every socket,
+ * {@link Frame#buffer()}), as many as the channel takes, then one flush. When the socket cannot be written for
+ * {@code websocket.slow_client_close_ms} it is closed with 1008 and a reason; meanwhile the hub leaves it behind, and
+ * it catches up as it drains.
  */
 final class SocketChannels implements Outbox.Socket {
 
@@ -141,7 +142,8 @@ final class SocketChannels implements Outbox.Socket {
         break;
       }
       channel.write(next instanceof Frame frame ? frame.buffer()
-          : Unpooled.wrappedBuffer(Frame.wire(((String) next).getBytes(StandardCharsets.UTF_8))), channel.voidPromise());
+          : Unpooled.wrappedBuffer(Frame.wire(((String) next).getBytes(StandardCharsets.UTF_8))),
+          channel.voidPromise());
       written++;
     }
     if (written > 0) {

@@ -1,11 +1,14 @@
 package com.necpgame.mesh.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.necpgame.mesh.Mesh;
+import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,11 +16,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -93,6 +103,53 @@ class TlsIT {
     HttpResponse<String> stats = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port
         + "/stats")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, stats.statusCode(), "anonymous on loopback, as without TLS");
+  }
+
+  /** The hub writes its frames to the connection itself: over TLS they must go through its encryption like the rest. */
+  @Test
+  void webSocketEventsComeOverTls() throws Exception {
+    String topic = TestKafka.createTopic("tls-ws", 2);
+    BlockingQueue<String> frames = new LinkedBlockingQueue<>();
+    WebSocket ws = https.newWebSocketBuilder().buildAsync(URI.create("wss://127.0.0.1:" + port + "/ws"),
+        new WebSocket.Listener() {
+          private final StringBuilder text = new StringBuilder();
+
+          @Override
+          public CompletionStage<?> onText(WebSocket socket, CharSequence data,
+              boolean last) {
+            text.append(data);
+            if (last) {
+              frames.add(text.toString());
+              text.setLength(0);
+            }
+            socket.request(1);
+            return null;
+          }
+        }).get(30, TimeUnit.SECONDS);
+    ws.sendText(new JsonObject().put("op", "subscribe").put("topics", new JsonArray().add(topic))
+        .encode(), true).get(30, TimeUnit.SECONDS);
+    assertEquals("subscribed", new JsonObject(frames.poll(30, TimeUnit.SECONDS))
+        .getString("type"));
+    JsonArray events = new JsonArray();
+    for (int i = 0; i < 10; i++) {
+      events.add(new JsonObject().put("event_type", "game.kill").put("topic", topic).put("source", "tls-test")
+          .put("payload", new JsonObject().put("n", i).put("pad", "x".repeat(i * 3000))));
+    }
+    HttpResponse<String> published = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port
+        + "/events/publish/batch")).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("events", events).encode())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, published.statusCode(), published.body());
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      String frame = frames.poll(30, TimeUnit.SECONDS);
+      assertNotNull(frame, "event " + i + " came");
+      JsonObject data = new JsonObject(frame).getJsonObject("event").getJsonObject("data");
+      assertEquals("x".repeat(data.getInteger("n") * 3000), data.getString("pad"), "whole and intact");
+      seen.add(data.getInteger("n"));
+    }
+    assertEquals(10, seen.size());
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(30, TimeUnit.SECONDS);
   }
 
   @Test

@@ -11,6 +11,9 @@ import com.necpgame.mesh.envelope.EventIds;
 import com.necpgame.mesh.testsupport.TestKafka;
 import com.necpgame.mesh.testsupport.TestMesh;
 import com.necpgame.mesh.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -27,6 +30,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -173,10 +178,10 @@ class WebSocketIT {
   @Test
   void aClientThatNegotiatedCompressionReadsEveryFrame() throws Exception {
     String topic = TestKafka.createTopic("wsit-deflate", 2);
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    Vertx vertx = Vertx.vertx();
     try {
-      java.util.concurrent.BlockingQueue<String> frames = new java.util.concurrent.LinkedBlockingQueue<>();
-      io.vertx.core.http.WebSocket ws = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+      BlockingQueue<String> frames = new LinkedBlockingQueue<>();
+      WebSocket ws = vertx.createWebSocketClient(new WebSocketClientOptions()
               .setTryUsePerMessageCompression(true))
           .connect(port, "127.0.0.1", "/ws").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       ws.textMessageHandler(frames::add);
