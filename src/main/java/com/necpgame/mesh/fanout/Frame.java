@@ -22,6 +22,8 @@ public final class Frame {
    * frame, by the garbage collector): every socket's write is a view of it, nothing is copied. Never changed.
    */
   private final ByteBuffer wire;
+  /** {@link #wire} as Netty's buffer, which a write's release leaves alone (the frame is written many times). */
+  private final ByteBuf shared;
   private final int payloadAt;
   /** Null when the value is not a JSON object or has no event type. */
   final String eventType;
@@ -40,6 +42,7 @@ public final class Frame {
     this.offset = offset;
     byte[] bytes = wire(json);
     this.wire = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+    this.shared = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(wire));
     this.payloadAt = bytes.length - json.length;
     this.eventType = eventType;
     this.addressed = addressed;
@@ -51,7 +54,7 @@ public final class Frame {
    * one socket's write: a view of the memory every socket's write shares, so the frame is encoded once, not per socket.
    */
   public ByteBuf buffer() {
-    return Unpooled.wrappedBuffer(wire.duplicate());
+    return shared.duplicate();
   }
 
   /** The frame's length on the wire, in bytes. */

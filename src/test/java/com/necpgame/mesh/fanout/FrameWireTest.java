@@ -1,9 +1,11 @@
 package com.necpgame.mesh.fanout;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -35,5 +37,21 @@ class FrameWireTest {
       assertNull(client.readInbound(), "nothing after it");
       client.finishAndReleaseAll();
     }
+  }
+
+  @Test
+  void everySocketsWriteGetsTheWholeFrameAndAWritesReleaseLeavesItForTheNext() {
+    byte[] json = "{\"type\":\"event\",\"offset\":1}".getBytes(StandardCharsets.UTF_8);
+    Frame frame = new Frame("t", 0, 1, json, null, new String[0], 0, false);
+    for (int socket = 0; socket < 3; socket++) {
+      ByteBuf write = frame.buffer();
+      assertTrue(write.isDirect(), "no copy into direct memory at write time");
+      byte[] sent = new byte[write.readableBytes()];
+      write.readBytes(sent);
+      assertArrayEquals(Frame.wire(json), sent, "socket " + socket);
+      write.release(); // what Netty does once the bytes are written
+    }
+    assertEquals("{\"type\":\"event\",\"offset\":1}", frame.json());
+    assertEquals(Frame.wire(json).length, frame.size());
   }
 }
