@@ -86,6 +86,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     }
     List<Subscription> active = current(newest);
     Map<Subscription, List<ConsumerRecord<String, byte[]>>> toCopy = new IdentityHashMap<>(); // no record hashing
+    Map<ConsumerRecord<String, byte[]>, String> copyIds = new IdentityHashMap<>();
     Map<String, WebhookQueue.Routed> routed = new LinkedHashMap<>();
     int skipped = 0;
     for (ConsumerRecord<String, byte[]> r : records) {
@@ -101,6 +102,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
         }
         if ("kafka".equals(s.method())) {
           toCopy.computeIfAbsent(s, k -> new ArrayList<>()).add(r);
+          copyIds.computeIfAbsent(r, k -> KafkaCopies.eventId(r, () -> decoded(r, envelope)));
           continue;
         }
         String id = eventId(r, envelope);
@@ -119,7 +121,7 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
     }
     await(webhooks.route(new ArrayList<>(routed.values())));
     Set<String> paused = copies.deliver(toCopy);
-    recordCopies(toCopy, paused);
+    recordCopies(toCopy, copyIds, paused);
     if (!paused.isEmpty()) { // not routed again by this process; the others see the status at their next refresh
       subscriptions = subscriptions.stream().filter(s -> !paused.contains(s.id())).toList();
     }
@@ -130,12 +132,12 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
    * the next poll is routed: only the previous one is waited for (a batch's failure fails the next batch, which is
    * read again). A subscription given up on has its events in the dead-letter topic instead.
    */
-  private void recordCopies(Map<Subscription, List<ConsumerRecord<String, byte[]>>> copied, Set<String> paused)
-      throws Exception {
+  private void recordCopies(Map<Subscription, List<ConsumerRecord<String, byte[]>>> copied,
+      Map<ConsumerRecord<String, byte[]>, String> ids, Set<String> paused) throws Exception {
     List<EventStatus.Change> changes = new ArrayList<>();
     copied.forEach((s, records) -> {
       if (!paused.contains(s.id())) {
-        records.forEach(r -> changes.add(new EventStatus.Change(KafkaCopies.eventId(r), s.id(), "kafka", "delivered",
+        records.forEach(r -> changes.add(new EventStatus.Change(ids.get(r), s.id(), "kafka", "delivered",
             1, null, s.requiresAck(), r.topic(), r.partition(), r.offset())));
       }
     });
@@ -196,15 +198,12 @@ public final class DeliveryRouter implements GroupConsumer.Blocking {
   }
 
   /**
-   * The id of the event a record holds ({@link EnvelopeRecords#eventId}, or where it is when it names none), or null
-   * when its value is not a JSON object. A record with the header is only checked to be one, not decoded.
+   * The id of the event a record holds ({@link KafkaCopies#eventId}: the event's, or where it is when it names none),
+   * or null when its value is not a JSON object. A record with the header is only checked to be one, not decoded.
    */
   private static String eventId(ConsumerRecord<String, byte[]> r, JsonObject[] envelope) {
-    if (envelope[0] == null && !EnvelopeRecords.isJsonObject(r.value())) {
-      return null;
-    }
-    String id = EnvelopeRecords.eventId(r, () -> decoded(r, envelope));
-    return id != null ? id : EnvelopeRecords.place(r);
+    return envelope[0] == null && !EnvelopeRecords.isJsonObject(r.value()) ? null
+        : KafkaCopies.eventId(r, () -> decoded(r, envelope));
   }
 
   /** The record's envelope, decoded once for all the subscriptions that ask (null when it is not a JSON object). */

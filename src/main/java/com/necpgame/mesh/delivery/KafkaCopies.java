@@ -2,6 +2,7 @@ package com.necpgame.mesh.delivery;
 
 import com.necpgame.mesh.kafka.DeadLetters;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -214,7 +216,12 @@ final class KafkaCopies {
 
   /** The id a copy's status and dead letter go by: the event's ({@link EnvelopeRecords#eventId}), or its place. */
   static String eventId(ConsumerRecord<String, byte[]> r) {
-    String id = EnvelopeRecords.eventId(r);
+    return eventId(r, () -> EnvelopeRecords.decode(r.value()));
+  }
+
+  /** {@link #eventId(ConsumerRecord)} from {@code envelope}, the value decoded (asked only without the header). */
+  static String eventId(ConsumerRecord<String, byte[]> r, Supplier<JsonObject> envelope) {
+    String id = EnvelopeRecords.eventId(r, envelope);
     return id != null ? id : EnvelopeRecords.place(r);
   }
 
