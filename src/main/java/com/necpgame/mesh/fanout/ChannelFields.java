@@ -2,7 +2,6 @@ package com.necpgame.mesh.fanout;
 
 import com.necpgame.mesh.envelope.EnvelopeFilter;
 import com.necpgame.mesh.kafka.EnvelopeRecords;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -52,14 +51,7 @@ public final class ChannelFields {
       long now) {
     String head = "\"topic\":\"" + topic + "\",\"partition\":" + partition + ",\"offset\":" + offset
         + ",\"timestamp\":" + timestamp;
-    JsonObject envelope = null;
-    if (EnvelopeRecords.isJsonObject(value)) {
-      try {
-        envelope = new JsonObject(new String(value, StandardCharsets.UTF_8));
-      } catch (DecodeException e) {
-        envelope = null;
-      }
-    }
+    JsonObject envelope = EnvelopeRecords.isJsonObject(value) ? EnvelopeRecords.decode(value) : null;
     if (envelope == null) {
       return new Frame(topic, partition, offset, ("{\"type\":\"skipped\"," + head
           + ",\"reason\":\"the record is not a JSON object\"}").getBytes(StandardCharsets.UTF_8), null,

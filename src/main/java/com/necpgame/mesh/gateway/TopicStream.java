@@ -383,6 +383,4 @@ final class TopicStream {
     String id = EnvelopeRecords.eventId(record);
     return id == null ? null : new Sent(id, record.topic(), record.partition(), record.offset());
   }
-
-
 }
