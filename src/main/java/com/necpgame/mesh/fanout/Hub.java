@@ -85,7 +85,7 @@ public final class Hub implements AutoCloseable {
       List<Tail> matched = new ArrayList<>();
       synchronized (this) {
         for (String topic : names) {
-          if (s.matchesTopic(topic) && !s.cancelled) {
+          if (!s.cancelled && s.topics.matches(topic)) { // not cached: the subscription keeps only its tails' topics
             Tail tail = tail(topic, false);
             if (tail.idleSince > 0) {
               tail.idleSince = System.currentTimeMillis(); // its linger starts again: not stopped under this subscribe
@@ -254,12 +254,13 @@ public final class Hub implements AutoCloseable {
         }
       }
       topics().thenAccept(names -> {
-        List<Subscription> subs;
         List<Tail> fresh = new ArrayList<>();
         synchronized (this) {
-          subs = List.copyOf(subscriptions);
+          // Matched per distinct set of globs: tens of thousands of sockets share a few (their personal channels').
+          Set<TopicPatterns.Globs> globs = new HashSet<>();
+          subscriptions.forEach(s -> globs.add(s.topics));
           for (String topic : names) {
-            if (!tails.containsKey(topic) && subs.stream().anyMatch(s -> s.matchesTopic(topic))) {
+            if (!tails.containsKey(topic) && globs.stream().anyMatch(g -> g.matches(topic))) {
               fresh.add(tail(topic, true));
             }
           }

@@ -21,12 +21,17 @@ public final class TopicPatterns {
 
   private TopicPatterns() {}
 
-  /** Globs compiled once and matched many times; any of them matching is a match. */
+  /**
+   * Globs compiled once and matched many times; any of them matching is a match. Two are equal when they hold the same
+   * globs in the same order, so many subscriptions with the same patterns are matched once.
+   */
   public static final class Globs {
     private final List<TopicGlob> globs;
+    private final List<String> texts;
 
     private Globs(List<TopicGlob> globs) {
       this.globs = List.copyOf(globs);
+      this.texts = globs.stream().map(TopicGlob::toString).toList();
     }
 
     public boolean matches(String topic) {
@@ -46,8 +51,18 @@ public final class TopicPatterns {
     }
 
     @Override
+    public boolean equals(Object o) {
+      return o instanceof Globs other && texts.equals(other.texts);
+    }
+
+    @Override
+    public int hashCode() {
+      return texts.hashCode();
+    }
+
+    @Override
     public String toString() {
-      return globs.toString();
+      return texts.toString();
     }
   }
 

@@ -1,11 +1,15 @@
 package com.necpgame.mesh.kafka;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The globs every topic pattern is matched with (ACLs, subscriptions, WebSocket streams). */
@@ -62,5 +66,18 @@ class TopicPatternsTest {
     assertTrue(TopicPatterns.matches(several, "world.tick.hourly"));
     assertTrue(TopicPatterns.matches(several, "game.combat.events.dlq"));
     assertFalse(TopicPatterns.matches(several, "world.tick.daily"));
+  }
+
+  /** The hub matches a new topic once per distinct set of globs, not once per subscription: equal sets must be one. */
+  @Test
+  void equalGlobListsAreOneKey() {
+    var personal = TopicPatterns.compile(List.of("game.player.*"));
+    var same = TopicPatterns.compile(List.of("game.player.*"));
+    var both = TopicPatterns.compile(List.of("game.player.*", "chat"));
+    assertEquals(personal, same);
+    assertEquals(personal.hashCode(), same.hashCode());
+    assertNotEquals(personal, both);
+    assertEquals(2, Set.of(personal, both).size());
+    assertEquals(1, new HashSet<>(List.of(personal, same)).size());
   }
 }
