@@ -55,8 +55,15 @@ public final class EmbeddedBroker implements AutoCloseable {
     guardProcessExit();
     Path logDir = config.dir().toAbsolutePath().resolve("logs");
     Files.createDirectories(logDir);
-    int port = config.port() == 0 ? freePort(config.host()) : config.port();
-    int controllerPort = config.controllerPort() == 0 ? freePort("127.0.0.1") : config.controllerPort();
+    int port;
+    int controllerPort;
+    // Both free ports are found while both are held: found one after the other, the kernel may hand out the same
+    // port twice (seen with the ephemeral range crowded by 19,000 sockets), and Kafka refuses two listeners on it.
+    try (ServerSocket client = config.port() == 0 ? freeSocket(config.host()) : null;
+        ServerSocket controller = config.controllerPort() == 0 ? freeSocket("127.0.0.1") : null) {
+      port = client != null ? client.getLocalPort() : config.port();
+      controllerPort = controller != null ? controller.getLocalPort() : config.controllerPort();
+    }
     String advertisedHost = isWildcard(config.host()) ? "127.0.0.1" : config.host();
 
     if (!config.sasl() && !MeshConfig.isLoopback(config.host())) {
@@ -150,11 +157,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     return host.equals("0.0.0.0") || host.equals("::") || host.isBlank();
   }
 
-  static int freePort(String host) throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(isWildcard(host) ? "0.0.0.0" : host))) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    }
+  private static ServerSocket freeSocket(String host) throws IOException {
+    ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(isWildcard(host) ? "0.0.0.0" : host));
+    socket.setReuseAddress(true);
+    return socket;
   }
 
   public String bootstrapServers() {
