@@ -227,7 +227,9 @@ public final class SocketLoad {
   /** Size of the range the kernel picks client ports from. */
   private static int ephemeralPorts() {
     try {
-      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+      // by lines: Files.readString gets only the first byte of a /proc/sys file
+      String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
+          .split("\\s+");
       return Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1;
     } catch (IOException | RuntimeException e) {
       return 28_000;

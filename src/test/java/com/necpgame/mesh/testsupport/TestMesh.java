@@ -68,11 +68,15 @@ public final class TestMesh {
     }
   }
 
-  /** The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). */
-  private static int ephemeralFrom() {
+  /**
+   * The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). Read
+   * by lines: {@code Files.readString} gets only the first byte of a {@code /proc/sys} file ("3"), which made every
+   * port come from {@code bind(0)}.
+   */
+  static int ephemeralFrom() {
     try {
-      return Integer.parseInt(java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-          .trim().split("\\s+")[0]);
+      return Integer.parseInt(java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+          .get(0).trim().split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 0; // unknown (not Linux): bind(0)
     }
