@@ -68,11 +68,15 @@ public final class TestMesh {
     }
   }
 
-  /** The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). */
+  /**
+   * The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). Read
+   * a line at a time: {@code Files.readString} reads a {@code /proc/sys} file (size 0) a byte first, then from offset
+   * 1, where the kernel answers end of file, so it read "3", and every port came from {@code bind(0)}.
+   */
   private static int ephemeralFrom() {
     try {
-      return Integer.parseInt(java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-          .trim().split("\\s+")[0]);
+      return Integer.parseInt(java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+          .get(0).trim().split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 0; // unknown (not Linux): bind(0)
     }
