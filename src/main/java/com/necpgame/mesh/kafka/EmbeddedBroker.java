@@ -57,6 +57,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     Files.createDirectories(logDir);
     int port = config.port() == 0 ? freePort(config.host()) : config.port();
     int controllerPort = config.controllerPort() == 0 ? freePort("127.0.0.1") : config.controllerPort();
+    while (config.controllerPort() == 0 && controllerPort == port) { // bind(0) may hand out the port just released
+      controllerPort = freePort("127.0.0.1");
+    }
     String advertisedHost = isWildcard(config.host()) ? "127.0.0.1" : config.host();
 
     if (!config.sasl() && !MeshConfig.isLoopback(config.host())) {
