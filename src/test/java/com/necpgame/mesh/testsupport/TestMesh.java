@@ -92,7 +92,10 @@ public final class TestMesh {
     JsonObject tree = new JsonObject()
         .put("data_dir", dataDir.resolve("data").toString())
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
-        .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers))
+        // the store and the delivery router (pattern subscriptions) see a topic a test just made within half a second,
+        // not the mesh's 5 s: a topic per test, each waited for, cost minutes of the suite
+        .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers).put("consumer", new JsonObject()
+            .put("properties", new JsonObject().put("metadata.max.age.ms", "500"))))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         .put("security", new JsonObject().put("secrets", secrets()))
         // the world's verticles only where a test asks for them: they elect leaders in shared groups
