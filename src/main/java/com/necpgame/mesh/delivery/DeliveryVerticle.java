@@ -46,7 +46,7 @@ public final class DeliveryVerticle extends VerticleBase {
         new TopicProvisioner(mesh.admin(), mesh.config().topics().defaultReplicationFactor(), timeout), rights,
         queue, new EventStatus(mesh.pool()), Duration.ofMillis(config.refreshMs()), config.webhookBatch());
     router = new GroupConsumer("delivery-router", () -> mesh.kafka().consumer("delivery", config.group(), "earliest",
-        Map.of("metadata.max.age.ms", 5000, "max.poll.records", ROUTER_POLL)),
+        Map.of("metadata.max.age.ms", mesh.kafka().patternMetadataMaxAgeMs(), "max.poll.records", ROUTER_POLL)),
         GroupConsumer.Source.pattern(config.topics()),
         GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
             Database.probe(mesh.pool()), "delivery"),

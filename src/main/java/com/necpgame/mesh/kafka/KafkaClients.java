@@ -103,6 +103,15 @@ public final class KafkaClients {
     return consumer(role, groupId, autoOffsetReset, Map.of());
   }
 
+  /**
+   * {@code metadata.max.age.ms} of a consumer subscribed by pattern, which sees a new topic only at a metadata refresh:
+   * 5 s rather than Kafka's 5 minutes, or the value {@code kafka.consumer.properties} gives (a test reading the topic
+   * it created a moment ago need not wait seconds for it).
+   */
+  public Object patternMetadataMaxAgeMs() {
+    return config.consumer().properties().getOrDefault(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "5000");
+  }
+
   /** With extra properties that win over the configured ones. */
   public KafkaConsumer<String, byte[]> consumer(String role, String groupId, String autoOffsetReset,
       Map<String, Object> extra) {

@@ -36,8 +36,8 @@ public final class EventStoreVerticle extends VerticleBase {
   public Future<?> start() {
     MeshConfig.Store config = mesh.config().store();
     // A pattern subscription sees new topics at each metadata refresh: every few seconds, not Kafka's 5 minutes.
-    writer = new GroupConsumer("store-writer",
-        () -> mesh.kafka().consumer("store", config.group(), "earliest", Map.of("metadata.max.age.ms", 5000)),
+    writer = new GroupConsumer("store-writer", () -> mesh.kafka().consumer("store", config.group(), "earliest",
+        Map.of("metadata.max.age.ms", mesh.kafka().patternMetadataMaxAgeMs())),
         GroupConsumer.Source.pattern(config.topics()),
         GroupConsumer.Policy.batches(Duration.ofMillis(config.retryPauseMs()),
             Database.probe(mesh.pool()), "store"),

@@ -70,8 +70,8 @@ public final class TestMesh {
 
   /**
    * The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). Read
-   * by lines: {@code Files.readString} gets only the first byte of a {@code /proc/sys} file ("3"), which made every
-   * port come from {@code bind(0)}.
+   * a line at a time: {@code Files.readString} reads a {@code /proc/sys} file (size 0) a byte first, then from offset
+   * 1, where the kernel answers end of file, so it read "3", and every port came from {@code bind(0)}.
    */
   static int ephemeralFrom() {
     try {
@@ -92,7 +92,10 @@ public final class TestMesh {
     JsonObject tree = new JsonObject()
         .put("data_dir", dataDir.resolve("data").toString())
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
-        .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers))
+        // the store and the delivery router (pattern subscriptions) see a topic a test just made within half a second,
+        // not the mesh's 5 s: a topic per test, each waited for, cost minutes of the suite
+        .put("kafka", new JsonObject().put("bootstrap_servers", bootstrapServers).put("consumer", new JsonObject()
+            .put("properties", new JsonObject().put("metadata.max.age.ms", "500"))))
         .put("database", new JsonObject().put("url", TestDatabase.url(TestDatabase.freshDatabase())))
         .put("security", new JsonObject().put("secrets", secrets()))
         // the world's verticles only where a test asks for them: they elect leaders in shared groups
