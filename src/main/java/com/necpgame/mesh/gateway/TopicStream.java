@@ -150,15 +150,25 @@ final class TopicStream {
     PartitionScan<String, byte[]> bounded = null;
     if (grouped) {
       c.subscribe(request.topics().regex(), new ConsumerRebalanceListener() {
+        private boolean started;
+
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           commitWritten(c, true);
         }
 
+        /**
+         * {@code subscribed} waits for the group's first assignment, with its positions: asking them places a new
+         * group at the end as of now, so an event published once the client has {@code subscribed} is delivered.
+         */
         @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          if (!started) {
+            started = true;
+            listener.started(positions(c, Set.copyOf(partitions)), new JsonArray());
+          }
+        }
       });
-      listener.started(new JsonObject(), new JsonArray());
     } else {
       assigned = matching(c);
       PartitionScan<String, byte[]> scan = PartitionScan.open(c, assigned, position(request.start()),

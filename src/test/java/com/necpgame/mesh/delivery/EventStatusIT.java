@@ -122,11 +122,7 @@ class EventStatusIT {
     assertEquals(201, created.statusCode(), created.body());
     // no wait for the next periodic read: the router reads the subscriptions again for a record produced after its
     // last read began when they changed since, and the dispatcher looks up a subscription it does not know yet
-    // (SubscriptionInEffectIT). A socket of a websocket subscription is still given the 600 ms it had: without them
-    // and without a lingering producer, an event published at once on the topic made a moment ago never reached it
-    if ("websocket".equals(settings.getString("method"))) {
-      Thread.sleep(600);
-    }
+    // (SubscriptionInEffectIT); a socket joining a websocket subscription is told subscribed once its group is placed
     return new JsonObject(created.body());
   }
 
