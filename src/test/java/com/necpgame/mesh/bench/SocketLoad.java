@@ -1,5 +1,6 @@
 package com.necpgame.mesh.bench;
 
+import com.necpgame.mesh.testsupport.TestMesh;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -226,14 +227,8 @@ public final class SocketLoad {
 
   /** Size of the range the kernel picks client ports from. */
   private static int ephemeralPorts() {
-    try {
-      // by lines: Files.readString gets only the first byte of a /proc/sys file
-      String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
-          .split("\\s+");
-      return Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1;
-    } catch (IOException | RuntimeException e) {
-      return 28_000;
-    }
+    int[] range = TestMesh.ephemeralRange();
+    return range == null ? 28_000 : range[1] - range[0] + 1;
   }
 
   public static void main(String[] args) throws Exception {

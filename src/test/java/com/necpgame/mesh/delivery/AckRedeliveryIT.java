@@ -93,10 +93,12 @@ class AckRedeliveryIT {
     return new JsonObject(published.body()).getString("event_id");
   }
 
-  /** Joins the subscription on the socket: {@code subscribed} comes once its group has its partitions. */
-  private static void join(WsClient ws, String sub) throws Exception {
+  /** Joins the subscription on the socket; its {@code subscribed} comes once its group has its partitions. */
+  private static JsonObject join(WsClient ws, String sub) throws Exception {
     ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("subscription", sub));
-    assertEquals("subscribed", ws.next(f -> !"event".equals(f.getString("type")), 30).getString("type"));
+    JsonObject subscribed = ws.next(f -> !"event".equals(f.getString("type")), 30);
+    assertEquals("subscribed", subscribed.getString("type"), subscribed.encode());
+    return subscribed;
   }
 
   private static JsonObject eventFrame(WsClient ws, String event) throws Exception {
@@ -310,9 +312,7 @@ class AckRedeliveryIT {
     String topic = TestKafka.createTopic("game.acks-first", 3);
     String sub = subscribe(new JsonObject().put("method", "websocket").put("topic_pattern", topic));
     try (WsClient ws = WsClient.connect(port, "access_token=" + ALICE)) {
-      ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("subscription", sub));
-      JsonObject subscribed = ws.next(f -> !"event".equals(f.getString("type")), 30);
-      assertEquals("subscribed", subscribed.getString("type"), subscribed.encode());
+      JsonObject subscribed = join(ws, sub);
       JsonObject positions = subscribed.getJsonObject("positions").getJsonObject(topic);
       assertEquals(3, positions == null ? 0 : positions.size(), "a position per partition: " + subscribed.encode());
       eventFrame(ws, publish(topic));

@@ -26,8 +26,8 @@ public final class TestMesh {
   private TestMesh() {}
 
   /** First port of the slices {@link #freePort()} draws from; each slice holds {@value #SLICE} ports. */
-  private static final int SLICES_FROM = 10_000;
-  private static final int SLICE = 2_500;
+  static final int SLICES_FROM = 10_000;
+  static final int SLICE = 2_500;
   private static final java.util.Set<Integer> HANDED = new java.util.HashSet<>();
   private static final java.util.Random RANDOM = new java.util.Random();
 
@@ -44,7 +44,8 @@ public final class TestMesh {
   public static int freePort() throws IOException {
     int fork = Integer.getInteger("mesh.test.fork", 0);
     int from = SLICES_FROM + fork * SLICE;
-    if (fork >= 0 && from + SLICE <= ephemeralFrom()) {
+    int[] ephemeral = ephemeralRange();
+    if (fork >= 0 && ephemeral != null && from + SLICE <= ephemeral[0]) {
       synchronized (HANDED) {
         for (int attempt = 0; attempt < 200; attempt++) {
           int port = from + RANDOM.nextInt(SLICE);
@@ -69,16 +70,18 @@ public final class TestMesh {
   }
 
   /**
-   * The first port the kernel hands out for {@code bind(0)} and outgoing connections (32768 on Linux by default). Read
-   * a line at a time: {@code Files.readString} reads a {@code /proc/sys} file (size 0) a byte first, then from offset
-   * 1, where the kernel answers end of file, so it read "3", and every port came from {@code bind(0)}.
+   * The first and last port the kernel hands out for {@code bind(0)} and outgoing connections (32768 and 60999 on Linux
+   * by default), or null where unknown (not Linux). Read a line at a time: {@code Files.readString} reads a
+   * {@code /proc/sys} file (size 0) a byte first, then from offset 1, where the kernel answers end of file, so it read
+   * "3", and every port came from {@code bind(0)}.
    */
-  static int ephemeralFrom() {
+  public static int[] ephemeralRange() {
     try {
-      return Integer.parseInt(java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-          .get(0).trim().split("\\s+")[0]);
+      String[] range = java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0)
+          .trim().split("\\s+");
+      return new int[] {Integer.parseInt(range[0]), Integer.parseInt(range[1])};
     } catch (IOException | RuntimeException e) {
-      return 0; // unknown (not Linux): bind(0)
+      return null;
     }
   }
 

@@ -1,6 +1,7 @@
 package com.necpgame.mesh.testsupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashSet;
@@ -15,15 +16,17 @@ class TestMeshTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void freePortsComeFromThisJvmsSliceBelowTheEphemeralRange() throws Exception {
-    int ephemeralFrom = TestMesh.ephemeralFrom();
+    int[] ephemeral = TestMesh.ephemeralRange();
+    assertNotNull(ephemeral, "the ephemeral range is read from /proc");
+    int ephemeralFrom = ephemeral[0];
     assertTrue(ephemeralFrom >= 1024, "the ephemeral range read from /proc starts at a port, got " + ephemeralFrom);
     int fork = Integer.getInteger("mesh.test.fork", 0);
-    int from = 10_000 + fork * 2_500;
+    int from = TestMesh.SLICES_FROM + fork * TestMesh.SLICE;
     Set<Integer> ports = new HashSet<>();
     for (int i = 0; i < 20; i++) {
       int port = TestMesh.freePort();
       // a port in the ephemeral range may be taken by any outgoing connection before the test binds it
-      assertTrue(port >= from && port < from + 2_500 && port < ephemeralFrom, "port " + port + " outside the slice");
+      assertTrue(port >= from && port < from + TestMesh.SLICE && port < ephemeralFrom, "port " + port + " outside the slice");
       ports.add(port);
     }
     assertEquals(20, ports.size(), "never the same port twice in one JVM");
